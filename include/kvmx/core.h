@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The core's entry points: the C ABI through which the Linux glue (virt/kvmx/ C files) hands
+ * ioctls and lifecycle events to the C++ core. The glue does no argument checking of its
+ * own beyond what needs Linux (the calling process); the core validates everything else.
+ */
+#ifndef KVMX_CORE_H
+#define KVMX_CORE_H
+
+#include <kvmx/host.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Facts about the host that the core may not read itself; gathered once at load. */
+struct kvmx_host_info {
+	unsigned int nr_cpus;
+	unsigned int max_vms;		/* module parameter: limit on VMs alive at once */
+	kvmx_u64 arm64_id_aa64mmfr0;	/* sanitised ID_AA64MMFR0_EL1 (arm64 only) */
+};
+
+/* Module lifetime. kvmx_core_init returns 0 or -errno; exit undoes init. */
+int kvmx_core_init(const struct kvmx_host_info *info);
+void kvmx_core_exit(void);
+
+/* ioctl on /dev/kvm. Returns >= 0 or -errno. */
+long kvmx_dev_ioctl(unsigned int cmd, unsigned long arg);
+
+/* ioctl on a VM fd; @vm is the fd's private reference. Returns >= 0 or -errno. */
+long kvmx_vm_ioctl(struct kvmx_vm *vm, unsigned int cmd, unsigned long arg);
+
+/* The VM fd was closed for the last time: drop its reference. */
+void kvmx_vm_release(struct kvmx_vm *vm);
+
+/* Number of VMs alive, for the glue's unload checks and the tests. */
+unsigned int kvmx_core_nr_vms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMX_CORE_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The host interface: the only way the C++ core reaches the operating system.
+ * Implemented by virt/kvmx/host.c in the kernel and by tools/testing/unit/fake_host.cpp
+ * (malloc, memcpy) in the host unit tests. Plain C, no Linux types, so both sides parse it.
+ */
+#ifndef KVMX_HOST_H
+#define KVMX_HOST_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef __SIZE_TYPE__ kvmx_size_t;
+typedef unsigned long long kvmx_u64;	/* same type as the kernel's u64 on every arch */
+typedef unsigned long kvmx_uptr;	/* a userspace address, never dereferenced by the core */
+
+struct kvmx_vm;
+
+/* Memory: zeroed on success, NULL on failure. May sleep. */
+void *kvmx_host_zalloc(kvmx_size_t size);
+void kvmx_host_free(void *ptr);
+
+/* Userspace copies: 0 on success, -EFAULT if any byte could not be copied. */
+int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len);
+int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len);
+
+/*
+ * File descriptors: wrap @vm in a new anonymous-inode fd for the calling process.
+ * Returns the fd or -errno. On success the fd owns one reference to @vm and drops it
+ * through kvmx_vm_release() when the last user of the file closes it.
+ */
+int kvmx_host_vm_fd_install(struct kvmx_vm *vm);
+
+/* Logging. Levels follow the kernel's: 3 error, 4 warning, 6 info, 7 debug. */
+enum kvmx_log_level {
+	KVMX_LOG_ERR = 3,
+	KVMX_LOG_WARN = 4,
+	KVMX_LOG_INFO = 6,
+	KVMX_LOG_DEBUG = 7,
+};
+void kvmx_host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * For anything a guest or an unprivileged user can trigger: rate-limited across the
+ * module and tagged with the VM (and vCPU, -1 for none) it concerns.
+ */
+void kvmx_host_log_guest(int level, unsigned int vm_id, int vcpu_id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMX_HOST_H */

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Fetch the Debian arm64 host kernel, its headers and busybox into the download cache,
+# unpacked with dpkg-deb -x (nothing is installed into the host system's dpkg database).
+# The kernel ABI (6.1.0-NN) is discovered from linux-image-arm64's dependency, so a new
+# Debian point release that drops the old ABI from the mirror is followed automatically.
+# Prints nothing but the path of an env file that the Makefile includes.
+set -euo pipefail
+
+CACHE=${KVMX_CACHE:-$HOME/.cache/kvmx}
+ARCH=${1:-arm64}
+mkdir -p "$CACHE/debs" "$CACHE/$ARCH"
+envfile="$CACHE/$ARCH/env.mk"
+
+# Reuse what was found within the last day: a second `make run` must not hit apt.
+if [ -f "$envfile" ] && [ -z "$(find "$envfile" -mmin +1440)" ]; then
+	echo "$envfile"
+	exit 0
+fi
+
+meta=linux-image-$ARCH:$ARCH
+image=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' | head -1)
+if [ -z "$image" ]; then
+	echo "fetch-debian: cannot resolve $meta (did scripts/setup-host.sh run?)" >&2
+	exit 1
+fi
+abi=${image#linux-image-}            # e.g. 6.1.0-56-arm64
+common=linux-headers-${abi%-$ARCH}-common
+pkgs=("$image:$ARCH" "linux-headers-$abi:$ARCH" "$common" "busybox-static:$ARCH")
+
+cd "$CACHE/debs"
+for p in "${pkgs[@]}"; do
+	name=${p%%:*}
+	ver=$(apt-cache policy "$p" | sed -n 's/^ *Candidate: //p')
+	deb=$(ls "${name}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+	if [ -z "$deb" ]; then
+		apt-get download -qq -o APT::Sandbox::User=root "$p=$ver" >&2
+		deb=$(ls "${name}_${ver//:/%3a}_"*.deb | head -1)
+	fi
+	dest="$CACHE/$ARCH/root"
+	stamp="$CACHE/$ARCH/.extracted-$deb"
+	if [ ! -f "$stamp" ]; then
+		mkdir -p "$dest"
+		dpkg-deb -x "$deb" "$dest"
+		touch "$stamp"
+	fi
+done
+
+root="$CACHE/$ARCH/root"
+# The arch headers' Makefile names the -common tree by its absolute /usr/src path.
+src_common=/usr/src/${common}
+if [ ! -e "$src_common" ]; then
+	ln -s "$root$src_common" "$src_common"
+fi
+# ...and its scripts/tools by a relative link to the host's linux-kbuild-6.1 package
+# (installed by setup-host.sh): make that link resolve inside the cache too.
+mkdir -p "$root/usr/lib"
+[ -e "$root/usr/lib/linux-kbuild-6.1" ] || ln -s /usr/lib/linux-kbuild-6.1 "$root/usr/lib/linux-kbuild-6.1"
+cat >"$envfile.tmp" <<ENV
+KVMX_KABI := $abi
+KVMX_KDIR := $root/usr/src/linux-headers-$abi
+KVMX_KIMAGE := $root/boot/vmlinuz-$abi
+KVMX_KMODDIR := $root/lib/modules/$abi
+KVMX_BUSYBOX := $root/bin/busybox
+ENV
+mv "$envfile.tmp" "$envfile"
+echo "$envfile"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Build the test initramfs: static busybox, scripts/guest/*, kvmx.ko, kvmx-probe and the
+# cross-built kselftests. Usage: mkinitramfs.sh OUT.cpio.gz BUSYBOX KVMX_KO PROBE [TEST...]
+set -euo pipefail
+out=$1 busybox=$2 ko=$3 probe=$4
+shift 4
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
+install -m 0755 "$busybox" "$root/bin/busybox"
+install -m 0755 "$here/guest/init" "$root/init"
+install -m 0755 "$here/guest/module-tests.sh" "$root/bin/module-tests.sh"
+install -m 0644 "$ko" "$root/kvmx.ko"
+install -m 0755 "$probe" "$root/bin/kvmx-probe"
+for t in "$@"; do
+	install -m 0755 "$t" "$root/tests/"
+done
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"

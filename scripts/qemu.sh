@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Boot the QEMU arm64 host on the test initramfs in one mode (scripts/guest/init) and cut
+# the TAP suites it prints into RESULTS/<suite>.tap.
+# Usage: qemu.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S]
+#   MODE run|check: kvm-arm.mode=none (kvmx's host)
+#   MODE builtin:   default kernel command line, the built-in KVM owns /dev/kvm
+#   MODE noel2:     virtualization=off, the kernel runs at EL1
+# Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
+set -uo pipefail
+mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-600}
+mkdir -p "$results"
+log="$results/console-$mode.log"
+virt=on
+append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode"
+case $mode in
+run | check) append="$append kvm-arm.mode=none" ;;
+builtin) ;;
+noel2) virt=off ;;
+*) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
+esac
+start=$(date +%s)
+timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
+	-M virt,virtualization=$virt,gic-version=3 -cpu max -smp 2 -m 2048 \
+	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$log" | { [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
+status=${PIPESTATUS[0]}
+echo "qemu.sh: $mode boot finished in $(( $(date +%s) - start )) s (qemu status $status)" >&2
+awk -v dir="$results" '
+	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; next }
+	/^@@TAP-END / { close(file); name = ""; next }
+	name != "" { print >> file }
+' "$log"
+grep -q '^@@KVMX-DONE' "$log" || { echo "qemu.sh: $mode: guest did not finish (see $log)" >&2; exit 1; }
+if [ "$mode" = run ]; then
+	grep -q '^@@KVMX-RUN-OK' "$log" || exit 1
+fi
+exit 0

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+// Capability registry: the known list comes from include/kvmx/caps.def; values of the
+// generic capabilities are decided here, arch ones by arch_check_extension(). Answers
+// depend only on what kvmx implements, never on which host it runs on beyond hardware
+// limits that upstream also reports (e.g. the IPA size).
+#include "caps.hpp"
+#include "arch.hpp"
+#include <linux/kvm.h>
+#include <linux/kvmx.h>
+
+namespace kvmx {
+
+namespace {
+
+constexpr CapInfo caps_table[] = {
+#define KVMX_CAP(constant) {constant, #constant},
+#include <kvmx/caps.def>
+#undef KVMX_CAP
+};
+
+constexpr usize caps_count = sizeof(caps_table) / sizeof(caps_table[0]);
+
+} // namespace
+
+const CapInfo *known_caps(usize *count)
+{
+	*count = caps_count;
+	return caps_table;
+}
+
+bool cap_is_known(u64 cap)
+{
+	for (const CapInfo &info : caps_table) {
+		if (info.number == cap)
+			return true;
+	}
+	return false;
+}
+
+long check_extension(const Vm *vm, u64 cap)
+{
+	if (!cap_is_known(cap))
+		return 0;
+
+	switch (cap) {
+	case KVM_CAP_CHECK_EXTENSION_VM:
+		return 1;	// the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
+	default:
+		return arch_check_extension(vm, cap);
+	}
+}
+
+} // namespace kvmx

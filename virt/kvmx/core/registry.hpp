@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+// The module-wide registry: the only global mutable state of the core. Set up by
+// kvmx_core_init, torn down by kvmx_core_exit; nothing else writes it.
+#pragma once
+
+#include "base.hpp"
+#include <kvmx/core.h>
+
+namespace kvmx {
+
+struct Registry {
+	bool initialised;
+	kvmx_host_info host;	// copied at init, read-only afterwards
+	u32 nr_vms;		// VMs alive (atomic)
+	u32 next_vm_id;		// ids for log tags (atomic, wraps harmlessly)
+};
+
+Registry &registry();
+
+} // namespace kvmx

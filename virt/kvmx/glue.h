@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by the C glue files (main.c, host.c, arch-*.c). Not seen by the
+ * C++ core, which reaches the glue only through include/kvmx/host.h.
+ */
+#ifndef KVMX_GLUE_H
+#define KVMX_GLUE_H
+
+#include <linux/types.h>
+#include <kvmx/core.h>
+
+/* Module parameters (main.c). */
+extern bool kvmx_debug;
+
+/*
+ * Per-arch host check (arch-<arch>.c): 0 if kvmx can run on this host, else -ENODEV
+ * after one pr_err() line saying why. Fills the arch fields of @info.
+ */
+int kvmx_arch_host_check(struct kvmx_host_info *info);
+
+#endif /* KVMX_GLUE_H */

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel implementation of include/kvmx/host.h: allocation, user copies, the VM fd
+ * (anon inode) and logging. The VM fd also carries the mm of the process that created
+ * it: as on upstream KVM, ioctls from any other process get -EIO.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/printk.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "glue.h"
+
+void *kvmx_host_zalloc(kvmx_size_t size)
+{
+	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+void kvmx_host_free(void *ptr)
+{
+	kfree(ptr);
+}
+
+int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)
+{
+	return copy_from_user(dst, (const void __user *)src, len) ? -EFAULT : 0;
+}
+
+int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len)
+{
+	return copy_to_user((void __user *)dst, src, len) ? -EFAULT : 0;
+}
+
+struct kvmx_vm_file {
+	struct kvmx_vm *vm;
+	struct mm_struct *mm;	/* creator's address space (mmgrab'ed) */
+};
+
+static long kvmx_vm_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kvmx_vm_file *vf = file->private_data;
+
+	if (vf->mm != current->mm)
+		return -EIO;
+	return kvmx_vm_ioctl(vf->vm, cmd, arg);
+}
+
+static int kvmx_vm_file_release(struct inode *inode, struct file *file)
+{
+	struct kvmx_vm_file *vf = file->private_data;
+
+	kvmx_vm_release(vf->vm);
+	mmdrop(vf->mm);
+	kfree(vf);
+	return 0;
+}
+
+static const struct file_operations kvmx_vm_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kvmx_vm_file_ioctl,
+	.release = kvmx_vm_file_release,
+	.llseek = noop_llseek,
+};
+
+int kvmx_host_vm_fd_install(struct kvmx_vm *vm)
+{
+	struct kvmx_vm_file *vf;
+	int fd;
+
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL_ACCOUNT);
+	if (!vf)
+		return -ENOMEM;
+	vf->vm = vm;
+	vf->mm = current->mm;
+	mmgrab(vf->mm);
+	/* anon_inode_getfd takes a module reference for the fd through fops->owner. */
+	fd = anon_inode_getfd("kvm-vm", &kvmx_vm_fops, vf, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		mmdrop(vf->mm);
+		kfree(vf);
+	}
+	return fd;
+}
+
+static void kvmx_vlog(int level, const char *fmt, va_list args)
+{
+	struct va_format vaf = { .fmt = fmt, .va = &args };
+
+	switch (level) {
+	case KVMX_LOG_ERR:
+		pr_err("%pV", &vaf);
+		break;
+	case KVMX_LOG_WARN:
+		pr_warn("%pV", &vaf);
+		break;
+	case KVMX_LOG_INFO:
+		pr_info("%pV", &vaf);
+		break;
+	default:
+		if (kvmx_debug)
+			printk(KERN_DEBUG "%pV", &vaf);
+		break;
+	}
+}
+
+void kvmx_host_log(int level, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	kvmx_vlog(level, fmt, args);
+	va_end(args);
+}
+
+/* One budget for everything guests and users can trigger: 10 lines per 5 s. */
+static DEFINE_RATELIMIT_STATE(kvmx_guest_ratelimit, 5 * HZ, 10);
+
+void kvmx_host_log_guest(int level, unsigned int vm_id, int vcpu_id, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	if (!__ratelimit(&kvmx_guest_ratelimit))
+		return;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	kvmx_host_log(level, "kvmx: vm %u vcpu %d: %pV", vm_id, vcpu_id, &vaf);
+	va_end(args);
+}

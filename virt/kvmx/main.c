@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmx module entry: parameters, the host check, /dev/kvm (misc device, minor KVM_MINOR)
+ * and its ioctls, which go straight to the C++ core. Owns nothing else; every open fd
+ * holds a module reference through its file_operations' owner, so rmmod is refused while
+ * any /dev/kvm, VM or vCPU fd is open.
+ */
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "glue.h"
+
+#ifndef KVMX_VERSION
+#define KVMX_VERSION "0.1.0"
+#endif
+
+static unsigned int max_vms = 1024;
+module_param(max_vms, uint, 0444);
+MODULE_PARM_DESC(max_vms, "Most VMs that may exist at once; KVM_CREATE_VM fails with ENOSPC beyond (default 1024)");
+
+bool kvmx_debug;
+module_param_named(debug, kvmx_debug, bool, 0644);
+MODULE_PARM_DESC(debug, "Log VM lifecycle events at KERN_DEBUG (default off)");
+
+static long kvmx_dev_unlocked_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return kvmx_dev_ioctl(cmd, arg);
+}
+
+static const struct file_operations kvmx_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kvmx_dev_unlocked_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice kvmx_dev = {
+	.minor = KVM_MINOR,
+	.name = "kvm",
+	.fops = &kvmx_dev_fops,
+	.mode = 0666,
+};
+
+static int __init kvmx_init(void)
+{
+	struct kvmx_host_info info = {
+		.nr_cpus = num_possible_cpus(),
+		.max_vms = max_vms,
+	};
+	int r;
+
+	if (max_vms == 0) {
+		pr_err("kvmx: max_vms must be at least 1\n");
+		return -EINVAL;
+	}
+	r = kvmx_arch_host_check(&info);
+	if (r)
+		return r;
+	r = kvmx_core_init(&info);
+	if (r) {
+		pr_err("kvmx: core initialisation failed (%d)\n", r);
+		return r;
+	}
+	r = misc_register(&kvmx_dev);
+	if (r) {
+		if (r == -EBUSY)
+			pr_err("kvmx: /dev/kvm is already registered, most likely by the built-in KVM; boot the host with kvm-arm.mode=none\n");
+		else
+			pr_err("kvmx: cannot register /dev/kvm (%d)\n", r);
+		kvmx_core_exit();
+		return r;
+	}
+	pr_info("kvmx: version %s loaded, /dev/kvm ready\n", KVMX_VERSION);
+	return 0;
+}
+
+static void __exit kvmx_exit(void)
+{
+	misc_deregister(&kvmx_dev);
+	WARN_ON(kvmx_core_nr_vms() != 0);
+	kvmx_core_exit();
+	pr_info("kvmx: unloaded\n");
+}
+
+module_init(kvmx_init);
+module_exit(kvmx_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmx developers");
+MODULE_DESCRIPTION("kvmx: an independent KVM-compatible hypervisor core (/dev/kvm)");
+MODULE_VERSION(KVMX_VERSION);
+MODULE_ALIAS_MISCDEV(KVM_MINOR);
