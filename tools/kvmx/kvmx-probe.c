@@ -2,12 +2,14 @@
 /*
  * kvmx-probe: open /dev/kvm, print KVM_GET_API_VERSION and one line per capability kvmx
  * knows (include/kvmx/caps.def), "KVM_CAP_<NAME> (<number>): <value>".
- * With -q: print nothing, just create and close one VM (used by the load/unload loop).
+ * With -q [N]: print nothing, just create N VMs (default 1) and close them all (used by
+ * the load/unload loop).
  * Exit status 0 on success, 1 if /dev/kvm misbehaves.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -29,7 +31,8 @@ static const struct cap_name caps[] = {
 int main(int argc, char **argv)
 {
 	int quiet = argc > 1 && !strcmp(argv[1], "-q");
-	int kvm, vm, version;
+	int nr_vms = quiet && argc > 2 ? atoi(argv[2]) : 1;
+	int kvm, vm[64], version, n;
 	size_t i;
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -45,12 +48,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (quiet) {
-		vm = ioctl(kvm, KVM_CREATE_VM, 0);
-		if (vm < 0) {
-			fprintf(stderr, "kvmx-probe: KVM_CREATE_VM: %s\n", strerror(errno));
-			return 1;
+		if (nr_vms < 1 || nr_vms > 64)
+			nr_vms = 1;
+		for (n = 0; n < nr_vms; n++) {
+			vm[n] = ioctl(kvm, KVM_CREATE_VM, 0);
+			if (vm[n] < 0) {
+				fprintf(stderr, "kvmx-probe: KVM_CREATE_VM: %s\n", strerror(errno));
+				return 1;
+			}
 		}
-		close(vm);
+		while (n--)
+			close(vm[n]);
 		close(kvm);
 		return 0;
 	}

@@ -12,6 +12,9 @@
 /* Module parameters (main.c). */
 extern bool kvmx_debug;
 
+/* host.c: pr_err() if any kvmx_host_zalloc() allocation is still live (called at unload). */
+void kvmx_host_check_leaks(void);
+
 /*
  * Per-arch host check (arch-<arch>.c): 0 if kvmx can run on this host, else -ENODEV
  * after one pr_err() line saying why. Fills the arch fields of @info.

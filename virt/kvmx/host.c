@@ -16,14 +16,31 @@
 
 #include "glue.h"
 
+/* Live allocations of the module, checked at unload: a non-zero count is a leak. */
+static atomic_long_t kvmx_live_allocs = ATOMIC_LONG_INIT(0);
+
 void *kvmx_host_zalloc(kvmx_size_t size)
 {
-	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+	void *ptr = kzalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (ptr)
+		atomic_long_inc(&kvmx_live_allocs);
+	return ptr;
 }
 
 void kvmx_host_free(void *ptr)
 {
+	if (ptr)
+		atomic_long_dec(&kvmx_live_allocs);
 	kfree(ptr);
+}
+
+void kvmx_host_check_leaks(void)
+{
+	long live = atomic_long_read(&kvmx_live_allocs);
+
+	if (live)
+		pr_err("kvmx: %ld allocations still live at unload\n", live);
 }
 
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)
@@ -56,7 +73,7 @@ static int kvmx_vm_file_release(struct inode *inode, struct file *file)
 
 	kvmx_vm_release(vf->vm);
 	mmdrop(vf->mm);
-	kfree(vf);
+	kvmx_host_free(vf);
 	return 0;
 }
 
@@ -72,7 +89,7 @@ int kvmx_host_vm_fd_install(struct kvmx_vm *vm)
 	struct kvmx_vm_file *vf;
 	int fd;
 
-	vf = kzalloc(sizeof(*vf), GFP_KERNEL_ACCOUNT);
+	vf = kvmx_host_zalloc(sizeof(*vf));
 	if (!vf)
 		return -ENOMEM;
 	vf->vm = vm;
@@ -82,7 +99,7 @@ int kvmx_host_vm_fd_install(struct kvmx_vm *vm)
 	fd = anon_inode_getfd("kvm-vm", &kvmx_vm_fops, vf, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		mmdrop(vf->mm);
-		kfree(vf);
+		kvmx_host_free(vf);
 	}
 	return fd;
 }

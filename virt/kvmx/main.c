@@ -81,6 +81,7 @@ static void __exit kvmx_exit(void)
 	misc_deregister(&kvmx_dev);
 	WARN_ON(kvmx_core_nr_vms() != 0);
 	kvmx_core_exit();
+	kvmx_host_check_leaks();
 	pr_info("kvmx: unloaded\n");
 }
 

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+# kvmx top-level driver. The two user commands:
+#   make run    install what is needed, build kvmx.ko, boot the QEMU arm64 host, insmod,
+#               print the capability table, rmmod, power off
+#   make check  everything `make run` needs, plus all tests; ends with "N passed, N failed"
+# The kernel build itself is driven by ./Kbuild (make -C <headers> M=$(CURDIR)).
+
+ARCH ?= arm64
+CACHE ?= $(HOME)/.cache/kvmx
+BUILD := $(CURDIR)/build
+RESULTS := $(BUILD)/results
+OUT := $(BUILD)/$(ARCH)
+UAPI := $(CACHE)/$(ARCH)/uapi
+ENV_MK := $(CACHE)/$(ARCH)/env.mk
+QEMU_TIMEOUT ?= 900
+
+CROSS_COMPILE-arm64 := aarch64-linux-gnu-
+CROSS_COMPILE ?= $(CROSS_COMPILE-$(ARCH))
+KVMX_VERSION := 0.1.0+g$(shell git -C $(CURDIR) rev-parse --short HEAD 2>/dev/null || echo unknown)
+USER_INCLUDES := -I$(CURDIR)/include -I$(CURDIR)/include/uapi -I$(UAPI)
+USER_CFLAGS := -static -O2 -Wall -Wextra -Werror $(USER_INCLUDES)
+# The kselftest harness's macros are written for -Wall, not -Wextra.
+SELFTEST_CFLAGS := -static -O2 -Wall -Werror -D_GNU_SOURCE $(USER_INCLUDES)
+
+.PHONY: all run check deps fetch module probe selftests-build initramfs unit sparse \
+	format-check module-info selftests summary clean help
+all: module
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+# Host packages and the cached Debian downloads; env.mk names the kernel ABI found.
+NO_ENV_GOALS := clean help deps
+ifneq ($(filter-out $(NO_ENV_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(ENV_MK)
+endif
+$(ENV_MK):
+	bash scripts/setup-host.sh
+	bash scripts/fetch-debian.sh $(ARCH) >/dev/null
+
+deps:
+	bash scripts/setup-host.sh
+
+fetch: deps
+	@rm -f $(ENV_MK)
+	bash scripts/fetch-debian.sh $(ARCH)
+
+$(UAPI)/.done: $(ENV_MK)
+	bash scripts/uapi-install.sh $(KVMX_KDIR) $(ARCH) $(UAPI)
+
+KO := $(CURDIR)/kvmx.ko
+module: deps $(UAPI)/.done
+	$(MAKE) -C $(KVMX_KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) \
+		KVMX_UAPI=$(UAPI) KVMX_VERSION=$(KVMX_VERSION) modules
+
+PROBE := $(OUT)/kvmx-probe
+probe: $(UAPI)/.done
+	@mkdir -p $(OUT)
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(PROBE) tools/kvmx/kvmx-probe.c
+
+# kselftest_harness.h comes from Debian's linux-source-6.1, unpacked at build time.
+KSRC := $(CACHE)/linux-source
+selftests-build: $(UAPI)/.done
+	bash scripts/linux-source.sh $(KSRC) tools/testing/selftests/kselftest_harness.h \
+		tools/testing/selftests/kselftest.h
+	$(MAKE) -C tools/testing/selftests/kvmx CC=$(CROSS_COMPILE)gcc OUTPUT=$(OUT)/tests \
+		KSFT_DIR=$(KSRC)/tools/testing/selftests EXTRA_CFLAGS="$(SELFTEST_CFLAGS)"
+
+INITRAMFS := $(OUT)/initramfs.cpio.gz
+initramfs: module probe selftests-build
+	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test
+
+run: initramfs
+	@echo "== kvmx $(KVMX_VERSION) on Debian $(KVMX_KABI), $$(qemu-system-aarch64 --version | head -1)"
+	bash scripts/qemu.sh run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+
+# ---- tests -------------------------------------------------------------------------
+unit: $(UAPI)/.done
+	cmake -S tools/testing/unit -B $(BUILD)/unit -DKVMX_UAPI=$(UAPI) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)/unit -j2
+	@mkdir -p $(RESULTS)
+	cd $(BUILD)/unit && ctest --output-on-failure 2>&1 | tee $(BUILD)/unit/ctest.log; \
+		bash $(CURDIR)/scripts/ctest2tap.sh $(BUILD)/unit/ctest.log >$(RESULTS)/unit.tap
+
+sparse: deps $(UAPI)/.done
+	@mkdir -p $(RESULTS)
+	bash scripts/sparse-check.sh $(MAKE) $(KVMX_KDIR) $(ARCH) $(CROSS_COMPILE) $(UAPI) >$(RESULTS)/sparse.tap
+
+format-check:
+	@mkdir -p $(RESULTS)
+	bash scripts/format-check.sh >$(RESULTS)/format.tap
+
+module-info: module
+	@mkdir -p $(RESULTS)
+	bash scripts/module-info.sh $(KO) >$(RESULTS)/module-info.tap
+
+# Boots: kvmx host (all suites), built-in KVM host and an EL1 host (insmod must fail).
+selftests: initramfs
+	-bash scripts/qemu.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT)
+	-bash scripts/qemu.sh builtin $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+	-bash scripts/qemu.sh noel2 $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+
+check: deps
+	@rm -rf $(RESULTS)
+	-$(MAKE) --no-print-directory unit
+	-$(MAKE) --no-print-directory sparse
+	-$(MAKE) --no-print-directory format-check
+	-$(MAKE) --no-print-directory module-info
+	-$(MAKE) --no-print-directory selftests
+	@bash scripts/summary.sh $(RESULTS)
+
+summary:
+	@bash scripts/summary.sh $(RESULTS)
+
+clean:
+	-$(MAKE) -C $(KVMX_KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf $(BUILD)
+	find . -name '*.o' -o -name '.*.cmd' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' | xargs rm -f
