@@ -76,7 +76,8 @@ run: initramfs
 
 # ---- tests -------------------------------------------------------------------------
 unit: $(UAPI)/.done
-	cmake -S tools/testing/unit -B $(BUILD)/unit -DKVMX_UAPI=$(UAPI) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	bash scripts/unit-uapi.sh $(UAPI) $(BUILD)/unit-uapi
+	cmake -S tools/testing/unit -B $(BUILD)/unit -DKVMX_UAPI=$(BUILD)/unit-uapi -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(BUILD)/unit -j2
 	@mkdir -p $(RESULTS)
 	cd $(BUILD)/unit && ctest --output-on-failure 2>&1 | tee $(BUILD)/unit/ctest.log; \

@@ -16,8 +16,8 @@ extern "C" {
 /* Facts about the host that the core may not read itself; gathered once at load. */
 struct kvmx_host_info {
 	unsigned int nr_cpus;
-	unsigned int max_vms;		/* module parameter: limit on VMs alive at once */
-	kvmx_u64 arm64_id_aa64mmfr0;	/* sanitised ID_AA64MMFR0_EL1 (arm64 only) */
+	unsigned int max_vms;	     /* module parameter: limit on VMs alive at once */
+	kvmx_u64 arm64_id_aa64mmfr0; /* sanitised ID_AA64MMFR0_EL1 (arm64 only) */
 };
 
 /* Module lifetime. kvmx_core_init returns 0 or -errno; exit undoes init. */

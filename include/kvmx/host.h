@@ -12,8 +12,8 @@ extern "C" {
 #endif
 
 typedef __SIZE_TYPE__ kvmx_size_t;
-typedef unsigned long long kvmx_u64;	/* same type as the kernel's u64 on every arch */
-typedef unsigned long kvmx_uptr;	/* a userspace address, never dereferenced by the core */
+typedef unsigned long long kvmx_u64; /* same type as the kernel's u64 on every arch */
+typedef unsigned long kvmx_uptr;     /* a userspace address, never dereferenced by the core */
 
 struct kvmx_vm;
 

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 	if (!quiet)
 		printf("KVM_GET_API_VERSION: %d\n", version);
 	if (version != KVM_API_VERSION) {
-		fprintf(stderr, "kvmx-probe: API version %d, expected %d\n", version, KVM_API_VERSION);
+		fprintf(stderr, "kvmx-probe: API version %d, expected %d\n", version,
+			KVM_API_VERSION);
 		return 1;
 	}
 	if (quiet) {

@@ -55,7 +55,7 @@ int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len)
 
 struct kvmx_vm_file {
 	struct kvmx_vm *vm;
-	struct mm_struct *mm;	/* creator's address space (mmgrab'ed) */
+	struct mm_struct *mm; /* creator's address space (mmgrab'ed) */
 };
 
 static long kvmx_vm_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -19,7 +19,7 @@
 
 static unsigned int max_vms = 1024;
 module_param(max_vms, uint, 0444);
-MODULE_PARM_DESC(max_vms, "Most VMs that may exist at once; KVM_CREATE_VM fails with ENOSPC beyond (default 1024)");
+MODULE_PARM_DESC(max_vms, "Most VMs alive at once, KVM_CREATE_VM beyond fails with ENOSPC");
 
 bool kvmx_debug;
 module_param_named(debug, kvmx_debug, bool, 0644);

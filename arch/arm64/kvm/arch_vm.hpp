@@ -7,7 +7,7 @@
 namespace kvmx {
 
 struct ArchVm {
-	u32 ipa_bits;	// guest physical address size chosen at KVM_CREATE_VM
+	u32 ipa_bits; // guest physical address size chosen at KVM_CREATE_VM
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

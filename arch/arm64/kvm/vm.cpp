@@ -13,10 +13,10 @@ namespace {
 
 // ARM ARM D19.2.64: ID_AA64MMFR0_EL1.PARange, bits [3:0], encodes the physical
 // address size; 0b0110 (52 bits) needs FEAT_LPA, which a 4KB-granule stage 2 cannot map.
-constexpr u32 parange_bits[] = {32, 36, 40, 42, 44, 48, 52};
-constexpr u32 ipa_min_bits = 32;	// smallest PARange encoding
-constexpr u32 ipa_default_bits = 40;	// type 0 means 40 bits, as on upstream KVM
-constexpr u32 ipa_max_bits_4k = 48;	// stage 2 uses the 4KB granule
+constexpr u32 parange_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+constexpr u32 ipa_min_bits = 32;     // smallest PARange encoding
+constexpr u32 ipa_default_bits = 40; // type 0 means 40 bits, as on upstream KVM
+constexpr u32 ipa_max_bits_4k = 48;  // stage 2 uses the 4KB granule
 
 } // namespace
 
@@ -32,7 +32,8 @@ u32 arm64_ipa_limit(u64 id_aa64mmfr0)
 Status arch_init(const kvmx_host_info &host)
 {
 	if (arm64_ipa_limit(host.arm64_id_aa64mmfr0) < ipa_default_bits) {
-		kvmx_host_log(KVMX_LOG_ERR, "kvmx: host IPA range below %u bits\n", ipa_default_bits);
+		kvmx_host_log(KVMX_LOG_ERR, "kvmx: host IPA range below %u bits\n",
+			      ipa_default_bits);
 		return Status::error(-ENODEV);
 	}
 	return Status::ok();

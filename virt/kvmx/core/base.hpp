@@ -4,12 +4,15 @@
 #pragma once
 
 #include <kvmx/host.h>
-#include <asm/errno.h>	// uapi errno values: the core's error codes are the kernel's
+#include <asm/errno.h> // uapi errno values: the core's error codes are the kernel's
 
 #if __STDC_HOSTED__
 #include <new>
 #else
-inline void *operator new(__SIZE_TYPE__, void *where) noexcept { return where; }
+inline void *operator new(__SIZE_TYPE__, void *where) noexcept
+{
+	return where;
+}
 #endif
 
 namespace kvmx {
@@ -76,8 +79,17 @@ template <typename T> void destroy(T *obj)
 
 // Atomic counters through the compiler's builtins: sequentially consistent, lock-free on
 // every target kvmx builds for, and usable both in the kernel and in hosted tests.
-inline u32 atomic_inc_return(u32 *v) { return __atomic_add_fetch(v, 1, __ATOMIC_SEQ_CST); }
-inline u32 atomic_dec_return(u32 *v) { return __atomic_sub_fetch(v, 1, __ATOMIC_SEQ_CST); }
-inline u32 atomic_read(const u32 *v) { return __atomic_load_n(v, __ATOMIC_SEQ_CST); }
+inline u32 atomic_inc_return(u32 *v)
+{
+	return __atomic_add_fetch(v, 1, __ATOMIC_SEQ_CST);
+}
+inline u32 atomic_dec_return(u32 *v)
+{
+	return __atomic_sub_fetch(v, 1, __ATOMIC_SEQ_CST);
+}
+inline u32 atomic_read(const u32 *v)
+{
+	return __atomic_load_n(v, __ATOMIC_SEQ_CST);
+}
 
 } // namespace kvmx

@@ -13,7 +13,7 @@ namespace kvmx {
 namespace {
 
 constexpr CapInfo caps_table[] = {
-#define KVMX_CAP(constant) {constant, #constant},
+#define KVMX_CAP(constant) { constant, #constant },
 #include <kvmx/caps.def>
 #undef KVMX_CAP
 };
@@ -44,7 +44,7 @@ long check_extension(const Vm *vm, u64 cap)
 
 	switch (cap) {
 	case KVM_CAP_CHECK_EXTENSION_VM:
-		return 1;	// the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
+		return 1; // the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
 	default:
 		return arch_check_extension(vm, cap);
 	}

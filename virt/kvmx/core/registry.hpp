@@ -10,9 +10,9 @@ namespace kvmx {
 
 struct Registry {
 	bool initialised;
-	kvmx_host_info host;	// copied at init, read-only afterwards
-	u32 nr_vms;		// VMs alive (atomic)
-	u32 next_vm_id;		// ids for log tags (atomic, wraps harmlessly)
+	kvmx_host_info host; // copied at init, read-only afterwards
+	u32 nr_vms;	     // VMs alive (atomic)
+	u32 next_vm_id;	     // ids for log tags (atomic, wraps harmlessly)
 };
 
 Registry &registry();

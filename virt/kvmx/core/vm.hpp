@@ -7,8 +7,8 @@
 #include "base.hpp"
 
 struct kvmx_vm {
-	kvmx::u32 id;		// for log tags only
-	kvmx::u32 refs;		// atomic; the VM is freed when it drops to 0
+	kvmx::u32 id;	// for log tags only
+	kvmx::u32 refs; // atomic; the VM is freed when it drops to 0
 	kvmx::ArchVm arch;
 };
 

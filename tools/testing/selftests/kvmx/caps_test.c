@@ -37,7 +37,7 @@ FIXTURE_TEARDOWN(vm)
 	close(self->kvm);
 }
 
-static void scan(struct __test_metadata *_metadata, FIXTURE_DATA(vm) *self, unsigned long first,
+static void scan(struct __test_metadata *_metadata, FIXTURE_DATA(vm) * self, unsigned long first,
 		 unsigned long end)
 {
 	for (unsigned long cap = first; cap < end; cap++) {
@@ -47,7 +47,8 @@ static void scan(struct __test_metadata *_metadata, FIXTURE_DATA(vm) *self, unsi
 		ASSERT_GE(dev, 0) TH_LOG("cap %lu on /dev/kvm: errno %d", cap, errno);
 		EXPECT_EQ(dev, vm) TH_LOG("cap %lu: /dev/kvm %d, VM fd %d", cap, dev, vm);
 		if (!known(cap)) {
-			EXPECT_EQ(0, dev) TH_LOG("cap %lu reads %d but is not in caps.def", cap, dev);
+			EXPECT_EQ(0, dev)
+			TH_LOG("cap %lu reads %d but is not in caps.def", cap, dev);
 		}
 	}
 }
