@@ -10,7 +10,7 @@ PKGS=(
 	linux-kbuild-6.1 linux-source-6.1
 	cpio xz-utils rsync sparse
 	cmake libgtest-dev
-	clang-format
+	clang-format kmod
 )
 # QEMU 10 from bookworm-backports: 2.5-3x faster on nested workloads than bookworm's 7.2.
 BPO_PKGS=(qemu-system-arm qemu-system-data)
