@@ -7,6 +7,7 @@
 
 ARCH ?= arm64
 CACHE ?= $(HOME)/.cache/kvmx
+export KVMX_CACHE := $(CACHE)
 BUILD := $(CURDIR)/build
 RESULTS := $(BUILD)/results
 OUT := $(BUILD)/$(ARCH)

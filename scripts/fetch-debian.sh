@@ -5,6 +5,8 @@
 # Debian point release that drops the old ABI from the mirror is followed automatically.
 # Prints nothing but the path of an env file that the Makefile includes.
 set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 CACHE=${KVMX_CACHE:-$HOME/.cache/kvmx}
 ARCH=${1:-arm64}
@@ -47,9 +49,11 @@ done
 
 root="$CACHE/$ARCH/root"
 # The arch headers' Makefile names the -common tree by its absolute /usr/src path.
+# A real directory there (the package installed the normal way) is the same tree: keep it.
 src_common=/usr/src/${common}
-if [ ! -e "$src_common" ]; then
-	ln -s "$root$src_common" "$src_common"
+if [ -L "$src_common" ] || [ ! -e "$src_common" ]; then
+	[ "$(readlink "$src_common" 2>/dev/null)" = "$root$src_common" ] ||
+		${SUDO:-} ln -sfn "$root$src_common" "$src_common"
 fi
 # ...and its scripts/tools by a relative link to the host's linux-kbuild-6.1 package
 # (installed by setup-host.sh): make that link resolve inside the cache too.
