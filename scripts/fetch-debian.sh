@@ -13,8 +13,19 @@ ARCH=${1:-arm64}
 mkdir -p "$CACHE/debs" "$CACHE/$ARCH"
 envfile="$CACHE/$ARCH/env.mk"
 
+# Debian's arch headers name their -common tree by absolute path, /usr/src/<common>:
+# point that at the cache. A real directory there (the package installed the normal way)
+# is the same tree: keep it.
+link_common() {	# common-name root
+	local link=/usr/src/$1 target=$2/usr/src/$1
+	if [ -L "$link" ] || [ ! -e "$link" ]; then
+		[ "$(readlink "$link" 2>/dev/null)" = "$target" ] || $SUDO ln -sfn "$target" "$link"
+	fi
+}
+
 # Reuse what was found within the last day: a second `make run` must not hit apt.
-if [ -f "$envfile" ] && [ -z "$(find "$envfile" -mmin +1440)" ]; then
+if [ -f "$envfile" ] && grep -q "^KVMX_COMMON" "$envfile" && [ -z "$(find "$envfile" -mmin +1440)" ]; then
+	link_common "$(sed -n 's/^KVMX_COMMON := //p' "$envfile")" "$CACHE/$ARCH/root"
 	echo "$envfile"
 	exit 0
 fi
@@ -48,19 +59,14 @@ for p in "${pkgs[@]}"; do
 done
 
 root="$CACHE/$ARCH/root"
-# The arch headers' Makefile names the -common tree by its absolute /usr/src path.
-# A real directory there (the package installed the normal way) is the same tree: keep it.
-src_common=/usr/src/${common}
-if [ -L "$src_common" ] || [ ! -e "$src_common" ]; then
-	[ "$(readlink "$src_common" 2>/dev/null)" = "$root$src_common" ] ||
-		${SUDO:-} ln -sfn "$root$src_common" "$src_common"
-fi
+link_common "$common" "$root"
 # ...and its scripts/tools by a relative link to the host's linux-kbuild-6.1 package
 # (installed by setup-host.sh): make that link resolve inside the cache too.
 mkdir -p "$root/usr/lib"
 [ -e "$root/usr/lib/linux-kbuild-6.1" ] || ln -s /usr/lib/linux-kbuild-6.1 "$root/usr/lib/linux-kbuild-6.1"
 cat >"$envfile.tmp" <<ENV
 KVMX_KABI := $abi
+KVMX_COMMON := $common
 KVMX_KDIR := $root/usr/src/linux-headers-$abi
 KVMX_KIMAGE := $root/boot/vmlinuz-$abi
 KVMX_KMODDIR := $root/lib/modules/$abi
