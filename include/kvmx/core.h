@@ -33,6 +33,12 @@ long kvmx_vm_ioctl(struct kvmx_vm *vm, unsigned int cmd, unsigned long arg);
 /* The VM fd was closed for the last time: drop its reference. */
 void kvmx_vm_release(struct kvmx_vm *vm);
 
+/*
+ * Run the arch's self-test of guest entry and exit on this CPU (arm64: a tiny guest
+ * through the real world switch). 0 on success, -errno after a log line otherwise.
+ */
+int kvmx_arch_selftest(void);
+
 /* Number of VMs alive, for the glue's unload checks and the tests. */
 unsigned int kvmx_core_nr_vms(void);
 

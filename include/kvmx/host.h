@@ -21,6 +21,17 @@ struct kvmx_vm;
 void *kvmx_host_zalloc(kvmx_size_t size);
 void kvmx_host_free(void *ptr);
 
+/* Whole pages (4 KB, zeroed, page aligned) for page tables and shared pages; may sleep. */
+void *kvmx_host_alloc_page(void);
+void kvmx_host_free_page(void *page);
+/* Linear-map translation of memory from kvmx_host_alloc_page (and back). */
+kvmx_u64 kvmx_host_virt_to_phys(const void *va);
+void *kvmx_host_phys_to_virt(kvmx_u64 pa);
+
+/* Mask/unmask interrupts on this CPU (local_irq_save/restore); also stops preemption. */
+unsigned long kvmx_host_irq_save(void);
+void kvmx_host_irq_restore(unsigned long flags);
+
 /* Userspace copies: 0 on success, -EFAULT if any byte could not be copied. */
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len);
 int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len);

@@ -41,7 +41,10 @@ insmod_fails_with() {	# dmesg-text
 
 case "$1" in
 loaded)
-	echo "1..9"
+	echo "1..10"
+	dmesg -c >/dev/null
+	check "world_switch_selftest_passes_at_load" eval 'insmod $KO selftest=1 && dmesg | grep -q "self-test passed" && rmmod kvmx'
+	dmesg | grep kvmx | sed 's/^/# /'
 	check "insmod_succeeds" insmod $KO
 	exec 3</dev/kvm
 	check "rmmod_refused_while_dev_fd_open" eval '! rmmod kvmx 2>/dev/null && loaded'

@@ -6,6 +6,9 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/irqflags.h>
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
@@ -41,6 +44,45 @@ void kvmx_host_check_leaks(void)
 
 	if (live)
 		pr_err("kvmx: %ld allocations still live at unload\n", live);
+}
+
+void *kvmx_host_alloc_page(void)
+{
+	void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+	if (page)
+		atomic_long_inc(&kvmx_live_allocs);
+	return page;
+}
+
+void kvmx_host_free_page(void *page)
+{
+	if (page)
+		atomic_long_dec(&kvmx_live_allocs);
+	free_page((unsigned long)page);
+}
+
+kvmx_u64 kvmx_host_virt_to_phys(const void *va)
+{
+	return virt_to_phys(va);
+}
+
+void *kvmx_host_phys_to_virt(kvmx_u64 pa)
+{
+	return phys_to_virt(pa);
+}
+
+unsigned long kvmx_host_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void kvmx_host_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
 }
 
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)

@@ -25,6 +25,11 @@ bool kvmx_debug;
 module_param_named(debug, kvmx_debug, bool, 0644);
 MODULE_PARM_DESC(debug, "Log VM lifecycle events at KERN_DEBUG (default off)");
 
+static bool selftest;
+module_param(selftest, bool, 0444);
+MODULE_PARM_DESC(selftest,
+		 "Run a tiny guest through the world switch at load; refuse to load if it fails");
+
 static long kvmx_dev_unlocked_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	return kvmx_dev_ioctl(cmd, arg);
@@ -62,6 +67,14 @@ static int __init kvmx_init(void)
 	if (r) {
 		pr_err("kvmx: core initialisation failed (%d)\n", r);
 		return r;
+	}
+	if (selftest) {
+		r = kvmx_arch_selftest();
+		if (r) {
+			pr_err("kvmx: world switch self-test failed (%d)\n", r);
+			kvmx_core_exit();
+			return r;
+		}
 	}
 	r = misc_register(&kvmx_dev);
 	if (r) {

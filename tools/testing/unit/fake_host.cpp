@@ -100,6 +100,41 @@ void kvmx_host_free(void *ptr)
 	free(ptr);
 }
 
+void *kvmx_host_alloc_page(void)
+{
+	if (alloc_countdown >= 0 && alloc_countdown-- == 0)
+		return nullptr;
+	void *p = aligned_alloc(4096, 4096);
+	if (p) {
+		memset(p, 0, 4096);
+		allocs++;
+	}
+	return p;
+}
+
+void kvmx_host_free_page(void *page)
+{
+	kvmx_host_free(page);
+}
+
+// The fake "physical" address space is the process's own: identity translation.
+kvmx_u64 kvmx_host_virt_to_phys(const void *va)
+{
+	return reinterpret_cast<kvmx_u64>(va);
+}
+
+void *kvmx_host_phys_to_virt(kvmx_u64 pa)
+{
+	return reinterpret_cast<void *>(pa);
+}
+
+unsigned long kvmx_host_irq_save(void)
+{
+	return 0;
+}
+
+void kvmx_host_irq_restore(unsigned long flags) {}
+
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)
 {
 	if (src < fault_below || src + len < src)
