@@ -32,6 +32,19 @@ void *kvmx_host_phys_to_virt(kvmx_u64 pa);
 unsigned long kvmx_host_irq_save(void);
 void kvmx_host_irq_restore(unsigned long flags);
 
+/* Sleeping locks. create returns NULL when out of memory. */
+struct kvmx_mutex;
+struct kvmx_mutex *kvmx_host_mutex_create(void);
+void kvmx_host_mutex_destroy(struct kvmx_mutex *mutex);
+void kvmx_host_mutex_lock(struct kvmx_mutex *mutex);
+void kvmx_host_mutex_unlock(struct kvmx_mutex *mutex);
+
+/*
+ * 1 if [addr, addr + len) is an untagged range of the calling process's user address
+ * space (access_ok), else 0. Says nothing about what is mapped there.
+ */
+int kvmx_host_user_range_ok(kvmx_uptr addr, kvmx_size_t len);
+
 /* Userspace copies: 0 on success, -EFAULT if any byte could not be copied. */
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len);
 int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len);

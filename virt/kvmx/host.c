@@ -9,7 +9,9 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/irqflags.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
@@ -24,7 +26,7 @@ static atomic_long_t kvmx_live_allocs = ATOMIC_LONG_INIT(0);
 
 void *kvmx_host_zalloc(kvmx_size_t size)
 {
-	void *ptr = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	void *ptr = kvzalloc(size, GFP_KERNEL_ACCOUNT);
 
 	if (ptr)
 		atomic_long_inc(&kvmx_live_allocs);
@@ -35,7 +37,7 @@ void kvmx_host_free(void *ptr)
 {
 	if (ptr)
 		atomic_long_dec(&kvmx_live_allocs);
-	kfree(ptr);
+	kvfree(ptr);
 }
 
 void kvmx_host_check_leaks(void)
@@ -83,6 +85,41 @@ unsigned long kvmx_host_irq_save(void)
 void kvmx_host_irq_restore(unsigned long flags)
 {
 	local_irq_restore(flags);
+}
+
+struct kvmx_mutex {
+	struct mutex mutex;
+};
+
+struct kvmx_mutex *kvmx_host_mutex_create(void)
+{
+	struct kvmx_mutex *m = kvmx_host_zalloc(sizeof(*m));
+
+	if (m)
+		mutex_init(&m->mutex);
+	return m;
+}
+
+void kvmx_host_mutex_destroy(struct kvmx_mutex *m)
+{
+	if (m)
+		mutex_destroy(&m->mutex);
+	kvmx_host_free(m);
+}
+
+void kvmx_host_mutex_lock(struct kvmx_mutex *m)
+{
+	mutex_lock(&m->mutex);
+}
+
+void kvmx_host_mutex_unlock(struct kvmx_mutex *m)
+{
+	mutex_unlock(&m->mutex);
+}
+
+int kvmx_host_user_range_ok(kvmx_uptr addr, kvmx_size_t len)
+{
+	return untagged_addr(addr) == addr && access_ok((void __user *)addr, len);
 }
 
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)

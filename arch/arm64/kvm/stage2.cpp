@@ -8,7 +8,7 @@ namespace kvmx {
 
 namespace {
 
-constexpr u64 page_size = 4096;
+constexpr u64 granule_size = 4096;
 constexpr u64 desc_valid = 1ULL << 0, desc_table = 1ULL << 1; // level 0-2 table / level 3 page
 constexpr u64 desc_attr_normal_wb = 0xfULL << 2;	      // MemAttr[3:0]=0b1111 (D8.6.5)
 constexpr u64 desc_s2ap_read = 1ULL << 6, desc_s2ap_write = 1ULL << 7;
@@ -93,7 +93,7 @@ u64 *Stage2::walk(u64 ipa, bool alloc)
 
 Status Stage2::map_page(u64 ipa, u64 pa, u32 prot)
 {
-	if ((ipa | pa) & (page_size - 1) || ipa >> ipa_bits_ || pa & ~desc_addr_mask)
+	if ((ipa | pa) & (granule_size - 1) || ipa >> ipa_bits_ || pa & ~desc_addr_mask)
 		return Status::error(-EINVAL);
 	u64 *slot = walk(ipa, true);
 	if (!slot)

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <pthread.h>
 
 namespace fake_host {
 namespace {
@@ -134,6 +135,41 @@ unsigned long kvmx_host_irq_save(void)
 }
 
 void kvmx_host_irq_restore(unsigned long flags) {}
+
+struct kvmx_mutex {
+	pthread_mutex_t mutex;
+};
+
+struct kvmx_mutex *kvmx_host_mutex_create(void)
+{
+	auto *m = static_cast<struct kvmx_mutex *>(kvmx_host_zalloc(sizeof(struct kvmx_mutex)));
+	if (m)
+		pthread_mutex_init(&m->mutex, nullptr);
+	return m;
+}
+
+void kvmx_host_mutex_destroy(struct kvmx_mutex *m)
+{
+	if (m)
+		pthread_mutex_destroy(&m->mutex);
+	kvmx_host_free(m);
+}
+
+void kvmx_host_mutex_lock(struct kvmx_mutex *m)
+{
+	pthread_mutex_lock(&m->mutex);
+}
+
+void kvmx_host_mutex_unlock(struct kvmx_mutex *m)
+{
+	pthread_mutex_unlock(&m->mutex);
+}
+
+// The fake user address space: everything from fault_below up to the 48-bit limit.
+int kvmx_host_user_range_ok(kvmx_uptr addr, kvmx_size_t len)
+{
+	return addr >= fault_below && addr + len >= addr && addr + len <= (1UL << 48);
+}
 
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)
 {

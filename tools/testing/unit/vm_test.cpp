@@ -82,3 +82,39 @@ TEST(RangeWithin, overflow_safe)
 	EXPECT_FALSE(range_within(~0ULL - 0x10, 0x100, 0, ~0ULL));
 	EXPECT_TRUE(range_within(~0ULL - 0x100, 0x100, 0, ~0ULL));
 }
+
+TEST_F(Core, memslot_caps_report_the_table)
+{
+	ASSERT_EQ(0, init());
+	EXPECT_EQ(1, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY));
+	EXPECT_EQ(512, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS));
+}
+
+TEST_F(Core, set_user_memory_region_through_the_vm_ioctl)
+{
+	ASSERT_EQ(0, init());
+	long fd = kvmx_dev_ioctl(KVM_CREATE_VM, 0);
+	ASSERT_GE(fd, 0);
+	struct kvmx_vm *vm = fake_host::vm_of_fd(fd);
+	kvm_userspace_memory_region r = {};
+	r.slot = 0;
+	r.guest_phys_addr = 0x80000000;
+	r.memory_size = 0x200000;
+	r.userspace_addr = 0x7f0000000000;
+	EXPECT_EQ(0, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, fake_host::uptr(&r)));
+	EXPECT_EQ(1u, vm->memslots->count());
+	r.slot = 1;
+	EXPECT_EQ(-EEXIST, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, fake_host::uptr(&r)));
+	// Not user memory of the process: EINVAL before the table is consulted.
+	r.userspace_addr = 1UL << 48;
+	r.guest_phys_addr = 0x90000000;
+	EXPECT_EQ(-EINVAL, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, fake_host::uptr(&r)));
+	// The argument itself unreadable: EFAULT.
+	EXPECT_EQ(-EFAULT, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, 0x10));
+	// Delete needs only the slot id.
+	r.slot = 0;
+	r.memory_size = 0;
+	EXPECT_EQ(0, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, fake_host::uptr(&r)));
+	EXPECT_EQ(0u, vm->memslots->count());
+	fake_host::close_fd(fd);
+}

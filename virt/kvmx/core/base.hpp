@@ -77,6 +77,18 @@ template <typename T> void destroy(T *obj)
 	}
 }
 
+// Holds a host mutex for its scope: state reached through a MutexGuard is serialised.
+class MutexGuard {
+public:
+	explicit MutexGuard(kvmx_mutex *mutex) : mutex_(mutex) { kvmx_host_mutex_lock(mutex_); }
+	~MutexGuard() { kvmx_host_mutex_unlock(mutex_); }
+	MutexGuard(const MutexGuard &) = delete;
+	MutexGuard &operator=(const MutexGuard &) = delete;
+
+private:
+	kvmx_mutex *mutex_;
+};
+
 // Atomic counters through the compiler's builtins: sequentially consistent, lock-free on
 // every target kvmx builds for, and usable both in the kernel and in hosted tests.
 inline u32 atomic_inc_return(u32 *v)

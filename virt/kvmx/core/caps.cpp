@@ -5,6 +5,7 @@
 // limits that upstream also reports (e.g. the IPA size).
 #include "caps.hpp"
 #include "arch.hpp"
+#include "memslot.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
 
@@ -45,6 +46,10 @@ long check_extension(const Vm *vm, u64 cap)
 	switch (cap) {
 	case KVM_CAP_CHECK_EXTENSION_VM:
 		return 1; // the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
+	case KVM_CAP_USER_MEMORY:
+		return 1; // KVM_SET_USER_MEMORY_REGION (vm.cpp, memslot.cpp)
+	case KVM_CAP_NR_MEMSLOTS:
+		return max_memslots;
 	default:
 		return arch_check_extension(vm, cap);
 	}

@@ -9,6 +9,45 @@
 
 namespace kvmx {
 
+namespace {
+
+Status vm_init_memory(Vm *vm)
+{
+	vm->lock = kvmx_host_mutex_create();
+	if (!vm->lock)
+		return Status::error(-ENOMEM);
+	Result<MemslotTable *> slots = MemslotTable::create();
+	if (!slots.is_ok())
+		return Status::error(slots.err());
+	vm->memslots = slots.value();
+	return Status::ok();
+}
+
+void vm_free(Vm *vm)
+{
+	MemslotTable::destroy(vm->memslots);
+	kvmx_host_mutex_destroy(vm->lock);
+	destroy(vm);
+}
+
+long set_user_memory_region(Vm *vm, unsigned long arg)
+{
+	kvm_userspace_memory_region region;
+
+	if (kvmx_host_copy_from_user(&region, arg, sizeof(region)))
+		return -EFAULT;
+	// The table checks alignment and wrap-around; whether the range is user memory of
+	// this process (access_ok, untagged) only the host can tell. Deletion ignores it.
+	if (region.memory_size &&
+	    !kvmx_host_user_range_ok(region.userspace_addr, region.memory_size))
+		return -EINVAL;
+	MutexGuard guard(vm->lock);
+	Result<MemslotUpdate> update = vm->memslots->set(region, vm->arch.ipa_bits);
+	return update.is_ok() ? 0 : update.err();
+}
+
+} // namespace
+
 Result<Vm *> vm_create(unsigned long type)
 {
 	Registry &reg = registry();
@@ -27,8 +66,10 @@ Result<Vm *> vm_create(unsigned long type)
 	vm->refs = 1;
 
 	Status st = arch_vm_init(vm->arch, type);
+	if (st.is_ok())
+		st = vm_init_memory(vm);
 	if (!st.is_ok()) {
-		destroy(vm);
+		vm_free(vm);
 		atomic_dec_return(&reg.nr_vms);
 		return st;
 	}
@@ -46,7 +87,7 @@ void vm_put(Vm *vm)
 	if (atomic_dec_return(&vm->refs) != 0)
 		return;
 	kvmx_host_log(KVMX_LOG_DEBUG, "kvmx: vm %u destroyed\n", vm->id);
-	destroy(vm);
+	vm_free(vm);
 	atomic_dec_return(&registry().nr_vms);
 }
 
@@ -55,6 +96,8 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case KVM_CHECK_EXTENSION:
 		return check_extension(vm, arg);
+	case KVM_SET_USER_MEMORY_REGION:
+		return set_user_memory_region(vm, arg);
 	default:
 		return unknown_ioctl(cmd);
 	}

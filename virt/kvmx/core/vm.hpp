@@ -5,10 +5,13 @@
 
 #include "arch.hpp"
 #include "base.hpp"
+#include "memslot.hpp"
 
 struct kvmx_vm {
-	kvmx::u32 id;	// for log tags only
-	kvmx::u32 refs; // atomic; the VM is freed when it drops to 0
+	kvmx::u32 id;		      // for log tags only
+	kvmx::u32 refs;		      // atomic; the VM is freed when it drops to 0
+	kvmx_mutex *lock;	      // serialises memslot changes (and, later, vCPU creation)
+	kvmx::MemslotTable *memslots; // under lock
 	kvmx::ArchVm arch;
 };
 
