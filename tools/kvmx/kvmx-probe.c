@@ -17,16 +17,7 @@
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
 
-struct cap_name {
-	unsigned long number;
-	const char *name;
-};
-
-static const struct cap_name caps[] = {
-#define KVMX_CAP(constant) { constant, #constant },
-#include <kvmx/caps.def>
-#undef KVMX_CAP
-};
+#include <kvmx/cap_names.h>
 
 int main(int argc, char **argv)
 {
@@ -63,14 +54,15 @@ int main(int argc, char **argv)
 		close(kvm);
 		return 0;
 	}
-	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		int value = ioctl(kvm, KVM_CHECK_EXTENSION, caps[i].number);
+	for (i = 0; i < KVMX_NR_KNOWN_CAPS; i++) {
+		int value = ioctl(kvm, KVM_CHECK_EXTENSION, kvmx_known_caps[i].number);
 
 		if (value < 0) {
-			fprintf(stderr, "kvmx-probe: %s: %s\n", caps[i].name, strerror(errno));
+			fprintf(stderr, "kvmx-probe: %s: %s\n", kvmx_known_caps[i].name,
+				strerror(errno));
 			return 1;
 		}
-		printf("%s (%lu): %d\n", caps[i].name, caps[i].number, value);
+		printf("%s (%lu): %d\n", kvmx_known_caps[i].name, kvmx_known_caps[i].number, value);
 	}
 	close(kvm);
 	return 0;

@@ -12,18 +12,8 @@
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
 
-struct kvmx_cap_name {
-	unsigned long number;
-	const char *name;
-};
-
 /* Every capability the module knows: the same list the core's registry is built from. */
-static const struct kvmx_cap_name kvmx_known_caps[] = {
-#define KVMX_CAP(constant) { constant, #constant },
-#include <kvmx/caps.def>
-#undef KVMX_CAP
-};
-#define KVMX_NR_KNOWN_CAPS (sizeof(kvmx_known_caps) / sizeof(kvmx_known_caps[0]))
+#include <kvmx/cap_names.h>
 
 static inline int kvmx_open_dev(void)
 {
