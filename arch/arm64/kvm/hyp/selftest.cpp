@@ -47,17 +47,15 @@ void run_until_guest_exit(SelfTestRun &run, const Stage2Hw &hw)
 	}
 }
 
-void run_once(Stage2 &s2, u32 parange, SelfTestRun &run)
+void init_guest(GuestCpu &cpu)
 {
-	run.cpu.pc = guest_code_ipa;
-	run.cpu.pstate = pstate_el1h_daif;
-	run.cpu.sys.sctlr = sctlr_el1_reset;
-	run.cpu.hcr = arm64_guest_hcr();
-	run.cpu.vmpidr = 1ULL << 31;
-	run.cpu.vpidr = kvmx_read_sysreg(midr_el1);
-	run.cpu.frame.x[2] = unmapped_ipa;
-	Stage2Hw hw = { 1ULL << 48 | s2.root_pa(), s2.vtcr(parange), true };
-	run_until_guest_exit(run, hw);
+	cpu.pc = guest_code_ipa;
+	cpu.pstate = pstate_el1h_daif;
+	cpu.sys.sctlr = sctlr_el1_reset;
+	cpu.hcr = arm64_guest_hcr();
+	cpu.vmpidr = 1ULL << 31;
+	cpu.vpidr = kvmx_read_sysreg(midr_el1);
+	cpu.frame.x[2] = unmapped_ipa;
 }
 
 } // namespace
@@ -81,8 +79,13 @@ Status arm64_world_switch_selftest(u64 id_aa64mmfr0)
 					 stage2_read | stage2_exec);
 
 	SelfTestRun run = {};
-	if (st.is_ok())
-		run_once(*s2.value(), id_aa64mmfr0 & 0xf, run);
+	// VMID 1; the first entry flushes whatever an earlier VM with that VMID left behind.
+	Stage2Hw hw = { 1ULL << 48 | s2.value()->root_pa(), s2.value()->vtcr(id_aa64mmfr0 & 0xf),
+			true };
+	if (st.is_ok()) {
+		init_guest(run.cpu);
+		run_until_guest_exit(run, hw);
+	}
 	u32 ec = run.exit.esr >> esr_ec_shift;
 	if (st.is_ok() && !(run.exit.code == KVMX_EXIT_SYNC && ec == esr_ec_hvc64 &&
 			    run.cpu.frame.x[0] == 42 && run.cpu.pc == guest_code_ipa + 8)) {
@@ -93,9 +96,7 @@ Status arm64_world_switch_selftest(u64 id_aa64mmfr0)
 	}
 	if (st.is_ok()) {
 		// Resume after the hvc: the load from an unmapped IPA must fault to us.
-		run.cpu.frame.x[2] = unmapped_ipa;
-		Stage2Hw hw = { 1ULL << 48 | s2.value()->root_pa(),
-				s2.value()->vtcr(id_aa64mmfr0 & 0xf), false };
+		hw.flush_tlb = false;
 		run_until_guest_exit(run, hw);
 		ec = run.exit.esr >> esr_ec_shift;
 		u64 fault_ipa = (run.exit.hpfar >> 4) << 12 | (run.exit.far & 0xfff);
