@@ -18,6 +18,14 @@ struct kvmx_host_info {
 	unsigned int nr_cpus;
 	unsigned int max_vms;	     /* module parameter: limit on VMs alive at once */
 	kvmx_u64 arm64_id_aa64mmfr0; /* sanitised ID_AA64MMFR0_EL1 (arm64 only) */
+	/*
+	 * arm64: the host's sanitised ID registers of the feature-ID space op0=3, op1=0,
+	 * CRn=0, CRm=1..7, indexed (CRm - 1) * 8 + op2; 0 for encodings the host does not
+	 * sanitise. Plus the identification registers the guest sees unchanged.
+	 */
+	kvmx_u64 arm64_id_regs[56];
+	kvmx_u64 arm64_midr, arm64_revidr, arm64_ctr, arm64_clidr, arm64_aidr, arm64_dczid;
+	unsigned int arm64_vmid_bits; /* 8 or 16 */
 };
 
 /* Module lifetime. kvmx_core_init returns 0 or -errno; exit undoes init. */
@@ -32,6 +40,18 @@ long kvmx_vm_ioctl(struct kvmx_vm *vm, unsigned int cmd, unsigned long arg);
 
 /* The VM fd was closed for the last time: drop its reference. */
 void kvmx_vm_release(struct kvmx_vm *vm);
+
+/* MMU notifier callbacks (see kvmx_host_mmu_notifier_register). [start, end) are hvas. */
+void kvmx_vm_mmu_invalidate_begin(struct kvmx_vm *vm, kvmx_uptr start, kvmx_uptr end);
+void kvmx_vm_mmu_invalidate_end(struct kvmx_vm *vm, kvmx_uptr start, kvmx_uptr end);
+void kvmx_vm_mmu_release(struct kvmx_vm *vm);
+
+/* ioctl on a vCPU fd; @vcpu is the fd's private reference. Returns >= 0 or -errno. */
+long kvmx_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int cmd, unsigned long arg);
+/* The kernel address of page @pgoff of the vCPU fd's mmap (kvm_run), or NULL. */
+void *kvmx_vcpu_mmap_page(struct kvmx_vcpu *vcpu, unsigned long pgoff);
+/* The vCPU fd was closed for the last time: drop its reference. */
+void kvmx_vcpu_release(struct kvmx_vcpu *vcpu);
 
 /*
  * Run the arch's self-test of guest entry and exit on this CPU (arm64: a tiny guest

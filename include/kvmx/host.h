@@ -56,6 +56,73 @@ int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len);
  */
 int kvmx_host_vm_fd_install(struct kvmx_vm *vm);
 
+/*
+ * vCPU fds: wrap @vcpu in a new anonymous-inode fd ("kvm-vcpu:<id>"). Same ownership
+ * rule as the VM fd: on success the fd owns one reference and drops it through
+ * kvmx_vcpu_release(); mmap of the fd maps kvmx_vcpu_mmap_page().
+ */
+struct kvmx_vcpu;
+int kvmx_host_vcpu_fd_install(struct kvmx_vcpu *vcpu, unsigned int id);
+
+/* Spinlocks (never sleep while holding one). create returns NULL when out of memory. */
+struct kvmx_spinlock;
+struct kvmx_spinlock *kvmx_host_spinlock_create(void);
+void kvmx_host_spinlock_destroy(struct kvmx_spinlock *lock);
+void kvmx_host_spin_lock(struct kvmx_spinlock *lock);
+void kvmx_host_spin_unlock(struct kvmx_spinlock *lock);
+
+/*
+ * Guest memory. get_user_page takes a reference on the page backing the calling
+ * process's user address @hva (faulting it in, for writing if @write), stores its
+ * physical address in *pa and an opaque handle in *page. 0, -EFAULT (nothing mapped
+ * there or not writable), -EHWPOISON, -ENOMEM, -EINTR (signal while faulting).
+ * put_user_page drops the reference, marking the page dirty if @dirty.
+ */
+int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page);
+void kvmx_host_put_user_page(void *page, int dirty);
+
+/*
+ * MMU notifier on the calling process's address space, for @vm: from registration until
+ * unregister, kvmx_vm_mmu_invalidate_begin/_end (core.h) bracket every change to the
+ * mapping of a user range, and kvmx_vm_mmu_release runs when the address space dies.
+ * register returns an opaque handle or NULL (-ENOMEM); unregister waits for callbacks.
+ */
+struct kvmx_mmu_notifier;
+struct kvmx_mmu_notifier *kvmx_host_mmu_notifier_register(struct kvmx_vm *vm);
+void kvmx_host_mmu_notifier_unregister(struct kvmx_mmu_notifier *mn);
+
+/*
+ * Blocking a vCPU thread. wait sleeps until @ready(@arg) returns non-zero (checked
+ * before sleeping and after every wake), @timeout_ns passes (KVMX_WAIT_FOREVER for
+ * none) or a signal is pending. Returns 0 (ready), -ETIME or -EINTR. wake wakes every
+ * waiter of @wq so that it re-checks its condition.
+ */
+#define KVMX_WAIT_FOREVER (~0ULL)
+struct kvmx_waitq;
+struct kvmx_waitq *kvmx_host_waitq_create(void);
+void kvmx_host_waitq_destroy(struct kvmx_waitq *wq);
+int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg),
+		   void *arg);
+void kvmx_host_wake(struct kvmx_waitq *wq);
+
+/* The scheduler and signals, for the run loop. */
+int kvmx_host_signal_pending(void);
+void kvmx_host_cond_resched(void);
+/* The CPU the caller runs on; stable only while interrupts are masked. */
+unsigned int kvmx_host_cpu_id(void);
+/* Interrupt @cpu so that a guest running there exits promptly (an IPI; no-op if self). */
+void kvmx_host_kick_cpu(unsigned int cpu);
+/* Monotonic time in ns. */
+kvmx_u64 kvmx_host_time_ns(void);
+
+/*
+ * FP/SIMD: between begin and end the caller owns this CPU's FP/SIMD (and SVE/SME)
+ * registers; the host's user state was saved and is restored on return to user. No
+ * sleeping in between (preemption is off). arm64 only.
+ */
+void kvmx_host_fpsimd_begin(void);
+void kvmx_host_fpsimd_end(void);
+
 /* Logging. Levels follow the kernel's: 3 error, 4 warning, 6 info, 7 debug. */
 enum kvmx_log_level {
 	KVMX_LOG_ERR = 3,

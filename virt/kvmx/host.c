@@ -183,6 +183,81 @@ int kvmx_host_vm_fd_install(struct kvmx_vm *vm)
 	return fd;
 }
 
+struct kvmx_vcpu_file {
+	struct kvmx_vcpu *vcpu;
+	struct mm_struct *mm; /* creator's address space (mmgrab'ed) */
+};
+
+static long kvmx_vcpu_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kvmx_vcpu_file *vf = file->private_data;
+
+	if (vf->mm != current->mm)
+		return -EIO;
+	return kvmx_vcpu_ioctl(vf->vcpu, cmd, arg);
+}
+
+static vm_fault_t kvmx_vcpu_vm_fault(struct vm_fault *vmf)
+{
+	struct kvmx_vcpu_file *vf = vmf->vma->vm_file->private_data;
+	void *kaddr = kvmx_vcpu_mmap_page(vf->vcpu, vmf->pgoff);
+
+	if (!kaddr)
+		return VM_FAULT_SIGBUS;
+	vmf->page = virt_to_page(kaddr);
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct kvmx_vcpu_vm_ops = {
+	.fault = kvmx_vcpu_vm_fault,
+};
+
+static int kvmx_vcpu_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &kvmx_vcpu_vm_ops;
+	return 0;
+}
+
+static int kvmx_vcpu_file_release(struct inode *inode, struct file *file)
+{
+	struct kvmx_vcpu_file *vf = file->private_data;
+
+	kvmx_vcpu_release(vf->vcpu);
+	mmdrop(vf->mm);
+	kvmx_host_free(vf);
+	return 0;
+}
+
+static const struct file_operations kvmx_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kvmx_vcpu_file_ioctl,
+	.mmap = kvmx_vcpu_file_mmap,
+	.release = kvmx_vcpu_file_release,
+	.llseek = noop_llseek,
+};
+
+int kvmx_host_vcpu_fd_install(struct kvmx_vcpu *vcpu, unsigned int id)
+{
+	struct kvmx_vcpu_file *vf;
+	char name[24];
+	int fd;
+
+	vf = kvmx_host_zalloc(sizeof(*vf));
+	if (!vf)
+		return -ENOMEM;
+	vf->vcpu = vcpu;
+	vf->mm = current->mm;
+	mmgrab(vf->mm);
+	snprintf(name, sizeof(name), "kvm-vcpu:%u", id);
+	fd = anon_inode_getfd(name, &kvmx_vcpu_fops, vf, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		mmdrop(vf->mm);
+		kvmx_host_free(vf);
+	}
+	return fd;
+}
+
 static void kvmx_vlog(int level, const char *fmt, va_list args)
 {
 	struct va_format vaf = { .fmt = fmt, .va = &args };

@@ -24,6 +24,23 @@ u32 level_shift(u32 level)
 
 } // namespace
 
+Status PageCache::topup()
+{
+	while (count < capacity) {
+		void *page = kvmx_host_alloc_page();
+		if (!page)
+			return Status::error(-ENOMEM);
+		pages[count++] = page;
+	}
+	return Status::ok();
+}
+
+void PageCache::release()
+{
+	while (count)
+		kvmx_host_free_page(pages[--count]);
+}
+
 Result<Stage2 *> Stage2::create(u32 ipa_bits)
 {
 	if (ipa_bits < 32 || ipa_bits > 48)
@@ -70,7 +87,7 @@ void Stage2::free_level(u64 *table, u32 level)
 }
 
 // The level-3 descriptor slot for @ipa, allocating intermediate tables if @alloc.
-u64 *Stage2::walk(u64 ipa, bool alloc)
+u64 *Stage2::walk(u64 ipa, bool alloc, PageCache *cache)
 {
 	u64 *table = root_;
 	for (u32 level = start_level_; level < 3; level++) {
@@ -78,7 +95,7 @@ u64 *Stage2::walk(u64 ipa, bool alloc)
 		if (!(*entry & desc_valid)) {
 			if (!alloc)
 				return nullptr;
-			void *next = kvmx_host_alloc_page();
+			void *next = cache ? cache->take() : kvmx_host_alloc_page();
 			if (!next)
 				return nullptr;
 			table_pages_++;
@@ -91,14 +108,15 @@ u64 *Stage2::walk(u64 ipa, bool alloc)
 	return &table[(ipa >> level_shift(3)) & 511];
 }
 
-Status Stage2::map_page(u64 ipa, u64 pa, u32 prot)
+Status Stage2::map_page(u64 ipa, u64 pa, u32 prot, PageCache *cache)
 {
 	if ((ipa | pa) & (granule_size - 1) || ipa >> ipa_bits_ || pa & ~desc_addr_mask)
 		return Status::error(-EINVAL);
-	u64 *slot = walk(ipa, true);
+	u64 *slot = walk(ipa, true, cache);
 	if (!slot)
 		return Status::error(-ENOMEM);
-	if (*slot & desc_valid)
+	// Same page again: only permissions change, which needs no break-before-make.
+	if ((*slot & desc_valid) && (*slot & desc_addr_mask) != pa)
 		return Status::error(-EEXIST);
 	u64 desc = pa | desc_valid | desc_table | desc_attr_normal_wb | desc_sh_inner | desc_af;
 	if (prot & stage2_read)
@@ -121,6 +139,39 @@ u64 Stage2::unmap_page(u64 ipa)
 	u64 pa = *slot & desc_addr_mask;
 	__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
 	return pa;
+}
+
+u64 Stage2::unmap_level(u64 *table, u32 level, u64 base, u64 start, u64 end)
+{
+	const u64 span = 1ULL << level_shift(level);
+	u64 unmapped = 0;
+	u32 first = (start - base) >> level_shift(level);
+	for (u32 i = first; i < 512; i++) {
+		u64 entry_base = base + i * span;
+		if (entry_base >= end)
+			break;
+		u64 desc = table[i];
+		if (!(desc & desc_valid))
+			continue;
+		if (level == 3) {
+			__atomic_store_n(&table[i], 0, __ATOMIC_RELEASE);
+			unmapped++;
+			continue;
+		}
+		u64 lo = start > entry_base ? start : entry_base;
+		unmapped += unmap_level(static_cast<u64 *>(kvmx_host_phys_to_virt(desc & desc_addr_mask)),
+					level + 1, entry_base, lo, end);
+	}
+	return unmapped;
+}
+
+u64 Stage2::unmap_range(u64 ipa, u64 size)
+{
+	u64 limit = 1ULL << ipa_bits_;
+	if (ipa >= limit || size == 0)
+		return 0;
+	u64 end = size > limit - ipa ? limit : ipa + size;
+	return unmap_level(root_, start_level_, 0, ipa & ~(granule_size - 1), end);
 }
 
 u64 Stage2::lookup(u64 ipa) const

@@ -3,7 +3,10 @@
 // load, and the arm64 capability values. Must not touch system registers (the glue
 // reads them and passes the values in), so this file also builds in the unit tests.
 #include "arch.hpp"
+#include "ioctl.hpp"
 #include "registry.hpp"
+#include "vcpu.hpp"
+#include "vm.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
 
@@ -58,10 +61,81 @@ long arch_check_extension(const Vm *, u64 cap)
 	switch (cap) {
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return arm64_ipa_limit(registry().host.arm64_id_aa64mmfr0);
+	case KVM_CAP_SYNC_MMU:	      // stage 2 follows the MMU notifier (mmu.cpp)
+	case KVM_CAP_ONE_REG:	      // guest.cpp
+	case KVM_CAP_IMMEDIATE_EXIT:  // core vcpu.cpp
+	case KVM_CAP_ARM_PSCI:	      // PSCI 0.1 (psci.cpp)
+	case KVM_CAP_ARM_PSCI_0_2:    // PSCI 0.2-1.1 (psci.cpp)
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_MAX_VCPU_ID:
+		return max_vcpus;
 	default:
-		// Known but not implemented on arm64 yet (vCPUs, PSCI, PV time), or a POWER
+		// Known but not implemented on arm64 yet (PV time, SYSTEM_SUSPEND, 32-bit EL1,
+		// binary stats, the in-kernel irqchip's user-IRQ reporting), or a POWER
 		// capability: reads 0, and every use fails.
 		return 0;
+	}
+}
+
+namespace {
+
+long preferred_target(unsigned long arg)
+{
+	kvm_vcpu_init init = {};
+	init.target = KVM_ARM_TARGET_GENERIC_V8;
+	return kvmx_host_copy_to_user(arg, &init, sizeof(init)) ? -EFAULT : 0;
+}
+
+// KVM_IRQ_LINE without an in-kernel interrupt controller: only the vCPUs' IRQ and FIQ
+// inputs exist (Documentation/virt/kvm/api.rst, "KVM_IRQ_LINE", arm64).
+long irq_line(Vm *vm, unsigned long arg)
+{
+	kvm_irq_level level;
+	if (kvmx_host_copy_from_user(&level, arg, sizeof(level)))
+		return -EFAULT;
+	u32 irq = level.irq;
+	u32 type = (irq >> KVM_ARM_IRQ_TYPE_SHIFT) & KVM_ARM_IRQ_TYPE_MASK;
+	u32 vcpu_idx = ((irq >> KVM_ARM_IRQ_VCPU2_SHIFT) & KVM_ARM_IRQ_VCPU2_MASK) << 8 |
+		       ((irq >> KVM_ARM_IRQ_VCPU_SHIFT) & KVM_ARM_IRQ_VCPU_MASK);
+	u32 num = (irq >> KVM_ARM_IRQ_NUM_SHIFT) & KVM_ARM_IRQ_NUM_MASK;
+	switch (type) {
+	case KVM_ARM_IRQ_TYPE_CPU:
+		break;
+	case KVM_ARM_IRQ_TYPE_PPI:
+	case KVM_ARM_IRQ_TYPE_SPI:
+		return -ENXIO; // those need the in-kernel interrupt controller
+	default:
+		return -EINVAL;
+	}
+	if (num > KVM_ARM_IRQ_CPU_FIQ)
+		return -EINVAL;
+	Vcpu *vcpu = vm_vcpu(vm, vcpu_idx);
+	if (!vcpu)
+		return -EINVAL;
+	u32 bit = num == KVM_ARM_IRQ_CPU_IRQ ? irq_line_irq : irq_line_fiq;
+	u32 old = level.level ? __atomic_fetch_or(&vcpu->arch.irq_lines, bit, __ATOMIC_SEQ_CST)
+			      : __atomic_fetch_and(&vcpu->arch.irq_lines, ~bit, __ATOMIC_SEQ_CST);
+	if ((old & bit) != (level.level ? bit : 0))
+		vcpu_kick(vcpu);
+	return 0;
+}
+
+} // namespace
+
+long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_ARM_PREFERRED_TARGET:
+		return preferred_target(arg);
+	case KVM_IRQ_LINE:
+		return irq_line(vm, arg);
+	case KVM_ENABLE_CAP:
+		return -EINVAL; // no VM capability to enable yet
+	default:
+		return unknown_ioctl(cmd);
 	}
 }
 

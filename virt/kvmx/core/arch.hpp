@@ -5,7 +5,8 @@
 
 #include "base.hpp"
 #include <kvmx/core.h>
-#include "arch_vm.hpp" // struct ArchVm, from arch/<arch>/kvm/
+#include "arch_vm.hpp"	  // struct ArchVm, from arch/<arch>/kvm/
+#include "arch_vcpu.hpp" // struct ArchVcpu, from arch/<arch>/kvm/
 
 namespace kvmx {
 
@@ -14,6 +15,36 @@ Status arch_init(const kvmx_host_info &host);
 
 // Validate KVM_CREATE_VM's type argument and set up the arch part of a new VM.
 Status arch_vm_init(ArchVm &arch, unsigned long type);
+
+// Second stage of VM creation, once the core VM exists (stage 2, VMID); undone by
+// arch_vm_destroy, which also runs after a failed arch_vm_create.
+Status arch_vm_create(Vm *vm);
+void arch_vm_destroy(Vm *vm);
+
+// VM ioctls the core does not know; unknown_ioctl(cmd) for those the arch does not either.
+long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg);
+
+// Remove guest mappings of [gfn, gfn + npages) and the TLB entries caching them. Called
+// with vm->mmu_lock held (never sleeps).
+void arch_vm_unmap_gfns(Vm *vm, u64 gfn, u64 npages);
+
+// vCPU lifetime: create runs under the VM lock before the vCPU is visible; destroy runs
+// when the VM is freed.
+Status arch_vcpu_create(Vcpu *vcpu);
+void arch_vcpu_destroy(Vcpu *vcpu);
+
+// Make the vCPU leave the guest promptly if it is running there (any thread).
+void arch_vcpu_kick(Vcpu *vcpu);
+
+// vCPU ioctls the core does not know, with the vCPU lock held.
+long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg);
+
+// KVM_RUN, in two parts. run_prepare: may this vCPU run (-ENOEXEC before VCPU_INIT),
+// and finish the userspace exit it returns from (MMIO read data). run_once: enter the
+// guest once and handle the exit; exit_user when kvm_run holds an exit for userspace.
+enum class RunStep { resume, exit_user };
+Status arch_vcpu_run_prepare(Vcpu *vcpu);
+Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu);
 
 // Value of an arch capability for KVM_CHECK_EXTENSION; @vm is null on /dev/kvm.
 long arch_check_extension(const Vm *vm, u64 cap);

@@ -26,6 +26,7 @@ using usize = kvmx_size_t;
 
 // The VM object is defined in vm.hpp; the C glue sees it as the opaque struct kvmx_vm.
 using Vm = kvmx_vm;
+using Vcpu = kvmx_vcpu;
 
 // An error is a negative errno, success is 0. Guest-visible results (SMCCC, PSCI, PAPR)
 // are never a Status: they are the architecture's own codes.
@@ -103,5 +104,33 @@ inline u32 atomic_read(const u32 *v)
 {
 	return __atomic_load_n(v, __ATOMIC_SEQ_CST);
 }
+template <typename T> inline T load_acquire(const T *v)
+{
+	return __atomic_load_n(v, __ATOMIC_ACQUIRE);
+}
+template <typename T> inline void store_release(T *v, T val)
+{
+	__atomic_store_n(v, val, __ATOMIC_RELEASE);
+}
+template <typename T> inline T exchange(T *v, T val)
+{
+	return __atomic_exchange_n(v, val, __ATOMIC_SEQ_CST);
+}
+inline void full_barrier()
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+// Holds a host spinlock for its scope.
+class SpinGuard {
+public:
+	explicit SpinGuard(kvmx_spinlock *lock) : lock_(lock) { kvmx_host_spin_lock(lock_); }
+	~SpinGuard() { kvmx_host_spin_unlock(lock_); }
+	SpinGuard(const SpinGuard &) = delete;
+	SpinGuard &operator=(const SpinGuard &) = delete;
+
+private:
+	kvmx_spinlock *lock_;
+};
 
 } // namespace kvmx

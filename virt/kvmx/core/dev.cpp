@@ -5,6 +5,7 @@
 #include "caps.hpp"
 #include "ioctl.hpp"
 #include "registry.hpp"
+#include "memslot.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 
@@ -43,6 +44,9 @@ long dev_ioctl(unsigned int cmd, unsigned long arg)
 		return check_extension(nullptr, arg);
 	case KVM_CREATE_VM:
 		return create_vm(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		// Only struct kvm_run: no coalesced MMIO or dirty ring pages after it.
+		return arg ? -EINVAL : static_cast<long>(page_size);
 	default:
 		return unknown_ioctl(cmd);
 	}
@@ -62,6 +66,8 @@ extern "C" int kvmx_core_init(const struct kvmx_host_info *info)
 	reg.host = *info;
 	reg.nr_vms = 0;
 	reg.next_vm_id = 0;
+	for (kvmx::u64 &word : reg.guest_ids)
+		word = 0;
 	reg.initialised = true;
 	return 0;
 }

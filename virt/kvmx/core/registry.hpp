@@ -13,6 +13,8 @@ struct Registry {
 	kvmx_host_info host; // copied at init, read-only afterwards
 	u32 nr_vms;	     // VMs alive (atomic)
 	u32 next_vm_id;	     // ids for log tags (atomic, wraps harmlessly)
+	// Hardware guest ids in use (arm64 VMIDs), one bit each, updated atomically.
+	u64 guest_ids[65536 / 64];
 };
 
 Registry &registry();

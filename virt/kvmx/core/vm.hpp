@@ -1,17 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
-// The VM object: lifetime (reference counted, one reference per fd that names it) and
-// the VM fd's ioctls.
+// The VM object: lifetime (reference counted, one reference per fd that names it), its
+// vCPUs, memslots and the MMU state shared with the arch's stage-2 fault path, and the
+// VM fd's ioctls.
 #pragma once
 
 #include "arch.hpp"
 #include "base.hpp"
 #include "memslot.hpp"
 
+namespace kvmx {
+
+// Most vCPUs per VM and the bound on vCPU ids (KVM_CAP_MAX_VCPUS, KVM_CAP_MAX_VCPU_ID).
+constexpr u32 max_vcpus = 512;
+
+} // namespace kvmx
+
 struct kvmx_vm {
-	kvmx::u32 id;		      // for log tags only
-	kvmx::u32 refs;		      // atomic; the VM is freed when it drops to 0
-	kvmx_mutex *lock;	      // serialises memslot changes (and, later, vCPU creation)
-	kvmx::MemslotTable *memslots; // under lock
+	kvmx::u32 id;			// for log tags only
+	kvmx::u32 refs;			// atomic; the VM is freed when it drops to 0
+	kvmx_mutex *lock;		// serialises memslot changes and vCPU creation
+	kvmx::MemslotTable *memslots;	// written under lock + mmu_lock, read under either
+	kvmx::Vcpu **vcpus;		// [max_vcpus], by creation index; written under lock
+	kvmx::u32 nr_vcpus;		// atomic: vcpus[0, nr_vcpus) are valid
+	bool has_run;			// some vCPU entered the guest (configuration freezes)
+	// Guest memory (read by the arch's fault path). mmu_lock guards stage 2 and
+	// memslot reads; a fault that raced an invalidation sees mmu_seq move or
+	// mmu_in_progress set and retries.
+	kvmx_spinlock *mmu_lock;
+	kvmx::u64 mmu_seq;
+	kvmx::u32 mmu_in_progress;
+	kvmx_mmu_notifier *mmu_notifier;
 	kvmx::ArchVm arch;
 };
 
@@ -24,5 +42,8 @@ void vm_get(Vm *vm);
 void vm_put(Vm *vm);
 
 long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg);
+
+// The vCPU created @idx-th (0-based), or nullptr.
+Vcpu *vm_vcpu(Vm *vm, u32 idx);
 
 } // namespace kvmx

@@ -127,8 +127,65 @@ SYM_CODE_START(kvmx_arm64_vectors)
 	guest_vector KVMX_EXIT_IRQ
 	guest_vector KVMX_EXIT_FIQ
 	guest_vector KVMX_EXIT_SERROR
-	guest_vector KVMX_EXIT_AARCH32	// lower EL, AArch32
-	guest_vector KVMX_EXIT_AARCH32
-	guest_vector KVMX_EXIT_AARCH32
-	guest_vector KVMX_EXIT_AARCH32
+	guest_vector (KVMX_EXIT_AARCH32 | KVMX_EXIT_SYNC)	// lower EL, AArch32
+	guest_vector (KVMX_EXIT_AARCH32 | KVMX_EXIT_IRQ)
+	guest_vector (KVMX_EXIT_AARCH32 | KVMX_EXIT_FIQ)
+	guest_vector (KVMX_EXIT_AARCH32 | KVMX_EXIT_SERROR)
 SYM_CODE_END(kvmx_arm64_vectors)
+
+/*
+ * void kvmx_arm64_fpsimd_save(struct FpState *fp)
+ * void kvmx_arm64_fpsimd_load(const struct FpState *fp)
+ *   in:  x0 = fp (16-byte aligned): V0-V31 at 0..511, FPSR at 512, FPCR at 520.
+ *   The caller owns the CPU's FP/SIMD registers (kernel_neon_begin) and FP/SIMD does not
+ *   trap at EL2. clobbers: x1 and, for load, V0-V31/FPSR/FPCR.
+ */
+SYM_FUNC_START(kvmx_arm64_fpsimd_save)
+	hint	#34
+	stp	q0, q1, [x0, #0]
+	stp	q2, q3, [x0, #32]
+	stp	q4, q5, [x0, #64]
+	stp	q6, q7, [x0, #96]
+	stp	q8, q9, [x0, #128]
+	stp	q10, q11, [x0, #160]
+	stp	q12, q13, [x0, #192]
+	stp	q14, q15, [x0, #224]
+	stp	q16, q17, [x0, #256]
+	stp	q18, q19, [x0, #288]
+	stp	q20, q21, [x0, #320]
+	stp	q22, q23, [x0, #352]
+	stp	q24, q25, [x0, #384]
+	stp	q26, q27, [x0, #416]
+	stp	q28, q29, [x0, #448]
+	stp	q30, q31, [x0, #480]
+	mrs	x1, fpsr
+	str	x1, [x0, #KVMX_FP_FPSR]
+	mrs	x1, fpcr
+	str	x1, [x0, #KVMX_FP_FPCR]
+	ret
+SYM_FUNC_END(kvmx_arm64_fpsimd_save)
+
+SYM_FUNC_START(kvmx_arm64_fpsimd_load)
+	hint	#34
+	ldp	q0, q1, [x0, #0]
+	ldp	q2, q3, [x0, #32]
+	ldp	q4, q5, [x0, #64]
+	ldp	q6, q7, [x0, #96]
+	ldp	q8, q9, [x0, #128]
+	ldp	q10, q11, [x0, #160]
+	ldp	q12, q13, [x0, #192]
+	ldp	q14, q15, [x0, #224]
+	ldp	q16, q17, [x0, #256]
+	ldp	q18, q19, [x0, #288]
+	ldp	q20, q21, [x0, #320]
+	ldp	q22, q23, [x0, #352]
+	ldp	q24, q25, [x0, #384]
+	ldp	q26, q27, [x0, #416]
+	ldp	q28, q29, [x0, #448]
+	ldp	q30, q31, [x0, #480]
+	ldr	x1, [x0, #KVMX_FP_FPSR]
+	msr	fpsr, x1
+	ldr	x1, [x0, #KVMX_FP_FPCR]
+	msr	fpcr, x1
+	ret
+SYM_FUNC_END(kvmx_arm64_fpsimd_load)

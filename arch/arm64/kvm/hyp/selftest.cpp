@@ -51,7 +51,7 @@ void init_guest(GuestCpu &cpu)
 {
 	cpu.pc = guest_code_ipa;
 	cpu.pstate = pstate_el1h_daif;
-	cpu.sys.sctlr = sctlr_el1_reset;
+	cpu.sys.r[SCTLR_EL1] = sctlr_el1_reset;
 	cpu.hcr = arm64_guest_hcr();
 	cpu.vmpidr = 1ULL << 31;
 	cpu.vpidr = kvmx_read_sysreg(midr_el1);

@@ -17,12 +17,23 @@ struct EntryFrame {
 	u64 host_vbar;
 };
 
-// Guest EL1 (and EL0) system registers kvmx context-switches.
+// Guest EL1 (and EL0) system registers the world switch loads and saves, by index.
+enum GuestSysreg : u32 {
+	SCTLR_EL1, CPACR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1, ESR_EL1, AFSR0_EL1, AFSR1_EL1,
+	FAR_EL1, MAIR_EL1, VBAR_EL1, CONTEXTIDR_EL1, AMAIR_EL1, CNTKCTL_EL1, ELR_EL1, SPSR_EL1,
+	SP_EL1, TPIDR_EL1, TPIDR_EL0, TPIDRRO_EL0, PAR_EL1, CSSELR_EL1, CNTV_CTL_EL0,
+	CNTV_CVAL_EL0,
+	nr_guest_sysregs
+};
+
 struct GuestSysregs {
-	u64 sctlr, cpacr, ttbr0, ttbr1, tcr, esr, afsr0, afsr1, far, mair, vbar;
-	u64 contextidr, amair, cntkctl, elr, spsr;
-	u64 sp_el1, tpidr_el1, tpidr_el0, tpidrro_el0, par, csselr;
-	u64 cntv_ctl, cntv_cval;
+	u64 r[nr_guest_sysregs];
+};
+
+// Guest FP/SIMD registers (V0-V31, FPSR, FPCR), saved and loaded by entry.S.
+struct alignas(16) FpState {
+	u64 v[64]; // V<n> = v[2n] (low) | v[2n+1] (high)
+	u64 fpsr, fpcr;
 };
 
 struct GuestCpu {
@@ -32,6 +43,9 @@ struct GuestCpu {
 	GuestSysregs sys;
 	u64 hcr;	   // HCR_EL2 while this guest runs
 	u64 vmpidr, vpidr; // what the guest reads as MPIDR_EL1/MIDR_EL1
+	u64 cntvoff;	   // CNTVOFF_EL2: guest virtual counter = physical - cntvoff
+	FpState fp;
+	bool fp_live;	   // the guest owns the FP/SIMD registers: load/save them, no trap
 };
 
 struct Stage2Hw {
@@ -48,7 +62,34 @@ struct ExitInfo {
 // Run the guest once. Interrupts must be masked by the caller (an IrqsOff guard).
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2);
 
-// HCR_EL2 for an AArch64 guest under the VHE host (ARM ARM D13.2.47).
-u64 arm64_guest_hcr();
+// HCR_EL2 bits (ARM ARM D13.2.47).
+constexpr u64 HCR_VM = 1ULL << 0, HCR_SWIO = 1ULL << 1, HCR_PTW = 1ULL << 2;
+constexpr u64 HCR_FMO = 1ULL << 3, HCR_IMO = 1ULL << 4, HCR_AMO = 1ULL << 5;
+constexpr u64 HCR_VF = 1ULL << 6, HCR_VI = 1ULL << 7, HCR_VSE = 1ULL << 8;
+constexpr u64 HCR_FB = 1ULL << 9, HCR_BSU_IS = 1ULL << 10, HCR_TWI = 1ULL << 13;
+constexpr u64 HCR_TWE = 1ULL << 14, HCR_TID3 = 1ULL << 18, HCR_TSC = 1ULL << 19;
+constexpr u64 HCR_TIDCP = 1ULL << 20, HCR_TACR = 1ULL << 21, HCR_TSW = 1ULL << 22;
+constexpr u64 HCR_RW = 1ULL << 31, HCR_E2H = 1ULL << 34, HCR_TLOR = 1ULL << 35;
+constexpr u64 HCR_TERR = 1ULL << 36;
+
+// HCR_EL2 for an AArch64 guest under the VHE host: stage 2 on, physical interrupts to
+// EL2 (virtual ones to the guest), WFI/WFE, ID-register, SMC, implementation-defined,
+// ACTLR, set/way, LORegion and RAS-register accesses trapped.
+constexpr u64 arm64_guest_hcr()
+{
+	return HCR_VM | HCR_SWIO | HCR_PTW | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS |
+	       HCR_TWI | HCR_TWE | HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW |
+	       HCR_E2H | HCR_TLOR | HCR_TERR;
+}
+
+// Stage-2 TLB maintenance for a VMID (vttbr = VMID << 48 | root), broadcast to every
+// CPU: all of the VMID's stage 1 and 2 entries. Any context; masks IRQs itself.
+void arm64_tlb_flush_vmid(u64 vttbr);
+// Make a page just written through the host's linear map coherent for instruction
+// fetches by the guest.
+void arm64_sync_icache(const void *va, u64 size);
+// The physical counter (CNTPCT_EL0) and its frequency.
+u64 arm64_counter();
+u64 arm64_counter_freq();
 
 } // namespace kvmx

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+// arm64 per-vCPU state: the guest's registers as the world switch sees them, the state
+// kvmx emulates (trapped system registers, ID registers, firmware registers), pending
+// MMIO and the userspace interrupt lines.
+#pragma once
+
+#include "base.hpp"
+#include "hyp/switch.hpp"
+#include "stage2.hpp"
+
+namespace kvmx {
+
+// Feature-ID registers op0=3 op1=0 CRn=0 CRm=1..7, indexed (CRm - 1) * 8 + op2.
+constexpr u32 nr_id_regs = 56;
+
+// Registers whose guest accesses trap (HCR_EL2.TACR, MDCR_EL2.TDA/TDOSA) and that kvmx
+// keeps as plain storage: the guest sees them behave, nothing reaches the hardware.
+enum EmulSysreg : u32 {
+	ACTLR_EL1, MDSCR_EL1, MDCCINT_EL1, OSLSR_EL1, OSDLR_EL1, DBGPRCR_EL1, DBGVCR32_EL2,
+	DISR_EL1, DACR32_EL2, IFSR32_EL2, FPEXC32_EL2,
+	DBGBVR0_EL1 = 16, DBGBCR0_EL1 = 32, DBGWVR0_EL1 = 48, DBGWCR0_EL1 = 64, // 16 each
+	nr_emul_sysregs = 80
+};
+
+// An MMIO access handed to userspace, finished by the next KVM_RUN.
+struct MmioPending {
+	bool active;
+	bool is_write;
+	bool sign_extend; // ESR_EL2.ISS.SSE
+	bool sf;	  // ESR_EL2.ISS.SF: 64-bit destination register
+	u8 rt;		  // destination register (31 = XZR)
+	u8 len;		  // 1, 2, 4 or 8 bytes
+};
+
+// Firmware pseudo-registers (KVM_REG_ARM_FW and KVM_REG_ARM_FW_FEAT_BMAP).
+struct FirmwareRegs {
+	u64 smccc_wa[3]; // ARCH_WORKAROUND_1..3 states reported to the guest
+};
+
+constexpr u32 irq_line_irq = 1, irq_line_fiq = 2;
+
+// A PSCI CPU_ON posted by another vCPU, applied by this vCPU before it next runs.
+struct PowerOn {
+	bool pending;
+	bool big_endian;
+	u64 entry, context;
+};
+
+struct ArchVcpu {
+	GuestCpu cpu;
+	bool initialised; // a KVM_ARM_VCPU_INIT succeeded
+	u32 features;	  // KVM_ARM_VCPU_* feature bits of that init
+	u32 mp_state;	  // KVM_MP_STATE_*: written under the VM's power_lock
+	PowerOn power_on; // under the VM's power_lock
+	u64 id_regs[nr_id_regs];
+	u64 emul[nr_emul_sysregs];
+	u64 emul_spsr[4]; // SPSR_abt/und/irq/fiq (kvm_regs.spsr[1..4]): storage only
+	FirmwareRegs fw;
+	MmioPending mmio;
+	u32 irq_lines;	 // atomic: irq_line_* from KVM_IRQ_LINE
+	int running_cpu; // atomic: the CPU while in the guest section, else -1
+	PageCache cache; // stage-2 table pages for this vCPU's faults
+};
+
+} // namespace kvmx

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+// The arm64 exit table: one handler per exception class (ESR_EL2.EC, ARM ARM D17.2.37)
+// of a synchronous exit, and the asynchronous exits (host interrupts, SError). A class
+// kvmx does not handle gets an UNDEF in the guest and a rate-limited log line.
+#include "exits.hpp"
+#include "firmware.hpp"
+#include "inject.hpp"
+#include "sysregs.hpp"
+#include "vcpu.hpp"
+#include "vm.hpp"
+
+namespace kvmx {
+
+namespace {
+
+constexpr u32 EC_WFX = 0x01, EC_FP_ASIMD = 0x07, EC_PAC = 0x09, EC_HVC64 = 0x16;
+constexpr u32 EC_SMC64 = 0x17, EC_SYS64 = 0x18, EC_SVE = 0x19, EC_SME = 0x1d;
+constexpr u32 EC_IABT_LOW = 0x20, EC_DABT_LOW = 0x24;
+constexpr u32 ESR_EC_SHIFT = 26;
+constexpr u64 ESR_WFX_TI_MASK = 3, ESR_WFX_WFE = 1;
+
+using ExitHandler = Result<RunStep> (*)(Vcpu *vcpu, const ExitInfo &exit);
+
+u32 exit_ec(const ExitInfo &exit)
+{
+	return static_cast<u32>(exit.esr >> ESR_EC_SHIFT) & 0x3f;
+}
+
+Result<RunStep> undef_and_log(Vcpu *vcpu, const ExitInfo &exit)
+{
+	kvmx_host_log_guest(KVMX_LOG_WARN, vcpu->vm->id, static_cast<int>(vcpu->id),
+			    "unhandled exit EC %#x ESR %#llx at PC %#llx: injecting UNDEF\n",
+			    exit_ec(exit), exit.esr, vcpu->arch.cpu.pc);
+	inject_undef(vcpu);
+	return RunStep::resume;
+}
+
+// Silent UNDEF: the architecture's answer for features the vCPU does not have (SVE,
+// SME, pointer authentication are hidden in its ID registers).
+Result<RunStep> undef_feature(Vcpu *vcpu, const ExitInfo &)
+{
+	inject_undef(vcpu);
+	return RunStep::resume;
+}
+
+u64 timer_deadline_ns(Vcpu *vcpu, bool *fired)
+{
+	// CNTV_CTL_EL0: ENABLE bit 0, IMASK bit 1. An unmasked enabled timer past its
+	// compare value is an interrupt condition even without an interrupt controller.
+	const GuestCpu &c = vcpu->arch.cpu;
+	u64 ctl = c.sys.r[CNTV_CTL_EL0];
+	*fired = false;
+	if ((ctl & 3) != 1)
+		return KVMX_WAIT_FOREVER;
+	u64 now = arm64_counter() - vcpu->vm->arch.cntvoff;
+	u64 cval = c.sys.r[CNTV_CVAL_EL0];
+	if (static_cast<s64>(cval - now) <= 0) {
+		*fired = true;
+		return 0;
+	}
+	u64 delta = cval - now, freq = arm64_counter_freq();
+	if (!freq)
+		return KVMX_WAIT_FOREVER;
+	constexpr u64 ns_per_s = 1000000000ULL;
+	if (delta / freq >= ~0ULL / ns_per_s)
+		return KVMX_WAIT_FOREVER;
+	return delta / freq * ns_per_s + delta % freq * ns_per_s / freq;
+}
+
+bool wfi_ready(Vcpu *vcpu)
+{
+	if (load_acquire(&vcpu->arch.irq_lines))
+		return true;
+	bool fired;
+	timer_deadline_ns(vcpu, &fired);
+	return fired;
+}
+
+Result<RunStep> handle_wfx(Vcpu *vcpu, const ExitInfo &exit)
+{
+	skip_instruction(vcpu);
+	if ((exit.esr & ESR_WFX_TI_MASK) == ESR_WFX_WFE) {
+		vcpu->stats.wfe_exit_stat++;
+		kvmx_host_cond_resched();
+		return RunStep::resume;
+	}
+	vcpu->stats.wfi_exit_stat++;
+	psci_suspend_as_wfi(vcpu);
+	return RunStep::resume;
+}
+
+Result<RunStep> handle_fp(Vcpu *vcpu, const ExitInfo &)
+{
+	// First FP/SIMD use since reset: from now on the registers are switched with the
+	// guest on every entry and the access no longer traps (lazy switching).
+	vcpu->arch.cpu.fp_live = true;
+	return RunStep::resume;
+}
+
+Result<RunStep> handle_hvc(Vcpu *vcpu, const ExitInfo &)
+{
+	return smccc_call(vcpu); // ELR_EL2 already points past the HVC
+}
+
+Result<RunStep> handle_smc(Vcpu *vcpu, const ExitInfo &)
+{
+	skip_instruction(vcpu); // a trapped SMC leaves ELR_EL2 at the SMC itself
+	return smccc_call(vcpu);
+}
+
+Result<RunStep> handle_sys64(Vcpu *vcpu, const ExitInfo &exit)
+{
+	if (!sysreg_trap(vcpu, exit.esr))
+		return undef_and_log(vcpu, exit);
+	skip_instruction(vcpu);
+	return RunStep::resume;
+}
+
+struct ExitTable {
+	ExitHandler handler[64];
+};
+
+constexpr ExitTable make_exit_table()
+{
+	ExitTable t{};
+	for (ExitHandler &h : t.handler)
+		h = undef_and_log;
+	t.handler[EC_WFX] = handle_wfx;
+	t.handler[EC_FP_ASIMD] = handle_fp;
+	t.handler[EC_PAC] = undef_feature;
+	t.handler[EC_HVC64] = handle_hvc;
+	t.handler[EC_SMC64] = handle_smc;
+	t.handler[EC_SYS64] = handle_sys64;
+	t.handler[EC_SVE] = undef_feature;
+	t.handler[EC_SME] = undef_feature;
+	t.handler[EC_IABT_LOW] = handle_guest_abort;
+	t.handler[EC_DABT_LOW] = handle_guest_abort;
+	return t;
+}
+
+constexpr ExitTable exit_table = make_exit_table();
+
+} // namespace
+
+void psci_suspend_as_wfi(Vcpu *vcpu)
+{
+	bool fired;
+	u64 timeout = timer_deadline_ns(vcpu, &fired);
+	if (fired || load_acquire(&vcpu->arch.irq_lines))
+		return;
+	// -EINTR needs nothing here: the run loop sees the signal before re-entering.
+	if (vcpu_block(vcpu, timeout, wfi_ready) == 0)
+		vcpu->stats.halt_wakeup++;
+}
+
+Result<RunStep> handle_exit(Vcpu *vcpu, const ExitInfo &exit)
+{
+	vcpu->stats.exits++;
+	switch (exit.code & KVMX_EXIT_TYPE_MASK) {
+	case KVMX_EXIT_IRQ:
+	case KVMX_EXIT_FIQ:
+		// The host took its interrupt when the run loop unmasked them.
+		vcpu->stats.irq_exits++;
+		return RunStep::resume;
+	case KVMX_EXIT_SERROR:
+		// An SError that hit while the guest ran is the guest's: make it pending as
+		// a virtual SError, as a physical one would have been.
+		kvmx_host_log_guest(KVMX_LOG_WARN, vcpu->vm->id, static_cast<int>(vcpu->id),
+				    "SError during guest run (ESR %#llx): virtual SError injected\n",
+				    exit.esr);
+		vcpu->arch.cpu.hcr |= HCR_VSE;
+		return RunStep::resume;
+	default:
+		break;
+	}
+	if (exit.code & KVMX_EXIT_AARCH32) {
+		// kvmx hides AArch32 from its guests' ID registers and has no AArch32 exit
+		// handling: a guest that got there anyway cannot continue.
+		kvm_run *run = vcpu->run;
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = exit.esr;
+		run->fail_entry.cpu = static_cast<u32>(kvmx_host_cpu_id());
+		return RunStep::exit_user;
+	}
+	return exit_table.handler[exit_ec(exit)](vcpu, exit);
+}
+
+void mmio_complete(Vcpu *vcpu)
+{
+	MmioPending &m = vcpu->arch.mmio;
+	if (!m.active)
+		return;
+	m.active = false;
+	if (!m.is_write && m.rt != 31) {
+		u64 data = 0;
+		const u8 *bytes = vcpu->run->mmio.data;
+		for (u32 i = 0; i < m.len; i++)
+			data |= static_cast<u64>(bytes[i]) << (8 * i);
+		u32 bits = 8 * m.len;
+		if (m.sign_extend && bits < 64 && (data >> (bits - 1)) & 1)
+			data |= ~0ULL << bits;
+		if (!m.sf)
+			data &= 0xffffffffULL;
+		vcpu->arch.cpu.frame.x[m.rt] = data;
+	}
+	skip_instruction(vcpu);
+}
+
+} // namespace kvmx

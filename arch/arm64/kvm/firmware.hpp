@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+// The guest's firmware interface (SMCCC over HVC/SMC) and its pseudo-registers.
+#pragma once
+
+#include "arch.hpp"
+#include "base.hpp"
+
+namespace kvmx {
+
+// Firmware pseudo-registers (KVM_REG_ARM_FW, KVM_REG_ARM_FW_FEAT_BMAP): reset with the
+// vCPU, read and written through ONE_REG, listed by KVM_GET_REG_LIST.
+void firmware_vcpu_reset(Vcpu *vcpu);
+Status firmware_reg_get(Vcpu *vcpu, u64 id, u64 *val);
+Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val);
+u32 firmware_reg_list(u64 *out);
+
+// An SMCCC call from the guest (HVC or trapped SMC, PC already past it): the result
+// lands in x0-x3, or the call becomes an exit to userspace.
+Result<RunStep> smccc_call(Vcpu *vcpu);
+
+} // namespace kvmx

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+// The arm64 vCPU's userspace interface: KVM_ARM_VCPU_INIT (features, reset),
+// KVM_GET/SET_ONE_REG and KVM_GET_REG_LIST (core, FP/SIMD, system, timer and firmware
+// registers), KVM_GET/SET_MP_STATE. Guest exits are exits.cpp's business.
+#include "firmware.hpp"
+#include "ioctl.hpp"
+#include "sysregs.hpp"
+#include "vcpu.hpp"
+#include "vm.hpp"
+#include <linux/kvm.h>
+
+namespace kvmx {
+
+namespace {
+
+constexpr u32 target_generic_v8 = KVM_ARM_TARGET_GENERIC_V8;
+// Feature bits the 6.1 ABI defines (the last is KVM_ARM_VCPU_PTRAUTH_GENERIC).
+constexpr u32 known_features = KVM_ARM_VCPU_PTRAUTH_GENERIC + 1;
+constexpr u32 supported_features = 1u << KVM_ARM_VCPU_POWER_OFF | 1u << KVM_ARM_VCPU_PSCI_0_2;
+constexpr u64 pstate_reset = 0x3c5; // EL1h, D, A, I, F masked
+
+
+void reset(Vcpu *vcpu)
+{
+	ArchVcpu &a = vcpu->arch;
+	GuestCpu &c = a.cpu;
+	c.frame = EntryFrame{};
+	c.fp = FpState{};
+	c.fp_live = false;
+	c.pc = 0;
+	c.pstate = pstate_reset;
+	c.hcr = arm64_guest_hcr();
+	sysregs_reset(vcpu);
+	a.mmio = MmioPending{};
+	a.mp_state = a.features & 1u << KVM_ARM_VCPU_POWER_OFF ? KVM_MP_STATE_STOPPED
+								: KVM_MP_STATE_RUNNABLE;
+}
+
+long vcpu_init(Vcpu *vcpu, unsigned long arg)
+{
+	kvm_vcpu_init init;
+	if (kvmx_host_copy_from_user(&init, arg, sizeof(init)))
+		return -EFAULT;
+	if (init.target != target_generic_v8)
+		return -EINVAL;
+	u32 features = init.features[0];
+	for (u32 i = 1; i < sizeof(init.features) / sizeof(init.features[0]); i++) {
+		if (init.features[i])
+			return -ENOENT;
+	}
+	// Upstream: -ENOENT for bits it does not know, -EINVAL for known ones it cannot
+	// provide (32-bit EL1, PMU, SVE and pointer authentication here).
+	if (features >> known_features)
+		return -ENOENT;
+	ArchVcpu &a = vcpu->arch;
+	if (a.initialised && features != a.features)
+		return -EINVAL;
+	if (features & ~supported_features)
+		return -EINVAL;
+	a.features = features;
+	reset(vcpu);
+	firmware_vcpu_reset(vcpu);
+	a.initialised = true;
+	return 0;
+}
+
+// KVM_REG_ARM_CORE: the register's offset in struct kvm_regs, in 32-bit words.
+struct CoreReg {
+	u64 *slot;
+	u32 size; // bytes the id must name
+};
+
+CoreReg core_reg(Vcpu *vcpu, u64 off)
+{
+	GuestCpu &c = vcpu->arch.cpu;
+	constexpr u64 w = 4;
+	constexpr u64 x0 = __builtin_offsetof(kvm_regs, regs.regs) / w;
+	constexpr u64 sp = __builtin_offsetof(kvm_regs, regs.sp) / w;
+	constexpr u64 pc = __builtin_offsetof(kvm_regs, regs.pc) / w;
+	constexpr u64 pstate = __builtin_offsetof(kvm_regs, regs.pstate) / w;
+	constexpr u64 sp_el1 = __builtin_offsetof(kvm_regs, sp_el1) / w;
+	constexpr u64 elr_el1 = __builtin_offsetof(kvm_regs, elr_el1) / w;
+	constexpr u64 spsr = __builtin_offsetof(kvm_regs, spsr) / w;
+	constexpr u64 vregs = __builtin_offsetof(kvm_regs, fp_regs.vregs) / w;
+	constexpr u64 fpsr = __builtin_offsetof(kvm_regs, fp_regs.fpsr) / w;
+	constexpr u64 fpcr = __builtin_offsetof(kvm_regs, fp_regs.fpcr) / w;
+
+	if (off >= x0 && off < x0 + 62 && (off - x0) % 2 == 0)
+		return { &c.frame.x[(off - x0) / 2], 8 };
+	if (off == sp)
+		return { &c.frame.sp_el0, 8 };
+	if (off == pc)
+		return { &c.pc, 8 };
+	if (off == pstate)
+		return { &c.pstate, 8 };
+	if (off == sp_el1)
+		return { &c.sys.r[SP_EL1], 8 };
+	if (off == elr_el1)
+		return { &c.sys.r[ELR_EL1], 8 };
+	// SPSR_EL1 is spsr[0]; the AArch32 banked SPSRs of a 64-bit guest are kept as-is.
+	if (off == spsr)
+		return { &c.sys.r[SPSR_EL1], 8 };
+	if (off > spsr && off < spsr + 10 && (off - spsr) % 2 == 0)
+		return { &vcpu->arch.emul_spsr[(off - spsr) / 2 - 1], 8 };
+	if (off >= vregs && off < vregs + 128 && (off - vregs) % 4 == 0)
+		return { &c.fp.v[(off - vregs) / 2], 16 };
+	if (off == fpsr)
+		return { &c.fp.fpsr, 4 };
+	if (off == fpcr)
+		return { &c.fp.fpcr, 4 };
+	return { nullptr, 0 };
+}
+
+bool pstate_valid(u64 val)
+{
+	// AArch64 modes only: no vCPU has KVM_ARM_VCPU_EL1_32BIT.
+	u64 mode = val & (PSR_MODE_MASK | PSR_MODE32_BIT);
+	return mode == PSR_MODE_EL0t || mode == PSR_MODE_EL1t || mode == PSR_MODE_EL1h;
+}
+
+u32 reg_size(u64 id)
+{
+	return 1u << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
+
+long core_reg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
+{
+	u64 off = id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK | KVM_REG_ARM_CORE);
+	if (off >= sizeof(kvm_regs) / 4)
+		return -ENOENT;
+	CoreReg r = core_reg(vcpu, off);
+	if (!r.slot || reg_size(id) != r.size)
+		return -EINVAL;
+	if (!set)
+		return kvmx_host_copy_to_user(addr, r.slot, r.size) ? -EFAULT : 0;
+	u64 val[2] = {};
+	if (kvmx_host_copy_from_user(val, addr, r.size))
+		return -EFAULT;
+	if (r.slot == &vcpu->arch.cpu.pstate && !pstate_valid(val[0]))
+		return -EINVAL;
+	if (r.size == 4)
+		*r.slot = static_cast<u32>(val[0]);
+	else {
+		r.slot[0] = val[0];
+		if (r.size == 16)
+			r.slot[1] = val[1];
+	}
+	return 0;
+}
+
+long sysreg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
+{
+	if (reg_size(id) != 8 || (id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK |
+					 KVM_REG_ARM_COPROC_MASK | 0xffffULL)))
+		return -ENOENT;
+	u32 enc = id & 0xffff;
+	u64 val;
+	if (!set) {
+		Status st = sysreg_get(vcpu, enc, &val);
+		if (!st.is_ok())
+			return st.err();
+		return kvmx_host_copy_to_user(addr, &val, 8) ? -EFAULT : 0;
+	}
+	if (kvmx_host_copy_from_user(&val, addr, 8))
+		return -EFAULT;
+	return sysreg_set(vcpu, enc, val).err();
+}
+
+long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
+{
+	kvm_one_reg reg;
+	if (kvmx_host_copy_from_user(&reg, arg, sizeof(reg)))
+		return -EFAULT;
+	if (!vcpu->arch.initialised)
+		return -ENOEXEC;
+	if ((reg.id & KVM_REG_ARCH_MASK) != KVM_REG_ARM64)
+		return -EINVAL;
+	switch (reg.id & KVM_REG_ARM_COPROC_MASK) {
+	case KVM_REG_ARM_CORE:
+		return core_reg_access(vcpu, reg.id, reg.addr, set);
+	case KVM_REG_ARM64_SYSREG:
+		return sysreg_access(vcpu, reg.id, reg.addr, set);
+	case KVM_REG_ARM_FW:
+	case KVM_REG_ARM_FW_FEAT_BMAP: {
+		if (reg_size(reg.id) != 8)
+			return -ENOENT;
+		u64 val;
+		if (!set) {
+			Status st = firmware_reg_get(vcpu, reg.id, &val);
+			if (!st.is_ok())
+				return st.err();
+			return kvmx_host_copy_to_user(reg.addr, &val, 8) ? -EFAULT : 0;
+		}
+		if (kvmx_host_copy_from_user(&val, reg.addr, 8))
+			return -EFAULT;
+		return firmware_reg_set(vcpu, reg.id, val).err();
+	}
+	default:
+		return -ENOENT;
+	}
+}
+
+// Core register ids in kvm_regs order: x0-x30, sp, pc, pstate, sp_el1, elr_el1,
+// spsr[0-4], V0-V31, FPSR, FPCR.
+u32 core_reg_list(u64 *out)
+{
+	constexpr u64 prefix = KVM_REG_ARM64 | KVM_REG_ARM_CORE;
+	constexpr u64 w = 4;
+	u32 n = 0;
+	auto add = [&](u64 size, u64 off) {
+		if (out)
+			out[n] = prefix | size | off;
+		n++;
+	};
+	constexpr u64 end = (__builtin_offsetof(kvm_regs, spsr) + sizeof(kvm_regs::spsr)) / w;
+	for (u64 off = 0; off < end; off += 2)
+		add(KVM_REG_SIZE_U64, off);
+	for (u64 i = 0; i < 32; i++)
+		add(KVM_REG_SIZE_U128, __builtin_offsetof(kvm_regs, fp_regs.vregs) / w + 4 * i);
+	add(KVM_REG_SIZE_U32, __builtin_offsetof(kvm_regs, fp_regs.fpsr) / w);
+	add(KVM_REG_SIZE_U32, __builtin_offsetof(kvm_regs, fp_regs.fpcr) / w);
+	return n;
+}
+
+u32 reg_list(u64 *out)
+{
+	u32 n = core_reg_list(out);
+	n += firmware_reg_list(out ? out + n : nullptr);
+	n += sysreg_list(out ? out + n : nullptr);
+	return n;
+}
+
+long get_reg_list(Vcpu *vcpu, unsigned long arg)
+{
+	if (!vcpu->arch.initialised)
+		return -ENOEXEC;
+	u64 user_n;
+	if (kvmx_host_copy_from_user(&user_n, arg, sizeof(user_n)))
+		return -EFAULT;
+	u64 total = reg_list(nullptr);
+	if (kvmx_host_copy_to_user(arg, &total, sizeof(total)))
+		return -EFAULT;
+	if (user_n < total)
+		return -E2BIG;
+	u64 *ids = static_cast<u64 *>(kvmx_host_zalloc(sizeof(u64) * total));
+	if (!ids)
+		return -ENOMEM;
+	reg_list(ids);
+	long r = kvmx_host_copy_to_user(arg + sizeof(u64), ids, sizeof(u64) * total) ? -EFAULT : 0;
+	kvmx_host_free(ids);
+	return r;
+}
+
+long get_mp_state(Vcpu *vcpu, unsigned long arg)
+{
+	kvm_mp_state mp = { vcpu->arch.mp_state };
+	return kvmx_host_copy_to_user(arg, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+long set_mp_state(Vcpu *vcpu, unsigned long arg)
+{
+	kvm_mp_state mp;
+	if (kvmx_host_copy_from_user(&mp, arg, sizeof(mp)))
+		return -EFAULT;
+	if (mp.mp_state != KVM_MP_STATE_RUNNABLE && mp.mp_state != KVM_MP_STATE_STOPPED)
+		return -EINVAL;
+	vcpu->arch.mp_state = mp.mp_state;
+	return 0;
+}
+
+} // namespace
+
+Status arch_vcpu_create(Vcpu *vcpu)
+{
+	vcpu->arch.running_cpu = -1;
+	return Status::ok();
+}
+
+void arch_vcpu_destroy(Vcpu *vcpu)
+{
+	vcpu->arch.cache.release();
+}
+
+void arch_vcpu_kick(Vcpu *vcpu)
+{
+	int cpu = load_acquire(&vcpu->arch.running_cpu);
+	if (cpu >= 0)
+		kvmx_host_kick_cpu(static_cast<u32>(cpu));
+}
+
+long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_ARM_VCPU_INIT:
+		return vcpu_init(vcpu, arg);
+	case KVM_GET_ONE_REG:
+		return one_reg(vcpu, arg, false);
+	case KVM_SET_ONE_REG:
+		return one_reg(vcpu, arg, true);
+	case kvm_get_reg_list_ioctl:
+		return get_reg_list(vcpu, arg);
+	case KVM_GET_MP_STATE:
+		return get_mp_state(vcpu, arg);
+	case KVM_SET_MP_STATE:
+		return set_mp_state(vcpu, arg);
+	case KVM_GET_REGS:
+	case KVM_SET_REGS:
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_ENABLE_CAP:
+		return -EINVAL; // arm64 registers go through ONE_REG; no vCPU caps yet
+	default:
+		return unknown_ioctl(cmd);
+	}
+}
+
+} // namespace kvmx

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+// One guest run of an arm64 vCPU: apply posted power-state changes, block a stopped
+// vCPU, then enter the guest with interrupts masked through the world switch and hand
+// the exit to the exit table. Owns the "in guest" window (running_cpu) that kicks use.
+#include "../exits.hpp"
+#include "../sysregs.hpp"
+#include "switch.hpp"
+#include "vcpu.hpp"
+#include "vm.hpp"
+
+namespace kvmx {
+
+namespace {
+
+constexpr u64 SCTLR_EE = 1ULL << 25;
+
+bool not_stopped(Vcpu *vcpu)
+{
+	return load_acquire(&vcpu->arch.mp_state) != KVM_MP_STATE_STOPPED;
+}
+
+// A CPU_ON posted by another vCPU: start at its entry point with the context id in x0,
+// from reset state (DEN0022 6.4: as after a cold reset, MMU off).
+void apply_power_on(Vcpu *vcpu)
+{
+	ArchVcpu &a = vcpu->arch;
+	PowerOn on;
+	{
+		SpinGuard guard(vcpu->vm->arch.power_lock);
+		on = a.power_on;
+		a.power_on.pending = false;
+	}
+	if (!on.pending)
+		return;
+	GuestCpu &c = a.cpu;
+	c.frame = EntryFrame{};
+	c.fp = FpState{};
+	c.fp_live = false;
+	c.pc = on.entry;
+	c.frame.x[0] = on.context;
+	c.pstate = 0x3c5; // EL1h, DAIF masked
+	u64 vmpidr = c.vmpidr; // the VMM may have given this vCPU its own MPIDR
+	sysregs_reset(vcpu);
+	c.vmpidr = vmpidr;
+	if (on.big_endian)
+		c.sys.r[SCTLR_EL1] |= SCTLR_EE;
+}
+
+} // namespace
+
+Status arch_vcpu_run_prepare(Vcpu *vcpu)
+{
+	if (!vcpu->arch.initialised)
+		return Status::error(-ENOEXEC);
+	mmio_complete(vcpu);
+	return Status::ok();
+}
+
+Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
+{
+	ArchVcpu &a = vcpu->arch;
+	Vm *vm = vcpu->vm;
+
+	if (!not_stopped(vcpu)) {
+		// Powered off: sleep until a CPU_ON (or the VMM's SET_MP_STATE on this thread
+		// after a signal) changes that.
+		int r = vcpu_block(vcpu, KVMX_WAIT_FOREVER, not_stopped);
+		return r == -EINTR ? Result<RunStep>(Status::error(-EINTR)) : RunStep::resume;
+	}
+	apply_power_on(vcpu);
+	store_release(&vm->has_run, true);
+
+	const bool fp = a.cpu.fp_live;
+	if (fp)
+		kvmx_host_fpsimd_begin();
+	unsigned long flags = kvmx_host_irq_save();
+	u32 cpu = kvmx_host_cpu_id();
+	store_release(&a.running_cpu, static_cast<int>(cpu));
+	// Pairs with the barrier in a kick: either the kicker sees running_cpu and sends
+	// an IPI (pending until the guest runs, so it exits at once), or we see its lines.
+	full_barrier();
+	u32 lines = load_acquire(&a.irq_lines);
+	a.cpu.hcr = (a.cpu.hcr & ~(HCR_VI | HCR_VF)) | (lines & irq_line_irq ? HCR_VI : 0) |
+		    (lines & irq_line_fiq ? HCR_VF : 0);
+	a.cpu.cntvoff = vm->arch.cntvoff;
+	Stage2Hw hw = { vm->arch.vttbr, vm->arch.vtcr,
+			vm->arch.last_vcpu_ran[cpu] != static_cast<int>(vcpu->idx) };
+	vm->arch.last_vcpu_ran[cpu] = static_cast<int>(vcpu->idx);
+
+	ExitInfo exit = arm64_world_switch(a.cpu, hw);
+
+	store_release(&a.running_cpu, -1);
+	// A virtual SError is delivered once: the guest took it or still has it pending.
+	a.cpu.hcr &= ~HCR_VSE;
+	kvmx_host_irq_restore(flags);
+	if (fp)
+		kvmx_host_fpsimd_end();
+	return handle_exit(vcpu, exit);
+}
+
+} // namespace kvmx

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+// Exceptions kvmx raises in an arm64 guest on its behalf.
+#pragma once
+
+#include "base.hpp"
+
+namespace kvmx {
+
+// Undefined instruction at the guest's PC (ESR_ELx.EC 0x00).
+void inject_undef(Vcpu *vcpu);
+// Synchronous external abort on a data access / instruction fetch at @va.
+void inject_dabt(Vcpu *vcpu, u64 va);
+void inject_pabt(Vcpu *vcpu, u64 va);
+// Step the guest's PC over the 4-byte instruction that trapped.
+void skip_instruction(Vcpu *vcpu);
+
+} // namespace kvmx

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+// PSCI (Arm DEN0022) for arm64 guests: power state of vCPUs and of the whole system.
+#pragma once
+
+#include "arch.hpp"
+#include "base.hpp"
+
+namespace kvmx {
+
+// Whether @fid is a PSCI function for this vCPU (PSCI 0.2+ ids, or the KVM 0.1 ids).
+bool psci_owns(const Vcpu *vcpu, u32 fid);
+// Handle the call; results in x0, or a KVM_EXIT_SYSTEM_EVENT for the VMM.
+Result<RunStep> psci_call(Vcpu *vcpu, u32 fid);
+
+} // namespace kvmx

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+// The arm64 system register table: every register kvmx exposes through ONE_REG or
+// emulates for a trapping guest, where its value lives and how it resets. Must not touch
+// hardware (the world switch loads what lives in GuestSysregs).
+#include "sysregs.hpp"
+#include "registry.hpp"
+#include "vcpu.hpp"
+#include "vm.hpp"
+#include <linux/kvm.h>
+
+namespace kvmx {
+
+namespace {
+
+enum class Kind : u8 {
+	ctx,	   // GuestSysregs (loaded into the hardware for the guest)
+	emul,	   // ArchVcpu::emul (trapped, storage only)
+	id,	   // feature-ID register (read-only, per vCPU)
+	invariant, // host identification register (read-only, same on every vCPU)
+	mpidr,	   // the vCPU's MPIDR_EL1 (VMPIDR_EL2)
+	raz_wi,	   // trapped, reads as zero, writes ignored; not in ONE_REG
+	oslar,	   // OSLAR_EL1: write-only, sets OSLSR_EL1.OSLK; not in ONE_REG
+};
+
+struct SysregDesc {
+	u32 enc;
+	Kind kind;
+	u16 index;
+	u64 reset;
+};
+
+constexpr u32 E(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2)
+{
+	return sysreg_enc(op0, op1, crn, crm, op2);
+}
+
+// OSLSR_EL1.OSLM: the OS lock is implemented (D13.3.26); FPEXC32_EL2 resets to EN|...
+constexpr u64 oslsr_oslm = 1ULL << 3, oslsr_oslk = 1ULL << 1;
+constexpr u64 fpexc32_reset = 0x700;
+
+enum Invariant : u16 { inv_midr, inv_revidr, inv_clidr, inv_aidr, inv_ctr, inv_dczid };
+
+struct SysregTable {
+	SysregDesc d[180];
+	u32 n;
+	constexpr void add(u32 enc, Kind kind, u32 index = 0, u64 reset = 0)
+	{
+		d[n++] = SysregDesc{ enc, kind, static_cast<u16>(index), reset };
+	}
+};
+
+constexpr SysregTable make_table()
+{
+	SysregTable t{};
+	// Debug (op0 = 2): breakpoint and watchpoint registers 0-15, then the rest.
+	for (u32 i = 0; i < 16; i++) {
+		t.add(E(2, 0, 0, i, 4), Kind::emul, DBGBVR0_EL1 + i);
+		t.add(E(2, 0, 0, i, 5), Kind::emul, DBGBCR0_EL1 + i);
+		t.add(E(2, 0, 0, i, 6), Kind::emul, DBGWVR0_EL1 + i);
+		t.add(E(2, 0, 0, i, 7), Kind::emul, DBGWCR0_EL1 + i);
+	}
+	t.add(E(2, 0, 0, 2, 0), Kind::emul, MDCCINT_EL1);
+	t.add(E(2, 0, 0, 2, 2), Kind::emul, MDSCR_EL1);
+	t.add(E(2, 0, 1, 0, 0), Kind::raz_wi);		     // MDRAR_EL1
+	t.add(E(2, 0, 1, 0, 4), Kind::oslar);		     // OSLAR_EL1
+	t.add(E(2, 0, 1, 1, 4), Kind::emul, OSLSR_EL1, oslsr_oslm);
+	t.add(E(2, 0, 1, 3, 4), Kind::emul, OSDLR_EL1);	     // not in ONE_REG upstream either
+	t.add(E(2, 0, 1, 4, 4), Kind::emul, DBGPRCR_EL1);    // idem
+	t.add(E(2, 0, 7, 8, 6), Kind::raz_wi);		     // DBGCLAIMSET_EL1
+	t.add(E(2, 0, 7, 9, 6), Kind::raz_wi);		     // DBGCLAIMCLR_EL1
+	t.add(E(2, 3, 0, 1, 0), Kind::raz_wi);		     // MDCCSR_EL0
+	t.add(E(2, 4, 0, 7, 0), Kind::emul, DBGVCR32_EL2);
+	// Identification.
+	t.add(E(3, 0, 0, 0, 0), Kind::invariant, inv_midr);
+	t.add(E(3, 0, 0, 0, 5), Kind::mpidr);
+	t.add(E(3, 0, 0, 0, 6), Kind::invariant, inv_revidr);
+	for (u32 crm = 1; crm <= 7; crm++) {
+		for (u32 op2 = 0; op2 < 8; op2++)
+			t.add(E(3, 0, 0, crm, op2), Kind::id, (crm - 1) * 8 + op2);
+	}
+	// EL1 context.
+	t.add(E(3, 0, 1, 0, 0), Kind::ctx, SCTLR_EL1, 0x00c50078); // RES1 bits, MMU off
+	t.add(E(3, 0, 1, 0, 1), Kind::emul, ACTLR_EL1);
+	t.add(E(3, 0, 1, 0, 2), Kind::ctx, CPACR_EL1);
+	t.add(E(3, 0, 2, 0, 0), Kind::ctx, TTBR0_EL1);
+	t.add(E(3, 0, 2, 0, 1), Kind::ctx, TTBR1_EL1);
+	t.add(E(3, 0, 2, 0, 2), Kind::ctx, TCR_EL1);
+	t.add(E(3, 0, 5, 1, 0), Kind::ctx, AFSR0_EL1);
+	t.add(E(3, 0, 5, 1, 1), Kind::ctx, AFSR1_EL1);
+	t.add(E(3, 0, 5, 2, 0), Kind::ctx, ESR_EL1);
+	t.add(E(3, 0, 6, 0, 0), Kind::ctx, FAR_EL1);
+	t.add(E(3, 0, 7, 4, 0), Kind::ctx, PAR_EL1);
+	t.add(E(3, 0, 10, 2, 0), Kind::ctx, MAIR_EL1);
+	t.add(E(3, 0, 10, 3, 0), Kind::ctx, AMAIR_EL1);
+	t.add(E(3, 0, 12, 0, 0), Kind::ctx, VBAR_EL1);
+	t.add(E(3, 0, 12, 1, 1), Kind::emul, DISR_EL1);
+	t.add(E(3, 0, 13, 0, 1), Kind::ctx, CONTEXTIDR_EL1);
+	t.add(E(3, 0, 13, 0, 4), Kind::ctx, TPIDR_EL1);
+	t.add(E(3, 0, 14, 1, 0), Kind::ctx, CNTKCTL_EL1);
+	t.add(E(3, 1, 0, 0, 1), Kind::invariant, inv_clidr);
+	t.add(E(3, 1, 0, 0, 7), Kind::invariant, inv_aidr);
+	t.add(E(3, 2, 0, 0, 0), Kind::ctx, CSSELR_EL1);
+	t.add(E(3, 3, 0, 0, 1), Kind::invariant, inv_ctr);
+	t.add(E(3, 3, 13, 0, 2), Kind::ctx, TPIDR_EL0);
+	t.add(E(3, 3, 13, 0, 3), Kind::ctx, TPIDRRO_EL0);
+	// AArch32 state of a 64-bit guest (kept so that a VMM can save and restore it).
+	t.add(E(3, 4, 3, 0, 0), Kind::emul, DACR32_EL2);
+	t.add(E(3, 4, 5, 0, 1), Kind::emul, IFSR32_EL2);
+	t.add(E(3, 4, 5, 3, 0), Kind::emul, FPEXC32_EL2, fpexc32_reset);
+	return t;
+}
+
+constexpr SysregTable table = make_table();
+static_assert(table.n <= sizeof(table.d) / sizeof(table.d[0]), "sysreg table");
+
+// Registers upstream never exposes through ONE_REG (trap emulation only).
+bool onereg_hidden(const SysregDesc &d)
+{
+	return d.kind == Kind::raz_wi || d.kind == Kind::oslar ||
+	       d.enc == E(2, 0, 1, 3, 4) || d.enc == E(2, 0, 1, 4, 4);
+}
+
+const SysregDesc *find(u32 enc)
+{
+	for (u32 i = 0; i < table.n; i++) {
+		if (table.d[i].enc == enc)
+			return &table.d[i];
+	}
+	return nullptr;
+}
+
+constexpr u64 field_mask(u32 shift)
+{
+	return 0xfULL << shift;
+}
+
+constexpr u64 set_field(u64 val, u32 shift, u64 field)
+{
+	return (val & ~field_mask(shift)) | field << shift;
+}
+
+// The guest's view of a feature-ID register: the host's, minus what kvmx does not
+// virtualise (SVE, SME, MTE, AMU, MPAM, PMU, pointer authentication, SPE, trace, WFxT,
+// AArch32, the GIC system-register interface). ARM ARM D19.2 field layouts.
+u64 guest_id_reg(u32 index, u64 host)
+{
+	switch (index) {
+	case 2: // ID_DFR0_EL1: PerfMon
+		return set_field(host, 24, 0);
+	case 24: { // ID_AA64PFR0_EL1
+		u64 v = set_field(host, 0, 1);	      // EL0: AArch64 only
+		v = set_field(v, 4, 1);		      // EL1: AArch64 only
+		v = set_field(v, 24, 0);	      // GIC: no system-register interface
+		v = set_field(v, 32, 0);	      // SVE
+		v = set_field(v, 40, 0);	      // MPAM
+		v = set_field(v, 44, 0);	      // AMU
+		return v;
+	}
+	case 25: { // ID_AA64PFR1_EL1
+		u64 v = set_field(host, 8, 0); // MTE
+		v = set_field(v, 16, 0);       // MPAM_frac
+		v = set_field(v, 24, 0);       // SME
+		v = set_field(v, 36, 0);       // NMI
+		return v;
+	}
+	case 28: // ID_AA64ZFR0_EL1 (SVE)
+	case 29: // ID_AA64SMFR0_EL1 (SME)
+		return 0;
+	case 32: { // ID_AA64DFR0_EL1
+		u64 v = set_field(host, 0, 6); // DebugVer: Armv8.0 debug
+		v = set_field(v, 4, 0);	       // TraceVer
+		v = set_field(v, 8, 0);	       // PMUVer
+		v = set_field(v, 32, 0);       // PMSVer (SPE)
+		v = set_field(v, 40, 0);       // TraceFilt
+		v = set_field(v, 44, 0);       // TraceBuffer
+		v = set_field(v, 48, 0);       // MTPMU
+		v = set_field(v, 52, 0);       // BRBE
+		return v;
+	}
+	case 41: { // ID_AA64ISAR1_EL1: APA, API, GPA, GPI
+		u64 v = set_field(host, 4, 0);
+		v = set_field(v, 8, 0);
+		v = set_field(v, 24, 0);
+		return set_field(v, 28, 0);
+	}
+	case 42: { // ID_AA64ISAR2_EL1: WFxT, GPA3, APA3
+		u64 v = set_field(host, 0, 0);
+		v = set_field(v, 8, 0);
+		return set_field(v, 12, 0);
+	}
+	default:
+		return host;
+	}
+}
+
+u64 invariant_value(u32 index)
+{
+	const kvmx_host_info &h = registry().host;
+	switch (index) {
+	case inv_midr:
+		return h.arm64_midr;
+	case inv_revidr:
+		return h.arm64_revidr;
+	case inv_clidr:
+		return h.arm64_clidr;
+	case inv_aidr:
+		return h.arm64_aidr;
+	case inv_ctr:
+		return h.arm64_ctr;
+	default:
+		return h.arm64_dczid;
+	}
+}
+
+// MPIDR_EL1 of vCPU @id: Aff0 = id[3:0], Aff1 = id[11:4], Aff2 = id[19:12], bit 31 RES1;
+// 16 vCPUs per cluster, as upstream, so a VMM's device tree agrees with either.
+u64 mpidr_of(u32 id)
+{
+	return 1ULL << 31 | (id & 0xf) | ((id >> 4) & 0xffULL) << 8 | ((id >> 12) & 0xffULL) << 16;
+}
+
+Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
+{
+	ArchVcpu &a = vcpu->arch;
+	switch (d.kind) {
+	case Kind::ctx:
+		return a.cpu.sys.r[d.index];
+	case Kind::emul:
+		return a.emul[d.index];
+	case Kind::id:
+		return a.id_regs[d.index];
+	case Kind::invariant:
+		return invariant_value(d.index);
+	case Kind::mpidr:
+		return a.cpu.vmpidr;
+	case Kind::raz_wi:
+		return 0ULL;
+	default:
+		return Status::error(-ENOENT);
+	}
+}
+
+constexpr u64 timer_cnt_id = KVM_REG_ARM_TIMER_CNT & 0xffff;
+constexpr u64 timer_cval_id = KVM_REG_ARM_TIMER_CVAL & 0xffff;
+constexpr u64 timer_ctl_id = KVM_REG_ARM_TIMER_CTL & 0xffff;
+
+} // namespace
+
+void sysregs_reset(Vcpu *vcpu)
+{
+	ArchVcpu &a = vcpu->arch;
+	for (u32 i = 0; i < nr_guest_sysregs; i++)
+		a.cpu.sys.r[i] = 0;
+	for (u32 i = 0; i < nr_emul_sysregs; i++)
+		a.emul[i] = 0;
+	for (u32 i = 0; i < table.n; i++) {
+		const SysregDesc &d = table.d[i];
+		if (d.kind == Kind::ctx)
+			a.cpu.sys.r[d.index] = d.reset;
+		else if (d.kind == Kind::emul)
+			a.emul[d.index] = d.reset;
+	}
+	for (u32 i = 0; i < nr_id_regs; i++)
+		a.id_regs[i] = guest_id_reg(i, registry().host.arm64_id_regs[i]);
+	a.cpu.vmpidr = mpidr_of(vcpu->id);
+	a.cpu.vpidr = registry().host.arm64_midr;
+}
+
+Status sysreg_get(Vcpu *vcpu, u32 enc, u64 *val)
+{
+	ArchVcpu &a = vcpu->arch;
+	if (enc == timer_cnt_id) {
+		*val = arm64_counter() - vcpu->vm->arch.cntvoff;
+		return Status::ok();
+	}
+	if (enc == timer_cval_id) {
+		*val = a.cpu.sys.r[CNTV_CVAL_EL0];
+		return Status::ok();
+	}
+	if (enc == timer_ctl_id) {
+		*val = a.cpu.sys.r[CNTV_CTL_EL0];
+		return Status::ok();
+	}
+	const SysregDesc *d = find(enc);
+	if (!d || onereg_hidden(*d))
+		return Status::error(-ENOENT);
+	Result<u64> r = read_reg(vcpu, *d);
+	if (!r.is_ok())
+		return Status::error(r.err());
+	*val = r.value();
+	return Status::ok();
+}
+
+Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
+{
+	ArchVcpu &a = vcpu->arch;
+	if (enc == timer_cnt_id) {
+		// Upstream keeps one virtual offset per VM: every vCPU's counter moves.
+		vcpu->vm->arch.cntvoff = arm64_counter() - val;
+		return Status::ok();
+	}
+	if (enc == timer_cval_id) {
+		a.cpu.sys.r[CNTV_CVAL_EL0] = val;
+		return Status::ok();
+	}
+	if (enc == timer_ctl_id) {
+		a.cpu.sys.r[CNTV_CTL_EL0] = val & 3; // ENABLE, IMASK; ISTATUS is read-only
+		return Status::ok();
+	}
+	const SysregDesc *d = find(enc);
+	if (!d || onereg_hidden(*d))
+		return Status::error(-ENOENT);
+	switch (d->kind) {
+	case Kind::ctx:
+		a.cpu.sys.r[d->index] = val;
+		return Status::ok();
+	case Kind::emul:
+		// OSLSR_EL1: only the lock bit is state; OSLM says what is implemented.
+		if (d->index == OSLSR_EL1 && (val ^ a.emul[OSLSR_EL1]) & ~oslsr_oslk)
+			return Status::error(-EINVAL);
+		a.emul[d->index] = val;
+		return Status::ok();
+	case Kind::mpidr:
+		a.cpu.vmpidr = val;
+		return Status::ok();
+	case Kind::id:
+	case Kind::invariant: {
+		// Not configurable: the VMM may restore what it read, nothing else.
+		Result<u64> cur = read_reg(vcpu, *d);
+		return cur.value() == val ? Status::ok() : Status::error(-EINVAL);
+	}
+	default:
+		return Status::error(-ENOENT);
+	}
+}
+
+u32 sysreg_list(u64 *out)
+{
+	constexpr u64 prefix = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG;
+	u32 n = 0;
+	for (u32 i = 0; i < table.n; i++) {
+		if (onereg_hidden(table.d[i]))
+			continue;
+		if (out)
+			out[n] = prefix | table.d[i].enc;
+		n++;
+	}
+	constexpr u64 timer_ids[] = { timer_ctl_id, timer_cnt_id, timer_cval_id };
+	for (u64 enc : timer_ids) {
+		if (out)
+			out[n] = prefix | enc;
+		n++;
+	}
+	return n;
+}
+
+bool sysreg_trap(Vcpu *vcpu, u64 esr)
+{
+	// ESR_EL2.ISS for EC 0x18 (D17.2.37): Op0 [21:20], Op2 [19:17], Op1 [16:14],
+	// CRn [13:10], Rt [9:5], CRm [4:1], Direction [0] (1 = read).
+	u32 enc = E((esr >> 20) & 3, (esr >> 14) & 7, (esr >> 10) & 0xf, (esr >> 1) & 0xf,
+		    (esr >> 17) & 7);
+	u32 rt = (esr >> 5) & 0x1f;
+	bool read = esr & 1;
+	ArchVcpu &a = vcpu->arch;
+	const SysregDesc *d = find(enc);
+	if (!d)
+		return false;
+	u64 val = rt == 31 ? 0 : a.cpu.frame.x[rt];
+	if (read) {
+		if (d->kind == Kind::oslar)
+			return false;
+		Result<u64> r = read_reg(vcpu, *d);
+		if (!r.is_ok())
+			return false;
+		if (rt != 31)
+			a.cpu.frame.x[rt] = r.value();
+		return true;
+	}
+	switch (d->kind) {
+	case Kind::emul:
+		if (d->index == OSLSR_EL1 || d->index == ACTLR_EL1)
+			return d->index == ACTLR_EL1; // ACTLR writes ignored; OSLSR is read-only
+		a.emul[d->index] = val;
+		return true;
+	case Kind::oslar:
+		a.emul[OSLSR_EL1] = (a.emul[OSLSR_EL1] & ~oslsr_oslk) | (val & 1 ? oslsr_oslk : 0);
+		return true;
+	case Kind::raz_wi:
+		return true;
+	default:
+		return false; // ID and identification registers are read-only
+	}
+}
+
+} // namespace kvmx

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+// arm64 system registers as userspace (ONE_REG) and trapping guests see them.
+#pragma once
+
+#include "base.hpp"
+
+namespace kvmx {
+
+// op0:op1:CRn:CRm:op2 packed as in KVM_REG_ARM64_SYSREG ids (ARM64_SYS_REG's low 16 bits).
+constexpr u32 sysreg_enc(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2)
+{
+	return op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2;
+}
+
+// Reset the vCPU's system registers (KVM_ARM_VCPU_INIT). ID registers come from the
+// host's sanitised values with the features kvmx does not virtualise hidden.
+void sysregs_reset(Vcpu *vcpu);
+
+// ONE_REG for KVM_REG_ARM64_SYSREG ids (timer registers included). -ENOENT for ids
+// kvmx does not expose; -EINVAL for a value an invariant or ID register cannot take.
+Status sysreg_get(Vcpu *vcpu, u32 enc, u64 *val);
+Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val);
+// The exposed ids (full 64-bit ONE_REG ids) into @out[0, return) (@out may be null).
+u32 sysreg_list(u64 *out);
+
+// A trapped MRS/MSR (ESR_EL2.EC 0x18): emulate it; false if the guest should get UNDEF.
+bool sysreg_trap(Vcpu *vcpu, u64 esr);
+
+} // namespace kvmx

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * arm64 vCPUs: KVM_CREATE_VCPU, VCPU_INIT, ONE_REG, and KVM_RUN with each exit class:
+ * MMIO (widths, sign extension), PSCI system events, UNDEF injection, FP/SIMD state
+ * across exits and host CPUs, WFI blocking, signals, immediate_exit, guest memory.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "vcpu_lib.h"
+
+/* Guest programs (MMU off, so every access is Device memory: keep them aligned). */
+asm(".pushsection .text\n"
+    ".balign 4\n"
+    /* MMIO: a 4-byte write, signed byte / halfword / 64-bit reads, then SYSTEM_OFF. */
+    ".global g_mmio_start, g_mmio_end\n"
+    "g_mmio_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	movz x2, #0x1234\n"
+    "	str w2, [x1]\n"
+    "	ldrsb x3, [x1, #8]\n"
+    "	ldrh w4, [x1, #16]\n"
+    "	ldr x5, [x1, #24]\n"
+    "	ldrsh w6, [x1, #32]\n"
+    "	movz x0, #0x0008\n"
+    "	movk x0, #0x8400, lsl #16\n"
+    "	hvc #0\n"
+    "	b .\n"
+    "g_mmio_end:\n"
+    /* Spin forever. */
+    ".global g_spin_start, g_spin_end\n"
+    "g_spin_start:\n"
+    "	b .\n"
+    "g_spin_end:\n"
+    /* An implementation-defined register read (HCR_EL2.TIDCP traps it). */
+    ".global g_undef_start, g_undef_end\n"
+    "g_undef_start:\n"
+    "	mrs x0, s3_0_c15_c0_0\n"
+    "	b .\n"
+    "g_undef_end:\n"
+    /* Vectors: any exception from EL1h (VBAR + 0x200) reports ESR_EL1 and ELR_EL1. */
+    ".global g_vectors_start, g_vectors_end\n"
+    "g_vectors_start:\n"
+    "	.fill 0x200 / 4, 4, 0xd4200000\n" /* brk #0 */
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mrs x2, esr_el1\n"
+    "	str x2, [x1]\n"
+    "	mrs x2, elr_el1\n"
+    "	str x2, [x1, #8]\n"
+    "	b .\n"
+    "g_vectors_end:\n"
+    /* FP: v0 = x2, exit, then report v0 and v1 (which the VMM set meanwhile). */
+    ".global g_fp_start, g_fp_end\n"
+    "g_fp_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	fmov d0, x2\n"
+    "	str xzr, [x1]\n"
+    "	fmov x3, d0\n"
+    "	str x3, [x1, #8]\n"
+    "	fmov x3, d1\n"
+    "	str x3, [x1, #16]\n"
+    "	b g_fp_start + 4\n"
+    "g_fp_end:\n"
+    /* WFI, then tell the VMM it returned. */
+    ".global g_wfi_start, g_wfi_end\n"
+    "g_wfi_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	wfi\n"
+    "	str xzr, [x1]\n"
+    "	b .\n"
+    "g_wfi_end:\n"
+    /* RAM: store x2 at the data page, exit, load it back and report it. */
+    ".global g_ram_start, g_ram_end\n"
+    "g_ram_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	movz x4, #0x4002, lsl #16\n"
+    "	str x2, [x4]\n"
+    "	str xzr, [x1]\n"
+    "	ldr x3, [x4]\n"
+    "	str x3, [x1, #8]\n"
+    "	b .\n"
+    "g_ram_end:\n"
+    /* PSCI CPU_ON(target x2 = MPIDR, entry x3, context x4), report the result. */
+    ".global g_cpu_on_start, g_cpu_on_end\n"
+    "g_cpu_on_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	movz x0, #0x0003\n"
+    "	movk x0, #0xc400, lsl #16\n"
+    "	mov x5, x1\n"
+    "	mov x1, x2\n"
+    "	mov x2, x3\n"
+    "	mov x3, x4\n"
+    "	hvc #0\n"
+    "	str x0, [x5]\n"
+    "	b .\n"
+    "g_cpu_on_end:\n"
+    /* The second vCPU's entry point: report x0 (the context id). */
+    ".global g_secondary_start, g_secondary_end\n"
+    "g_secondary_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	str x0, [x1, #64]\n"
+    "	b .\n"
+    "g_secondary_end:\n"
+    ".popsection\n");
+
+GUEST_PROGRAM(g_mmio);
+GUEST_PROGRAM(g_spin);
+GUEST_PROGRAM(g_undef);
+GUEST_PROGRAM(g_vectors);
+GUEST_PROGRAM(g_fp);
+GUEST_PROGRAM(g_wfi);
+GUEST_PROGRAM(g_ram);
+GUEST_PROGRAM(g_cpu_on);
+GUEST_PROGRAM(g_secondary);
+
+#define LOAD(m, ipa, prog) load_program(m, ipa, prog##_start, prog##_end)
+
+FIXTURE(vcpu)
+{
+	struct vmm m;
+	struct vcpu v;
+};
+
+FIXTURE_SETUP(vcpu)
+{
+	ASSERT_EQ(0, vmm_create(&self->m));
+	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2,
+			      GUEST_CODE_IPA));
+}
+
+FIXTURE_TEARDOWN(vcpu)
+{
+	close(self->v.fd);
+	vmm_destroy(&self->m);
+}
+
+static void expect_mmio(struct __test_metadata *_metadata, struct vcpu *v, uint64_t ipa,
+			int len, int is_write)
+{
+	ASSERT_EQ(0, vcpu_run(v));
+	ASSERT_EQ(KVM_EXIT_MMIO, v->run->exit_reason);
+	EXPECT_EQ(ipa, v->run->mmio.phys_addr);
+	EXPECT_EQ(len, v->run->mmio.len);
+	EXPECT_EQ(is_write, v->run->mmio.is_write);
+}
+
+static void set_mmio_data(struct vcpu *v, uint64_t val)
+{
+	memcpy(v->run->mmio.data, &val, sizeof(val));
+}
+
+TEST(run_before_vcpu_init_fails_enoexec)
+{
+	struct vmm m;
+	int fd;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	fd = ioctl(m.vm, KVM_CREATE_VCPU, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-1, ioctl(fd, KVM_RUN, 0));
+	EXPECT_EQ(ENOEXEC, errno);
+	close(fd);
+	vmm_destroy(&m);
+}
+
+TEST(create_vcpu_rejects_duplicate_and_out_of_range_ids)
+{
+	struct vmm m;
+	int fd;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	fd = ioctl(m.vm, KVM_CREATE_VCPU, 3);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-1, ioctl(m.vm, KVM_CREATE_VCPU, 3));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(-1, ioctl(m.vm, KVM_CREATE_VCPU, ioctl(m.kvm, KVM_CHECK_EXTENSION,
+							  KVM_CAP_MAX_VCPU_ID)));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	vmm_destroy(&m);
+}
+
+TEST_F(vcpu, vcpu_init_rejects_unknown_target_and_features)
+{
+	struct kvm_vcpu_init init = { .target = 0x7fff };
+
+	EXPECT_EQ(-1, ioctl(self->v.fd, KVM_ARM_VCPU_INIT, &init));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->m.vm, KVM_ARM_PREFERRED_TARGET, &init));
+	init.features[0] = 1u << 31;
+	EXPECT_EQ(-1, ioctl(self->v.fd, KVM_ARM_VCPU_INIT, &init));
+	EXPECT_EQ(ENOENT, errno);
+	init.features[0] = 1u << KVM_ARM_VCPU_SVE; /* known, not provided */
+	EXPECT_EQ(-1, ioctl(self->v.fd, KVM_ARM_VCPU_INIT, &init));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(vcpu, one_reg_unknown_id_is_enoent_and_bad_pstate_einval)
+{
+	uint64_t val = 0;
+	struct kvm_one_reg reg = { .id = SYSREG(3, 7, 15, 15, 7), .addr = (uintptr_t)&val };
+
+	EXPECT_EQ(-1, ioctl(self->v.fd, KVM_GET_ONE_REG, &reg));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, vcpu_set(&self->v, CORE_REG(regs.pstate), 0x9)); /* EL2h */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0x3c5, vcpu_get(&self->v, CORE_REG(regs.pstate)));
+	EXPECT_EQ(0x80000000ULL, vcpu_get(&self->v, REG_MPIDR_EL1));
+}
+
+TEST_F(vcpu, reg_list_reports_size_then_lists_core_registers)
+{
+	struct kvm_reg_list head = { .n = 0 };
+	struct kvm_reg_list *list;
+	int found_pc = 0;
+
+	EXPECT_EQ(-1, ioctl(self->v.fd, KVM_GET_REG_LIST, &head));
+	EXPECT_EQ(E2BIG, errno);
+	ASSERT_GT(head.n, 100);
+	list = calloc(1, sizeof(*list) + head.n * sizeof(__u64));
+	list->n = head.n;
+	ASSERT_EQ(0, ioctl(self->v.fd, KVM_GET_REG_LIST, list));
+	for (__u64 i = 0; i < list->n; i++) {
+		uint8_t buf[16];
+		struct kvm_one_reg reg = { .id = list->reg[i], .addr = (uintptr_t)buf };
+
+		found_pc |= list->reg[i] == CORE_REG(regs.pc);
+		EXPECT_EQ(0, ioctl(self->v.fd, KVM_GET_ONE_REG, &reg));
+		EXPECT_EQ(0, ioctl(self->v.fd, KVM_SET_ONE_REG, &reg));
+	}
+	EXPECT_TRUE(found_pc);
+	free(list);
+}
+
+TEST_F(vcpu, mmio_exits_with_widths_and_sign_extended_reads)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_mmio);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 4, 1);
+	EXPECT_EQ(0x1234, mmio_data(&self->v));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 1, 0);
+	set_mmio_data(&self->v, 0x80);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 16, 2, 0);
+	set_mmio_data(&self->v, 0xfffe);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 24, 8, 0);
+	set_mmio_data(&self->v, 0x0123456789abcdefULL);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 32, 2, 0);
+	set_mmio_data(&self->v, 0x8001);
+	/* SYSTEM_OFF ends the run; every read has landed by then. */
+	ASSERT_EQ(0, vcpu_run(&self->v));
+	ASSERT_EQ(KVM_EXIT_SYSTEM_EVENT, self->v.run->exit_reason);
+	EXPECT_EQ(KVM_SYSTEM_EVENT_SHUTDOWN, self->v.run->system_event.type);
+	EXPECT_EQ(0xffffffffffffff80ULL, vcpu_get(&self->v, CORE_REG(regs.regs[3])));
+	EXPECT_EQ(0xfffe, vcpu_get(&self->v, CORE_REG(regs.regs[4])));
+	EXPECT_EQ(0x0123456789abcdefULL, vcpu_get(&self->v, CORE_REG(regs.regs[5])));
+	/* ldrsh into a W register: sign-extended to 32 bits, upper half zero. */
+	EXPECT_EQ(0xffff8001ULL, vcpu_get(&self->v, CORE_REG(regs.regs[6])));
+}
+
+TEST_F(vcpu, unhandled_sysreg_injects_undef_into_guest)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_undef);
+	LOAD(&self->m, GUEST_VECTORS_IPA, g_vectors);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_VBAR_EL1, GUEST_VECTORS_IPA));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	EXPECT_EQ(0x02000000ULL, mmio_data(&self->v)); /* EC 0 (unknown), IL */
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
+	EXPECT_EQ(GUEST_CODE_IPA, mmio_data(&self->v)); /* ELR: the faulting mrs */
+}
+
+TEST_F(vcpu, fp_state_survives_exits_and_host_cpu_changes)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_fp);
+	for (int i = 0; i < 200; i++) {
+		uint64_t v0 = 0x1111000000000000ULL + i, v1 = 0x2222000000000000ULL + i;
+		__uint128_t q1 = v1;
+		struct kvm_one_reg reg = { .id = REG_V(1), .addr = (uintptr_t)&q1 };
+		cpu_set_t set;
+
+		/* Move the vCPU thread between host CPUs on every iteration. */
+		CPU_ZERO(&set);
+		CPU_SET(i % ncpus, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[2]), v0));
+		if (i == 0)
+			expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+		ASSERT_EQ(0, ioctl(self->v.fd, KVM_SET_ONE_REG, &reg));
+		/* The host uses its own FP registers between runs. */
+		volatile double d = 1.5 * i;
+		(void)d;
+		expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
+		EXPECT_EQ(i ? 0x1111000000000000ULL + i - 1 : v0, mmio_data(&self->v));
+		expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 16, 8, 1);
+		EXPECT_EQ(v1, mmio_data(&self->v));
+		expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+		if (_metadata->passed == 0)
+			break;
+	}
+}
+
+static void alarm_handler(int sig)
+{
+}
+
+TEST_F(vcpu, signal_interrupts_running_guest_with_eintr)
+{
+	struct sigaction sa = { .sa_handler = alarm_handler };
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_spin);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	EXPECT_EQ(-1, vcpu_run(&self->v));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(KVM_EXIT_INTR, self->v.run->exit_reason);
+	/* The guest stays where it was and can be run again. */
+	EXPECT_EQ(GUEST_CODE_IPA, vcpu_get(&self->v, CORE_REG(regs.pc)));
+}
+
+TEST_F(vcpu, immediate_exit_returns_eintr_without_running)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_spin);
+	self->v.run->immediate_exit = 1;
+	EXPECT_EQ(-1, vcpu_run(&self->v));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(KVM_EXIT_INTR, self->v.run->exit_reason);
+}
+
+struct irq_args {
+	int vm;
+	int delay_ms;
+};
+
+static void *raise_irq_later(void *p)
+{
+	struct irq_args *a = p;
+	struct kvm_irq_level irq = {
+		.irq = KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT | KVM_ARM_IRQ_CPU_IRQ,
+		.level = 1,
+	};
+
+	usleep(a->delay_ms * 1000);
+	ioctl(a->vm, KVM_IRQ_LINE, &irq);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F(vcpu, wfi_blocks_until_user_irq_line)
+{
+	struct irq_args args = { .vm = self->m.vm, .delay_ms = 300 };
+	pthread_t t;
+	double start;
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_wfi);
+	pthread_create(&t, NULL, raise_irq_later, &args);
+	start = now_s();
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	EXPECT_GE(now_s() - start, 0.25);
+	pthread_join(t, NULL);
+}
+
+TEST_F(vcpu, irq_line_needs_cpu_type_without_irqchip)
+{
+	struct kvm_irq_level irq = {
+		.irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | 32, .level = 1,
+	};
+
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_IRQ_LINE, &irq));
+	EXPECT_EQ(ENXIO, errno);
+	irq.irq = KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT | 5 << KVM_ARM_IRQ_VCPU_SHIFT;
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_IRQ_LINE, &irq));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(vcpu, guest_ram_follows_user_mapping_after_madv_dontneed)
+{
+	uint64_t *data = (uint64_t *)(self->m.ram + (GUEST_DATA_IPA - GUEST_RAM_IPA));
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_ram);
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[2]), 0x5a5a5a5a12345678ULL));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	EXPECT_EQ(0x5a5a5a5a12345678ULL, *data);
+	/* Drop the page: the guest must see the fresh zero page, not the old frame. */
+	ASSERT_EQ(0, madvise(data, 4096, MADV_DONTNEED));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
+	EXPECT_EQ(0, mmio_data(&self->v));
+}
+
+TEST(powered_off_vcpu_blocks_until_signal)
+{
+	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct kvm_mp_state mp;
+	struct vmm m;
+	struct vcpu v;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu_add(&m, &v, 0, 1 << KVM_ARM_VCPU_POWER_OFF |
+				     1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+	ASSERT_EQ(0, ioctl(v.fd, KVM_GET_MP_STATE, &mp));
+	EXPECT_EQ(KVM_MP_STATE_STOPPED, mp.mp_state);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	EXPECT_EQ(-1, vcpu_run(&v));
+	EXPECT_EQ(EINTR, errno);
+	close(v.fd);
+	vmm_destroy(&m);
+}
+
+struct run_args {
+	struct vcpu *v;
+	int ret;
+};
+
+static void *run_thread(void *p)
+{
+	struct run_args *a = p;
+
+	a->ret = vcpu_run(a->v);
+	return NULL;
+}
+
+TEST(psci_cpu_on_starts_secondary_at_entry_with_context)
+{
+	struct run_args args;
+	struct vmm m;
+	struct vcpu v0, v1;
+	pthread_t t;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu_add(&m, &v0, 0, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+	ASSERT_EQ(0, vcpu_add(&m, &v1, 1, 1 << KVM_ARM_VCPU_POWER_OFF |
+				      1 << KVM_ARM_VCPU_PSCI_0_2, 0));
+	LOAD(&m, GUEST_CODE_IPA, g_cpu_on);
+	LOAD(&m, GUEST_CODE_IPA + 0x1000, g_secondary);
+	ASSERT_EQ(0, vcpu_set(&v0, CORE_REG(regs.regs[2]), 1 | 1ULL << 31)); /* MPIDR of vCPU 1 */
+	ASSERT_EQ(0, vcpu_set(&v0, CORE_REG(regs.regs[3]), GUEST_CODE_IPA + 0x1000));
+	ASSERT_EQ(0, vcpu_set(&v0, CORE_REG(regs.regs[4]), 0xc0ffee));
+	args.v = &v1;
+	pthread_create(&t, NULL, run_thread, &args);
+	usleep(100 * 1000); /* let vCPU 1 block as powered off */
+	expect_mmio(_metadata, &v0, GUEST_MMIO_IPA, 8, 1);
+	EXPECT_EQ(0, mmio_data(&v0)); /* PSCI SUCCESS */
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, args.ret);
+	EXPECT_EQ(KVM_EXIT_MMIO, v1.run->exit_reason);
+	EXPECT_EQ(GUEST_MMIO_IPA + 64, v1.run->mmio.phys_addr);
+	EXPECT_EQ(0xc0ffee, mmio_data(&v1));
+	close(v1.fd);
+	close(v0.fd);
+	vmm_destroy(&m);
+}
+
+TEST(closing_vm_fd_while_vcpu_runs_is_safe)
+{
+	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct run_args args;
+	struct vmm m;
+	struct vcpu v;
+	pthread_t t;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu_add(&m, &v, 0, 0, GUEST_CODE_IPA));
+	LOAD(&m, GUEST_CODE_IPA, g_spin);
+	sigaction(SIGUSR1, &sa, NULL);
+	args.v = &v;
+	pthread_create(&t, NULL, run_thread, &args);
+	usleep(200 * 1000);
+	close(m.vm); /* the vCPU fd keeps the VM alive */
+	usleep(100 * 1000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(-1, args.ret);
+	EXPECT_EQ(0, close(v.fd));
+	munmap(m.ram, GUEST_RAM_SIZE);
+	close(m.kvm);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+// The vCPU object: created by KVM_CREATE_VCPU, owned by its VM (freed with it), reached
+// from userspace through its fd, which holds a reference on the VM. Generic vCPU ioctls
+// and the run loop live here; everything about registers and exits is arch code.
+#pragma once
+
+#include "arch.hpp"
+#include "base.hpp"
+#include <linux/kvm.h>
+
+namespace kvmx {
+
+// Binary statistics (KVM_GET_STATS_FD), in the order of stats.cpp's descriptor table.
+struct VcpuStats {
+	u64 halt_wakeup;      // WFI blocks that ended with a wake-up
+	u64 exits;	      // guest exits of any kind
+	u64 mmio_exits;	      // KVM_EXIT_MMIO returns
+	u64 signal_exits;     // KVM_RUN returns with -EINTR
+	u64 wfe_exit_stat;    // WFE traps
+	u64 wfi_exit_stat;    // WFI traps
+	u64 hvc_exit_stat;    // HVC traps
+	u64 mmio_exit_user;   // MMIO handed to userspace
+	u64 mmio_exit_kernel; // MMIO handled in the kernel
+	u64 irq_exits;	      // host interrupts during a guest run
+};
+
+} // namespace kvmx
+
+struct kvmx_vcpu {
+	kvmx::Vm *vm;	       // the fd's reference on the VM keeps it alive
+	kvmx::u32 id;	       // KVM_CREATE_VCPU's argument (arm64: selects MPIDR)
+	kvmx::u32 idx;	       // creation order, 0-based: index in vm->vcpus
+	kvmx_mutex *lock;      // held across every vCPU ioctl (VcpuLocked)
+	kvm_run *run;	       // the page userspace mmaps at offset 0
+	kvmx_waitq *wq;	       // a blocked (WFI, stopped) vCPU sleeps here
+	kvmx::u32 wake_req;    // atomic: set by kicks, consumed by a blocked vCPU
+	kvmx::VcpuStats stats; // updated by the vCPU thread only
+	kvmx::ArchVcpu arch;
+};
+
+namespace kvmx {
+
+// KVM_CREATE_VCPU on @vm: the new vCPU's fd or -errno.
+long vcpu_create(Vm *vm, unsigned long id);
+// Free a vCPU whose VM is going away (no fd references it any more).
+void vcpu_free(Vcpu *vcpu);
+long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg);
+
+// Make a vCPU blocked in the kernel re-check its wake-up conditions, and make one in
+// the guest exit promptly (an IPI to its CPU). Any thread.
+void vcpu_kick(Vcpu *vcpu);
+
+// Block the calling vCPU thread until @ready(@vcpu) or a kick, @timeout_ns, or a signal.
+// 0 (woken), -ETIME, -EINTR.
+int vcpu_block(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu));
+
+} // namespace kvmx

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory for the core (include/kvmx/host.h): user pages by reference and the MMU
+ * notifier through which the core tears down stage-2 mappings when user mappings change.
+ * Owns no policy: which pages to map, and when, is the core's decision.
+ */
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "glue.h"
+
+int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
+{
+	struct page *p;
+	long n;
+
+	n = get_user_pages_unlocked(hva, 1, &p, FOLL_HWPOISON | (write ? FOLL_WRITE : 0));
+	if (n < 0)
+		return n == -EHWPOISON || n == -ENOMEM || n == -EINTR ? n : -EFAULT;
+	if (n == 0)
+		return -EFAULT;
+	*pa = page_to_phys(p);
+	*page = p;
+	return 0;
+}
+
+void kvmx_host_put_user_page(void *page, int dirty)
+{
+	struct page *p = page;
+
+	if (dirty)
+		set_page_dirty_lock(p);
+	put_page(p);
+}
+
+struct kvmx_mmu_notifier {
+	struct mmu_notifier mn;
+	struct mm_struct *mm; /* mmgrab'ed: unregister needs the mm_struct alive */
+	struct kvmx_vm *vm;
+};
+
+static int kvmx_mn_invalidate_range_start(struct mmu_notifier *mn,
+					  const struct mmu_notifier_range *range)
+{
+	struct kvmx_mmu_notifier *kmn = container_of(mn, struct kvmx_mmu_notifier, mn);
+
+	/* The core only takes a spinlock here, so non-blockable ranges are fine too. */
+	kvmx_vm_mmu_invalidate_begin(kmn->vm, range->start, range->end);
+	return 0;
+}
+
+static void kvmx_mn_invalidate_range_end(struct mmu_notifier *mn,
+					 const struct mmu_notifier_range *range)
+{
+	struct kvmx_mmu_notifier *kmn = container_of(mn, struct kvmx_mmu_notifier, mn);
+
+	kvmx_vm_mmu_invalidate_end(kmn->vm, range->start, range->end);
+}
+
+static void kvmx_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct kvmx_mmu_notifier *kmn = container_of(mn, struct kvmx_mmu_notifier, mn);
+
+	kvmx_vm_mmu_release(kmn->vm);
+}
+
+static const struct mmu_notifier_ops kvmx_mmu_notifier_ops = {
+	.invalidate_range_start = kvmx_mn_invalidate_range_start,
+	.invalidate_range_end = kvmx_mn_invalidate_range_end,
+	.release = kvmx_mn_release,
+};
+
+struct kvmx_mmu_notifier *kvmx_host_mmu_notifier_register(struct kvmx_vm *vm)
+{
+	struct kvmx_mmu_notifier *kmn = kvmx_host_zalloc(sizeof(*kmn));
+
+	if (!kmn)
+		return NULL;
+	kmn->mn.ops = &kvmx_mmu_notifier_ops;
+	kmn->vm = vm;
+	kmn->mm = current->mm;
+	mmgrab(kmn->mm);
+	if (mmu_notifier_register(&kmn->mn, kmn->mm)) {
+		mmdrop(kmn->mm);
+		kvmx_host_free(kmn);
+		return NULL;
+	}
+	return kmn;
+}
+
+void kvmx_host_mmu_notifier_unregister(struct kvmx_mmu_notifier *kmn)
+{
+	if (!kmn)
+		return;
+	mmu_notifier_unregister(&kmn->mn, kmn->mm);
+	mmdrop(kmn->mm);
+	kvmx_host_free(kmn);
+}

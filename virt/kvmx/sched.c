@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the run loop needs from the scheduler (include/kvmx/host.h): spinlocks, wait
+ * queues with timeouts, signals, IPIs to kick a running guest and time. No policy lives
+ * here.
+ */
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+
+#include "glue.h"
+
+struct kvmx_spinlock {
+	spinlock_t lock;
+};
+
+struct kvmx_spinlock *kvmx_host_spinlock_create(void)
+{
+	struct kvmx_spinlock *l = kvmx_host_zalloc(sizeof(*l));
+
+	if (l)
+		spin_lock_init(&l->lock);
+	return l;
+}
+
+void kvmx_host_spinlock_destroy(struct kvmx_spinlock *l)
+{
+	kvmx_host_free(l);
+}
+
+void kvmx_host_spin_lock(struct kvmx_spinlock *l)
+{
+	spin_lock(&l->lock);
+}
+
+void kvmx_host_spin_unlock(struct kvmx_spinlock *l)
+{
+	spin_unlock(&l->lock);
+}
+
+struct kvmx_waitq {
+	wait_queue_head_t head;
+};
+
+struct kvmx_waitq *kvmx_host_waitq_create(void)
+{
+	struct kvmx_waitq *wq = kvmx_host_zalloc(sizeof(*wq));
+
+	if (wq)
+		init_waitqueue_head(&wq->head);
+	return wq;
+}
+
+void kvmx_host_waitq_destroy(struct kvmx_waitq *wq)
+{
+	kvmx_host_free(wq);
+}
+
+int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg),
+		   void *arg)
+{
+	long r;
+
+	if (timeout_ns == KVMX_WAIT_FOREVER) {
+		r = wait_event_interruptible(wq->head, ready(arg));
+		return r ? -EINTR : 0;
+	}
+	r = wait_event_interruptible_hrtimeout(wq->head, ready(arg),
+					       ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
+	if (r == -ETIME)
+		return -ETIME;
+	return r ? -EINTR : 0;
+}
+
+void kvmx_host_wake(struct kvmx_waitq *wq)
+{
+	wake_up_all(&wq->head);
+}
+
+int kvmx_host_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+void kvmx_host_cond_resched(void)
+{
+	cond_resched();
+}
+
+unsigned int kvmx_host_cpu_id(void)
+{
+	return raw_smp_processor_id();
+}
+
+static void kvmx_kick_noop(void *unused)
+{
+}
+
+void kvmx_host_kick_cpu(unsigned int cpu)
+{
+	int me = get_cpu();
+
+	if (cpu != me && cpu < nr_cpu_ids && cpu_online(cpu))
+		smp_call_function_single(cpu, kvmx_kick_noop, NULL, 0);
+	put_cpu();
+}
+
+kvmx_u64 kvmx_host_time_ns(void)
+{
+	return ktime_get_ns();
+}
