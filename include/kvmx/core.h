@@ -54,6 +54,13 @@ void *kvmx_vcpu_mmap_page(struct kvmx_vcpu *vcpu, unsigned long pgoff);
 void kvmx_vcpu_release(struct kvmx_vcpu *vcpu);
 
 /*
+ * Read @size bytes at @offset of the binary stats file of @vm (or @vcpu if not NULL)
+ * into the kernel buffer @buf. Returns the bytes read (0 at the end) or -errno.
+ */
+long kvmx_stats_read(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu, void *buf, kvmx_size_t size,
+		     kvmx_u64 offset);
+
+/*
  * Run the arch's self-test of guest entry and exit on this CPU (arm64: a tiny guest
  * through the real world switch). 0 on success, -errno after a log line otherwise.
  */

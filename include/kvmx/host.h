@@ -64,6 +64,15 @@ int kvmx_host_vm_fd_install(struct kvmx_vm *vm);
 struct kvmx_vcpu;
 int kvmx_host_vcpu_fd_install(struct kvmx_vcpu *vcpu, unsigned int id);
 
+/*
+ * Binary stats fds (KVM_GET_STATS_FD) of @vm, or of @vcpu when not NULL. The fd owns one
+ * reference to @vm (taken by the caller) and drops it through kvmx_vm_release(); reads
+ * come back through kvmx_stats_read().
+ */
+int kvmx_host_stats_fd_install(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu);
+/* The calling thread's process id (tgid) in its own pid namespace. */
+unsigned int kvmx_host_pid(void);
+
 /* Spinlocks (never sleep while holding one). create returns NULL when out of memory. */
 struct kvmx_spinlock;
 struct kvmx_spinlock *kvmx_host_spinlock_create(void);

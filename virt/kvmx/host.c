@@ -5,6 +5,7 @@
  * it: as on upstream KVM, ioctls from any other process get -EIO.
  */
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -256,6 +257,84 @@ int kvmx_host_vcpu_fd_install(struct kvmx_vcpu *vcpu, unsigned int id)
 		kvmx_host_free(vf);
 	}
 	return fd;
+}
+
+struct kvmx_stats_file {
+	struct kvmx_vm *vm;
+	struct kvmx_vcpu *vcpu;
+};
+
+static ssize_t kvmx_stats_file_read(struct file *file, char __user *ubuf, size_t size,
+				    loff_t *pos)
+{
+	struct kvmx_stats_file *sf = file->private_data;
+	size_t chunk = min_t(size_t, size, PAGE_SIZE);
+	void *kbuf;
+	long n;
+
+	if (*pos < 0)
+		return -EINVAL;
+	kbuf = kvmalloc(chunk, GFP_KERNEL_ACCOUNT);
+	if (!kbuf)
+		return -ENOMEM;
+	n = kvmx_stats_read(sf->vm, sf->vcpu, kbuf, chunk, *pos);
+	if (n > 0) {
+		if (copy_to_user(ubuf, kbuf, n))
+			n = -EFAULT;
+		else
+			*pos += n;
+	}
+	kvfree(kbuf);
+	return n;
+}
+
+static int kvmx_stats_file_release(struct inode *inode, struct file *file)
+{
+	struct kvmx_stats_file *sf = file->private_data;
+
+	kvmx_vm_release(sf->vm);
+	kvmx_host_free(sf);
+	return 0;
+}
+
+static const struct file_operations kvmx_stats_fops = {
+	.owner = THIS_MODULE,
+	.read = kvmx_stats_file_read,
+	.release = kvmx_stats_file_release,
+	.llseek = noop_llseek,
+};
+
+int kvmx_host_stats_fd_install(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu)
+{
+	struct kvmx_stats_file *sf = kvmx_host_zalloc(sizeof(*sf));
+	struct file *file;
+	int fd;
+
+	if (!sf)
+		return -ENOMEM;
+	sf->vm = vm;
+	sf->vcpu = vcpu;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		kvmx_host_free(sf);
+		return fd;
+	}
+	file = anon_inode_getfile(vcpu ? "kvm-vcpu-stats" : "kvm-vm-stats", &kvmx_stats_fops,
+				  sf, O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		kvmx_host_free(sf);
+		return PTR_ERR(file);
+	}
+	/* pread() at any offset: the file is produced on demand. */
+	file->f_mode |= FMODE_PREAD;
+	fd_install(fd, file);
+	return fd;
+}
+
+unsigned int kvmx_host_pid(void)
+{
+	return task_tgid_vnr(current);
 }
 
 static void kvmx_vlog(int level, const char *fmt, va_list args)

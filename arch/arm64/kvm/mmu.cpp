@@ -3,6 +3,7 @@
 // change or the MMU notifier says the user mapping changed; VMIDs; MMIO exits for
 // accesses outside guest memory. User pages are referenced only while being mapped:
 // the notifier, not a pin, keeps stage 2 in step with the process's page tables.
+#include "dirty_log.hpp"
 #include "exits.hpp"
 #include "inject.hpp"
 #include "registry.hpp"
@@ -44,6 +45,13 @@ void vmid_free(u32 vmid)
 	__atomic_fetch_and(&registry().guest_ids[vmid / 64], ~(1ULL << (vmid % 64)), __ATOMIC_SEQ_CST);
 }
 
+void flush_vm_tlb(Vm *vm)
+{
+	vm->stats.remote_tlb_flush_requests++;
+	vm->stats.remote_tlb_flush++;
+	arm64_tlb_flush_vmid(vm->arch.vttbr);
+}
+
 Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 {
 	if (!(exit.esr & ESR_ISV)) {
@@ -75,7 +83,6 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 			run->mmio.data[i] = static_cast<u8>(val >> (8 * i));
 	}
 	vcpu->stats.mmio_exit_user++;
-	vcpu->stats.mmio_exits++;
 	return RunStep::exit_user;
 }
 
@@ -108,12 +115,14 @@ Result<RunStep> map_from_slot(Vcpu *vcpu, const Memslot &slot, u64 seq, u64 ipa,
 			if (st.err() == -EEXIST) {
 				// A stale page from before an invalidation we raced with.
 				vm->arch.s2->unmap_page(gpa);
-				arm64_tlb_flush_vmid(vm->arch.vttbr);
+				flush_vm_tlb(vm);
 				st = vm->arch.s2->map_page(gpa, pa, prot, &vcpu->arch.cache);
 			} else if (st.is_ok() && upgrade) {
 				// Read-only to writable: no CPU may keep using a read-only entry.
-				arm64_tlb_flush_vmid(vm->arch.vttbr);
+				flush_vm_tlb(vm);
 			}
+			if (st.is_ok() && write)
+				mark_page_dirty(vm, slot, ipa >> page_shift);
 		}
 	}
 	kvmx_host_put_user_page(page, write && st.is_ok());
@@ -216,7 +225,7 @@ void arch_vm_unmap_gfns(Vm *vm, u64 gfn, u64 npages)
 	if (!vm->arch.s2)
 		return;
 	if (vm->arch.s2->unmap_range(gfn << page_shift, npages << page_shift))
-		arm64_tlb_flush_vmid(vm->arch.vttbr);
+		flush_vm_tlb(vm);
 }
 
 } // namespace kvmx

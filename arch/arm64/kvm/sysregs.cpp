@@ -129,6 +129,17 @@ const SysregDesc *find(u32 enc)
 	return nullptr;
 }
 
+// ID registers CRm 1-3: the AArch32 ones.
+constexpr u32 aarch32_id_regs = 24;
+
+// Of those, the architected ones ignore userspace writes (a VMM that restores values
+// from a host with AArch32 keeps working); the reserved encodings and ID_AFR0_EL1 /
+// ID_DFR1_EL1 must be written with what they read (zero). As upstream.
+bool aarch32_id_reg_ignores_writes(u32 index)
+{
+	return index < aarch32_id_regs && index != 3 && index != 19 && index != 21 && index != 23;
+}
+
 constexpr u64 field_mask(u32 shift)
 {
 	return 0xfULL << shift;
@@ -144,6 +155,10 @@ constexpr u64 set_field(u64 val, u32 shift, u64 field)
 // AArch32, the GIC system-register interface). ARM ARM D19.2 field layouts.
 u64 guest_id_reg(u32 index, u64 host)
 {
+	// The AArch32 feature registers (CRm 1-3) describe an execution state kvmx does not
+	// offer (ID_AA64PFR0_EL1.EL0/EL1 say AArch64 only): they read as zero.
+	if (index < aarch32_id_regs)
+		return 0;
 	switch (index) {
 	case 2: // ID_DFR0_EL1: PerfMon
 		return set_field(host, 24, 0);
@@ -324,6 +339,9 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 		a.cpu.vmpidr = val;
 		return Status::ok();
 	case Kind::id:
+		if (aarch32_id_reg_ignores_writes(d->index))
+			return Status::ok();
+		[[fallthrough]];
 	case Kind::invariant: {
 		// Not configurable: the VMM may restore what it read, nothing else.
 		Result<u64> cur = read_reg(vcpu, *d);

@@ -5,6 +5,7 @@
 // limits that upstream also reports (e.g. the IPA size).
 #include "caps.hpp"
 #include "arch.hpp"
+#include "dirty_log.hpp"
 #include "memslot.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
@@ -50,6 +51,10 @@ long check_extension(const Vm *vm, u64 cap)
 		return 1; // KVM_SET_USER_MEMORY_REGION (vm.cpp, memslot.cpp)
 	case KVM_CAP_NR_MEMSLOTS:
 		return max_memslots;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return dirty_log_manual_caps; // dirty_log.cpp
+	case KVM_CAP_BINARY_STATS_FD:
+		return 1; // VM and vCPU stats fds (stats.cpp)
 	default:
 		return arch_check_extension(vm, cap);
 	}

@@ -8,10 +8,9 @@
 namespace kvmx {
 
 // KVM_GET_REG_LIST as C userspace encodes it: struct kvm_reg_list is 8 bytes in C, but
-// its __DECLARE_FLEX_ARRAY member makes it 16 in C++, which would change the ioctl
-// number's size field.
+// its __DECLARE_FLEX_ARRAY member is laid out differently in C++, which would change the
+// ioctl number's size field. The layout itself (u64 n; u64 reg[]) is read by hand.
 constexpr unsigned int kvm_get_reg_list_ioctl = _IOWR(KVMIO, 0xb0, __u64);
-static_assert(__builtin_offsetof(kvm_reg_list, reg) == sizeof(__u64), "kvm_reg_list layout");
 
 // An ioctl no dispatcher knows: -EINVAL for KVM's own ioctl type, as upstream KVM
 // answers, and -ENOTTY for anything that is not a KVM ioctl at all.

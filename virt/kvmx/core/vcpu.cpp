@@ -3,6 +3,7 @@
 // loop or return to userspace). Must not know registers or exit reasons: the arch does.
 #include "vcpu.hpp"
 #include "ioctl.hpp"
+#include "stats.hpp"
 #include "vm.hpp"
 
 namespace kvmx {
@@ -39,9 +40,9 @@ long run(Vcpu *vcpu, unsigned long arg)
 	if (!st.is_ok())
 		return st.err();
 	// Upstream's order: a completed MMIO read lands in the registers even when the
-	// VMM only wanted to return to userspace at once.
+	// VMM only wanted to return to userspace at once. exit_reason stays as it was (VMMs
+	// and the selftests' ucall code read it again after such a call).
 	if (load_acquire(&run->immediate_exit)) {
-		run->exit_reason = KVM_EXIT_INTR;
 		vcpu->stats.signal_exits++;
 		return -EINTR;
 	}
@@ -135,6 +136,8 @@ long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case KVM_RUN:
 		return run(vcpu, arg);
+	case KVM_GET_STATS_FD:
+		return stats_fd(vcpu->vm, vcpu);
 	default:
 		return arch_vcpu_ioctl(vcpu, cmd, arg);
 	}

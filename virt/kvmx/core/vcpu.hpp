@@ -14,7 +14,6 @@ namespace kvmx {
 struct VcpuStats {
 	u64 halt_wakeup;      // WFI blocks that ended with a wake-up
 	u64 exits;	      // guest exits of any kind
-	u64 mmio_exits;	      // KVM_EXIT_MMIO returns
 	u64 signal_exits;     // KVM_RUN returns with -EINTR
 	u64 wfe_exit_stat;    // WFE traps
 	u64 wfi_exit_stat;    // WFI traps
@@ -22,6 +21,12 @@ struct VcpuStats {
 	u64 mmio_exit_user;   // MMIO handed to userspace
 	u64 mmio_exit_kernel; // MMIO handled in the kernel
 	u64 irq_exits;	      // host interrupts during a guest run
+};
+
+// VM-wide statistics, same rules.
+struct VmStats {
+	u64 remote_tlb_flush;	       // broadcast stage-2 TLB invalidations done
+	u64 remote_tlb_flush_requests; // requests for one (same here: no batching)
 };
 
 } // namespace kvmx

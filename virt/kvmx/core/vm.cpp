@@ -3,8 +3,10 @@
 // know about fds or processes (the glue owns those).
 #include "vm.hpp"
 #include "caps.hpp"
+#include "dirty_log.hpp"
 #include "ioctl.hpp"
 #include "registry.hpp"
+#include "stats.hpp"
 #include "vcpu.hpp"
 #include <linux/kvm.h>
 
@@ -33,6 +35,8 @@ Status vm_init_memory(Vm *vm)
 
 void vm_free(Vm *vm)
 {
+	for (u64 *bitmap : vm->dirty_bitmaps)
+		kvmx_host_free(bitmap);
 	// First: no notifier callback may run while the VM is taken apart.
 	kvmx_host_mmu_notifier_unregister(vm->mmu_notifier);
 	for (u32 i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
@@ -51,6 +55,35 @@ void unmap_slot(Vm *vm, const Memslot &slot)
 	arch_vm_unmap_gfns(vm, slot.base_gfn, slot.npages);
 }
 
+// After a successful table update (both locks held): unmap what the old slot mapped,
+// which is stale whether the slot was removed, moved or changed its flags (now
+// dirty-logged: writes must fault again page by page), and swap dirty bitmaps.
+void apply_memslot_update(Vm *vm, const MemslotUpdate &update, u64 **fresh, u64 **stale)
+{
+	switch (update.change) {
+	case MemslotChange::create:
+		if (update.slot.dirty_logging()) {
+			vm->dirty_bitmaps[update.slot.id] = *fresh;
+			*fresh = nullptr;
+		}
+		break;
+	case MemslotChange::remove:
+	case MemslotChange::move:
+	case MemslotChange::flags_only:
+		unmap_slot(vm, update.old);
+		vm->mmu_seq++;
+		*stale = vm->dirty_bitmaps[update.old.id];
+		vm->dirty_bitmaps[update.old.id] = nullptr;
+		if (update.change != MemslotChange::remove && update.slot.dirty_logging()) {
+			vm->dirty_bitmaps[update.slot.id] = *fresh;
+			*fresh = nullptr;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 long set_user_memory_region(Vm *vm, unsigned long arg)
 {
 	kvm_userspace_memory_region region;
@@ -62,24 +95,46 @@ long set_user_memory_region(Vm *vm, unsigned long arg)
 	if (region.memory_size &&
 	    !kvmx_host_user_range_ok(region.userspace_addr, region.memory_size))
 		return -EINVAL;
-	MutexGuard guard(vm->lock);
-	SpinGuard mmu(vm->mmu_lock);
-	Result<MemslotUpdate> update = vm->memslots->set(region, vm->arch.ipa_bits);
-	if (!update.is_ok())
-		return update.err();
-	// Whatever the old slot mapped is stale: removed, moved, or (flags) now read-only
-	// or dirty-logged, which the fault path must see again page by page.
-	switch (update.value().change) {
-	case MemslotChange::remove:
-	case MemslotChange::move:
-	case MemslotChange::flags_only:
-		unmap_slot(vm, update.value().old);
-		vm->mmu_seq++;
-		break;
-	default:
-		break;
+	// A dirty bitmap for a logging slot, allocated before any lock is taken; the one
+	// it replaces is freed after.
+	u64 *fresh = nullptr, *stale = nullptr;
+	u64 npages = region.memory_size >> page_shift;
+	if ((region.flags & KVM_MEM_LOG_DIRTY_PAGES) && npages && npages <= memslot_max_npages) {
+		fresh = static_cast<u64 *>(kvmx_host_zalloc(dirty_bitmap_bytes(npages)));
+		if (!fresh)
+			return -ENOMEM;
 	}
-	return 0;
+	long r = 0;
+	{
+		MutexGuard guard(vm->lock);
+		SpinGuard mmu(vm->mmu_lock);
+		Result<MemslotUpdate> update = vm->memslots->set(region, vm->arch.ipa_bits);
+		if (update.is_ok())
+			apply_memslot_update(vm, update.value(), &fresh, &stale);
+		else
+			r = update.err();
+	}
+	kvmx_host_free(stale);
+	kvmx_host_free(fresh);
+	return r;
+}
+
+long enable_cap(Vm *vm, unsigned long arg)
+{
+	kvm_enable_cap cap;
+	if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		if (cap.args[0] & ~dirty_log_manual_caps)
+			return -EINVAL;
+		vm->dirty_log_manual = cap.args[0];
+		return 0;
+	default:
+		return arch_vm_ioctl(vm, KVM_ENABLE_CAP, arg);
+	}
 }
 
 // The gfn range of @slot backed by hvas in [start, end), clipped; false if none.
@@ -115,6 +170,7 @@ Result<Vm *> vm_create(unsigned long type)
 		return Status::error(-ENOMEM);
 	}
 	vm->id = atomic_inc_return(&reg.next_vm_id);
+	vm->creator_pid = kvmx_host_pid();
 	vm->refs = 1;
 
 	Status st = arch_vm_init(vm->arch, type);
@@ -157,6 +213,14 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return set_user_memory_region(vm, arg);
 	case KVM_CREATE_VCPU:
 		return vcpu_create(vm, arg);
+	case KVM_GET_STATS_FD:
+		return stats_fd(vm, nullptr);
+	case KVM_GET_DIRTY_LOG:
+		return get_dirty_log(vm, arg);
+	case KVM_CLEAR_DIRTY_LOG:
+		return clear_dirty_log(vm, arg);
+	case KVM_ENABLE_CAP:
+		return enable_cap(vm, arg);
 	default:
 		return arch_vm_ioctl(vm, cmd, arg);
 	}

@@ -7,6 +7,7 @@
 #include "arch.hpp"
 #include "base.hpp"
 #include "memslot.hpp"
+#include "vcpu.hpp"
 
 namespace kvmx {
 
@@ -17,6 +18,8 @@ constexpr u32 max_vcpus = 512;
 
 struct kvmx_vm {
 	kvmx::u32 id;			// for log tags only
+	kvmx::u32 creator_pid;		// names the stats files ("kvm-<pid>")
+	kvmx::VmStats stats;
 	kvmx::u32 refs;			// atomic; the VM is freed when it drops to 0
 	kvmx_mutex *lock;		// serialises memslot changes and vCPU creation
 	kvmx::MemslotTable *memslots;	// written under lock + mmu_lock, read under either
@@ -30,6 +33,8 @@ struct kvmx_vm {
 	kvmx::u64 mmu_seq;
 	kvmx::u32 mmu_in_progress;
 	kvmx_mmu_notifier *mmu_notifier;
+	kvmx::u64 *dirty_bitmaps[kvmx::max_memslots]; // by slot id; written under both locks
+	kvmx::u64 dirty_log_manual;		      // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags
 	kvmx::ArchVm arch;
 };
 

@@ -321,13 +321,22 @@ TEST_F(vcpu, signal_interrupts_running_guest_with_eintr)
 	EXPECT_EQ(GUEST_CODE_IPA, vcpu_get(&self->v, CORE_REG(regs.pc)));
 }
 
-TEST_F(vcpu, immediate_exit_returns_eintr_without_running)
+TEST_F(vcpu, immediate_exit_completes_mmio_and_returns_eintr_without_running)
 {
-	LOAD(&self->m, GUEST_CODE_IPA, g_spin);
+	LOAD(&self->m, GUEST_CODE_IPA, g_mmio);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 4, 1);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 1, 0);
+	set_mmio_data(&self->v, 0x7f);
 	self->v.run->immediate_exit = 1;
 	EXPECT_EQ(-1, vcpu_run(&self->v));
 	EXPECT_EQ(EINTR, errno);
-	EXPECT_EQ(KVM_EXIT_INTR, self->v.run->exit_reason);
+	/* As upstream: the read landed, the PC moved past it, exit_reason is untouched. */
+	EXPECT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
+	EXPECT_EQ(0x7f, vcpu_get(&self->v, CORE_REG(regs.regs[3])));
+	EXPECT_EQ(GUEST_CODE_IPA + 16, vcpu_get(&self->v, CORE_REG(regs.pc)));
+	/* A second immediate exit must not complete the access again. */
+	EXPECT_EQ(-1, vcpu_run(&self->v));
+	EXPECT_EQ(GUEST_CODE_IPA + 16, vcpu_get(&self->v, CORE_REG(regs.pc)));
 }
 
 struct irq_args {
