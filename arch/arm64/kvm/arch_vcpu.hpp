@@ -16,11 +16,20 @@ constexpr u32 nr_id_regs = 56;
 // Registers whose guest accesses trap (HCR_EL2.TACR, MDCR_EL2.TDA/TDOSA) and that kvmx
 // keeps as plain storage: the guest sees them behave, nothing reaches the hardware.
 enum EmulSysreg : u32 {
-	ACTLR_EL1, MDSCR_EL1, MDCCINT_EL1, OSLSR_EL1, OSDLR_EL1, DBGPRCR_EL1, DBGVCR32_EL2,
+	ACTLR_EL1, MDCCINT_EL1, OSLSR_EL1, OSDLR_EL1, DBGPRCR_EL1, DBGVCR32_EL2,
 	DISR_EL1, DACR32_EL2, IFSR32_EL2, FPEXC32_EL2,
-	DBGBVR0_EL1 = 16, DBGBCR0_EL1 = 32, DBGWVR0_EL1 = 48, DBGWCR0_EL1 = 64, // 16 each
-	nr_emul_sysregs = 80
+	nr_emul_sysregs
 };
+
+// Debug registers by index into GuestDebug (GuestCpu::dbg): DBGBVR<n> n, DBGBCR<n>
+// 16 + n, DBGWVR<n> 32 + n, DBGWCR<n> 48 + n, MDSCR_EL1 64.
+constexpr u32 DBGBVR0 = 0, DBGBCR0 = 16, DBGWVR0 = 32, DBGWCR0 = 48, DBG_MDSCR = 64;
+
+inline u64 &debug_reg(GuestDebug &d, u32 index)
+{
+	u64 *banks[4] = { d.bvr, d.bcr, d.wvr, d.wcr };
+	return index >= DBG_MDSCR ? d.mdscr : banks[index / 16][index % 16];
+}
 
 // An MMIO access handed to userspace, finished by the next KVM_RUN.
 struct MmioPending {
@@ -60,6 +69,8 @@ struct ArchVcpu {
 	u32 irq_lines;	 // atomic: irq_line_* from KVM_IRQ_LINE
 	int running_cpu; // atomic: the CPU while in the guest section, else -1
 	PageCache cache; // stage-2 table pages for this vCPU's faults
+	bool debug_live; // the guest wrote a debug register: switch them in hardware
+	u32 guest_debug; // KVM_SET_GUEST_DEBUG control flags of the VMM
 };
 
 } // namespace kvmx

@@ -8,6 +8,7 @@
 #include "sysregs.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
+#include <linux/kvm.h>
 
 namespace kvmx {
 
@@ -16,6 +17,8 @@ namespace {
 constexpr u32 EC_WFX = 0x01, EC_FP_ASIMD = 0x07, EC_PAC = 0x09, EC_HVC64 = 0x16;
 constexpr u32 EC_SMC64 = 0x17, EC_SYS64 = 0x18, EC_SVE = 0x19, EC_SME = 0x1d;
 constexpr u32 EC_IABT_LOW = 0x20, EC_DABT_LOW = 0x24;
+constexpr u32 EC_BREAKPT_LOW = 0x30, EC_SOFTSTP_LOW = 0x32, EC_WATCHPT_LOW = 0x34;
+constexpr u32 EC_BRK64 = 0x3c;
 constexpr u32 ESR_EC_SHIFT = 26;
 constexpr u64 ESR_WFX_TI_MASK = 3, ESR_WFX_WFE = 1;
 
@@ -116,6 +119,32 @@ Result<RunStep> handle_sys64(Vcpu *vcpu, const ExitInfo &exit)
 	return RunStep::resume;
 }
 
+// Debug exceptions reach EL2 only while the VMM debugs the guest (MDCR_EL2.TDE): the
+// ones it asked for become KVM_EXIT_DEBUG, the others go back to the guest as if taken
+// there directly (from EL1, the "current EL" class is the "lower EL" one plus one).
+Result<RunStep> handle_debug(Vcpu *vcpu, const ExitInfo &exit)
+{
+	u32 ec = exit_ec(exit), control = vcpu->arch.guest_debug;
+	bool vmm = (ec == EC_SOFTSTP_LOW && (control & KVM_GUESTDBG_SINGLESTEP)) ||
+		   (ec == EC_BRK64 && (control & KVM_GUESTDBG_USE_SW_BP));
+	if (ec == EC_SOFTSTP_LOW)
+		vcpu->arch.cpu.step_pending = false;
+	if (vmm) {
+		kvm_run *run = vcpu->run;
+		run->exit_reason = KVM_EXIT_DEBUG;
+		run->debug.arch.hsr = static_cast<u32>(exit.esr);
+		run->debug.arch.hsr_high = static_cast<u32>(exit.esr >> 32);
+		run->debug.arch.far = exit.far;
+		return RunStep::exit_user;
+	}
+	u64 esr = exit.esr;
+	bool guest_el1 = (vcpu->arch.cpu.pstate & 0xc) != 0 && !(vcpu->arch.cpu.pstate & 0x10);
+	if (ec != EC_BRK64 && guest_el1)
+		esr += 1ULL << ESR_EC_SHIFT;
+	inject_sync(vcpu, esr, ec == EC_WATCHPT_LOW, exit.far);
+	return RunStep::resume;
+}
+
 struct ExitTable {
 	ExitHandler handler[64];
 };
@@ -135,6 +164,10 @@ constexpr ExitTable make_exit_table()
 	t.handler[EC_SME] = undef_feature;
 	t.handler[EC_IABT_LOW] = handle_guest_abort;
 	t.handler[EC_DABT_LOW] = handle_guest_abort;
+	t.handler[EC_BREAKPT_LOW] = handle_debug;
+	t.handler[EC_SOFTSTP_LOW] = handle_debug;
+	t.handler[EC_WATCHPT_LOW] = handle_debug;
+	t.handler[EC_BRK64] = handle_debug;
 	return t;
 }
 

@@ -268,6 +268,22 @@ long set_mp_state(Vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
+// KVM_SET_GUEST_DEBUG: single-stepping and software breakpoints for the VMM. Hardware
+// breakpoints set by the VMM (KVM_GUESTDBG_USE_HW) are not offered
+// (KVM_CAP_GUEST_DEBUG_HW_BPS reads 0).
+long set_guest_debug(Vcpu *vcpu, unsigned long arg)
+{
+	constexpr u32 valid = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_SW_BP;
+	kvm_guest_debug dbg;
+	if (kvmx_host_copy_from_user(&dbg, arg, sizeof(dbg)))
+		return -EFAULT;
+	if (dbg.control & ~valid)
+		return -EINVAL;
+	vcpu->arch.guest_debug = dbg.control & KVM_GUESTDBG_ENABLE ? dbg.control : 0;
+	vcpu->arch.cpu.step_pending = false;
+	return 0;
+}
+
 } // namespace
 
 Status arch_vcpu_create(Vcpu *vcpu)
@@ -303,6 +319,8 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 		return get_mp_state(vcpu, arg);
 	case KVM_SET_MP_STATE:
 		return set_mp_state(vcpu, arg);
+	case KVM_SET_GUEST_DEBUG:
+		return set_guest_debug(vcpu, arg);
 	case KVM_GET_REGS:
 	case KVM_SET_REGS:
 	case KVM_GET_FPU:

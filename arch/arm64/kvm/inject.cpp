@@ -22,6 +22,8 @@ constexpr u64 EC_UNKNOWN = 0x00, EC_IABT_LOW = 0x20, EC_IABT_CUR = 0x21;
 constexpr u64 EC_DABT_LOW = 0x24, EC_DABT_CUR = 0x25;
 constexpr u64 FSC_SYNC_EXTERNAL = 0x10;
 
+} // namespace
+
 void inject_sync(Vcpu *vcpu, u64 esr, bool set_far, u64 far)
 {
 	GuestCpu &c = vcpu->arch.cpu;
@@ -51,6 +53,8 @@ void inject_sync(Vcpu *vcpu, u64 esr, bool set_far, u64 far)
 	c.pc = c.sys.r[VBAR_EL1] + offset;
 }
 
+namespace {
+
 bool from_lower_el(const GuestCpu &c)
 {
 	return (c.pstate & PSR_MODE32_BIT) || (c.pstate & PSTATE_EL_MASK) == 0;
@@ -78,6 +82,9 @@ void inject_pabt(Vcpu *vcpu, u64 va)
 void skip_instruction(Vcpu *vcpu)
 {
 	vcpu->arch.cpu.pc += 4;
+	// Emulating the instruction completes it: a VMM single-step is now due.
+	if (vcpu->arch.cpu.vmm_step)
+		vcpu->arch.cpu.step_pending = true;
 	// A skipped instruction completes: no branch-target check on the next one.
 	vcpu->arch.cpu.pstate &= ~static_cast<u64>(PSR_BTYPE_MASK);
 }

@@ -11,6 +11,8 @@ void inject_undef(Vcpu *vcpu);
 // Synchronous external abort on a data access / instruction fetch at @va.
 void inject_dabt(Vcpu *vcpu, u64 va);
 void inject_pabt(Vcpu *vcpu, u64 va);
+// Any synchronous exception, with its ESR_EL1 value (and FAR_EL1 if @set_far).
+void inject_sync(Vcpu *vcpu, u64 esr, bool set_far, u64 far);
 // Step the guest's PC over the 4-byte instruction that trapped.
 void skip_instruction(Vcpu *vcpu);
 

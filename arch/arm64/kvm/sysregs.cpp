@@ -14,6 +14,7 @@ namespace {
 
 enum class Kind : u8 {
 	ctx,	   // GuestSysregs (loaded into the hardware for the guest)
+	dbg,	   // GuestDebug (trapped until the guest writes one, then in hardware)
 	emul,	   // ArchVcpu::emul (trapped, storage only)
 	id,	   // feature-ID register (read-only, per vCPU)
 	invariant, // host identification register (read-only, same on every vCPU)
@@ -35,7 +36,7 @@ constexpr u32 E(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2)
 }
 
 // OSLSR_EL1.OSLM: the OS lock is implemented (D13.3.26); FPEXC32_EL2 resets to EN|...
-constexpr u64 oslsr_oslm = 1ULL << 3, oslsr_oslk = 1ULL << 1;
+constexpr u64 oslsr_oslm = 1ULL << 3;
 constexpr u64 fpexc32_reset = 0x700;
 
 enum Invariant : u16 { inv_midr, inv_revidr, inv_clidr, inv_aidr, inv_ctr, inv_dczid };
@@ -54,13 +55,13 @@ constexpr SysregTable make_table()
 	SysregTable t{};
 	// Debug (op0 = 2): breakpoint and watchpoint registers 0-15, then the rest.
 	for (u32 i = 0; i < 16; i++) {
-		t.add(E(2, 0, 0, i, 4), Kind::emul, DBGBVR0_EL1 + i);
-		t.add(E(2, 0, 0, i, 5), Kind::emul, DBGBCR0_EL1 + i);
-		t.add(E(2, 0, 0, i, 6), Kind::emul, DBGWVR0_EL1 + i);
-		t.add(E(2, 0, 0, i, 7), Kind::emul, DBGWCR0_EL1 + i);
+		t.add(E(2, 0, 0, i, 4), Kind::dbg, DBGBVR0 + i);
+		t.add(E(2, 0, 0, i, 5), Kind::dbg, DBGBCR0 + i);
+		t.add(E(2, 0, 0, i, 6), Kind::dbg, DBGWVR0 + i);
+		t.add(E(2, 0, 0, i, 7), Kind::dbg, DBGWCR0 + i);
 	}
 	t.add(E(2, 0, 0, 2, 0), Kind::emul, MDCCINT_EL1);
-	t.add(E(2, 0, 0, 2, 2), Kind::emul, MDSCR_EL1);
+	t.add(E(2, 0, 0, 2, 2), Kind::dbg, DBG_MDSCR);
 	t.add(E(2, 0, 1, 0, 0), Kind::raz_wi);		     // MDRAR_EL1
 	t.add(E(2, 0, 1, 0, 4), Kind::oslar);		     // OSLAR_EL1
 	t.add(E(2, 0, 1, 1, 4), Kind::emul, OSLSR_EL1, oslsr_oslm);
@@ -242,6 +243,8 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 		return a.cpu.sys.r[d.index];
 	case Kind::emul:
 		return a.emul[d.index];
+	case Kind::dbg:
+		return debug_reg(a.cpu.dbg, d.index);
 	case Kind::id:
 		return a.id_regs[d.index];
 	case Kind::invariant:
@@ -268,6 +271,8 @@ void sysregs_reset(Vcpu *vcpu)
 		a.cpu.sys.r[i] = 0;
 	for (u32 i = 0; i < nr_emul_sysregs; i++)
 		a.emul[i] = 0;
+	a.cpu.dbg = GuestDebug{};
+	a.debug_live = false;
 	for (u32 i = 0; i < table.n; i++) {
 		const SysregDesc &d = table.d[i];
 		if (d.kind == Kind::ctx)
@@ -328,6 +333,9 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 	switch (d->kind) {
 	case Kind::ctx:
 		a.cpu.sys.r[d->index] = val;
+		return Status::ok();
+	case Kind::dbg:
+		debug_reg(a.cpu.dbg, d->index) = val;
 		return Status::ok();
 	case Kind::emul:
 		// OSLSR_EL1: only the lock bit is state; OSLM says what is implemented.
@@ -396,6 +404,11 @@ bool sysreg_trap(Vcpu *vcpu, u64 esr)
 		return true;
 	}
 	switch (d->kind) {
+	case Kind::dbg:
+		// From now on the guest's debug registers live in the hardware while it runs.
+		debug_reg(a.cpu.dbg, d->index) = val;
+		a.debug_live = true;
+		return true;
 	case Kind::emul:
 		if (d->index == OSLSR_EL1 || d->index == ACTLR_EL1)
 			return d->index == ACTLR_EL1; // ACTLR writes ignored; OSLSR is read-only

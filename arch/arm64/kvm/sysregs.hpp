@@ -23,6 +23,9 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val);
 // The exposed ids (full 64-bit ONE_REG ids) into @out[0, return) (@out may be null).
 u32 sysreg_list(u64 *out);
 
+// OSLSR_EL1.OSLK: the guest's OS lock, which blocks its debug exceptions.
+constexpr u64 oslsr_oslk = 1ULL << 1;
+
 // A trapped MRS/MSR (ESR_EL2.EC 0x18): emulate it; false if the guest should get UNDEF.
 bool sysreg_trap(Vcpu *vcpu, u64 esr);
 

@@ -66,6 +66,7 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_IMMEDIATE_EXIT:  // core vcpu.cpp
 	case KVM_CAP_ARM_PSCI:	      // PSCI 0.1 (psci.cpp)
 	case KVM_CAP_ARM_PSCI_0_2:    // PSCI 0.2-1.1 (psci.cpp)
+	case KVM_CAP_SET_GUEST_DEBUG: // single-step and software breakpoints (guest.cpp)
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;

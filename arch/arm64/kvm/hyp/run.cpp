@@ -83,6 +83,11 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	a.cpu.hcr = (a.cpu.hcr & ~(HCR_VI | HCR_VF)) | (lines & irq_line_irq ? HCR_VI : 0) |
 		    (lines & irq_line_fiq ? HCR_VF : 0);
 	a.cpu.cntvoff = vm->arch.cntvoff;
+	// The guest's OS lock blocks its own breakpoints, watchpoints and stepping: keep its
+	// debug registers out of the hardware (and trapped) while it is set.
+	a.cpu.debug_hw = a.debug_live && !(a.emul[OSLSR_EL1] & oslsr_oslk);
+	a.cpu.vmm_debug = a.guest_debug & KVM_GUESTDBG_ENABLE;
+	a.cpu.vmm_step = a.cpu.vmm_debug && (a.guest_debug & KVM_GUESTDBG_SINGLESTEP);
 	Stage2Hw hw = { vm->arch.vttbr, vm->arch.vtcr,
 			vm->arch.last_vcpu_ran[cpu] != static_cast<int>(vcpu->idx) };
 	vm->arch.last_vcpu_ran[cpu] = static_cast<int>(vcpu->idx);

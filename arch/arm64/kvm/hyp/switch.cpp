@@ -62,28 +62,94 @@ constexpr u64 MDCR_HPMN = 0x1f, MDCR_TPMCR = 1ULL << 5, MDCR_TPM = 1ULL << 6;
 constexpr u64 MDCR_TDA = 1ULL << 9, MDCR_TDOSA = 1ULL << 10, MDCR_TDRA = 1ULL << 11;
 constexpr u64 MDCR_TPMS = 1ULL << 14, MDCR_TTRF = 1ULL << 19;
 
-u64 guest_mdcr(u64 host_mdcr)
+constexpr u64 MDCR_TDE = 1ULL << 8;
+
+u64 guest_mdcr(u64 host_mdcr, const GuestCpu &cpu)
 {
-	return (host_mdcr & MDCR_HPMN) | MDCR_TPMCR | MDCR_TPM | MDCR_TDA | MDCR_TDOSA |
-	       MDCR_TDRA | MDCR_TPMS | MDCR_TTRF;
+	u64 mdcr = (host_mdcr & MDCR_HPMN) | MDCR_TPMCR | MDCR_TPM | MDCR_TDOSA | MDCR_TDRA |
+		   MDCR_TPMS | MDCR_TTRF;
+	if (!cpu.debug_hw)
+		mdcr |= MDCR_TDA;
+	if (cpu.vmm_debug)
+		mdcr |= MDCR_TDE;
+	return mdcr;
+}
+
+// MDSCR_EL1.SS (software step enable) and PSTATE.SS (step the next instruction).
+constexpr u64 MDSCR_SS = 1ULL << 0, PSTATE_SS = 1ULL << 21;
+
+// Breakpoint and watchpoint registers by number: the instruction encodes the number.
+#define KVMX_DBG_CASES(X)                                                                          \
+	X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+void read_debug(GuestDebug &d, u32 nbrp, u32 nwrp)
+{
+#define KVMX_READ_BP(n)                                                                            \
+	if (n < nbrp) {                                                                            \
+		d.bvr[n] = kvmx_read_sysreg(dbgbvr##n##_el1);                                      \
+		d.bcr[n] = kvmx_read_sysreg(dbgbcr##n##_el1);                                      \
+	}                                                                                          \
+	if (n < nwrp) {                                                                            \
+		d.wvr[n] = kvmx_read_sysreg(dbgwvr##n##_el1);                                      \
+		d.wcr[n] = kvmx_read_sysreg(dbgwcr##n##_el1);                                      \
+	}
+	KVMX_DBG_CASES(KVMX_READ_BP)
+#undef KVMX_READ_BP
+	d.mdscr = kvmx_read_sysreg(mdscr_el1);
+}
+
+void write_debug(const GuestDebug &d, u32 nbrp, u32 nwrp)
+{
+#define KVMX_WRITE_BP(n)                                                                           \
+	if (n < nbrp) {                                                                            \
+		kvmx_write_sysreg(d.bvr[n], dbgbvr##n##_el1);                                      \
+		kvmx_write_sysreg(d.bcr[n], dbgbcr##n##_el1);                                      \
+	}                                                                                          \
+	if (n < nwrp) {                                                                            \
+		kvmx_write_sysreg(d.wvr[n], dbgwvr##n##_el1);                                      \
+		kvmx_write_sysreg(d.wcr[n], dbgwcr##n##_el1);                                      \
+	}
+	KVMX_DBG_CASES(KVMX_WRITE_BP)
+#undef KVMX_WRITE_BP
+	kvmx_write_sysreg(d.mdscr, mdscr_el1);
 }
 
 } // namespace
 
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 {
+	// Debug exceptions masked too (IRQs already are): with HCR_EL2.TGE still set, a
+	// guest's MDSCR_EL1 (KDE, SS) would otherwise target this very code.
+	const u64 host_daif = kvmx_read_sysreg(daif);
+	asm volatile("msr daifset, #0xf" ::: "memory");
 	const u64 host_hcr = kvmx_read_sysreg(hcr_el2);
 	const u64 host_cptr = kvmx_read_sysreg(cpacr_el1); // CPTR_EL2 under E2H
 	const u64 host_tpidr_el0 = kvmx_read_sysreg(tpidr_el0);
 	const u64 host_tpidrro_el0 = kvmx_read_sysreg(tpidrro_el0);
 	const u64 host_mdcr = kvmx_read_sysreg(mdcr_el2);
+	const bool debug_switch = cpu.debug_hw || cpu.vmm_step;
+	// ID_AA64DFR0_EL1.BRPs [15:12] and WRPs [23:20]: the number of each, minus one.
+	const u64 dfr0 = debug_switch ? kvmx_read_sysreg(id_aa64dfr0_el1) : 0;
+	const u32 nbrp = cpu.debug_hw ? ((dfr0 >> 12) & 0xf) + 1 : 0;
+	const u32 nwrp = cpu.debug_hw ? ((dfr0 >> 20) & 0xf) + 1 : 0;
+	GuestDebug host_dbg{};
 	ExitInfo info;
+
+	if (debug_switch) {
+		read_debug(host_dbg, nbrp, nwrp);
+		GuestDebug guest = cpu.dbg;
+		if (!cpu.debug_hw)
+			guest.mdscr = host_dbg.mdscr & ~MDSCR_SS;
+		if (cpu.vmm_step)
+			guest.mdscr |= MDSCR_SS;
+		write_debug(guest, nbrp, nwrp);
+	}
 
 	if (cpu.fp_live)
 		kvmx_arm64_fpsimd_load(&cpu.fp);
 	load_sysregs(cpu.sys);
 	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
-	kvmx_write_sysreg(guest_mdcr(host_mdcr), mdcr_el2);
+	kvmx_write_sysreg(guest_mdcr(host_mdcr, cpu), mdcr_el2);
 	kvmx_write_sysreg(cpu.vpidr, vpidr_el2);
 	kvmx_write_sysreg(cpu.vmpidr, vmpidr_el2);
 	kvmx_write_sysreg(s2.vtcr, vtcr_el2);
@@ -98,7 +164,10 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 	}
 	kvmx_write_sysreg(CPTR_GUEST | (cpu.fp_live ? CPTR_FPEN : 0), cpacr_el1);
 	kvmx_write_sysreg(cpu.pc, elr_el2);
-	kvmx_write_sysreg(cpu.pstate, spsr_el2);
+	// PSTATE.SS = 1: step one instruction; 0 with MDSCR_EL1.SS set: the step is done
+	// and its exception is taken before anything else (D2.12, "active-pending").
+	kvmx_write_sysreg(cpu.vmm_step && !cpu.step_pending ? cpu.pstate | PSTATE_SS : cpu.pstate,
+			  spsr_el2);
 
 	info.code = static_cast<u32>(kvmx_arm64_enter_guest(&cpu.frame));
 
@@ -107,7 +176,22 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 	info.hpfar = kvmx_read_sysreg(hpfar_el2);
 	cpu.pc = kvmx_read_sysreg(elr_el2);
 	cpu.pstate = kvmx_read_sysreg(spsr_el2);
+	if (cpu.vmm_step) {
+		// Any exit after the stepped instruction completed leaves SPSR_EL2.SS clear.
+		if (!(cpu.pstate & PSTATE_SS))
+			cpu.step_pending = true;
+		cpu.pstate &= ~PSTATE_SS;
+	}
 	save_sysregs(cpu.sys);
+	if (debug_switch) {
+		if (cpu.debug_hw) {
+			const u64 guest_ss = cpu.dbg.mdscr & MDSCR_SS;
+			read_debug(cpu.dbg, nbrp, nwrp);
+			if (cpu.vmm_step) // our step bit is not the guest's
+				cpu.dbg.mdscr = (cpu.dbg.mdscr & ~MDSCR_SS) | guest_ss;
+		}
+		write_debug(host_dbg, nbrp, nwrp);
+	}
 
 	kvmx_write_sysreg(host_hcr, hcr_el2);
 	kvmx_write_sysreg(host_cptr, cpacr_el1);
@@ -117,6 +201,7 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 	isb();
 	if (cpu.fp_live)
 		kvmx_arm64_fpsimd_save(&cpu.fp);
+	kvmx_write_sysreg(host_daif, daif);
 	return info;
 }
 

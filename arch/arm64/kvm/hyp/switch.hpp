@@ -36,6 +36,14 @@ struct alignas(16) FpState {
 	u64 fpsr, fpcr;
 };
 
+// Guest debug registers: breakpoint/watchpoint value and control registers and MDSCR_EL1.
+// Kept here while trapped (MDCR_EL2.TDA); loaded into the hardware for the guest once it
+// uses them (GuestCpu::debug_hw) and saved back at every exit.
+struct GuestDebug {
+	u64 bvr[16], bcr[16], wvr[16], wcr[16];
+	u64 mdscr;
+};
+
 struct GuestCpu {
 	EntryFrame frame; // general purpose registers and SP_EL0
 	u64 pc;		  // ELR_EL2 at entry/exit
@@ -46,6 +54,11 @@ struct GuestCpu {
 	u64 cntvoff;	   // CNTVOFF_EL2: guest virtual counter = physical - cntvoff
 	FpState fp;
 	bool fp_live;	   // the guest owns the FP/SIMD registers: load/save them, no trap
+	GuestDebug dbg;
+	bool debug_hw;	   // load dbg into the hardware for this run (no debug traps)
+	bool vmm_step;	   // KVM_SET_GUEST_DEBUG single-step: step one instruction to EL2
+	bool vmm_debug;	   // KVM_SET_GUEST_DEBUG enabled: debug exceptions go to EL2 (TDE)
+	bool step_pending; // vmm_step: the instruction was stepped, the exception is due
 };
 
 struct Stage2Hw {
