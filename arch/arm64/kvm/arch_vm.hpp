@@ -18,6 +18,7 @@ struct ArchVm {
 	u32 psci_version;      // KVM_REG_ARM_PSCI_VERSION for PSCI 0.2+ vCPUs
 	kvmx_spinlock *power_lock; // vCPU power states (mp_state, power_on)
 	u64 fw_bmap[3];	       // KVM_REG_ARM_{STD,STD_HYP,VENDOR_HYP}_BMAP
+	bool system_suspend;   // KVM_CAP_ARM_SYSTEM_SUSPEND enabled by the VMM
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

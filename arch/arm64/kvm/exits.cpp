@@ -175,6 +175,17 @@ constexpr ExitTable exit_table = make_exit_table();
 
 } // namespace
 
+bool psci_wake_event_pending(Vcpu *vcpu)
+{
+	return wfi_ready(vcpu);
+}
+
+u64 psci_wake_timeout_ns(Vcpu *vcpu)
+{
+	bool fired;
+	return timer_deadline_ns(vcpu, &fired);
+}
+
 void psci_suspend_as_wfi(Vcpu *vcpu)
 {
 	bool fired;

@@ -14,6 +14,11 @@ Result<RunStep> handle_exit(Vcpu *vcpu, const ExitInfo &exit);
 // fires, a kick or a signal (PSCI CPU_SUSPEND uses it too).
 void psci_suspend_as_wfi(Vcpu *vcpu);
 
+// WFI wake-up events: an interrupt line the VMM raised, or the virtual timer's
+// condition; and the time until the timer's (KVMX_WAIT_FOREVER for none).
+bool psci_wake_event_pending(Vcpu *vcpu);
+u64 psci_wake_timeout_ns(Vcpu *vcpu);
+
 // Finish the MMIO access kvm_run returned to userspace (KVM_RUN entry).
 void mmio_complete(Vcpu *vcpu);
 

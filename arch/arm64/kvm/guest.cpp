@@ -4,6 +4,7 @@
 // registers), KVM_GET/SET_MP_STATE. Guest exits are exits.cpp's business.
 #include "firmware.hpp"
 #include "ioctl.hpp"
+#include "psci.hpp"
 #include "sysregs.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
@@ -175,6 +176,8 @@ long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 		return -ENOEXEC;
 	if ((reg.id & KVM_REG_ARCH_MASK) != KVM_REG_ARM64)
 		return -EINVAL;
+	// A CPU_ON posted by another vCPU happens before anything userspace reads or writes.
+	psci_apply_power_on(vcpu);
 	switch (reg.id & KVM_REG_ARM_COPROC_MASK) {
 	case KVM_REG_ARM_CORE:
 		return core_reg_access(vcpu, reg.id, reg.addr, set);
@@ -262,9 +265,11 @@ long set_mp_state(Vcpu *vcpu, unsigned long arg)
 	kvm_mp_state mp;
 	if (kvmx_host_copy_from_user(&mp, arg, sizeof(mp)))
 		return -EFAULT;
-	if (mp.mp_state != KVM_MP_STATE_RUNNABLE && mp.mp_state != KVM_MP_STATE_STOPPED)
+	if (mp.mp_state != KVM_MP_STATE_RUNNABLE && mp.mp_state != KVM_MP_STATE_STOPPED &&
+	    mp.mp_state != KVM_MP_STATE_SUSPENDED)
 		return -EINVAL;
-	vcpu->arch.mp_state = mp.mp_state;
+	SpinGuard guard(vcpu->vm->arch.power_lock);
+	store_release(&vcpu->arch.mp_state, mp.mp_state);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 // registers. System-wide requests become KVM_EXIT_SYSTEM_EVENT for the VMM to act on.
 #include "psci.hpp"
 #include "exits.hpp"
+#include "sysregs.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -18,13 +19,14 @@ constexpr u32 PSCI_VERSION = 0x84000000, CPU_SUSPEND = 0x84000001, CPU_OFF = 0x8
 constexpr u32 CPU_ON = 0x84000003, AFFINITY_INFO = 0x84000004, MIGRATE = 0x84000005;
 constexpr u32 MIGRATE_INFO_TYPE = 0x84000006, MIGRATE_INFO_UP_CPU = 0x84000007;
 constexpr u32 SYSTEM_OFF = 0x84000008, SYSTEM_RESET = 0x84000009;
-constexpr u32 PSCI_FEATURES = 0x8400000a, SYSTEM_RESET2 = 0x84000012;
+constexpr u32 PSCI_FEATURES = 0x8400000a, SYSTEM_SUSPEND = 0x8400000e;
+constexpr u32 SYSTEM_RESET2 = 0x84000012;
 constexpr u32 SMC64 = 0x40000000;
 constexpr u32 SMCCC_VERSION = 0x80000000;
 
 // Return codes (DEN0022 5.2.2).
 constexpr s64 RET_SUCCESS = 0, RET_NOT_SUPPORTED = -1, RET_INVALID_PARAMS = -2;
-constexpr s64 RET_ALREADY_ON = -4;
+constexpr s64 RET_DENIED = -3, RET_ALREADY_ON = -4, RET_INVALID_ADDRESS = -9;
 constexpr s64 AFFINITY_ON = 0, AFFINITY_OFF = 1;
 constexpr s64 MIGRATE_TOS_NOT_PRESENT_MP = 2;
 constexpr u64 RESET2_SYSTEM_WARM = 0, RESET2_VENDOR_START = 0x80000000ULL;
@@ -36,6 +38,27 @@ constexpr u32 version(u32 major, u32 minor)
 
 // MPIDR_EL1 affinity fields Aff3 [39:32], Aff2-Aff0 [23:0].
 constexpr u64 MPIDR_HWID_MASK = 0xff00ffffffULL;
+
+constexpr u64 SCTLR_EE = 1ULL << 25;
+constexpr u64 PSTATE_RESET = 0x3c5; // EL1h, DAIF masked
+
+// Reset @vcpu (its own thread) as PSCI's CPU_ON and SYSTEM_SUSPEND leave a core: cold
+// reset state, MMU off, at @entry with @context in x0 (DEN0022 6.4, 6.7).
+void reset_to_entry(Vcpu *vcpu, u64 entry, u64 context, bool big_endian)
+{
+	GuestCpu &c = vcpu->arch.cpu;
+	c.frame = EntryFrame{};
+	c.fp = FpState{};
+	c.fp_live = false;
+	c.pc = entry;
+	c.frame.x[0] = context;
+	c.pstate = PSTATE_RESET;
+	u64 vmpidr = c.vmpidr; // the VMM may have given this vCPU its own MPIDR
+	sysregs_reset(vcpu);
+	c.vmpidr = vmpidr;
+	if (big_endian)
+		c.sys.r[SCTLR_EL1] |= SCTLR_EE;
+}
 
 bool psci_0_2(const Vcpu *vcpu)
 {
@@ -71,7 +94,7 @@ s64 cpu_on(Vcpu *vcpu, u64 target_mpidr, u64 entry, u64 context)
 		on.entry = entry;
 		on.context = context;
 		// The new CPU starts with the caller's data endianness (SCTLR_EL1.EE).
-		on.big_endian = vcpu->arch.cpu.sys.r[SCTLR_EL1] & (1ULL << 25);
+		on.big_endian = vcpu->arch.cpu.sys.r[SCTLR_EL1] & SCTLR_EE;
 		store_release(&target->arch.mp_state, static_cast<u32>(KVM_MP_STATE_RUNNABLE));
 	}
 	vcpu_kick(target);
@@ -139,9 +162,50 @@ s64 features(Vcpu *vcpu, u32 fid)
 	case SYSTEM_RESET2:
 	case SYSTEM_RESET2 | SMC64:
 		return ver >= version(1, 1) ? RET_SUCCESS : RET_NOT_SUPPORTED;
+	case SYSTEM_SUSPEND:
+	case SYSTEM_SUSPEND | SMC64:
+		return vcpu->vm->arch.system_suspend ? RET_SUCCESS : RET_NOT_SUPPORTED;
 	default:
 		return RET_NOT_SUPPORTED;
 	}
+}
+
+// SYSTEM_SUSPEND (DEN0022 5.20), as the 2021 review settled it: the guest's request
+// exits to the VMM with the intent to suspend and the vCPU already reset to the resume
+// point, so the whole suspend state is in registers the VMM can save and migrate. The
+// VMM resumes with KVM_RUN, or confirms with KVM_MP_STATE_SUSPENDED (psci_block_suspended).
+Result<RunStep> system_suspend(Vcpu *vcpu, u64 entry, u64 context)
+{
+	Vm *vm = vcpu->vm;
+	u64 *x = vcpu->arch.cpu.frame.x;
+	if (!vm->arch.system_suspend) {
+		x[0] = static_cast<u64>(RET_NOT_SUPPORTED);
+		return RunStep::resume;
+	}
+	// "Guest memory" is the VM's IPA space, as in the reviewed series: the VMM may
+	// still be about to back the resume point with a memslot (e.g. after migration).
+	if (entry >> vm->arch.ipa_bits) {
+		x[0] = static_cast<u64>(RET_INVALID_ADDRESS);
+		return RunStep::resume;
+	}
+	for (u32 i = 0; Vcpu *v = vm_vcpu(vm, i); i++) {
+		if (v != vcpu && load_acquire(&v->arch.mp_state) != KVM_MP_STATE_STOPPED) {
+			x[0] = static_cast<u64>(RET_DENIED);
+			return RunStep::resume;
+		}
+	}
+	reset_to_entry(vcpu, entry, context, vcpu->arch.cpu.sys.r[SCTLR_EL1] & SCTLR_EE);
+	kvm_run *run = vcpu->run;
+	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	run->system_event.type = KVM_SYSTEM_EVENT_SUSPEND;
+	run->system_event.ndata = 1;
+	run->system_event.data[0] = 0;
+	return RunStep::exit_user;
+}
+
+bool suspended_wake_ready(Vcpu *vcpu)
+{
+	return psci_wake_event_pending(vcpu);
 }
 
 // PSCI 0.1 as KVM numbered it (KVM_PSCI_FN_*): only CPU_SUSPEND, CPU_OFF and CPU_ON.
@@ -152,6 +216,36 @@ bool psci_0_1_fid(u32 fid)
 }
 
 } // namespace
+
+void psci_apply_power_on(Vcpu *vcpu)
+{
+	PowerOn on;
+	{
+		SpinGuard guard(vcpu->vm->arch.power_lock);
+		on = vcpu->arch.power_on;
+		vcpu->arch.power_on.pending = false;
+	}
+	if (on.pending)
+		reset_to_entry(vcpu, on.entry, on.context, on.big_endian);
+}
+
+Result<RunStep> psci_block_suspended(Vcpu *vcpu)
+{
+	// Only a real wake-up event ends the suspend; a kick or a spurious wake with
+	// nothing pending blocks again, a signal returns to the VMM.
+	while (!psci_wake_event_pending(vcpu)) {
+		if (kvmx_host_signal_pending())
+			return Status::error(-EINTR);
+		vcpu_block(vcpu, psci_wake_timeout_ns(vcpu), suspended_wake_ready);
+	}
+	vcpu->stats.halt_wakeup++;
+	kvm_run *run = vcpu->run;
+	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	run->system_event.type = KVM_SYSTEM_EVENT_WAKEUP;
+	run->system_event.ndata = 1;
+	run->system_event.data[0] = 0;
+	return RunStep::exit_user;
+}
 
 bool psci_owns(const Vcpu *vcpu, u32 fid)
 {
@@ -224,6 +318,11 @@ Result<RunStep> psci_call(Vcpu *vcpu, u32 fid)
 	case PSCI_FEATURES:
 		if (ver >= version(1, 0))
 			ret = features(vcpu, static_cast<u32>(a1));
+		break;
+	case SYSTEM_SUSPEND:
+	case SYSTEM_SUSPEND | SMC64:
+		if (ver >= version(1, 0))
+			return system_suspend(vcpu, a1, a2);
 		break;
 	default:
 		break; // MIGRATE, MIGRATE_INFO_UP_CPU, SYSTEM_SUSPEND, ...: not supported

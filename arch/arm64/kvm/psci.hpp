@@ -12,4 +12,13 @@ bool psci_owns(const Vcpu *vcpu, u32 fid);
 // Handle the call; results in x0, or a KVM_EXIT_SYSTEM_EVENT for the VMM.
 Result<RunStep> psci_call(Vcpu *vcpu, u32 fid);
 
+// Apply a CPU_ON another vCPU posted for this one (its own thread, before it runs or
+// before userspace reads its registers).
+void psci_apply_power_on(Vcpu *vcpu);
+
+// KVM_RUN of a vCPU the VMM put in KVM_MP_STATE_SUSPENDED: block as a WFI until a
+// wake-up event, then exit with KVM_SYSTEM_EVENT_WAKEUP (the state stays SUSPENDED:
+// the VMM decides to resume); -EINTR for a signal.
+Result<RunStep> psci_block_suspended(Vcpu *vcpu);
+
 } // namespace kvmx

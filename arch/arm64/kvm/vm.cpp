@@ -67,6 +67,7 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_ARM_PSCI:	      // PSCI 0.1 (psci.cpp)
 	case KVM_CAP_ARM_PSCI_0_2:    // PSCI 0.2-1.1 (psci.cpp)
 	case KVM_CAP_SET_GUEST_DEBUG: // single-step and software breakpoints (guest.cpp)
+	case KVM_CAP_ARM_SYSTEM_SUSPEND: // psci.cpp
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;
@@ -124,6 +125,20 @@ long irq_line(Vm *vm, unsigned long arg)
 	return 0;
 }
 
+long enable_cap(Vm *vm, unsigned long arg)
+{
+	kvm_enable_cap cap;
+	if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))
+		return -EFAULT;
+	switch (cap.cap) {
+	case KVM_CAP_ARM_SYSTEM_SUSPEND:
+		vm->arch.system_suspend = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 } // namespace
 
 long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
@@ -134,7 +149,7 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	case KVM_IRQ_LINE:
 		return irq_line(vm, arg);
 	case KVM_ENABLE_CAP:
-		return -EINVAL; // no VM capability to enable yet
+		return enable_cap(vm, arg);
 	default:
 		return unknown_ioctl(cmd);
 	}

@@ -3,6 +3,7 @@
 // vCPU, then enter the guest with interrupts masked through the world switch and hand
 // the exit to the exit table. Owns the "in guest" window (running_cpu) that kicks use.
 #include "../exits.hpp"
+#include "../psci.hpp"
 #include "../sysregs.hpp"
 #include "switch.hpp"
 #include "vcpu.hpp"
@@ -12,38 +13,9 @@ namespace kvmx {
 
 namespace {
 
-constexpr u64 SCTLR_EE = 1ULL << 25;
-
 bool not_stopped(Vcpu *vcpu)
 {
 	return load_acquire(&vcpu->arch.mp_state) != KVM_MP_STATE_STOPPED;
-}
-
-// A CPU_ON posted by another vCPU: start at its entry point with the context id in x0,
-// from reset state (DEN0022 6.4: as after a cold reset, MMU off).
-void apply_power_on(Vcpu *vcpu)
-{
-	ArchVcpu &a = vcpu->arch;
-	PowerOn on;
-	{
-		SpinGuard guard(vcpu->vm->arch.power_lock);
-		on = a.power_on;
-		a.power_on.pending = false;
-	}
-	if (!on.pending)
-		return;
-	GuestCpu &c = a.cpu;
-	c.frame = EntryFrame{};
-	c.fp = FpState{};
-	c.fp_live = false;
-	c.pc = on.entry;
-	c.frame.x[0] = on.context;
-	c.pstate = 0x3c5; // EL1h, DAIF masked
-	u64 vmpidr = c.vmpidr; // the VMM may have given this vCPU its own MPIDR
-	sysregs_reset(vcpu);
-	c.vmpidr = vmpidr;
-	if (on.big_endian)
-		c.sys.r[SCTLR_EL1] |= SCTLR_EE;
 }
 
 } // namespace
@@ -67,7 +39,9 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 		int r = vcpu_block(vcpu, KVMX_WAIT_FOREVER, not_stopped);
 		return r == -EINTR ? Result<RunStep>(Status::error(-EINTR)) : RunStep::resume;
 	}
-	apply_power_on(vcpu);
+	if (load_acquire(&a.mp_state) == KVM_MP_STATE_SUSPENDED)
+		return psci_block_suspended(vcpu);
+	psci_apply_power_on(vcpu);
 	store_release(&vm->has_run, true);
 
 	const bool fp = a.cpu.fp_live;
