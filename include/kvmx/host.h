@@ -123,6 +123,20 @@ unsigned int kvmx_host_cpu_id(void);
 void kvmx_host_kick_cpu(unsigned int cpu);
 /* Monotonic time in ns. */
 kvmx_u64 kvmx_host_time_ns(void);
+/* Wall-clock (CLOCK_REALTIME) time in ns. */
+kvmx_u64 kvmx_host_realtime_ns(void);
+/*
+ * Total time the calling thread has spent runnable but waiting for a CPU (the
+ * scheduler's run delay), in ns; never decreases.
+ */
+kvmx_u64 kvmx_host_run_delay_ns(void);
+/* Cryptographically secure random bytes (never blocks once the host is booted). */
+void kvmx_host_random_bytes(void *buf, kvmx_size_t len);
+/*
+ * Store @val at the naturally aligned user address @addr with one single-copy-atomic
+ * 64-bit store. 0 or -EFAULT.
+ */
+int kvmx_host_put_user_u64(kvmx_uptr addr, kvmx_u64 val);
 
 /*
  * FP/SIMD: between begin and end the caller owns this CPU's FP/SIMD (and SVE/SME)

@@ -5,6 +5,8 @@
  * here.
  */
 #include <linux/hrtimer.h>
+#include <linux/random.h>
+#include <linux/uaccess.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -113,4 +115,27 @@ void kvmx_host_kick_cpu(unsigned int cpu)
 kvmx_u64 kvmx_host_time_ns(void)
 {
 	return ktime_get_ns();
+}
+
+kvmx_u64 kvmx_host_realtime_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+kvmx_u64 kvmx_host_run_delay_ns(void)
+{
+	return READ_ONCE(current->sched_info.run_delay);
+}
+
+void kvmx_host_random_bytes(void *buf, kvmx_size_t len)
+{
+	get_random_bytes(buf, len);
+}
+
+int kvmx_host_put_user_u64(kvmx_uptr addr, kvmx_u64 val)
+{
+	if (addr & 7)
+		return -EFAULT;
+	/* put_user of a u64 is one aligned 64-bit store (STTR on arm64). */
+	return put_user(val, (u64 __user *)addr);
 }

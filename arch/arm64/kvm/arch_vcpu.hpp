@@ -6,6 +6,7 @@
 
 #include "base.hpp"
 #include "hyp/switch.hpp"
+#include "pvtime.hpp"
 #include "stage2.hpp"
 
 namespace kvmx {
@@ -71,6 +72,7 @@ struct ArchVcpu {
 	PageCache cache; // stage-2 table pages for this vCPU's faults
 	bool debug_live; // the guest wrote a debug register: switch them in hardware
 	u32 guest_debug; // KVM_SET_GUEST_DEBUG control flags of the VMM
+	PvTime pvtime;
 };
 
 } // namespace kvmx

@@ -18,9 +18,13 @@ constexpr u32 psci_version(u32 major, u32 minor)
 }
 constexpr u32 psci_latest = psci_version(1, 1);
 
-// Hypercall services kvmx can offer, per bitmap register; none yet beyond the default
-// SMCCC and PSCI ones, which are not in any bitmap.
-constexpr u64 fw_bmap_supported[3] = { 0, 0, 0 };
+// Hypercall services kvmx offers, per bitmap register (SMCCC and PSCI are always on):
+// TRNG (trng.cpp), PV time (pvtime.cpp), KVM's vendor features and PTP (hypercalls.cpp).
+constexpr u64 fw_bmap_supported[3] = {
+	1ULL << KVM_REG_ARM_STD_BIT_TRNG_V1_0,
+	1ULL << KVM_REG_ARM_STD_HYP_BIT_PV_TIME,
+	1ULL << KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT | 1ULL << KVM_REG_ARM_VENDOR_HYP_BIT_PTP,
+};
 
 bool psci_0_2(const Vcpu *vcpu)
 {
@@ -28,6 +32,13 @@ bool psci_0_2(const Vcpu *vcpu)
 }
 
 } // namespace
+
+void firmware_vm_init(Vm *vm)
+{
+	// Everything on by default, as upstream: a VMM narrows it before the first run.
+	for (u32 i = 0; i < 3; i++)
+		vm->arch.fw_bmap[i] = fw_bmap_supported[i];
+}
 
 void firmware_vcpu_reset(Vcpu *vcpu)
 {

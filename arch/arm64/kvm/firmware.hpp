@@ -9,6 +9,7 @@ namespace kvmx {
 
 // Firmware pseudo-registers (KVM_REG_ARM_FW, KVM_REG_ARM_FW_FEAT_BMAP): reset with the
 // vCPU, read and written through ONE_REG, listed by KVM_GET_REG_LIST.
+void firmware_vm_init(Vm *vm);
 void firmware_vcpu_reset(Vcpu *vcpu);
 Status firmware_reg_get(Vcpu *vcpu, u64 id, u64 *val);
 Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val);

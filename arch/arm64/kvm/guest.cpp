@@ -59,6 +59,8 @@ long vcpu_init(Vcpu *vcpu, unsigned long arg)
 	if (features & ~supported_features)
 		return -EINVAL;
 	a.features = features;
+	if (!a.initialised)
+		pvtime_reset(vcpu); // the structure's IPA survives a re-init, as upstream
 	reset(vcpu);
 	firmware_vcpu_reset(vcpu);
 	a.initialised = true;
@@ -289,11 +291,30 @@ long set_guest_debug(Vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
+// KVM_{HAS,SET,GET}_DEVICE_ATTR on the vCPU: PV time is the only group.
+long device_attr(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
+{
+	kvm_device_attr attr;
+	if (kvmx_host_copy_from_user(&attr, arg, sizeof(attr)))
+		return -EFAULT;
+	if (attr.group != KVM_ARM_VCPU_PVTIME_CTRL)
+		return -ENXIO;
+	switch (cmd) {
+	case KVM_HAS_DEVICE_ATTR:
+		return pvtime_has_attr(vcpu, attr.attr);
+	case KVM_SET_DEVICE_ATTR:
+		return pvtime_set_attr(vcpu, attr.attr, attr.addr);
+	default:
+		return pvtime_get_attr(vcpu, attr.attr, attr.addr);
+	}
+}
+
 } // namespace
 
 Status arch_vcpu_create(Vcpu *vcpu)
 {
 	vcpu->arch.running_cpu = -1;
+	pvtime_reset(vcpu);
 	return Status::ok();
 }
 
@@ -326,6 +347,10 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 		return set_mp_state(vcpu, arg);
 	case KVM_SET_GUEST_DEBUG:
 		return set_guest_debug(vcpu, arg);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+		return device_attr(vcpu, cmd, arg);
 	case KVM_GET_REGS:
 	case KVM_SET_REGS:
 	case KVM_GET_FPU:

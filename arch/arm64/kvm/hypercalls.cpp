@@ -4,7 +4,11 @@
 // as the specification requires of an unknown function ID.
 #include "firmware.hpp"
 #include "psci.hpp"
+#include "pvtime.hpp"
+#include "trng.hpp"
 #include "vcpu.hpp"
+#include "vm.hpp"
+#include <linux/kvm.h>
 
 namespace kvmx {
 
@@ -14,6 +18,62 @@ constexpr u32 SMCCC_VERSION = 0x80000000;
 constexpr u32 SMCCC_ARCH_FEATURES = 0x80000001;
 constexpr u64 SMCCC_VERSION_1_1 = 0x10001;
 constexpr u64 SMCCC_RET_NOT_SUPPORTED = ~0ULL; // -1
+constexpr u32 PV_TIME_FEATURES = 0xc5000020;
+
+// KVM's vendor-specific hypervisor service (Documentation/virt/kvm/arm/hypercalls.rst):
+// its UID, the feature bitmap call and the PTP clock pair.
+constexpr u32 VENDOR_HYP_CALL_UID = 0x8600ff01, VENDOR_HYP_KVM_FEATURES = 0x86000000;
+constexpr u32 VENDOR_HYP_KVM_PTP = 0x86000001;
+constexpr u64 kvm_uid[4] = { 0xb66fb428, 0xe911c52e, 0x564bcaa9, 0x743a004d };
+constexpr u64 KVM_PTP_VIRT_COUNTER = 0, KVM_PTP_PHYS_COUNTER = 1;
+
+bool vendor_enabled(const Vcpu *vcpu, u32 bit)
+{
+	return vcpu->vm->arch.fw_bmap[2] & (1ULL << bit);
+}
+
+bool vendor_call(Vcpu *vcpu, u32 fid)
+{
+	u64 *x = vcpu->arch.cpu.frame.x;
+	switch (fid) {
+	case VENDOR_HYP_CALL_UID:
+		if (!vendor_enabled(vcpu, KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT))
+			break;
+		for (u32 i = 0; i < 4; i++)
+			x[i] = kvm_uid[i];
+		return true;
+	case VENDOR_HYP_KVM_FEATURES:
+		if (!vendor_enabled(vcpu, KVM_REG_ARM_VENDOR_HYP_BIT_FUNC_FEAT))
+			break;
+		x[0] = vcpu->vm->arch.fw_bmap[2]; // bit n: vendor function n is offered
+		x[1] = x[2] = x[3] = 0;
+		return true;
+	case VENDOR_HYP_KVM_PTP: {
+		if (!vendor_enabled(vcpu, KVM_REG_ARM_VENDOR_HYP_BIT_PTP))
+			break;
+		// Wall clock and counter sampled together: x0/x1 the time in ns, x2/x3 the
+		// virtual (or physical) counter, each split into high and low 32 bits.
+		u64 which = x[1];
+		if (which != KVM_PTP_VIRT_COUNTER && which != KVM_PTP_PHYS_COUNTER)
+			break;
+		unsigned long flags = kvmx_host_irq_save();
+		u64 ns = kvmx_host_realtime_ns();
+		u64 cnt = arm64_counter();
+		kvmx_host_irq_restore(flags);
+		if (which == KVM_PTP_VIRT_COUNTER)
+			cnt -= vcpu->vm->arch.cntvoff;
+		x[0] = ns >> 32;
+		x[1] = ns & 0xffffffffULL;
+		x[2] = cnt >> 32;
+		x[3] = cnt & 0xffffffffULL;
+		return true;
+	}
+	default:
+		return false;
+	}
+	x[0] = SMCCC_RET_NOT_SUPPORTED;
+	return true;
+}
 
 u64 arch_features(Vcpu *vcpu, u32 fid)
 {
@@ -21,6 +81,8 @@ u64 arch_features(Vcpu *vcpu, u32 fid)
 	case SMCCC_VERSION:
 	case SMCCC_ARCH_FEATURES:
 		return 0;
+	case PV_TIME_FEATURES:
+		return pvtime_enabled(vcpu) ? 0 : SMCCC_RET_NOT_SUPPORTED;
 	default:
 		// The ARCH_WORKAROUND calls are not implemented (firmware.cpp reports them
 		// NOT_AVAIL); PSCI features are asked through PSCI_FEATURES.
@@ -45,7 +107,8 @@ Result<RunStep> smccc_call(Vcpu *vcpu)
 	default:
 		if (psci_owns(vcpu, fid))
 			return psci_call(vcpu, fid);
-		x[0] = SMCCC_RET_NOT_SUPPORTED;
+		if (!trng_call(vcpu, fid) && !pvtime_call(vcpu, fid) && !vendor_call(vcpu, fid))
+			x[0] = SMCCC_RET_NOT_SUPPORTED;
 		return RunStep::resume;
 	}
 }

@@ -5,6 +5,7 @@
 // the notifier, not a pin, keeps stage 2 in step with the process's page tables.
 #include "dirty_log.hpp"
 #include "exits.hpp"
+#include "firmware.hpp"
 #include "inject.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
@@ -195,6 +196,7 @@ Status arch_vm_create(Vm *vm)
 		vtcr |= 1ULL << 19; // VTCR_EL2.VS: 16-bit VMIDs
 	a.vtcr = vtcr;
 	a.cntvoff = arm64_counter(); // the guest's virtual counter starts at 0
+	firmware_vm_init(vm);
 	u32 ncpus = registry().host.nr_cpus;
 	a.last_vcpu_ran = static_cast<int *>(kvmx_host_zalloc(sizeof(int) * ncpus));
 	a.power_lock = kvmx_host_spinlock_create();

@@ -68,6 +68,8 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_ARM_PSCI_0_2:    // PSCI 0.2-1.1 (psci.cpp)
 	case KVM_CAP_SET_GUEST_DEBUG: // single-step and software breakpoints (guest.cpp)
 	case KVM_CAP_ARM_SYSTEM_SUSPEND: // psci.cpp
+	case KVM_CAP_STEAL_TIME:	 // pvtime.cpp
+	case KVM_CAP_VCPU_ATTRIBUTES:	 // KVM_*_DEVICE_ATTR on vCPUs (PV time)
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;

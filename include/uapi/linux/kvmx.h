@@ -26,4 +26,13 @@
  */
 #define KVMX_CAP_PPC_STOP0LITE (KVMX_CAP_BASE + 0)
 
+/*
+ * arm64 vCPU device attribute, group KVM_ARM_VCPU_PVTIME_CTRL: the revision of the
+ * stolen-time structure (Arm DEN0057A) the vCPU's guest sees, as a __u64. GET returns
+ * the revision in use; SET accepts only a revision kvmx can provide (-EINVAL otherwise),
+ * so that restoring a guest on a host that cannot honour its revision fails at once.
+ * Numbered from the kvmx base so that it cannot collide with upstream attributes.
+ */
+#define KVMX_ARM_VCPU_PVTIME_REVISION (KVMX_CAP_BASE + 0x100)
+
 #endif /* _UAPI_LINUX_KVMX_H */

@@ -4,6 +4,7 @@
 // the exit to the exit table. Owns the "in guest" window (running_cpu) that kicks use.
 #include "../exits.hpp"
 #include "../psci.hpp"
+#include "../pvtime.hpp"
 #include "../sysregs.hpp"
 #include "switch.hpp"
 #include "vcpu.hpp"
@@ -42,6 +43,7 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	if (load_acquire(&a.mp_state) == KVM_MP_STATE_SUSPENDED)
 		return psci_block_suspended(vcpu);
 	psci_apply_power_on(vcpu);
+	pvtime_update(vcpu);
 	store_release(&vm->has_run, true);
 
 	const bool fp = a.cpu.fp_live;
