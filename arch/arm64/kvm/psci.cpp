@@ -60,6 +60,16 @@ void reset_to_entry(Vcpu *vcpu, u64 entry, u64 context, bool big_endian)
 		c.sys.r[SCTLR_EL1] |= SCTLR_EE;
 }
 
+RunStep exit_system_event(Vcpu *vcpu, u32 type, u64 flags)
+{
+	kvm_run *run = vcpu->run;
+	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	run->system_event.type = type;
+	run->system_event.ndata = 1;
+	run->system_event.data[0] = flags;
+	return RunStep::exit_user;
+}
+
 bool psci_0_2(const Vcpu *vcpu)
 {
 	return vcpu->arch.features & 1u << KVM_ARM_VCPU_PSCI_0_2;
@@ -133,12 +143,7 @@ RunStep system_event(Vcpu *vcpu, u32 type, u64 flags)
 		if (v != vcpu)
 			vcpu_kick(v);
 	}
-	kvm_run *run = vcpu->run;
-	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
-	run->system_event.type = type;
-	run->system_event.ndata = 1;
-	run->system_event.data[0] = flags;
-	return RunStep::exit_user;
+	return exit_system_event(vcpu, type, flags);
 }
 
 s64 features(Vcpu *vcpu, u32 fid)
@@ -195,12 +200,7 @@ Result<RunStep> system_suspend(Vcpu *vcpu, u64 entry, u64 context)
 		}
 	}
 	reset_to_entry(vcpu, entry, context, vcpu->arch.cpu.sys.r[SCTLR_EL1] & SCTLR_EE);
-	kvm_run *run = vcpu->run;
-	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
-	run->system_event.type = KVM_SYSTEM_EVENT_SUSPEND;
-	run->system_event.ndata = 1;
-	run->system_event.data[0] = 0;
-	return RunStep::exit_user;
+	return exit_system_event(vcpu, KVM_SYSTEM_EVENT_SUSPEND, 0);
 }
 
 bool suspended_wake_ready(Vcpu *vcpu)
@@ -239,12 +239,7 @@ Result<RunStep> psci_block_suspended(Vcpu *vcpu)
 		vcpu_block(vcpu, psci_wake_timeout_ns(vcpu), suspended_wake_ready);
 	}
 	vcpu->stats.halt_wakeup++;
-	kvm_run *run = vcpu->run;
-	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
-	run->system_event.type = KVM_SYSTEM_EVENT_WAKEUP;
-	run->system_event.ndata = 1;
-	run->system_event.data[0] = 0;
-	return RunStep::exit_user;
+	return exit_system_event(vcpu, KVM_SYSTEM_EVENT_WAKEUP, 0);
 }
 
 bool psci_owns(const Vcpu *vcpu, u32 fid)

@@ -125,15 +125,11 @@ static void *spin_on_cpu0(void *unused)
 	return NULL;
 }
 
-static void alarm_handler(int sig)
-{
-}
-
 /* Run the watching guest for @seconds; return the stolen time it was last told. */
 static uint64_t run_for(struct __test_metadata *_metadata, struct vmm *m, struct vcpu *v,
 			int seconds)
 {
-	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct sigaction sa = { .sa_handler = ignore_signal };
 	uint64_t *st = (uint64_t *)(m->ram + (ST_IPA - GUEST_RAM_IPA));
 
 	sigaction(SIGALRM, &sa, NULL);

@@ -83,14 +83,6 @@ static __u32 get_mp(struct vcpu *v)
 	return mp.mp_state;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void suspend_exit(struct __test_metadata *_metadata, struct vcpu *v)
 {
 	ASSERT_EQ(0, vcpu_run(v));
@@ -150,24 +142,6 @@ TEST(suspend_exits_with_vcpu_reset_to_resume_point)
 	vmm_destroy(&m);
 }
 
-struct irq_args {
-	int vm;
-	int delay_ms;
-};
-
-static void *raise_irq_later(void *p)
-{
-	struct irq_args *a = p;
-	struct kvm_irq_level irq = {
-		.irq = KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT | KVM_ARM_IRQ_CPU_IRQ,
-		.level = 1,
-	};
-
-	usleep(a->delay_ms * 1000);
-	ioctl(a->vm, KVM_IRQ_LINE, &irq);
-	return NULL;
-}
-
 static void expect_wakeup(struct __test_metadata *_metadata, struct vcpu *v, double min_s)
 {
 	double start = now_s();
@@ -217,13 +191,9 @@ TEST(suspended_vcpu_wakes_on_virtual_timer)
 	vmm_destroy(&m);
 }
 
-static void alarm_handler(int sig)
-{
-}
-
 TEST(suspended_vcpu_returns_eintr_on_signal)
 {
-	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct sigaction sa = { .sa_handler = ignore_signal };
 	struct vmm m;
 	struct vcpu v;
 

@@ -8,6 +8,9 @@
 #define KVMX_VCPU_LIB_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -136,6 +139,38 @@ static inline uint64_t mmio_data(struct vcpu *v)
 
 	memcpy(&val, v->run->mmio.data, v->run->mmio.len);
 	return val;
+}
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A signal handler that does nothing: its delivery makes a blocked KVM_RUN return EINTR. */
+static inline void ignore_signal(int sig)
+{
+}
+
+/* raise_irq_later() (a pthread): assert the vCPU 0 IRQ line of @vm after @delay_ms. */
+struct irq_args {
+	int vm;
+	int delay_ms;
+};
+
+static inline void *raise_irq_later(void *p)
+{
+	struct irq_args *a = p;
+	struct kvm_irq_level irq = {
+		.irq = KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT | KVM_ARM_IRQ_CPU_IRQ,
+		.level = 1,
+	};
+
+	usleep(a->delay_ms * 1000);
+	ioctl(a->vm, KVM_IRQ_LINE, &irq);
+	return NULL;
 }
 
 #endif

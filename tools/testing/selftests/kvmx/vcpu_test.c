@@ -303,13 +303,9 @@ TEST_F(vcpu, fp_state_survives_exits_and_host_cpu_changes)
 	}
 }
 
-static void alarm_handler(int sig)
-{
-}
-
 TEST_F(vcpu, signal_interrupts_running_guest_with_eintr)
 {
-	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct sigaction sa = { .sa_handler = ignore_signal };
 
 	LOAD(&self->m, GUEST_CODE_IPA, g_spin);
 	sigaction(SIGALRM, &sa, NULL);
@@ -337,32 +333,6 @@ TEST_F(vcpu, immediate_exit_completes_mmio_and_returns_eintr_without_running)
 	/* A second immediate exit must not complete the access again. */
 	EXPECT_EQ(-1, vcpu_run(&self->v));
 	EXPECT_EQ(GUEST_CODE_IPA + 16, vcpu_get(&self->v, CORE_REG(regs.pc)));
-}
-
-struct irq_args {
-	int vm;
-	int delay_ms;
-};
-
-static void *raise_irq_later(void *p)
-{
-	struct irq_args *a = p;
-	struct kvm_irq_level irq = {
-		.irq = KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT | KVM_ARM_IRQ_CPU_IRQ,
-		.level = 1,
-	};
-
-	usleep(a->delay_ms * 1000);
-	ioctl(a->vm, KVM_IRQ_LINE, &irq);
-	return NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 TEST_F(vcpu, wfi_blocks_until_user_irq_line)
@@ -408,7 +378,7 @@ TEST_F(vcpu, guest_ram_follows_user_mapping_after_madv_dontneed)
 
 TEST(powered_off_vcpu_blocks_until_signal)
 {
-	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct sigaction sa = { .sa_handler = ignore_signal };
 	struct kvm_mp_state mp;
 	struct vmm m;
 	struct vcpu v;
@@ -472,7 +442,7 @@ TEST(psci_cpu_on_starts_secondary_at_entry_with_context)
 
 TEST(closing_vm_fd_while_vcpu_runs_is_safe)
 {
-	struct sigaction sa = { .sa_handler = alarm_handler };
+	struct sigaction sa = { .sa_handler = ignore_signal };
 	struct run_args args;
 	struct vmm m;
 	struct vcpu v;
