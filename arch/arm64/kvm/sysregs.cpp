@@ -389,6 +389,12 @@ bool sysreg_trap(Vcpu *vcpu, u64 esr)
 	u32 rt = (esr >> 5) & 0x1f;
 	bool read = esr & 1;
 	ArchVcpu &a = vcpu->arch;
+	// DC ISW/CSW/CISW (HCR_EL2.TSW): set/way maintenance means nothing to a vCPU that
+	// shares caches with others, and the stage-2 memory kvmx maps is normal cacheable
+	// memory kept coherent by the hardware: complete them as no-ops (firmware such as
+	// EDK2 issues them at boot).
+	if (enc == E(1, 0, 7, 6, 2) || enc == E(1, 0, 7, 10, 2) || enc == E(1, 0, 7, 14, 2))
+		return true;
 	const SysregDesc *d = find(enc);
 	if (!d)
 		return false;
