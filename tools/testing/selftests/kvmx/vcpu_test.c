@@ -105,8 +105,45 @@ asm(".pushsection .text\n"
     "	str x0, [x1, #64]\n"
     "	b .\n"
     "g_secondary_end:\n"
+    /* Jump to an IPA no memslot covers: the fetch must fault into the guest. */
+    ".global g_badfetch_start, g_badfetch_end\n"
+    "g_badfetch_start:\n"
+    "	movz x2, #0x8000, lsl #16\n"
+    "	br x2\n"
+    "g_badfetch_end:\n"
+    /* A load pair from MMIO: no instruction syndrome for the VMM to emulate it. */
+    ".global g_ldp_start, g_ldp_end\n"
+    "g_ldp_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	ldp x2, x3, [x1]\n"
+    "	b .\n"
+    "g_ldp_end:\n"
+    /* An 8-byte load straddling the last RAM page and the hole after it (x1 set by the VMM). */
+    ".global g_straddle_start, g_straddle_end\n"
+    "g_straddle_start:\n"
+    "	ldr x3, [x1]\n"
+    "	b .\n"
+    "g_straddle_end:\n"
+    /* Unknown SMCCC function, set/way cache maintenance, WFE: report x0, then done. */
+    ".global g_misc_start, g_misc_end\n"
+    "g_misc_start:\n"
+    "	movz x0, #0x1234\n"
+    "	movk x0, #0xc200, lsl #16\n"
+    "	hvc #0\n"
+    "	mov x5, x0\n"
+    "	mov x0, #0\n"
+    "	dc cisw, x0\n"
+    "	wfe\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	str x5, [x1]\n"
+    "	b .\n"
+    "g_misc_end:\n"
     ".popsection\n");
 
+GUEST_PROGRAM(g_badfetch);
+GUEST_PROGRAM(g_ldp);
+GUEST_PROGRAM(g_straddle);
+GUEST_PROGRAM(g_misc);
 GUEST_PROGRAM(g_mmio);
 GUEST_PROGRAM(g_spin);
 GUEST_PROGRAM(g_undef);
@@ -269,6 +306,58 @@ TEST_F(vcpu, unhandled_sysreg_injects_undef_into_guest)
 	EXPECT_EQ(0x02000000ULL, mmio_data(&self->v)); /* EC 0 (unknown), IL */
 	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
 	EXPECT_EQ(GUEST_CODE_IPA, mmio_data(&self->v)); /* ELR: the faulting mrs */
+}
+
+TEST_F(vcpu, fetch_outside_guest_memory_injects_prefetch_abort)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_badfetch);
+	LOAD(&self->m, GUEST_VECTORS_IPA, g_vectors);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_VBAR_EL1, GUEST_VECTORS_IPA));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	/* ESR_EL1: EC 0x21 (instruction abort, same EL), IL, FSC 0x10 (external abort). */
+	EXPECT_EQ(0x21ULL << 26 | 1 << 25 | 0x10, mmio_data(&self->v));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
+	EXPECT_EQ(0x80000000ULL, mmio_data(&self->v));
+}
+
+TEST_F(vcpu, mmio_without_syndrome_fails_run_with_enosys)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_ldp);
+	EXPECT_EQ(-1, vcpu_run(&self->v));
+	EXPECT_EQ(ENOSYS, errno);
+}
+
+TEST_F(vcpu, load_straddling_ram_end_exits_at_first_unbacked_byte)
+{
+	uint64_t addr = GUEST_RAM_IPA + GUEST_RAM_SIZE - 4;
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_straddle);
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[1]), addr));
+	/*
+	 * The CPU reports the stage-2 fault at the first byte past guest RAM (FAR/HPFAR);
+	 * kvmx forwards exactly that, as upstream KVM does: an 8-byte read there. No part of
+	 * the access is lost silently, and the guest continues after the VMM's answer.
+	 */
+	expect_mmio(_metadata, &self->v, GUEST_RAM_IPA + GUEST_RAM_SIZE, 8, 0);
+	set_mmio_data(&self->v, 0x1122334455667788ULL);
+	self->v.run->immediate_exit = 1;
+	EXPECT_EQ(-1, vcpu_run(&self->v));
+	EXPECT_EQ(0x1122334455667788ULL, vcpu_get(&self->v, CORE_REG(regs.regs[3])));
+	EXPECT_EQ(GUEST_CODE_IPA + 4, vcpu_get(&self->v, CORE_REG(regs.pc)));
+}
+
+TEST_F(vcpu, mmio_straddling_two_mmio_pages_is_one_exit)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_straddle);
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[1]), GUEST_MMIO_IPA + 4092));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 4092, 8, 0);
+}
+
+TEST_F(vcpu, unknown_smccc_call_set_way_and_wfe_complete)
+{
+	LOAD(&self->m, GUEST_CODE_IPA, g_misc);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	EXPECT_EQ(~0ULL, mmio_data(&self->v)); /* SMCCC NOT_SUPPORTED */
 }
 
 TEST_F(vcpu, fp_state_survives_exits_and_host_cpu_changes)
