@@ -54,9 +54,27 @@ TEST_F(Core, check_extension_vm_reads_one)
 TEST_F(Core, unimplemented_features_read_zero)
 {
 	ASSERT_EQ(0, init());
-	for (kvmx_u64 cap : { KVM_CAP_ARM_PSCI_0_2, KVM_CAP_ARM_SYSTEM_SUSPEND, KVM_CAP_STEAL_TIME,
-			      KVM_CAP_PPC_IRQ_XIVE, (int)KVMX_CAP_PPC_STOP0LITE })
+	for (kvmx_u64 cap :
+	     { KVM_CAP_ARM_PMU_V3, KVM_CAP_GUEST_DEBUG_HW_BPS, KVM_CAP_ARM_SVE,
+	       KVM_CAP_ARM_EL1_32BIT, KVM_CAP_PPC_IRQ_XIVE, (int)KVMX_CAP_PPC_STOP0LITE })
 		EXPECT_EQ(0, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, cap)) << cap;
+}
+
+TEST_F(Core, vcpu_features_read_one)
+{
+	ASSERT_EQ(0, init());
+	for (kvmx_u64 cap :
+	     { KVM_CAP_ONE_REG, KVM_CAP_IMMEDIATE_EXIT, KVM_CAP_SYNC_MMU, KVM_CAP_ARM_PSCI,
+	       KVM_CAP_ARM_PSCI_0_2, KVM_CAP_ARM_SYSTEM_SUSPEND, KVM_CAP_SET_GUEST_DEBUG })
+		EXPECT_EQ(1, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, cap)) << cap;
+}
+
+TEST_F(Core, vcpu_limits_follow_the_host_cpus_and_max_vcpus)
+{
+	ASSERT_EQ(0, init());
+	EXPECT_EQ(2, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS));
+	EXPECT_EQ(512, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS));
+	EXPECT_EQ(512, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID));
 }
 
 struct IpaCase {

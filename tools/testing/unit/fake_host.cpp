@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // The fake host: include/kvmx/host.h over malloc, memcpy and a table of pretend fds, so
-// the C++ core runs as an ordinary process under GoogleTest.
+// the C++ core runs as an ordinary process under GoogleTest. Single-threaded by design:
+// locks are flags, waits never sleep, and misuse of the interface is recorded instead of
+// deadlocking (the fixtures fail a test that misused it).
 #include "fake_host.hpp"
 
 #include <asm/errno.h>
@@ -8,18 +10,97 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
+#include <map>
 
 namespace fake_host {
 namespace {
 
 long allocs;
 int alloc_countdown = -1;
-std::vector<struct kvmx_vm *> fds; // index = fd - first_fd
+
+enum class FdKind { closed, vm, vcpu, stats };
+struct Fd {
+	FdKind kind;
+	struct kvmx_vm *vm;
+	struct kvmx_vcpu *vcpu;
+	int vcpu_id;
+};
+std::vector<Fd> fds; // index = fd - first_fd
 constexpr int first_fd = 3;
 int fd_install_error;
+
+UserPageStats page_stats;
+std::map<kvmx_uptr, long> page_refs; // page handle (its hva) -> references held
+int get_user_page_error;
+void (*get_user_page_hook)(kvmx_uptr, void *);
+void *get_user_page_hook_arg;
+
+int mmu_notifiers;
+struct kvmx_vm *last_notifier_vm;
+
+WaitStats wait_stats;
+void (*timeout_hook)(kvmx_u64);
+bool signal;
+long signal_check_count, resched_count;
+unsigned int cpu_id;
+std::map<unsigned int, long> kick_count;
+kvmx_u64 now_ns, realtime, run_delay;
+long random_calls;
+unsigned int pid = 4242;
+long fpsimd_count;
+bool fpsimd_in;
+
+int spin_held; // spinlocks held right now
+int irq_depth; // nested irq_save without restore
+std::vector<std::string> misuse_lines;
+
 std::vector<std::string> lines;
 int guest_lines;
+
+void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	misuse_lines.emplace_back(buf);
+}
+
+// The host functions documented as "may sleep" must not run in atomic context.
+void might_sleep(const char *what)
+{
+	if (spin_held)
+		report("%s with %d spinlock(s) held", what, spin_held);
+	if (irq_depth)
+		report("%s with interrupts masked", what);
+}
+
+int install(const Fd &fd)
+{
+	if (fd_install_error) {
+		int err = fd_install_error;
+		fd_install_error = 0;
+		return err;
+	}
+	fds.push_back(fd);
+	return first_fd + static_cast<int>(fds.size()) - 1;
+}
+
+Fd *fd_entry(int fd)
+{
+	size_t i = fd - first_fd;
+	return fd >= first_fd && i < fds.size() ? &fds[i] : nullptr;
+}
+
+int count_fds(FdKind kind)
+{
+	int n = 0;
+	for (const Fd &f : fds)
+		n += kind == FdKind::closed ? f.kind != FdKind::closed : f.kind == kind;
+	return n;
+}
 
 } // namespace
 
@@ -29,6 +110,26 @@ void reset()
 	alloc_countdown = -1;
 	fds.clear();
 	fd_install_error = 0;
+	page_stats = UserPageStats{};
+	page_refs.clear();
+	get_user_page_error = 0;
+	get_user_page_hook = nullptr;
+	get_user_page_hook_arg = nullptr;
+	mmu_notifiers = 0;
+	last_notifier_vm = nullptr;
+	wait_stats = WaitStats{};
+	timeout_hook = nullptr;
+	signal = false;
+	signal_check_count = resched_count = 0;
+	cpu_id = 0;
+	kick_count.clear();
+	now_ns = realtime = run_delay = 0;
+	random_calls = 0;
+	pid = 4242;
+	fpsimd_count = 0;
+	fpsimd_in = false;
+	spin_held = irq_depth = 0;
+	misuse_lines.clear();
 	lines.clear();
 	guest_lines = 0;
 }
@@ -44,24 +145,52 @@ void fail_alloc_after(int n)
 
 struct kvmx_vm *vm_of_fd(int fd)
 {
-	size_t i = fd - first_fd;
-	return fd >= first_fd && i < fds.size() ? fds[i] : nullptr;
+	Fd *f = fd_entry(fd);
+	return f && f->kind == FdKind::vm ? f->vm : nullptr;
+}
+
+struct kvmx_vcpu *vcpu_of_fd(int fd)
+{
+	Fd *f = fd_entry(fd);
+	return f && f->kind == FdKind::vcpu ? f->vcpu : nullptr;
+}
+
+int vcpu_fd_id(int fd)
+{
+	Fd *f = fd_entry(fd);
+	return f && f->kind == FdKind::vcpu ? f->vcpu_id : -1;
 }
 
 int open_vm_fds()
 {
-	int n = 0;
-	for (auto *vm : fds)
-		n += vm != nullptr;
-	return n;
+	return count_fds(FdKind::vm);
+}
+int open_vcpu_fds()
+{
+	return count_fds(FdKind::vcpu);
+}
+int open_fds()
+{
+	return count_fds(FdKind::closed);
 }
 
 void close_fd(int fd)
 {
-	struct kvmx_vm *vm = vm_of_fd(fd);
-	if (vm) {
-		fds[fd - first_fd] = nullptr;
-		kvmx_vm_release(vm);
+	Fd *f = fd_entry(fd);
+	if (!f)
+		return;
+	Fd old = *f;
+	*f = Fd{};
+	switch (old.kind) {
+	case FdKind::vm:
+	case FdKind::stats:
+		kvmx_vm_release(old.vm);
+		break;
+	case FdKind::vcpu:
+		kvmx_vcpu_release(old.vcpu);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -69,6 +198,117 @@ void fail_next_fd_install(int err)
 {
 	fd_install_error = err;
 }
+
+void *vcpu_mmap(int fd, unsigned long pgoff)
+{
+	struct kvmx_vcpu *vcpu = vcpu_of_fd(fd);
+	return vcpu ? kvmx_vcpu_mmap_page(vcpu, pgoff) : nullptr;
+}
+
+const UserPageStats &user_pages()
+{
+	return page_stats;
+}
+long user_page_refs()
+{
+	return page_stats.gets - page_stats.puts;
+}
+void fail_next_get_user_page(int err)
+{
+	get_user_page_error = err;
+}
+void on_get_user_page(void (*hook)(kvmx_uptr, void *), void *arg)
+{
+	get_user_page_hook = hook;
+	get_user_page_hook_arg = arg;
+}
+
+int live_mmu_notifiers()
+{
+	return mmu_notifiers;
+}
+struct kvmx_vm *mmu_notifier_vm()
+{
+	return last_notifier_vm;
+}
+
+const WaitStats &waits()
+{
+	return wait_stats;
+}
+void on_wait_timeout(void (*hook)(kvmx_u64 ns))
+{
+	timeout_hook = hook;
+}
+
+void set_signal_pending(bool pending)
+{
+	signal = pending;
+}
+long signal_checks()
+{
+	return signal_check_count;
+}
+long resched_calls()
+{
+	return resched_count;
+}
+
+void set_cpu_id(unsigned int cpu)
+{
+	cpu_id = cpu;
+}
+long kicks(unsigned int cpu)
+{
+	auto it = kick_count.find(cpu);
+	return it == kick_count.end() ? 0 : it->second;
+}
+void set_time_ns(kvmx_u64 ns)
+{
+	now_ns = ns;
+}
+void set_realtime_ns(kvmx_u64 ns)
+{
+	realtime = ns;
+}
+void set_run_delay_ns(kvmx_u64 ns)
+{
+	run_delay = ns;
+}
+long random_requests()
+{
+	return random_calls;
+}
+void set_pid(unsigned int p)
+{
+	pid = p;
+}
+long fpsimd_sections()
+{
+	return fpsimd_count;
+}
+bool fpsimd_open()
+{
+	return fpsimd_in;
+}
+
+int misuse()
+{
+	return static_cast<int>(misuse_lines.size());
+}
+const std::vector<std::string> &misuse_log()
+{
+	return misuse_lines;
+}
+int spinlocks_held()
+{
+	return spin_held;
+}
+int irqs_masked()
+{
+	return irq_depth;
+}
+
 const std::vector<std::string> &log_lines()
 {
 	return lines;
@@ -86,6 +326,7 @@ extern "C" {
 
 void *kvmx_host_zalloc(kvmx_size_t size)
 {
+	might_sleep("kvmx_host_zalloc");
 	if (alloc_countdown >= 0 && alloc_countdown-- == 0)
 		return nullptr;
 	void *p = calloc(1, size);
@@ -103,6 +344,7 @@ void kvmx_host_free(void *ptr)
 
 void *kvmx_host_alloc_page(void)
 {
+	might_sleep("kvmx_host_alloc_page");
 	if (alloc_countdown >= 0 && alloc_countdown-- == 0)
 		return nullptr;
 	void *p = aligned_alloc(4096, 4096);
@@ -131,38 +373,78 @@ void *kvmx_host_phys_to_virt(kvmx_u64 pa)
 
 unsigned long kvmx_host_irq_save(void)
 {
-	return 0;
+	return static_cast<unsigned long>(irq_depth++);
 }
 
-void kvmx_host_irq_restore(unsigned long flags) {}
+void kvmx_host_irq_restore(unsigned long flags)
+{
+	if (irq_depth == 0 || static_cast<unsigned long>(irq_depth - 1) != flags)
+		report("kvmx_host_irq_restore(%lu) at depth %d", flags, irq_depth);
+	if (irq_depth)
+		irq_depth--;
+}
 
 struct kvmx_mutex {
-	pthread_mutex_t mutex;
+	bool held;
 };
 
 struct kvmx_mutex *kvmx_host_mutex_create(void)
 {
-	auto *m = static_cast<struct kvmx_mutex *>(kvmx_host_zalloc(sizeof(struct kvmx_mutex)));
-	if (m)
-		pthread_mutex_init(&m->mutex, nullptr);
-	return m;
+	return static_cast<struct kvmx_mutex *>(kvmx_host_zalloc(sizeof(struct kvmx_mutex)));
 }
 
 void kvmx_host_mutex_destroy(struct kvmx_mutex *m)
 {
-	if (m)
-		pthread_mutex_destroy(&m->mutex);
+	if (m && m->held)
+		report("mutex destroyed while held");
 	kvmx_host_free(m);
 }
 
 void kvmx_host_mutex_lock(struct kvmx_mutex *m)
 {
-	pthread_mutex_lock(&m->mutex);
+	might_sleep("kvmx_host_mutex_lock");
+	if (m->held)
+		report("mutex locked twice (a deadlock on a real host)");
+	m->held = true;
 }
 
 void kvmx_host_mutex_unlock(struct kvmx_mutex *m)
 {
-	pthread_mutex_unlock(&m->mutex);
+	if (!m->held)
+		report("mutex unlocked while not held");
+	m->held = false;
+}
+
+struct kvmx_spinlock {
+	bool held;
+};
+
+struct kvmx_spinlock *kvmx_host_spinlock_create(void)
+{
+	return static_cast<struct kvmx_spinlock *>(kvmx_host_zalloc(sizeof(struct kvmx_spinlock)));
+}
+
+void kvmx_host_spinlock_destroy(struct kvmx_spinlock *lock)
+{
+	if (lock && lock->held)
+		report("spinlock destroyed while held");
+	kvmx_host_free(lock);
+}
+
+void kvmx_host_spin_lock(struct kvmx_spinlock *lock)
+{
+	if (lock->held)
+		report("spinlock taken twice (a deadlock on a real host)");
+	lock->held = true;
+	spin_held++;
+}
+
+void kvmx_host_spin_unlock(struct kvmx_spinlock *lock)
+{
+	if (!lock->held)
+		report("spinlock released while not held");
+	lock->held = false;
+	spin_held--;
 }
 
 // The fake user address space: everything from fault_below up to the 48-bit limit.
@@ -173,6 +455,7 @@ int kvmx_host_user_range_ok(kvmx_uptr addr, kvmx_size_t len)
 
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)
 {
+	might_sleep("kvmx_host_copy_from_user");
 	if (src < fault_below || src + len < src)
 		return -EFAULT;
 	memcpy(dst, reinterpret_cast<const void *>(src), len);
@@ -181,6 +464,7 @@ int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)
 
 int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len)
 {
+	might_sleep("kvmx_host_copy_to_user");
 	if (dst < fault_below || dst + len < dst)
 		return -EFAULT;
 	memcpy(reinterpret_cast<void *>(dst), src, len);
@@ -189,13 +473,200 @@ int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len)
 
 int kvmx_host_vm_fd_install(struct kvmx_vm *vm)
 {
-	if (fd_install_error) {
-		int err = fd_install_error;
-		fd_install_error = 0;
+	return install(Fd{ FdKind::vm, vm, nullptr, -1 });
+}
+
+int kvmx_host_vcpu_fd_install(struct kvmx_vcpu *vcpu, unsigned int id)
+{
+	return install(Fd{ FdKind::vcpu, nullptr, vcpu, static_cast<int>(id) });
+}
+
+int kvmx_host_stats_fd_install(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu)
+{
+	return install(Fd{ FdKind::stats, vm, vcpu, -1 });
+}
+
+unsigned int kvmx_host_pid(void)
+{
+	return pid;
+}
+
+// The page handle is the page's own address, so put can check it was handed out.
+int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
+{
+	might_sleep("kvmx_host_get_user_page");
+	page_stats.last_hva = hva;
+	page_stats.last_write = write;
+	if (get_user_page_error) {
+		int err = get_user_page_error;
+		get_user_page_error = 0;
 		return err;
 	}
-	fds.push_back(vm);
-	return first_fd + static_cast<int>(fds.size()) - 1;
+	if (hva < fault_below || hva >= (1UL << 48))
+		return -EFAULT;
+	kvmx_uptr base = hva & ~0xfffUL;
+	page_refs[base]++;
+	page_stats.gets++;
+	page_stats.write_gets += write != 0;
+	*pa = base;
+	*page = reinterpret_cast<void *>(base);
+	if (get_user_page_hook)
+		get_user_page_hook(hva, get_user_page_hook_arg);
+	return 0;
+}
+
+void kvmx_host_put_user_page(void *page, int dirty)
+{
+	auto it = page_refs.find(reinterpret_cast<kvmx_uptr>(page));
+	if (it == page_refs.end() || it->second == 0) {
+		report("put_user_page(%p) without a reference", page);
+		return;
+	}
+	if (--it->second == 0)
+		page_refs.erase(it);
+	page_stats.puts++;
+	page_stats.dirty_puts += dirty != 0;
+}
+
+struct kvmx_mmu_notifier {
+	struct kvmx_vm *vm;
+};
+
+struct kvmx_mmu_notifier *kvmx_host_mmu_notifier_register(struct kvmx_vm *vm)
+{
+	might_sleep("kvmx_host_mmu_notifier_register");
+	auto *mn = static_cast<struct kvmx_mmu_notifier *>(
+		kvmx_host_zalloc(sizeof(struct kvmx_mmu_notifier)));
+	if (mn) {
+		mn->vm = vm;
+		mmu_notifiers++;
+		last_notifier_vm = vm;
+	}
+	return mn;
+}
+
+void kvmx_host_mmu_notifier_unregister(struct kvmx_mmu_notifier *mn)
+{
+	might_sleep("kvmx_host_mmu_notifier_unregister");
+	if (mn)
+		mmu_notifiers--;
+	kvmx_host_free(mn);
+}
+
+struct kvmx_waitq {
+	int waiters;
+};
+
+struct kvmx_waitq *kvmx_host_waitq_create(void)
+{
+	return static_cast<struct kvmx_waitq *>(kvmx_host_zalloc(sizeof(struct kvmx_waitq)));
+}
+
+void kvmx_host_waitq_destroy(struct kvmx_waitq *wq)
+{
+	kvmx_host_free(wq);
+}
+
+// Never sleeps: a single-threaded test has nobody to wake it. What would end the sleep
+// on a real host happens at once: the timeout passes (time and the hook move on), or,
+// with no timeout, a signal arrives and stays pending as a real one would.
+int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg), void *arg)
+{
+	might_sleep("kvmx_host_wait");
+	wait_stats.waits++;
+	wait_stats.last_timeout_ns = timeout_ns;
+	int r;
+	if (ready(arg)) {
+		r = 0;
+	} else if (timeout_ns == KVMX_WAIT_FOREVER) {
+		signal = true;
+		r = -EINTR;
+	} else {
+		now_ns += timeout_ns;
+		if (timeout_hook)
+			timeout_hook(timeout_ns);
+		r = -ETIME;
+	}
+	wait_stats.last_result = r;
+	return r;
+}
+
+void kvmx_host_wake(struct kvmx_waitq *wq)
+{
+	wait_stats.wakes++;
+}
+
+int kvmx_host_signal_pending(void)
+{
+	signal_check_count++;
+	return signal;
+}
+
+void kvmx_host_cond_resched(void)
+{
+	might_sleep("kvmx_host_cond_resched");
+	resched_count++;
+}
+
+unsigned int kvmx_host_cpu_id(void)
+{
+	return cpu_id;
+}
+
+void kvmx_host_kick_cpu(unsigned int cpu)
+{
+	kick_count[cpu]++;
+}
+
+kvmx_u64 kvmx_host_time_ns(void)
+{
+	return now_ns;
+}
+
+kvmx_u64 kvmx_host_realtime_ns(void)
+{
+	return realtime;
+}
+
+kvmx_u64 kvmx_host_run_delay_ns(void)
+{
+	return run_delay;
+}
+
+// Not random at all: a counter pattern, so that tests can tell which bytes were filled.
+void kvmx_host_random_bytes(void *buf, kvmx_size_t len)
+{
+	random_calls++;
+	for (kvmx_size_t i = 0; i < len; i++)
+		static_cast<unsigned char *>(buf)[i] = static_cast<unsigned char>(0xa0 + i);
+}
+
+int kvmx_host_put_user_u64(kvmx_uptr addr, kvmx_u64 val)
+{
+	might_sleep("kvmx_host_put_user_u64");
+	if (addr & 7)
+		report("kvmx_host_put_user_u64 at unaligned %#lx", addr);
+	if (addr < fault_below || addr >= (1UL << 48) - 8)
+		return -EFAULT;
+	__atomic_store_n(reinterpret_cast<kvmx_u64 *>(addr), val, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void kvmx_host_fpsimd_begin(void)
+{
+	if (fpsimd_in)
+		report("kvmx_host_fpsimd_begin twice");
+	if (irq_depth)
+		report("kvmx_host_fpsimd_begin with interrupts masked");
+	fpsimd_in = true;
+}
+
+void kvmx_host_fpsimd_end(void)
+{
+	if (!fpsimd_in)
+		report("kvmx_host_fpsimd_end without begin");
+	fpsimd_in = false;
+	fpsimd_count++;
 }
 
 static void vlog(const char *fmt, va_list ap)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Test control over the fake include/kvmx/host.h (fake_host.cpp): allocation accounting,
-// fd table, injected failures and captured log lines.
+// fd table, user pages, wait queues, signals, injected failures and captured log lines.
+// Single-threaded: nothing here ever blocks, and lock misuse is counted, not deadlocked.
 #pragma once
 
 #include <kvmx/core.h>
@@ -16,13 +17,24 @@ long live_allocs();
 // Make the n-th next allocation (0 = the very next) fail.
 void fail_alloc_after(int n);
 
-// VM fds handed out by kvmx_host_vm_fd_install: fd -> VM, nullptr once closed.
+// The fd table shared by VM, vCPU and stats fds, as one process's fd table would be.
+// VM fds handed out by kvmx_host_vm_fd_install: fd -> VM, nullptr once closed (or if the
+// fd is not a VM fd).
 struct kvmx_vm *vm_of_fd(int fd);
+// vCPU fds handed out by kvmx_host_vcpu_fd_install: fd -> vCPU, nullptr otherwise.
+struct kvmx_vcpu *vcpu_of_fd(int fd);
+// The "kvm-vcpu:<id>" id the vCPU fd was installed with, -1 if @fd is not a vCPU fd.
+int vcpu_fd_id(int fd);
 int open_vm_fds();
-// Close the fd: drops the fd's reference through kvmx_vm_release, as the kernel does.
+int open_vcpu_fds();
+int open_fds(); // of any kind
+// Close the fd: drops the fd's reference through kvmx_vm_release / kvmx_vcpu_release, as
+// the kernel does when the last user of the file goes away.
 void close_fd(int fd);
-// Make the next kvmx_host_vm_fd_install fail with this -errno.
+// Make the next fd install (VM, vCPU or stats) fail with this -errno.
 void fail_next_fd_install(int err);
+// mmap of a vCPU fd: the kernel address of page @pgoff (kvmx_vcpu_mmap_page), or nullptr.
+void *vcpu_mmap(int fd, unsigned long pgoff);
 
 // User memory: addresses below this are unmapped and fault.
 constexpr unsigned long fault_below = 0x10000;
@@ -30,6 +42,70 @@ inline kvmx_uptr uptr(const void *p)
 {
 	return reinterpret_cast<kvmx_uptr>(p);
 }
+
+// kvmx_host_get_user_page / put_user_page: pa = hva (the identity "physical" space of this
+// fake) for hva >= fault_below, else -EFAULT.
+struct UserPageStats {
+	long gets;	    // successful get_user_page calls
+	long puts;	    // put_user_page calls
+	long dirty_puts;    // of which marked the page dirty
+	long write_gets;    // successful gets for writing
+	kvmx_uptr last_hva; // of the last get (successful or not)
+	bool last_write;
+};
+const UserPageStats &user_pages();
+// References taken and not yet dropped (gets - puts): 0 after every ioctl.
+long user_page_refs();
+// Make the next get_user_page fail with this -errno (-EFAULT, -EHWPOISON, -EINTR...).
+void fail_next_get_user_page(int err);
+// Called inside get_user_page after the reference is taken, e.g. to run an MMU-notifier
+// invalidation that races the fault. Cleared by reset().
+void on_get_user_page(void (*hook)(kvmx_uptr hva, void *arg), void *arg);
+
+// MMU notifiers registered and not yet unregistered, and the VM of the last one.
+int live_mmu_notifiers();
+struct kvmx_vm *mmu_notifier_vm();
+
+// Wait queues: kvmx_host_wait never sleeps. It calls ready(); 0 if it says so. Else,
+// with a finite timeout, the time passes (kvmx_host_time_ns and the on_wait_timeout hook
+// move on by it) and the wait returns -ETIME; with KVMX_WAIT_FOREVER a signal comes: it
+// becomes pending (set_signal_pending(false) clears it) and the wait returns -EINTR.
+struct WaitStats {
+	long waits;		  // kvmx_host_wait calls
+	long wakes;		  // kvmx_host_wake calls
+	kvmx_u64 last_timeout_ns; // of the last wait
+	int last_result;
+};
+const WaitStats &waits();
+// Called with the timeout of every wait that timed out (fake_arch moves its counter).
+void on_wait_timeout(void (*hook)(kvmx_u64 ns));
+
+// kvmx_host_signal_pending's answer; counts of the checks and of cond_resched.
+void set_signal_pending(bool pending);
+long signal_checks();
+long resched_calls();
+
+// kvmx_host_cpu_id's answer (default 0), and the kicks sent to each CPU.
+void set_cpu_id(unsigned int cpu);
+long kicks(unsigned int cpu);
+void set_time_ns(kvmx_u64 ns);
+void set_realtime_ns(kvmx_u64 ns);
+void set_run_delay_ns(kvmx_u64 ns);
+// kvmx_host_random_bytes calls (which fill 0xa0, 0xa1, ... : not random at all).
+long random_requests();
+void set_pid(unsigned int pid);
+// kvmx_host_fpsimd_begin/end pairs completed, and whether one is open now.
+long fpsimd_sections();
+bool fpsimd_open();
+
+// Host-interface misuse seen so far (0 in a correct run): spinlocks taken twice or
+// released unheld, sleeping calls (allocation, user copies, mutexes, user pages, waits)
+// made with a spinlock held or interrupts masked, unbalanced irq_save/restore or FP/SIMD
+// sections. misuse_log says what happened.
+int misuse();
+const std::vector<std::string> &misuse_log();
+int spinlocks_held();
+int irqs_masked();
 
 const std::vector<std::string> &log_lines();
 int guest_log_lines();
