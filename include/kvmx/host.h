@@ -110,8 +110,7 @@ void kvmx_host_mmu_notifier_unregister(struct kvmx_mmu_notifier *mn);
 struct kvmx_waitq;
 struct kvmx_waitq *kvmx_host_waitq_create(void);
 void kvmx_host_waitq_destroy(struct kvmx_waitq *wq);
-int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg),
-		   void *arg);
+int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg), void *arg);
 void kvmx_host_wake(struct kvmx_waitq *wq);
 
 /* The scheduler and signals, for the run loop. */

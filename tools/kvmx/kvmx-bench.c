@@ -177,8 +177,7 @@ static void bench_wake(int samples)
 		struct waker w = { .vm = m.vm };
 		pthread_t t;
 
-		if (ioctl(m.vm, KVM_IRQ_LINE, &low) ||
-		    ioctl(v.fd, KVM_SET_MP_STATE, &suspended))
+		if (ioctl(m.vm, KVM_IRQ_LINE, &low) || ioctl(v.fd, KVM_SET_MP_STATE, &suspended))
 			die("suspend state");
 		pthread_create(&t, NULL, wake_later, &w);
 		if (vcpu_run(&v) || v.run->exit_reason != KVM_EXIT_SYSTEM_EVENT ||

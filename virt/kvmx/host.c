@@ -264,8 +264,7 @@ struct kvmx_stats_file {
 	struct kvmx_vcpu *vcpu;
 };
 
-static ssize_t kvmx_stats_file_read(struct file *file, char __user *ubuf, size_t size,
-				    loff_t *pos)
+static ssize_t kvmx_stats_file_read(struct file *file, char __user *ubuf, size_t size, loff_t *pos)
 {
 	struct kvmx_stats_file *sf = file->private_data;
 	size_t chunk = min_t(size_t, size, PAGE_SIZE);
@@ -319,8 +318,8 @@ int kvmx_host_stats_fd_install(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu)
 		kvmx_host_free(sf);
 		return fd;
 	}
-	file = anon_inode_getfile(vcpu ? "kvm-vcpu-stats" : "kvm-vm-stats", &kvmx_stats_fops,
-				  sf, O_RDONLY);
+	file = anon_inode_getfile(vcpu ? "kvm-vcpu-stats" : "kvm-vm-stats", &kvmx_stats_fops, sf,
+				  O_RDONLY);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		kvmx_host_free(sf);

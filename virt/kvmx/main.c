@@ -51,7 +51,7 @@ static struct miscdevice kvmx_dev = {
 static int __init kvmx_init(void)
 {
 	struct kvmx_host_info info = {
-		.nr_cpus = num_possible_cpus(),
+		.nr_cpus = nr_cpu_ids, /* bounds every smp_processor_id() */
 		.max_vms = max_vms,
 	};
 	int r;

@@ -63,8 +63,7 @@ void kvmx_host_waitq_destroy(struct kvmx_waitq *wq)
 	kvmx_host_free(wq);
 }
 
-int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg),
-		   void *arg)
+int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg), void *arg)
 {
 	long r;
 
@@ -99,9 +98,7 @@ unsigned int kvmx_host_cpu_id(void)
 	return raw_smp_processor_id();
 }
 
-static void kvmx_kick_noop(void *unused)
-{
-}
+static void kvmx_kick_noop(void *unused) {}
 
 void kvmx_host_kick_cpu(unsigned int cpu)
 {

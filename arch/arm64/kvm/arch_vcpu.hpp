@@ -17,8 +17,16 @@ constexpr u32 nr_id_regs = 56;
 // Registers whose guest accesses trap (HCR_EL2.TACR, MDCR_EL2.TDA/TDOSA) and that kvmx
 // keeps as plain storage: the guest sees them behave, nothing reaches the hardware.
 enum EmulSysreg : u32 {
-	ACTLR_EL1, MDCCINT_EL1, OSLSR_EL1, OSDLR_EL1, DBGPRCR_EL1, DBGVCR32_EL2,
-	DISR_EL1, DACR32_EL2, IFSR32_EL2, FPEXC32_EL2,
+	ACTLR_EL1,
+	MDCCINT_EL1,
+	OSLSR_EL1,
+	OSDLR_EL1,
+	DBGPRCR_EL1,
+	DBGVCR32_EL2,
+	DISR_EL1,
+	DACR32_EL2,
+	IFSR32_EL2,
+	FPEXC32_EL2,
 	nr_emul_sysregs
 };
 

@@ -9,16 +9,16 @@ namespace kvmx {
 class Stage2;
 
 struct ArchVm {
-	u32 ipa_bits;	       // guest physical address size chosen at KVM_CREATE_VM
-	u32 vmid;	       // 0 = none allocated
-	Stage2 *s2;	       // under the VM's mmu_lock
-	u64 vttbr, vtcr;       // for the world switch
-	u64 cntvoff;	       // guest virtual counter = physical counter - cntvoff
-	int *last_vcpu_ran;    // per host CPU: index of the vCPU that last ran there, or -1
-	u32 psci_version;      // KVM_REG_ARM_PSCI_VERSION for PSCI 0.2+ vCPUs
+	u32 ipa_bits;		   // guest physical address size chosen at KVM_CREATE_VM
+	u32 vmid;		   // 0 = none allocated
+	Stage2 *s2;		   // under the VM's mmu_lock
+	u64 vttbr, vtcr;	   // for the world switch
+	u64 cntvoff;		   // guest virtual counter = physical counter - cntvoff
+	int *last_vcpu_ran;	   // per host CPU: index of the vCPU that last ran there, or -1
+	u32 psci_version;	   // KVM_REG_ARM_PSCI_VERSION for PSCI 0.2+ vCPUs
 	kvmx_spinlock *power_lock; // vCPU power states (mp_state, power_on)
-	u64 fw_bmap[3];	       // KVM_REG_ARM_{STD,STD_HYP,VENDOR_HYP}_BMAP
-	bool system_suspend;   // KVM_CAP_ARM_SYSTEM_SUSPEND enabled by the VMM
+	u64 fw_bmap[3];		   // KVM_REG_ARM_{STD,STD_HYP,VENDOR_HYP}_BMAP
+	bool system_suspend;	   // KVM_CAP_ARM_SYSTEM_SUSPEND enabled by the VMM
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

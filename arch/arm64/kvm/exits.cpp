@@ -209,9 +209,9 @@ Result<RunStep> handle_exit(Vcpu *vcpu, const ExitInfo &exit)
 	case KVMX_EXIT_SERROR:
 		// An SError that hit while the guest ran is the guest's: make it pending as
 		// a virtual SError, as a physical one would have been.
-		kvmx_host_log_guest(KVMX_LOG_WARN, vcpu->vm->id, static_cast<int>(vcpu->id),
-				    "SError during guest run (ESR %#llx): virtual SError injected\n",
-				    exit.esr);
+		kvmx_host_log_guest(
+			KVMX_LOG_WARN, vcpu->vm->id, static_cast<int>(vcpu->id),
+			"SError during guest run (ESR %#llx): virtual SError injected\n", exit.esr);
 		vcpu->arch.cpu.hcr |= HCR_VSE;
 		return RunStep::resume;
 	default:

@@ -89,7 +89,7 @@ Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val)
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3:
 		// Restoring a state kvmx cannot provide would lie to the guest.
 		return val == vcpu->arch.fw.smccc_wa[(id & 0xffff) - 1] ? Status::ok()
-									 : Status::error(-EINVAL);
+									: Status::error(-EINVAL);
 	case KVM_REG_ARM_STD_BMAP:
 	case KVM_REG_ARM_STD_HYP_BMAP:
 	case KVM_REG_ARM_VENDOR_HYP_BMAP:
@@ -107,9 +107,12 @@ Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val)
 u32 firmware_reg_list(u64 *out)
 {
 	constexpr u64 ids[] = {
-		KVM_REG_ARM_PSCI_VERSION,	     KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1,
-		KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3,
-		KVM_REG_ARM_STD_BMAP,		     KVM_REG_ARM_STD_HYP_BMAP,
+		KVM_REG_ARM_PSCI_VERSION,
+		KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1,
+		KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2,
+		KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3,
+		KVM_REG_ARM_STD_BMAP,
+		KVM_REG_ARM_STD_HYP_BMAP,
 		KVM_REG_ARM_VENDOR_HYP_BMAP,
 	};
 	u32 n = sizeof(ids) / sizeof(ids[0]);

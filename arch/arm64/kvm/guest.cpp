@@ -20,7 +20,6 @@ constexpr u32 known_features = KVM_ARM_VCPU_PTRAUTH_GENERIC + 1;
 constexpr u32 supported_features = 1u << KVM_ARM_VCPU_POWER_OFF | 1u << KVM_ARM_VCPU_PSCI_0_2;
 constexpr u64 pstate_reset = 0x3c5; // EL1h, D, A, I, F masked
 
-
 void reset(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
@@ -34,7 +33,7 @@ void reset(Vcpu *vcpu)
 	sysregs_reset(vcpu);
 	a.mmio = MmioPending{};
 	a.mp_state = a.features & 1u << KVM_ARM_VCPU_POWER_OFF ? KVM_MP_STATE_STOPPED
-								: KVM_MP_STATE_RUNNABLE;
+							       : KVM_MP_STATE_RUNNABLE;
 }
 
 long vcpu_init(Vcpu *vcpu, unsigned long arg)
@@ -153,8 +152,8 @@ long core_reg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
 
 long sysreg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
 {
-	if (reg_size(id) != 8 || (id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK |
-					 KVM_REG_ARM_COPROC_MASK | 0xffffULL)))
+	if (reg_size(id) != 8 ||
+	    (id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK | KVM_REG_ARM_COPROC_MASK | 0xffffULL)))
 		return -ENOENT;
 	u32 enc = id & 0xffff;
 	u64 val;
@@ -280,7 +279,8 @@ long set_mp_state(Vcpu *vcpu, unsigned long arg)
 // (KVM_CAP_GUEST_DEBUG_HW_BPS reads 0).
 long set_guest_debug(Vcpu *vcpu, unsigned long arg)
 {
-	constexpr u32 valid = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_SW_BP;
+	constexpr u32 valid =
+		KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_SW_BP;
 	kvm_guest_debug dbg;
 	if (kvmx_host_copy_from_user(&dbg, arg, sizeof(dbg)))
 		return -EFAULT;

@@ -33,8 +33,8 @@ u32 vmid_alloc()
 		const u64 never = w == 0 ? 1 : 0; // VMID 0 stays unused
 		while (~(cur | never)) {
 			u32 bit = __builtin_ctzll(~(cur | never));
-			if (__atomic_compare_exchange_n(&vmid_bitmap[w], &cur, cur | 1ULL << bit, false,
-							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			if (__atomic_compare_exchange_n(&vmid_bitmap[w], &cur, cur | 1ULL << bit,
+							false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 				return w * 64 + bit;
 		}
 	}
@@ -43,7 +43,8 @@ u32 vmid_alloc()
 
 void vmid_free(u32 vmid)
 {
-	__atomic_fetch_and(&registry().guest_ids[vmid / 64], ~(1ULL << (vmid % 64)), __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(&registry().guest_ids[vmid / 64], ~(1ULL << (vmid % 64)),
+			   __ATOMIC_SEQ_CST);
 }
 
 void flush_vm_tlb(Vm *vm)
@@ -59,8 +60,8 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 		// No syndrome to decode the access from (e.g. a load pair): upstream fails
 		// KVM_RUN with -ENOSYS unless the VMM asked for KVM_EXIT_ARM_NISV.
 		kvmx_host_log_guest(KVMX_LOG_WARN, vcpu->vm->id, static_cast<int>(vcpu->id),
-				    "MMIO at %#llx without instruction syndrome (ESR %#llx)\n",
-				    ipa, exit.esr);
+				    "MMIO at %#llx without instruction syndrome (ESR %#llx)\n", ipa,
+				    exit.esr);
 		return Status::error(-ENOSYS);
 	}
 	MmioPending &m = vcpu->arch.mmio;
@@ -100,7 +101,8 @@ Result<RunStep> map_from_slot(Vcpu *vcpu, const Memslot &slot, u64 seq, u64 ipa,
 		return RunStep::resume; // the run loop returns -EINTR for the signal
 	if (r) {
 		kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
-				    "no user memory at hva %#llx for ipa %#llx (%d)\n", hva, ipa, r);
+				    "no user memory at hva %#llx for ipa %#llx (%d)\n", hva, ipa,
+				    r);
 		return Status::error(-EFAULT);
 	}
 	Status st = vcpu->arch.cache.topup();
@@ -142,18 +144,21 @@ Result<RunStep> handle_guest_abort(Vcpu *vcpu, const ExitInfo &exit)
 	// HPFAR_EL2.FIPA [43:4] holds IPA [51:12] of the faulting access.
 	u64 ipa = ((exit.hpfar >> 4) & 0xffffffffffULL) << 12 | (exit.far & 0xfff);
 	if (fsc_type != FSC_TRANSLATION && fsc_type != FSC_ACCESS && fsc_type != FSC_PERMISSION) {
-		kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
-				    "unexpected stage-2 fault ESR %#llx IPA %#llx: abort injected\n",
-				    exit.esr, ipa);
+		kvmx_host_log_guest(
+			KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
+			"unexpected stage-2 fault ESR %#llx IPA %#llx: abort injected\n", exit.esr,
+			ipa);
 		if (iabt)
 			inject_pabt(vcpu, exit.far);
 		else
 			inject_dabt(vcpu, exit.far);
 		return RunStep::resume;
 	}
-	// A stage-1 walk that faults on a permission is a write (hardware AF/DBM updates).
-	bool write = !iabt && ((exit.esr & ESR_WNR) ||
-			       ((exit.esr & ESR_S1PTW) && fsc_type == FSC_PERMISSION));
+	// A stage-1 table walk that takes a permission fault is a write (the hardware
+	// updating access/dirty flags), for instruction fetches too; any other S1PTW fault
+	// is a read, so that page tables in a read-only memslot keep working.
+	bool write =
+		(exit.esr & ESR_S1PTW) ? fsc_type == FSC_PERMISSION : !iabt && (exit.esr & ESR_WNR);
 	Memslot slot{};
 	bool found = false;
 	u64 seq;

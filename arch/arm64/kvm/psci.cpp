@@ -83,7 +83,8 @@ u32 vm_version(const Vcpu *vcpu)
 Vcpu *vcpu_by_mpidr(Vm *vm, u64 mpidr)
 {
 	for (u32 i = 0; Vcpu *v = vm_vcpu(vm, i); i++) {
-		if ((load_acquire(&v->arch.cpu.vmpidr) & MPIDR_HWID_MASK) == (mpidr & MPIDR_HWID_MASK))
+		if ((load_acquire(&v->arch.cpu.vmpidr) & MPIDR_HWID_MASK) ==
+		    (mpidr & MPIDR_HWID_MASK))
 			return v;
 	}
 	return nullptr;

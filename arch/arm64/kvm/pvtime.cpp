@@ -17,7 +17,7 @@ namespace {
 
 constexpr u32 PV_TIME_FEATURES = 0xc5000020, PV_TIME_ST = 0xc5000021;
 constexpr u64 SMCCC_SUCCESS = 0, SMCCC_NOT_SUPPORTED = ~0ULL;
-constexpr u64 structure_size = 64;   // revision, attributes, stolen_time, padding
+constexpr u64 structure_size = 64;    // revision, attributes, stolen_time, padding
 constexpr u64 stolen_time_offset = 8; // u64 after u32 revision and u32 attributes
 constexpr u64 revisions_offered = 1;  // revision 0 only
 
@@ -31,9 +31,9 @@ u64 structure_hva(Vcpu *vcpu)
 	u64 gen = vm->memslots->generation() + 1;
 	if (pv.cached_gen != gen) {
 		const Memslot *slot = vm->memslots->find(pv.ipa >> page_shift);
-		pv.cached_hva = slot ? slot->gfn_to_hva(pv.ipa >> page_shift) +
-					       (pv.ipa & (page_size - 1))
-				     : bad_hva;
+		pv.cached_hva =
+			slot ? slot->gfn_to_hva(pv.ipa >> page_shift) + (pv.ipa & (page_size - 1))
+			     : bad_hva;
 		pv.cached_gen = gen;
 		pv.lookups++;
 	}
@@ -65,7 +65,7 @@ bool pvtime_enabled(const Vcpu *vcpu)
 long pvtime_has_attr(Vcpu *, u64 attr)
 {
 	return attr == KVM_ARM_VCPU_PVTIME_IPA || attr == KVMX_ARM_VCPU_PVTIME_REVISION ? 0
-										  : -ENXIO;
+											: -ENXIO;
 }
 
 long pvtime_set_attr(Vcpu *vcpu, u64 attr, kvmx_uptr addr)

@@ -9,13 +9,13 @@ namespace kvmx {
 // Per-vCPU state. The structure's host address is cached per memslot generation, so a
 // guest entry neither searches the memslots nor touches the fault path's lookups.
 struct PvTime {
-	u64 ipa;	     // the structure's guest physical address, or invalid_gpa
-	u64 revision;	     // structure revision offered to the guest (0)
-	u64 last_run_delay;  // scheduler run delay at the last update
-	u64 stolen_ns;	     // what the guest was last told
-	u64 cached_gen;	     // memslot generation of cached_hva (+1; 0 = none)
-	u64 cached_hva;	     // host address of the structure
-	u64 lookups;	     // memslot lookups done for it (the cache's misses)
+	u64 ipa;	    // the structure's guest physical address, or invalid_gpa
+	u64 revision;	    // structure revision offered to the guest (0)
+	u64 last_run_delay; // scheduler run delay at the last update
+	u64 stolen_ns;	    // what the guest was last told
+	u64 cached_gen;	    // memslot generation of cached_hva (+1; 0 = none)
+	u64 cached_hva;	    // host address of the structure
+	u64 lookups;	    // memslot lookups done for it (the cache's misses)
 };
 
 constexpr u64 invalid_gpa = ~0ULL;

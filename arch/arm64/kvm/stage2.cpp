@@ -159,8 +159,9 @@ u64 Stage2::unmap_level(u64 *table, u32 level, u64 base, u64 start, u64 end)
 			continue;
 		}
 		u64 lo = start > entry_base ? start : entry_base;
-		unmapped += unmap_level(static_cast<u64 *>(kvmx_host_phys_to_virt(desc & desc_addr_mask)),
-					level + 1, entry_base, lo, end);
+		unmapped += unmap_level(
+			static_cast<u64 *>(kvmx_host_phys_to_virt(desc & desc_addr_mask)),
+			level + 1, entry_base, lo, end);
 	}
 	return unmapped;
 }

@@ -42,7 +42,7 @@ constexpr u64 fpexc32_reset = 0x700;
 enum Invariant : u16 { inv_midr, inv_revidr, inv_clidr, inv_aidr, inv_ctr, inv_dczid };
 
 struct SysregTable {
-	SysregDesc d[180];
+	SysregDesc d[200];
 	u32 n;
 	constexpr void add(u32 enc, Kind kind, u32 index = 0, u64 reset = 0)
 	{
@@ -62,14 +62,14 @@ constexpr SysregTable make_table()
 	}
 	t.add(E(2, 0, 0, 2, 0), Kind::emul, MDCCINT_EL1);
 	t.add(E(2, 0, 0, 2, 2), Kind::dbg, DBG_MDSCR);
-	t.add(E(2, 0, 1, 0, 0), Kind::raz_wi);		     // MDRAR_EL1
-	t.add(E(2, 0, 1, 0, 4), Kind::oslar);		     // OSLAR_EL1
+	t.add(E(2, 0, 1, 0, 0), Kind::raz_wi); // MDRAR_EL1
+	t.add(E(2, 0, 1, 0, 4), Kind::oslar);  // OSLAR_EL1
 	t.add(E(2, 0, 1, 1, 4), Kind::emul, OSLSR_EL1, oslsr_oslm);
-	t.add(E(2, 0, 1, 3, 4), Kind::emul, OSDLR_EL1);	     // not in ONE_REG upstream either
-	t.add(E(2, 0, 1, 4, 4), Kind::emul, DBGPRCR_EL1);    // idem
-	t.add(E(2, 0, 7, 8, 6), Kind::raz_wi);		     // DBGCLAIMSET_EL1
-	t.add(E(2, 0, 7, 9, 6), Kind::raz_wi);		     // DBGCLAIMCLR_EL1
-	t.add(E(2, 3, 0, 1, 0), Kind::raz_wi);		     // MDCCSR_EL0
+	t.add(E(2, 0, 1, 3, 4), Kind::emul, OSDLR_EL1);	  // not in ONE_REG upstream either
+	t.add(E(2, 0, 1, 4, 4), Kind::emul, DBGPRCR_EL1); // idem
+	t.add(E(2, 0, 7, 8, 6), Kind::raz_wi);		  // DBGCLAIMSET_EL1
+	t.add(E(2, 0, 7, 9, 6), Kind::raz_wi);		  // DBGCLAIMCLR_EL1
+	t.add(E(2, 3, 0, 1, 0), Kind::raz_wi);		  // MDCCSR_EL0
 	t.add(E(2, 4, 0, 7, 0), Kind::emul, DBGVCR32_EL2);
 	// Identification.
 	t.add(E(3, 0, 0, 0, 0), Kind::invariant, inv_midr);
@@ -79,6 +79,18 @@ constexpr SysregTable make_table()
 		for (u32 op2 = 0; op2 < 8; op2++)
 			t.add(E(3, 0, 0, crm, op2), Kind::id, (crm - 1) * 8 + op2);
 	}
+	// RAS error records (HCR_EL2.TERR) and LORegions (HCR_EL2.TLOR): the guest may see
+	// both features in its ID registers but has no error records or LORegions of its
+	// own: the registers read as zero and ignore writes.
+	t.add(E(3, 0, 5, 3, 0), Kind::raz_wi); // ERRIDR_EL1
+	t.add(E(3, 0, 5, 3, 1), Kind::raz_wi); // ERRSELR_EL1
+	for (u32 op2 = 0; op2 < 7; op2++)
+		t.add(E(3, 0, 5, 4, op2), Kind::raz_wi); // ERXFR..ERXPFGCDN_EL1
+	for (u32 op2 = 0; op2 < 4; op2++)
+		t.add(E(3, 0, 5, 5, op2), Kind::raz_wi); // ERXMISC0..3_EL1
+	for (u32 op2 = 0; op2 < 4; op2++)
+		t.add(E(3, 0, 10, 4, op2), Kind::raz_wi); // LORSA, LOREA, LORN, LORC_EL1
+	t.add(E(3, 0, 10, 4, 7), Kind::raz_wi);		  // LORID_EL1
 	// EL1 context.
 	t.add(E(3, 0, 1, 0, 0), Kind::ctx, SCTLR_EL1, 0x00c50078); // RES1 bits, MMU off
 	t.add(E(3, 0, 1, 0, 1), Kind::emul, ACTLR_EL1);
@@ -117,8 +129,8 @@ static_assert(table.n <= sizeof(table.d) / sizeof(table.d[0]), "sysreg table");
 // Registers upstream never exposes through ONE_REG (trap emulation only).
 bool onereg_hidden(const SysregDesc &d)
 {
-	return d.kind == Kind::raz_wi || d.kind == Kind::oslar ||
-	       d.enc == E(2, 0, 1, 3, 4) || d.enc == E(2, 0, 1, 4, 4);
+	return d.kind == Kind::raz_wi || d.kind == Kind::oslar || d.enc == E(2, 0, 1, 3, 4) ||
+	       d.enc == E(2, 0, 1, 4, 4);
 }
 
 const SysregDesc *find(u32 enc)
@@ -163,16 +175,16 @@ u64 guest_id_reg(u32 index, u64 host)
 	switch (index) {
 	case 2: // ID_DFR0_EL1: PerfMon
 		return set_field(host, 24, 0);
-	case 24: { // ID_AA64PFR0_EL1
-		u64 v = set_field(host, 0, 1);	      // EL0: AArch64 only
-		v = set_field(v, 4, 1);		      // EL1: AArch64 only
-		v = set_field(v, 24, 0);	      // GIC: no system-register interface
-		v = set_field(v, 32, 0);	      // SVE
-		v = set_field(v, 40, 0);	      // MPAM
-		v = set_field(v, 44, 0);	      // AMU
+	case 24: {			       // ID_AA64PFR0_EL1
+		u64 v = set_field(host, 0, 1); // EL0: AArch64 only
+		v = set_field(v, 4, 1);	       // EL1: AArch64 only
+		v = set_field(v, 24, 0);       // GIC: no system-register interface
+		v = set_field(v, 32, 0);       // SVE
+		v = set_field(v, 40, 0);       // MPAM
+		v = set_field(v, 44, 0);       // AMU
 		return v;
 	}
-	case 25: { // ID_AA64PFR1_EL1
+	case 25: {			       // ID_AA64PFR1_EL1
 		u64 v = set_field(host, 8, 0); // MTE
 		v = set_field(v, 16, 0);       // MPAM_frac
 		v = set_field(v, 24, 0);       // SME
@@ -182,7 +194,7 @@ u64 guest_id_reg(u32 index, u64 host)
 	case 28: // ID_AA64ZFR0_EL1 (SVE)
 	case 29: // ID_AA64SMFR0_EL1 (SME)
 		return 0;
-	case 32: { // ID_AA64DFR0_EL1
+	case 32: {			       // ID_AA64DFR0_EL1
 		u64 v = set_field(host, 0, 6); // DebugVer: Armv8.0 debug
 		v = set_field(v, 4, 0);	       // TraceVer
 		v = set_field(v, 8, 0);	       // PMUVer

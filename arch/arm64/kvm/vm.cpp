@@ -61,12 +61,12 @@ long arch_check_extension(const Vm *, u64 cap)
 	switch (cap) {
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return arm64_ipa_limit(registry().host.arm64_id_aa64mmfr0);
-	case KVM_CAP_SYNC_MMU:	      // stage 2 follows the MMU notifier (mmu.cpp)
-	case KVM_CAP_ONE_REG:	      // guest.cpp
-	case KVM_CAP_IMMEDIATE_EXIT:  // core vcpu.cpp
-	case KVM_CAP_ARM_PSCI:	      // PSCI 0.1 (psci.cpp)
-	case KVM_CAP_ARM_PSCI_0_2:    // PSCI 0.2-1.1 (psci.cpp)
-	case KVM_CAP_SET_GUEST_DEBUG: // single-step and software breakpoints (guest.cpp)
+	case KVM_CAP_SYNC_MMU:		 // stage 2 follows the MMU notifier (mmu.cpp)
+	case KVM_CAP_ONE_REG:		 // guest.cpp
+	case KVM_CAP_IMMEDIATE_EXIT:	 // core vcpu.cpp
+	case KVM_CAP_ARM_PSCI:		 // PSCI 0.1 (psci.cpp)
+	case KVM_CAP_ARM_PSCI_0_2:	 // PSCI 0.2-1.1 (psci.cpp)
+	case KVM_CAP_SET_GUEST_DEBUG:	 // single-step and software breakpoints (guest.cpp)
 	case KVM_CAP_ARM_SYSTEM_SUSPEND: // psci.cpp
 	case KVM_CAP_STEAL_TIME:	 // pvtime.cpp
 	case KVM_CAP_VCPU_ATTRIBUTES:	 // KVM_*_DEVICE_ATTR on vCPUs (PV time)

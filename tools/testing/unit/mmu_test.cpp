@@ -306,4 +306,17 @@ TEST_F(Mmu, vm_creation_out_of_memory_at_every_step_leaks_nothing)
 	EXPECT_EQ(1, fake_host::live_mmu_notifiers());
 }
 
+// An instruction fetch whose stage-1 walk must update a descriptor (hardware access
+// flag) in a page stage 2 maps read-only reports a permission fault with S1PTW set: the
+// walk writes, so the page must come back writable or the guest faults forever.
+TEST_F(Mmu, s1ptw_permission_fault_on_an_instruction_fetch_maps_the_table_writable)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::push(fake_arch::dabt_exit(ram_ipa + 0x6000, false, 3, 1));
+	fake_arch::push(fake_arch::iabt_exit(ram_ipa + 0x6000, true));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_TRUE(fake_host::user_pages().last_write);
+}
+
 } // namespace

@@ -267,4 +267,33 @@ TEST_F(Sysregs, raz_wi_debug_registers_read_zero_and_ignore_writes)
 	EXPECT_EQ(0, fake_host::guest_log_lines());
 }
 
+// With FEAT_LOR / FEAT_RAS visible in the ID registers, the trapped LORegion and error
+// record registers read as zero (no UNDEF, no log line) and the guest moves on.
+TEST_F(Sysregs, lorid_read_is_raz_when_the_guest_sees_lo)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	vcpu(fd)->arch.id_regs[49] |= 1ULL << 16; // ID_AA64MMFR1_EL1.LO
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[1] = 0x77; },
+			fake_arch::sysreg_exit(3, 0, 10, 4, 7, 1, true)); // MRS X1, LORID_EL1
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(4u, reg(fd, REG_PC));
+	EXPECT_EQ(0u, reg(fd, reg_x(1)));
+}
+
+TEST_F(Sysregs, erridr_read_is_raz_when_the_guest_sees_ras)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	vcpu(fd)->arch.id_regs[24] |= 1ULL << 28; // ID_AA64PFR0_EL1.RAS
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[1] = 0x77; },
+			fake_arch::sysreg_exit(3, 0, 5, 3, 0, 1, true)); // MRS X1, ERRIDR_EL1
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(4u, reg(fd, REG_PC));
+	EXPECT_EQ(0u, reg(fd, reg_x(1)));
+	EXPECT_EQ(0, fake_host::guest_log_lines());
+}
+
 } // namespace

@@ -5,7 +5,7 @@
 
 #include "base.hpp"
 #include <kvmx/core.h>
-#include "arch_vm.hpp"	  // struct ArchVm, from arch/<arch>/kvm/
+#include "arch_vm.hpp"	 // struct ArchVm, from arch/<arch>/kvm/
 #include "arch_vcpu.hpp" // struct ArchVcpu, from arch/<arch>/kvm/
 
 namespace kvmx {

@@ -12,7 +12,7 @@ namespace kvmx {
 
 namespace {
 
-constexpr u32 name_size = 48; // upstream KVM_STATS_NAME_SIZE: id and stat names
+constexpr u32 name_size = 48;	// upstream KVM_STATS_NAME_SIZE: id and stat names
 constexpr u32 header_size = 24; // struct kvm_stats_header
 constexpr u32 desc_base = 16;	// struct kvm_stats_desc without its name
 constexpr u32 desc_size = desc_base + name_size;
@@ -22,17 +22,23 @@ struct StatDesc {
 	u32 offset; // byte offset in VcpuStats / VmStats
 };
 
-#define KVMX_VCPU_STAT(field) { #field, __builtin_offsetof(VcpuStats, field) }
+#define KVMX_VCPU_STAT(field)                                                                      \
+	{                                                                                          \
+#field, __builtin_offsetof(VcpuStats, field)                                       \
+	}
 constexpr StatDesc vcpu_stats[] = {
-	KVMX_VCPU_STAT(halt_wakeup),	 KVMX_VCPU_STAT(exits),
-	KVMX_VCPU_STAT(signal_exits),	 KVMX_VCPU_STAT(wfe_exit_stat),
-	KVMX_VCPU_STAT(wfi_exit_stat),	 KVMX_VCPU_STAT(hvc_exit_stat),
-	KVMX_VCPU_STAT(mmio_exit_user),	 KVMX_VCPU_STAT(mmio_exit_kernel),
+	KVMX_VCPU_STAT(halt_wakeup),	KVMX_VCPU_STAT(exits),
+	KVMX_VCPU_STAT(signal_exits),	KVMX_VCPU_STAT(wfe_exit_stat),
+	KVMX_VCPU_STAT(wfi_exit_stat),	KVMX_VCPU_STAT(hvc_exit_stat),
+	KVMX_VCPU_STAT(mmio_exit_user), KVMX_VCPU_STAT(mmio_exit_kernel),
 	KVMX_VCPU_STAT(irq_exits),
 };
 #undef KVMX_VCPU_STAT
 
-#define KVMX_VM_STAT(field) { #field, __builtin_offsetof(VmStats, field) }
+#define KVMX_VM_STAT(field)                                                                        \
+	{                                                                                          \
+#field, __builtin_offsetof(VmStats, field)                                         \
+	}
 constexpr StatDesc vm_stats[] = {
 	KVMX_VM_STAT(remote_tlb_flush),
 	KVMX_VM_STAT(remote_tlb_flush_requests),
@@ -116,11 +122,12 @@ extern "C" long kvmx_stats_read(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu, void
 	format_id(reinterpret_cast<char *>(file + id_offset), vm->creator_pid, vcpu);
 	for (u32 i = 0; i < num; i++) {
 		u8 *d = file + desc_offset + i * desc_size;
-		put32(d + 0, KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | KVM_STATS_BASE_POW10);
-		d[4] = d[5] = 0;	 // exponent
-		d[6] = 1, d[7] = 0;	 // size: one u64
-		put32(d + 8, i * 8);	 // offset in the data block
-		put32(d + 12, 0);	 // bucket_size
+		put32(d + 0,
+		      KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | KVM_STATS_BASE_POW10);
+		d[4] = d[5] = 0;     // exponent
+		d[6] = 1, d[7] = 0;  // size: one u64
+		put32(d + 8, i * 8); // offset in the data block
+		put32(d + 12, 0);    // bucket_size
 		char *name = reinterpret_cast<char *>(d + desc_base);
 		for (u32 c = 0; descs[i].name[c] && c + 1 < name_size; c++)
 			name[c] = descs[i].name[c];

@@ -23,7 +23,7 @@ Result<Vcpu *> vcpu_alloc(Vm *vm, u32 id, u32 idx)
 	vcpu->wq = kvmx_host_waitq_create();
 	vcpu->run = static_cast<kvm_run *>(kvmx_host_alloc_page());
 	Status st = vcpu->lock && vcpu->wq && vcpu->run ? arch_vcpu_create(vcpu)
-							 : Status::error(-ENOMEM);
+							: Status::error(-ENOMEM);
 	if (!st.is_ok()) {
 		vcpu_free(vcpu);
 		return st;

@@ -17,15 +17,15 @@ constexpr u32 max_vcpus = 512;
 } // namespace kvmx
 
 struct kvmx_vm {
-	kvmx::u32 id;			// for log tags only
-	kvmx::u32 creator_pid;		// names the stats files ("kvm-<pid>")
+	kvmx::u32 id;	       // for log tags only
+	kvmx::u32 creator_pid; // names the stats files ("kvm-<pid>")
 	kvmx::VmStats stats;
-	kvmx::u32 refs;			// atomic; the VM is freed when it drops to 0
-	kvmx_mutex *lock;		// serialises memslot changes and vCPU creation
-	kvmx::MemslotTable *memslots;	// written under lock + mmu_lock, read under either
-	kvmx::Vcpu **vcpus;		// [max_vcpus], by creation index; written under lock
-	kvmx::u32 nr_vcpus;		// atomic: vcpus[0, nr_vcpus) are valid
-	bool has_run;			// some vCPU entered the guest (configuration freezes)
+	kvmx::u32 refs;		      // atomic; the VM is freed when it drops to 0
+	kvmx_mutex *lock;	      // serialises memslot changes and vCPU creation
+	kvmx::MemslotTable *memslots; // written under lock + mmu_lock, read under either
+	kvmx::Vcpu **vcpus;	      // [max_vcpus], by creation index; written under lock
+	kvmx::u32 nr_vcpus;	      // atomic: vcpus[0, nr_vcpus) are valid
+	bool has_run;		      // some vCPU entered the guest (configuration freezes)
 	// Guest memory (read by the arch's fault path). mmu_lock guards stage 2 and
 	// memslot reads; a fault that raced an invalidation sees mmu_seq move or
 	// mmu_in_progress set and retries.

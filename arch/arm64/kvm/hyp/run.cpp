@@ -71,8 +71,6 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	ExitInfo exit = arm64_world_switch(a.cpu, hw);
 
 	store_release(&a.running_cpu, -1);
-	// A virtual SError is delivered once: the guest took it or still has it pending.
-	a.cpu.hcr &= ~HCR_VSE;
 	kvmx_host_irq_restore(flags);
 	if (fp)
 		kvmx_host_fpsimd_end();

@@ -30,6 +30,8 @@ constexpr u64 CPTR_GUEST = 1ULL << 28;
 constexpr u64 CPTR_FPEN = 3ULL << 20;
 
 // Where each guest register lives while the guest runs, in GuestSysreg order.
+// The table reads better in rows than reflowed:
+// clang-format off
 #define KVMX_GUEST_SYSREGS(X)                                                                      \
 	X(SCTLR_EL1, SCTLR_EL12) X(CPACR_EL1, CPACR_EL12) X(TTBR0_EL1, TTBR0_EL12)                 \
 	X(TTBR1_EL1, TTBR1_EL12) X(TCR_EL1, TCR_EL12) X(ESR_EL1, ESR_EL12)                         \
@@ -39,6 +41,7 @@ constexpr u64 CPTR_FPEN = 3ULL << 20;
 	X(SPSR_EL1, SPSR_EL12) X(SP_EL1, sp_el1) X(TPIDR_EL1, tpidr_el1) X(TPIDR_EL0, tpidr_el0)   \
 	X(TPIDRRO_EL0, tpidrro_el0) X(PAR_EL1, par_el1) X(CSSELR_EL1, csselr_el1)                  \
 	X(CNTV_CVAL_EL0, CNTV_CVAL_EL02) X(CNTV_CTL_EL0, CNTV_CTL_EL02)
+// clang-format on
 
 void load_sysregs(const GuestSysregs &s)
 {
@@ -193,6 +196,8 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 		write_debug(host_dbg, nbrp, nwrp);
 	}
 
+	// A virtual SError the guest kept masked is still pending: keep it for the next run.
+	cpu.hcr = (cpu.hcr & ~HCR_VSE) | (kvmx_read_sysreg(hcr_el2) & HCR_VSE);
 	kvmx_write_sysreg(host_hcr, hcr_el2);
 	kvmx_write_sysreg(host_cptr, cpacr_el1);
 	kvmx_write_sysreg(host_mdcr, mdcr_el2);

@@ -19,9 +19,29 @@ struct EntryFrame {
 
 // Guest EL1 (and EL0) system registers the world switch loads and saves, by index.
 enum GuestSysreg : u32 {
-	SCTLR_EL1, CPACR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1, ESR_EL1, AFSR0_EL1, AFSR1_EL1,
-	FAR_EL1, MAIR_EL1, VBAR_EL1, CONTEXTIDR_EL1, AMAIR_EL1, CNTKCTL_EL1, ELR_EL1, SPSR_EL1,
-	SP_EL1, TPIDR_EL1, TPIDR_EL0, TPIDRRO_EL0, PAR_EL1, CSSELR_EL1, CNTV_CTL_EL0,
+	SCTLR_EL1,
+	CPACR_EL1,
+	TTBR0_EL1,
+	TTBR1_EL1,
+	TCR_EL1,
+	ESR_EL1,
+	AFSR0_EL1,
+	AFSR1_EL1,
+	FAR_EL1,
+	MAIR_EL1,
+	VBAR_EL1,
+	CONTEXTIDR_EL1,
+	AMAIR_EL1,
+	CNTKCTL_EL1,
+	ELR_EL1,
+	SPSR_EL1,
+	SP_EL1,
+	TPIDR_EL1,
+	TPIDR_EL0,
+	TPIDRRO_EL0,
+	PAR_EL1,
+	CSSELR_EL1,
+	CNTV_CTL_EL0,
 	CNTV_CVAL_EL0,
 	nr_guest_sysregs
 };
@@ -53,7 +73,7 @@ struct GuestCpu {
 	u64 vmpidr, vpidr; // what the guest reads as MPIDR_EL1/MIDR_EL1
 	u64 cntvoff;	   // CNTVOFF_EL2: guest virtual counter = physical - cntvoff
 	FpState fp;
-	bool fp_live;	   // the guest owns the FP/SIMD registers: load/save them, no trap
+	bool fp_live; // the guest owns the FP/SIMD registers: load/save them, no trap
 	GuestDebug dbg;
 	bool debug_hw;	   // load dbg into the hardware for this run (no debug traps)
 	bool vmm_step;	   // KVM_SET_GUEST_DEBUG single-step: step one instruction to EL2

@@ -37,7 +37,9 @@ GUEST_PROGRAM(g_watch);
 static int attr(struct vcpu *v, unsigned long cmd, __u64 which, uint64_t *val)
 {
 	struct kvm_device_attr a = {
-		.group = KVM_ARM_VCPU_PVTIME_CTRL, .attr = which, .addr = (uintptr_t)val,
+		.group = KVM_ARM_VCPU_PVTIME_CTRL,
+		.attr = which,
+		.addr = (uintptr_t)val,
 	};
 
 	return ioctl(v->fd, cmd, &a);
@@ -52,8 +54,7 @@ FIXTURE(pv)
 FIXTURE_SETUP(pv)
 {
 	ASSERT_EQ(0, vmm_create(&self->m));
-	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2,
-			      GUEST_CODE_IPA));
+	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
 }
 
 FIXTURE_TEARDOWN(pv)
@@ -157,8 +158,8 @@ TEST_F(pv, stolen_time_grows_only_under_cpu_contention)
 	busy = run_for(_metadata, &self->m, &self->v, 2) - quiet;
 	stop_spinning = 1;
 	pthread_join(t, NULL);
-	TH_LOG("stolen time: %.3f s alone for 1 s, %.3f s more sharing CPU 0 for 2 s",
-	       quiet / 1e9, busy / 1e9);
+	TH_LOG("stolen time: %.3f s alone for 1 s, %.3f s more sharing CPU 0 for 2 s", quiet / 1e9,
+	       busy / 1e9);
 	/* Alone, the vCPU thread hardly waits; sharing one CPU it waits about half the time. */
 	EXPECT_LT(quiet, 200 * 1000 * 1000ULL);
 	EXPECT_GT(busy, 400 * 1000 * 1000ULL);

@@ -25,17 +25,19 @@
 #define GUEST_DATA_IPA (GUEST_RAM_IPA + 0x20000)
 #define GUEST_MMIO_IPA 0x90000000ULL /* outside every memslot */
 
-#define CORE_REG(x) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-		     (offsetof(struct kvm_regs, x) / sizeof(__u32)))
-#define SYSREG(op0, op1, crn, crm, op2) \
-	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | \
-	 ((op0) << 14) | ((op1) << 11) | ((crn) << 7) | ((crm) << 3) | (op2))
+#define CORE_REG(x)                                                                                \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |                                     \
+	 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
+#define SYSREG(op0, op1, crn, crm, op2)                                                            \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | ((op0) << 14) | ((op1) << 11) | \
+	 ((crn) << 7) | ((crm) << 3) | (op2))
 #define REG_CPACR_EL1 SYSREG(3, 0, 1, 0, 2)
 #define REG_VBAR_EL1 SYSREG(3, 0, 12, 0, 0)
 #define REG_ESR_EL1 SYSREG(3, 0, 5, 2, 0)
 #define REG_MPIDR_EL1 SYSREG(3, 0, 0, 0, 5)
-#define REG_V(n) (KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE | \
-		  (offsetof(struct kvm_regs, fp_regs.vregs[n]) / sizeof(__u32)))
+#define REG_V(n)                                                                                   \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE |                                    \
+	 (offsetof(struct kvm_regs, fp_regs.vregs[n]) / sizeof(__u32)))
 
 struct vmm {
 	int kvm, vm;
@@ -49,8 +51,7 @@ struct vcpu {
 };
 
 /* Guest programs: start/end symbols defined in the test's global asm. */
-#define GUEST_PROGRAM(name) \
-	extern const uint8_t name##_start[], name##_end[]
+#define GUEST_PROGRAM(name) extern const uint8_t name##_start[], name##_end[]
 
 static inline int vmm_create(struct vmm *m)
 {
@@ -65,8 +66,8 @@ static inline int vmm_create(struct vmm *m)
 		return -1;
 	m->vm = ioctl(m->kvm, KVM_CREATE_VM, 0);
 	m->run_size = ioctl(m->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	m->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	m->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		      0);
 	if (m->vm < 0 || m->run_size <= 0 || m->ram == MAP_FAILED)
 		return -1;
 	region.userspace_addr = (uintptr_t)m->ram;
@@ -98,8 +99,7 @@ static inline uint64_t vcpu_get(struct vcpu *v, uint64_t id)
 }
 
 /* Create vCPU @id, init it with @features, start it at @pc with FP/SIMD enabled. */
-static inline int vcpu_add(struct vmm *m, struct vcpu *v, int id, uint32_t features,
-			   uint64_t pc)
+static inline int vcpu_add(struct vmm *m, struct vcpu *v, int id, uint32_t features, uint64_t pc)
 {
 	struct kvm_vcpu_init init;
 
@@ -151,9 +151,7 @@ static inline double now_s(void)
 }
 
 /* A signal handler that does nothing: its delivery makes a blocked KVM_RUN return EINTR. */
-static inline void ignore_signal(int sig)
-{
-}
+static inline void ignore_signal(int sig) {}
 
 /* raise_irq_later() (a pthread): assert the vCPU 0 IRQ line of @vm after @delay_ms. */
 struct irq_args {

@@ -165,8 +165,7 @@ FIXTURE(vcpu)
 FIXTURE_SETUP(vcpu)
 {
 	ASSERT_EQ(0, vmm_create(&self->m));
-	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2,
-			      GUEST_CODE_IPA));
+	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
 }
 
 FIXTURE_TEARDOWN(vcpu)
@@ -175,8 +174,8 @@ FIXTURE_TEARDOWN(vcpu)
 	vmm_destroy(&self->m);
 }
 
-static void expect_mmio(struct __test_metadata *_metadata, struct vcpu *v, uint64_t ipa,
-			int len, int is_write)
+static void expect_mmio(struct __test_metadata *_metadata, struct vcpu *v, uint64_t ipa, int len,
+			int is_write)
 {
 	ASSERT_EQ(0, vcpu_run(v));
 	ASSERT_EQ(KVM_EXIT_MMIO, v->run->exit_reason);
@@ -214,8 +213,8 @@ TEST(create_vcpu_rejects_duplicate_and_out_of_range_ids)
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(-1, ioctl(m.vm, KVM_CREATE_VCPU, 3));
 	EXPECT_EQ(EEXIST, errno);
-	EXPECT_EQ(-1, ioctl(m.vm, KVM_CREATE_VCPU, ioctl(m.kvm, KVM_CHECK_EXTENSION,
-							  KVM_CAP_MAX_VCPU_ID)));
+	EXPECT_EQ(-1, ioctl(m.vm, KVM_CREATE_VCPU,
+			    ioctl(m.kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID)));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 	vmm_destroy(&m);
@@ -441,7 +440,8 @@ TEST_F(vcpu, wfi_blocks_until_user_irq_line)
 TEST_F(vcpu, irq_line_needs_cpu_type_without_irqchip)
 {
 	struct kvm_irq_level irq = {
-		.irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | 32, .level = 1,
+		.irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | 32,
+		.level = 1,
 	};
 
 	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_IRQ_LINE, &irq));
@@ -473,8 +473,8 @@ TEST(powered_off_vcpu_blocks_until_signal)
 	struct vcpu v;
 
 	ASSERT_EQ(0, vmm_create(&m));
-	ASSERT_EQ(0, vcpu_add(&m, &v, 0, 1 << KVM_ARM_VCPU_POWER_OFF |
-				     1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+	ASSERT_EQ(0, vcpu_add(&m, &v, 0, 1 << KVM_ARM_VCPU_POWER_OFF | 1 << KVM_ARM_VCPU_PSCI_0_2,
+			      GUEST_CODE_IPA));
 	ASSERT_EQ(0, ioctl(v.fd, KVM_GET_MP_STATE, &mp));
 	EXPECT_EQ(KVM_MP_STATE_STOPPED, mp.mp_state);
 	sigaction(SIGALRM, &sa, NULL);
@@ -507,8 +507,8 @@ TEST(psci_cpu_on_starts_secondary_at_entry_with_context)
 
 	ASSERT_EQ(0, vmm_create(&m));
 	ASSERT_EQ(0, vcpu_add(&m, &v0, 0, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
-	ASSERT_EQ(0, vcpu_add(&m, &v1, 1, 1 << KVM_ARM_VCPU_POWER_OFF |
-				      1 << KVM_ARM_VCPU_PSCI_0_2, 0));
+	ASSERT_EQ(0, vcpu_add(&m, &v1, 1, 1 << KVM_ARM_VCPU_POWER_OFF | 1 << KVM_ARM_VCPU_PSCI_0_2,
+			      0));
 	LOAD(&m, GUEST_CODE_IPA, g_cpu_on);
 	LOAD(&m, GUEST_CODE_IPA + 0x1000, g_secondary);
 	ASSERT_EQ(0, vcpu_set(&v0, CORE_REG(regs.regs[2]), 1 | 1ULL << 31)); /* MPIDR of vCPU 1 */
