@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+// PV time: the stolen-time structure is found through a per-vCPU cache that only a
+// memslot change invalidates (one memslot lookup, not one per guest entry), and it is
+// written only when the vCPU thread waited for a CPU since the last entry.
+#include "vcpu_fixture.hpp"
+
+#include <cstring>
+
+namespace {
+
+using PvTime = Vcpus;
+
+constexpr u64 st_offset = 0x2000; // the structure, inside the test RAM
+
+long set_pvtime_ipa(long fd, u64 ipa)
+{
+	kvm_device_attr attr = {};
+	attr.group = KVM_ARM_VCPU_PVTIME_CTRL;
+	attr.attr = KVM_ARM_VCPU_PVTIME_IPA;
+	attr.addr = fake_host::uptr(&ipa);
+	return kvmx_vcpu_ioctl(Vcpus::vcpu(fd), KVM_SET_DEVICE_ATTR, fake_host::uptr(&attr));
+}
+
+// @n guest runs, each ended by a host interrupt; before each the vCPU thread "waited"
+// @wait_ns for its CPU.
+void push_waits(int n, u64 *delay, u64 wait_ns)
+{
+	for (int i = 0; i < n; i++) {
+		*delay += wait_ns;
+		u64 now = *delay;
+		fake_arch::push([now](kvmx::GuestCpu &) { fake_host::set_run_delay_ns(now); },
+				fake_arch::irq_exit());
+	}
+}
+
+TEST_F(PvTime, structure_lookup_is_cached_across_entries_until_memslots_change)
+{
+	u64 delay = 1000;
+	fake_host::set_run_delay_ns(delay);
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_pvtime_ipa(fd, ram_ipa + st_offset));
+	const u64 base_delay = delay;
+
+	push_waits(50, &delay, 7000);
+	ASSERT_TRUE(run_script(fd));
+	// Every entry after a wait published the new total; one lookup served them all.
+	u64 stolen;
+	memcpy(&stolen, ram_ + st_offset + 8, sizeof(stolen));
+	EXPECT_EQ(delay - base_delay, stolen); // the entry after the last wait included
+	EXPECT_EQ(1u, vcpu(fd)->arch.pvtime.lookups);
+
+	// An unrelated memslot appears: the generation moves, the cache is refilled once.
+	static unsigned char other[4096] __attribute__((aligned(4096)));
+	ASSERT_EQ(0, set_region(1, 0x80000000, sizeof(other), fake_host::uptr(other)));
+	push_waits(10, &delay, 1000);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(2u, vcpu(fd)->arch.pvtime.lookups);
+	memcpy(&stolen, ram_ + st_offset + 8, sizeof(stolen));
+	EXPECT_EQ(delay - base_delay, stolen);
+}
+
+TEST_F(PvTime, entries_without_a_wait_neither_look_up_nor_write)
+{
+	fake_host::set_run_delay_ns(5000);
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_pvtime_ipa(fd, ram_ipa + st_offset));
+	u64 lookups = vcpu(fd)->arch.pvtime.lookups;
+	memset(ram_ + st_offset + 8, 0x5a, 8); // would be overwritten by any store
+	for (int i = 0; i < 20; i++)
+		fake_arch::push(fake_arch::irq_exit());
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(lookups, vcpu(fd)->arch.pvtime.lookups);
+	for (int i = 0; i < 8; i++)
+		EXPECT_EQ(0x5a, ram_[st_offset + 8 + i]);
+}
+
+} // namespace
