@@ -291,12 +291,35 @@ long set_guest_debug(Vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
-// KVM_{HAS,SET,GET}_DEVICE_ATTR on the vCPU: PV time is the only group.
+// KVM_ARM_VCPU_TIMER_CTRL: the PPIs of the virtual and physical timers. They only mean
+// something to an in-kernel interrupt controller, which kvmx does not have: GET reports
+// the architected defaults (as upstream does before a VMM changes them), SET is refused.
+long timer_attr(unsigned int cmd, const kvm_device_attr &attr)
+{
+	constexpr u32 vtimer_ppi = 27, ptimer_ppi = 30; // Arm BSA / the GIC's timer PPIs
+	if (attr.attr != KVM_ARM_VCPU_TIMER_IRQ_VTIMER &&
+	    attr.attr != KVM_ARM_VCPU_TIMER_IRQ_PTIMER)
+		return -ENXIO;
+	switch (cmd) {
+	case KVM_HAS_DEVICE_ATTR:
+		return 0;
+	case KVM_SET_DEVICE_ATTR:
+		return -EINVAL;
+	default: {
+		u32 irq = attr.attr == KVM_ARM_VCPU_TIMER_IRQ_VTIMER ? vtimer_ppi : ptimer_ppi;
+		return kvmx_host_copy_to_user(attr.addr, &irq, sizeof(irq)) ? -EFAULT : 0;
+	}
+	}
+}
+
+// KVM_{HAS,SET,GET}_DEVICE_ATTR on the vCPU: PV time and the timer interrupt numbers.
 long device_attr(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 {
 	kvm_device_attr attr;
 	if (kvmx_host_copy_from_user(&attr, arg, sizeof(attr)))
 		return -EFAULT;
+	if (attr.group == KVM_ARM_VCPU_TIMER_CTRL)
+		return timer_attr(cmd, attr);
 	if (attr.group != KVM_ARM_VCPU_PVTIME_CTRL)
 		return -ENXIO;
 	switch (cmd) {

@@ -152,6 +152,14 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return irq_line(vm, arg);
 	case KVM_ENABLE_CAP:
 		return enable_cap(vm, arg);
+	case KVM_CREATE_DEVICE: {
+		// No in-kernel devices yet (no vGIC, no ITS): every type is unknown, as
+		// upstream answers for a type it does not support.
+		kvm_create_device dev;
+		if (kvmx_host_copy_from_user(&dev, arg, sizeof(dev)))
+			return -EFAULT;
+		return -ENODEV;
+	}
 	default:
 		return unknown_ioctl(cmd);
 	}
