@@ -3,6 +3,10 @@
 #   make run    install what is needed, build kvmx.ko, boot the QEMU arm64 host, insmod,
 #               print the capability table, rmmod, power off
 #   make check  everything `make run` needs, plus all tests; ends with "N passed, N failed"
+#   make selftests-upstream
+#               upstream's KVM selftests on the built-in KVM and on kvmx, side by side
+#   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
+#               instruction counts under QEMU -icount instead of wall time)
 # The kernel build itself is driven by ./Kbuild (make -C <headers> M=$(CURDIR)).
 
 ARCH ?= arm64
@@ -24,7 +28,8 @@ USER_CFLAGS := -static -O2 -Wall -Wextra -Werror $(USER_INCLUDES)
 SELFTEST_CFLAGS := -static -O2 -Wall -Werror -D_GNU_SOURCE $(USER_INCLUDES)
 
 .PHONY: all run check deps fetch module probe selftests-build initramfs unit sparse \
-	format-check module-info selftests summary clean help
+	format-check module-info selftests upstream-build initramfs-upstream selftests-upstream bench \
+	summary clean help
 all: module
 
 help:
@@ -102,6 +107,31 @@ selftests: initramfs
 	-bash scripts/qemu.sh builtin $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-bash scripts/qemu.sh noel2 $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 
+# Upstream's KVM selftests (tools/testing/selftests/kvm of Debian's linux-source-6.1),
+# built at test time and cached by source version; the list, per-test timeouts and
+# arguments are tools/testing/upstream/tests.txt, the tolerated failures known-failures.txt.
+UPSTREAM := $(CACHE)/upstream-selftests
+UPSTREAM_LIST := $(CURDIR)/tools/testing/upstream
+UPSTREAM_INITRAMFS := $(OUT)/initramfs-upstream.cpio.gz
+upstream-build:
+	bash scripts/upstream-build.sh $(KSRC) $(UPSTREAM) $(CROSS_COMPILE)
+
+initramfs-upstream: module upstream-build
+	bash scripts/mkinitramfs-upstream.sh $(UPSTREAM_INITRAMFS) $(KVMX_BUSYBOX) $(KO) \
+		$(UPSTREAM_LIST)/tests.txt $(UPSTREAM)/build $(CROSS_COMPILE)strip
+
+selftests-upstream: initramfs-upstream
+	bash scripts/upstream-selftests.sh $(KVMX_KIMAGE) $(UPSTREAM_INITRAMFS) $(RESULTS) \
+		$(UPSTREAM_LIST)
+
+BENCH := $(OUT)/kvmx-bench
+ICOUNT ?= 0
+bench: module $(UAPI)/.done
+	@mkdir -p $(OUT)
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -Wno-unused-parameter -o $(BENCH) \
+		tools/kvmx/kvmx-bench.c -lpthread
+	ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)
+
 check: deps
 	@rm -rf $(RESULTS)
 	-$(MAKE) --no-print-directory unit
@@ -109,6 +139,7 @@ check: deps
 	-$(MAKE) --no-print-directory format-check
 	-$(MAKE) --no-print-directory module-info
 	-$(MAKE) --no-print-directory selftests
+	-$(MAKE) --no-print-directory selftests-upstream
 	@bash scripts/summary.sh $(RESULTS)
 
 summary:

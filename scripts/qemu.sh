@@ -1,33 +1,52 @@
 #!/usr/bin/env bash
 # Boot the QEMU arm64 host on the test initramfs in one mode (scripts/guest/init) and cut
 # the TAP suites it prints into RESULTS/<suite>.tap.
-# Usage: qemu.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S]
+# Usage: qemu.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [EXTRA_KERNEL_ARGS]]
 #   MODE run|check: kvm-arm.mode=none (kvmx's host)
 #   MODE builtin:   default kernel command line, the built-in KVM owns /dev/kvm
 #   MODE noel2:     virtualization=off, the kernel runs at EL1
+#   MODE upstream-builtin, upstream-kvmx: upstream's KVM selftests (initramfs-upstream)
+#                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
+# Every TAP file starts with comments naming the QEMU and the guest kernel versions.
+# The console log is written line by line as the guest prints, and QEMU's pid is in
+# RESULTS/qemu-MODE.pid while it runs (for upstream-selftests.sh's watchdog).
 # Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
 set -uo pipefail
-mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-600}
+mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-600} extra=${6:-}
 mkdir -p "$results"
 log="$results/console-$mode.log"
 virt=on
-append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode"
+append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
-run | check) append="$append kvm-arm.mode=none" ;;
-builtin) ;;
+run | check | upstream-kvmx) append="$append kvm-arm.mode=none" ;;
+builtin | upstream-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
+pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
 	-M virt,virtualization=$virt,gic-version=3 -cpu max -smp 2 -m 2048 \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log" | { [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
+	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
 status=${PIPESTATUS[0]}
+rm -f "$pidfile"
 echo "qemu.sh: $mode boot finished in $(( $(date +%s) - start )) s (qemu status $status)" >&2
-awk -v dir="$results" '
-	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; next }
+qemu_version=$(qemu-system-aarch64 --version | head -1)
+# The comments go after a leading "TAP version" line (kselftest harness), else first.
+awk -v dir="$results" -v qemu="$qemu_version" '
+	/^@@KVMX-BOOTED / { kernel = $2 }
+	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; first = 1; next }
 	/^@@TAP-END / { close(file); name = ""; next }
+	name != "" && first {
+		first = 0
+		if ($0 ~ /^TAP version/) { print >> file }
+		print "# qemu: " qemu >> file
+		print "# kernel: " kernel >> file
+		if ($0 !~ /^TAP version/) { print >> file }
+		next
+	}
 	name != "" { print >> file }
 ' "$log"
 done_marker='^@@KVMX-DONE'

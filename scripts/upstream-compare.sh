@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The bar for kvmx against upstream's KVM selftests: from RESULTS/upstream-builtin.tap and
+# RESULTS/upstream-kvmx.tap write RESULTS/upstream-compare.tap, one line per test of
+# TESTS.txt, and print the side-by-side table (also saved as RESULTS/upstream-table.txt).
+# A test is "ok" if it passes on kvmx, or it did not pass on the built-in KVM (TCG timing,
+# no AArch32, not built...), or it needs the in-kernel vGIC (aarch64/arch_timer,
+# aarch64/vgic_init, aarch64/vgic_irq) and kvmx reported SKIP; otherwise "not ok".
+# Tests listed in KNOWN.txt are TAP TODOs: "not ok ... # TODO <reason>" while they fail,
+# "ok ... # TODO now passes on kvmx: remove ..." once they pass (summary.sh counts TODO
+# apart, never as a failure).
+# Usage: upstream-compare.sh RESULTS TESTS.txt KNOWN.txt
+set -euo pipefail
+results=$1 list=$2 known=$3
+out=$results/upstream-compare.tap
+table=$results/upstream-table.txt
+vgic_tests=" aarch64/arch_timer aarch64/vgic_init aarch64/vgic_irq "
+
+# One "name<TAB>status<TAB>detail" line per test of a TAP file: status PASS, SKIP, FAIL,
+# TIMEOUT, HUNG, HOST-DIED, NOT-RUN or NOT-BUILT; detail is the time taken, or the exit
+# status of a failure.
+results_of() {
+	[ -f "$1" ] || return 0
+	awk '
+		/^(not )?ok [0-9]+ / {
+			bad = ($1 == "not"); name = bad ? $4 : $3
+			comment = ""
+			if ((i = index($0, " # ")) > 0) comment = substr($0, i + 3)
+			t = ""
+			if (match(comment, /time=[0-9.]+s/)) t = substr(comment, RSTART + 5, RLENGTH - 5)
+			if (!bad) {
+				st = (comment ~ /^SKIP/) ? "SKIP" : "PASS"; d = t
+				if (comment ~ /^SKIP not built/) st = "NOT-BUILT"
+			} else if (comment ~ /^hung/) { st = "HUNG"; d = t }
+			else if (comment ~ /^host died/) { st = "HOST-DIED"; d = "" }
+			else if (comment ~ /^not run/) { st = "NOT-RUN"; d = "" }
+			else if (comment ~ /^timeout/) { st = "TIMEOUT"; d = t }
+			else {
+				st = "FAIL"; d = comment
+				if (match(comment, /exit=[0-9]+/)) d = "exit " substr(comment, RSTART + 5, RLENGTH - 5)
+			}
+			printf "%s\t%s\t%s\n", name, st, d
+		}' "$1"
+}
+
+declare -A bst bdt kst kdt why
+while IFS=$'\t' read -r name st d; do bst[$name]=$st bdt[$name]=$d; done \
+	< <(results_of "$results/upstream-builtin.tap")
+while IFS=$'\t' read -r name st d; do kst[$name]=$st kdt[$name]=$d; done \
+	< <(results_of "$results/upstream-kvmx.tap")
+while read -r name reason; do
+	why[$name]=$reason
+done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$known")
+mapfile -t tests < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$list" | awk '{ print $1 }')
+
+show() { [ -n "$1" ] && echo "$1${2:+ $2}" || echo "no result"; }
+n=0
+{
+	echo "1..${#tests[@]}"
+	for t in "${tests[@]}"; do
+		n=$((n + 1))
+		b=${bst[$t]:-} k=${kst[$t]:-}
+		bs=$(show "$b" "${bdt[$t]:-}") ks=$(show "$k" "${kdt[$t]:-}")
+		if [ "$k" = PASS ]; then
+			if [ -n "${why[$t]:-}" ]; then
+				echo "ok $n $t # TODO now passes on kvmx: remove it from known-failures.txt"
+			else
+				echo "ok $n $t"
+			fi
+		elif [ "$b" != PASS ]; then
+			echo "ok $n $t # does not pass on the built-in KVM either ($bs); kvmx: $ks"
+		elif [ "$k" = SKIP ] && [[ $vgic_tests == *" $t "* ]]; then
+			echo "ok $n $t # kvmx skips it: no in-kernel vGIC"
+		elif [ -n "${why[$t]:-}" ]; then
+			echo "not ok $n $t # TODO ${why[$t]}; kvmx: $ks"
+		else
+			echo "not ok $n $t # kvmx: $ks; built-in KVM: PASS"
+		fi
+	done
+	for t in "${!why[@]}"; do
+		printf '%s\n' "${tests[@]}" | grep -qxF "$t" ||
+			echo "# known-failures.txt names $t, which tests.txt does not run"
+	done
+} >"$out"
+
+# The table: test | built-in | kvmx | compare.
+{
+	printf '%-34s %-18s %-18s %s\n' test built-in kvmx compare
+	while IFS= read -r line; do
+		case $line in
+		"ok "* | "not ok "*) ;;
+		*) continue ;;
+		esac
+		read -ra f <<<"${line#not }"
+		t=${f[2]}
+		verdict=ok
+		case $line in
+		*"# TODO now passes"*) verdict="TODO: now passes, remove from known-failures" ;;
+		*"# TODO"*) verdict=TODO ;;
+		"not ok"*) verdict="NOT OK" ;;
+		esac
+		printf '%-34s %-18s %-18s %s\n' "$t" "$(show "${bst[$t]:-}" "${bdt[$t]:-}")" \
+			"$(show "${kst[$t]:-}" "${kdt[$t]:-}")" "$verdict"
+	done <"$out"
+} | tee "$table"
