@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make bench`: run tools/kvmx/kvmx-bench in the QEMU arm64 host twice from one command,
+# on the built-in KVM and on kvmx.ko (kvm-arm.mode=none), and print each benchmark's
+# medians side by side with the ratio kvmx / built-in. With ICOUNT=1 the host runs under
+# QEMU's -icount (virtual time advances with instructions executed), so the figures count
+# instructions rather than wall time and do not move with the machine's load.
+# Usage: bench.sh KERNEL BUSYBOX KVMX_KO BENCH_BINARY RESULTS [SCALE]
+set -euo pipefail
+kernel=$1 busybox=$2 ko=$3 bench=$4 results=$5 scale=${6:-1}
+mkdir -p "$results"
+icount=${ICOUNT:-0}
+tag=wall
+[ "$icount" = 1 ] && tag=icount
+qver=$(qemu-system-aarch64 --version | head -1)
+
+boot() { # mode(builtin|kvmx) -> bench lines on stdout
+	local mode=$1 root append
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+	install -m 0755 "$busybox" "$root/bin/busybox"
+	install -m 0755 "$bench" "$root/kvmx-bench"
+	cat >"$root/init" <<EOI
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+echo 1 >/proc/sys/kernel/printk
+[ -e /kvmx.ko ] && insmod /kvmx.ko
+/kvmx-bench $scale
+poweroff -f
+EOI
+	chmod 0755 "$root/init"
+	append="console=ttyAMA0 quiet panic=-1"
+	if [ "$mode" = kvmx ]; then
+		install -m 0644 "$ko" "$root/kvmx.ko"
+		append="$append kvm-arm.mode=none"
+	fi
+	(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$root.cpio.gz"
+	rm -rf "$root"
+	local extra=()
+	[ "$icount" = 1 ] && extra=(-icount shift=0,sleep=off)
+	timeout --foreground -k 5 900 qemu-system-aarch64 \
+		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m 2048 "${extra[@]}" \
+		-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$root.cpio.gz" \
+		-append "$append" </dev/null 2>&1 | tr -d '\r' | grep -a '^bench' || true
+	rm -f "$root.cpio.gz"
+}
+
+boot builtin >"$results/bench-builtin-$tag.txt"
+boot kvmx >"$results/bench-kvmx-$tag.txt"
+for m in builtin kvmx; do
+	grep -q '^bench-done' "$results/bench-$m-$tag.txt" || {
+		echo "bench: the $m run did not finish:"; cat "$results/bench-$m-$tag.txt"; exit 1; }
+done
+awk -v tag="$tag" -v qver="$qver" -v out="$results/bench-$tag.json" '
+	FNR == 1 { mode = (FILENAME ~ /builtin/) ? "builtin" : "kvmx" }
+	$1 == "bench" && $2 != "" {
+		name = $2; med[mode, name] = $4; min[mode, name] = $6; max[mode, name] = $8
+		n[mode, name] = $10; unit[name] = $12
+		if (!(name in seen)) { seen[name] = 1; order[++count] = name }
+	}
+	END {
+		printf "%-11s %14s %14s %7s   %s (%s, %s)\n", "benchmark", "built-in ns", "kvmx ns", \
+			"ratio", "spread min..max built-in | kvmx", tag, qver
+		printf "{\n  \"clock\": \"%s\",\n  \"qemu\": \"%s\",\n  \"benchmarks\": [\n", tag, qver > out
+		for (i = 1; i <= count; i++) {
+			k = order[i]; r = med["kvmx", k] / med["builtin", k]
+			printf "%-11s %14d %14d %7.2f   %d..%d | %d..%d, %d samples, %s\n", k, \
+				med["builtin", k], med["kvmx", k], r, min["builtin", k], max["builtin", k], \
+				min["kvmx", k], max["kvmx", k], n["kvmx", k], unit[k]
+			printf "    {\"name\": \"%s\", \"unit\": \"%s\", \"samples\": %d, \"ratio\": %.3f,\n", \
+				k, unit[k], n["kvmx", k], r > out
+			printf "     \"builtin\": {\"median_ns\": %d, \"min_ns\": %d, \"max_ns\": %d},\n", \
+				med["builtin", k], min["builtin", k], max["builtin", k] > out
+			printf "     \"kvmx\": {\"median_ns\": %d, \"min_ns\": %d, \"max_ns\": %d}}%s\n", \
+				med["kvmx", k], min["kvmx", k], max["kvmx", k], (i < count ? "," : "") > out
+		}
+		printf "  ]\n}\n" > out
+	}' "$results/bench-builtin-$tag.txt" "$results/bench-kvmx-$tag.txt" | tee "$results/bench-$tag.txt"
+echo "bench: $results/bench-$tag.json"
