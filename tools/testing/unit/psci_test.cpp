@@ -461,4 +461,19 @@ TEST_F(SystemSuspend, suspended_vcpu_without_a_wake_event_returns_to_a_signal)
 	EXPECT_EQ(0, fake_arch::world_switches());
 }
 
+// A kick with nothing pending (another thread's KVM_IRQ_LINE that was lowered again, a
+// stale wake request) wakes the blocked thread, which must go back to sleep: only a real
+// wake-up event ends the suspend, here none, so the run ends with the signal instead.
+TEST_F(SystemSuspend, spurious_wake_with_nothing_pending_keeps_blocking)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_mp_state(fd, KVM_MP_STATE_SUSPENDED));
+	vcpu(fd)->wake_req = 1;
+	ASSERT_TRUE(run_until_signal(fd));
+	EXPECT_EQ(0u, vcpu(fd)->wake_req) << "the spurious wake was not even seen";
+	EXPECT_EQ(0, fake_arch::world_switches());
+	EXPECT_NE(KVM_EXIT_SYSTEM_EVENT, run_page(fd)->exit_reason);
+}
+
 } // namespace
