@@ -35,12 +35,12 @@ void kvmx_host_spinlock_destroy(struct kvmx_spinlock *l)
 	kvmx_host_free(l);
 }
 
-void kvmx_host_spin_lock(struct kvmx_spinlock *l)
+void kvmx_host_spin_lock(struct kvmx_spinlock *l) __acquires(&l->lock)
 {
 	spin_lock(&l->lock);
 }
 
-void kvmx_host_spin_unlock(struct kvmx_spinlock *l)
+void kvmx_host_spin_unlock(struct kvmx_spinlock *l) __releases(&l->lock)
 {
 	spin_unlock(&l->lock);
 }
