@@ -60,9 +60,11 @@ module: deps $(UAPI)/.done
 		KVMX_UAPI=$(UAPI) KVMX_VERSION=$(KVMX_VERSION) modules
 
 PROBE := $(OUT)/kvmx-probe
+HELLO := $(OUT)/kvmx-hello
 probe: $(UAPI)/.done
 	@mkdir -p $(OUT)
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(PROBE) tools/kvmx/kvmx-probe.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(HELLO) tools/kvmx/kvmx-hello.c
 
 # kselftest_harness.h comes from Debian's linux-source-6.1, unpacked at build time.
 KSRC := $(CACHE)/linux-source
@@ -74,7 +76,8 @@ selftests-build: $(UAPI)/.done
 
 INITRAMFS := $(OUT)/initramfs.cpio.gz
 initramfs: module probe selftests-build
-	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test
+	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \
+		$(HELLO)
 
 run: initramfs
 	@echo "== kvmx $(KVMX_VERSION) on Debian $(KVMX_KABI), $$(qemu-system-aarch64 --version | head -1)"

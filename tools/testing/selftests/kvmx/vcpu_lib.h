@@ -151,7 +151,10 @@ static inline double now_s(void)
 }
 
 /* A signal handler that does nothing: its delivery makes a blocked KVM_RUN return EINTR. */
-static inline void ignore_signal(int sig) {}
+static inline void ignore_signal(int sig)
+{
+	(void)sig;
+}
 
 /* raise_irq_later() (a pthread): assert the vCPU 0 IRQ line of @vm after @delay_ms. */
 struct irq_args {
