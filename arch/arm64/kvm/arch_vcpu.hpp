@@ -24,9 +24,6 @@ enum EmulSysreg : u32 {
 	DBGPRCR_EL1,
 	DBGVCR32_EL2,
 	DISR_EL1,
-	DACR32_EL2,
-	IFSR32_EL2,
-	FPEXC32_EL2,
 	nr_emul_sysregs
 };
 
@@ -72,9 +69,9 @@ struct ArchVcpu {
 	PowerOn power_on; // under the VM's power_lock
 	u64 id_regs[nr_id_regs];
 	u64 emul[nr_emul_sysregs];
-	u64 emul_spsr[4]; // SPSR_abt/und/irq/fiq (kvm_regs.spsr[1..4]): storage only
 	FirmwareRegs fw;
 	MmioPending mmio;
+	u64 exit_esr;	 // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)
 	u32 irq_lines;	 // atomic: irq_line_* from KVM_IRQ_LINE
 	int running_cpu; // atomic: the CPU while in the guest section, else -1
 	PageCache cache; // stage-2 table pages for this vCPU's faults

@@ -19,6 +19,7 @@ struct ArchVm {
 	kvmx_spinlock *power_lock; // vCPU power states (mp_state, power_on)
 	u64 fw_bmap[3];		   // KVM_REG_ARM_{STD,STD_HYP,VENDOR_HYP}_BMAP
 	bool system_suspend;	   // KVM_CAP_ARM_SYSTEM_SUSPEND enabled by the VMM
+	u32 el1_width;		   // atomic: 0 until a vCPU is initialised, then 1 (64) or 2 (32)
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

@@ -3,6 +3,7 @@
 // of a synchronous exit, and the asynchronous exits (host interrupts, SError). A class
 // kvmx does not handle gets an UNDEF in the guest and a rate-limited log line.
 #include "exits.hpp"
+#include "aarch32.hpp"
 #include "firmware.hpp"
 #include "inject.hpp"
 #include "sysregs.hpp"
@@ -14,11 +15,15 @@ namespace kvmx {
 
 namespace {
 
-constexpr u32 EC_WFX = 0x01, EC_FP_ASIMD = 0x07, EC_PAC = 0x09, EC_HVC64 = 0x16;
+constexpr u32 EC_WFX = 0x01, EC_CP15_32 = 0x03, EC_CP15_64 = 0x04, EC_CP14_32 = 0x05;
+constexpr u32 EC_CP14_LS = 0x06, EC_FP_ASIMD = 0x07, EC_CP10_ID = 0x08, EC_PAC = 0x09;
+constexpr u32 EC_CP14_64 = 0x0c, EC_HVC32 = 0x12, EC_SMC32 = 0x13, EC_HVC64 = 0x16;
 constexpr u32 EC_SMC64 = 0x17, EC_SYS64 = 0x18, EC_SVE = 0x19, EC_SME = 0x1d;
 constexpr u32 EC_IABT_LOW = 0x20, EC_DABT_LOW = 0x24;
 constexpr u32 EC_BREAKPT_LOW = 0x30, EC_SOFTSTP_LOW = 0x32, EC_WATCHPT_LOW = 0x34;
-constexpr u32 EC_BRK64 = 0x3c;
+constexpr u32 EC_BKPT32 = 0x38, EC_BRK64 = 0x3c;
+// Classes 0x00-0x0f from AArch32 state are conditional instructions (ESR_EL2.CV/COND).
+constexpr u32 EC_LAST_CONDITIONAL = 0x0f;
 constexpr u32 ESR_EC_SHIFT = 26;
 constexpr u64 ESR_WFX_TI_MASK = 3, ESR_WFX_WFE = 1;
 
@@ -119,6 +124,16 @@ Result<RunStep> handle_sys64(Vcpu *vcpu, const ExitInfo &exit)
 	return RunStep::resume;
 }
 
+// AArch32 coprocessor accesses: CP15 system registers (MRC/MCR, MRRC/MCRR) and the
+// VMRS of the floating-point feature registers map onto the AArch64 registers.
+template <bool (*emulate)(Vcpu *, u64)> Result<RunStep> handle_cp(Vcpu *vcpu, const ExitInfo &exit)
+{
+	if (!emulate(vcpu, exit.esr))
+		return undef_and_log(vcpu, exit);
+	skip_instruction(vcpu);
+	return RunStep::resume;
+}
+
 // Debug exceptions reach EL2 only while the VMM debugs the guest (MDCR_EL2.TDE): the
 // ones it asked for become KVM_EXIT_DEBUG, the others go back to the guest as if taken
 // there directly (from EL1, the "current EL" class is the "lower EL" one plus one).
@@ -126,7 +141,7 @@ Result<RunStep> handle_debug(Vcpu *vcpu, const ExitInfo &exit)
 {
 	u32 ec = exit_ec(exit), control = vcpu->arch.guest_debug;
 	bool vmm = (ec == EC_SOFTSTP_LOW && (control & KVM_GUESTDBG_SINGLESTEP)) ||
-		   (ec == EC_BRK64 && (control & KVM_GUESTDBG_USE_SW_BP));
+		   ((ec == EC_BRK64 || ec == EC_BKPT32) && (control & KVM_GUESTDBG_USE_SW_BP));
 	if (ec == EC_SOFTSTP_LOW)
 		vcpu->arch.cpu.step_pending = false;
 	if (vmm) {
@@ -136,6 +151,13 @@ Result<RunStep> handle_debug(Vcpu *vcpu, const ExitInfo &exit)
 		run->debug.arch.hsr_high = static_cast<u32>(exit.esr >> 32);
 		run->debug.arch.far = exit.far;
 		return RunStep::exit_user;
+	}
+	if (vcpu->arch.cpu.el1_aarch32) {
+		// A 32-bit EL1 takes debug events as a Prefetch Abort (breakpoints, BKPT,
+		// steps) or a Data Abort (watchpoints) with the debug-event status.
+		aarch32_inject_abort(vcpu, ec == EC_WATCHPT_LOW,
+				     ec == EC_WATCHPT_LOW ? exit.far : vcpu->arch.cpu.pc, true);
+		return RunStep::resume;
 	}
 	u64 esr = exit.esr;
 	bool guest_el1 = (vcpu->arch.cpu.pstate & 0xc) != 0 && !(vcpu->arch.cpu.pstate & 0x10);
@@ -155,8 +177,17 @@ constexpr ExitTable make_exit_table()
 	for (ExitHandler &h : t.handler)
 		h = undef_and_log;
 	t.handler[EC_WFX] = handle_wfx;
+	t.handler[EC_CP15_32] = handle_cp<aarch32_cp15_trap>;
+	t.handler[EC_CP15_64] = handle_cp<aarch32_cp15_64_trap>;
+	// CP14 holds the AArch32 debug interface, which a 32-bit vCPU's ID_DFR0 denies.
+	t.handler[EC_CP14_32] = undef_feature;
+	t.handler[EC_CP14_LS] = undef_feature;
+	t.handler[EC_CP14_64] = undef_feature;
 	t.handler[EC_FP_ASIMD] = handle_fp;
+	t.handler[EC_CP10_ID] = handle_cp<aarch32_vmrs_trap>;
 	t.handler[EC_PAC] = undef_feature;
+	t.handler[EC_HVC32] = handle_hvc;
+	t.handler[EC_SMC32] = handle_smc;
 	t.handler[EC_HVC64] = handle_hvc;
 	t.handler[EC_SMC64] = handle_smc;
 	t.handler[EC_SYS64] = handle_sys64;
@@ -167,6 +198,7 @@ constexpr ExitTable make_exit_table()
 	t.handler[EC_BREAKPT_LOW] = handle_debug;
 	t.handler[EC_SOFTSTP_LOW] = handle_debug;
 	t.handler[EC_WATCHPT_LOW] = handle_debug;
+	t.handler[EC_BKPT32] = handle_debug;
 	t.handler[EC_BRK64] = handle_debug;
 	return t;
 }
@@ -217,16 +249,16 @@ Result<RunStep> handle_exit(Vcpu *vcpu, const ExitInfo &exit)
 	default:
 		break;
 	}
-	if (exit.code & KVMX_EXIT_AARCH32) {
-		// kvmx hides AArch32 from its guests' ID registers and has no AArch32 exit
-		// handling: a guest that got there anyway cannot continue.
-		kvm_run *run = vcpu->run;
-		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
-		run->fail_entry.hardware_entry_failure_reason = exit.esr;
-		run->fail_entry.cpu = static_cast<u32>(kvmx_host_cpu_id());
-		return RunStep::exit_user;
+	vcpu->arch.exit_esr = exit.esr;
+	const u32 ec = exit_ec(exit);
+	// A conditional AArch32 instruction may trap even when its condition fails
+	// (G1.9.5): then it does nothing but move on.
+	if ((exit.code & KVMX_EXIT_AARCH32) && ec <= EC_LAST_CONDITIONAL &&
+	    !aarch32_condition_passes(vcpu->arch.cpu.pstate, exit.esr)) {
+		skip_instruction(vcpu);
+		return RunStep::resume;
 	}
-	return exit_table.handler[exit_ec(exit)](vcpu, exit);
+	return exit_table.handler[ec](vcpu, exit);
 }
 
 void mmio_complete(Vcpu *vcpu)

@@ -2,6 +2,7 @@
 // The arm64 vCPU's userspace interface: KVM_ARM_VCPU_INIT (features, reset),
 // KVM_GET/SET_ONE_REG and KVM_GET_REG_LIST (core, FP/SIMD, system, timer and firmware
 // registers), KVM_GET/SET_MP_STATE. Guest exits are exits.cpp's business.
+#include "aarch32.hpp"
 #include "firmware.hpp"
 #include "ioctl.hpp"
 #include "psci.hpp"
@@ -17,8 +18,11 @@ namespace {
 constexpr u32 target_generic_v8 = KVM_ARM_TARGET_GENERIC_V8;
 // Feature bits the 6.1 ABI defines (the last is KVM_ARM_VCPU_PTRAUTH_GENERIC).
 constexpr u32 known_features = KVM_ARM_VCPU_PTRAUTH_GENERIC + 1;
-constexpr u32 supported_features = 1u << KVM_ARM_VCPU_POWER_OFF | 1u << KVM_ARM_VCPU_PSCI_0_2;
-constexpr u64 pstate_reset = 0x3c5; // EL1h, D, A, I, F masked
+constexpr u32 base_features = 1u << KVM_ARM_VCPU_POWER_OFF | 1u << KVM_ARM_VCPU_PSCI_0_2;
+constexpr u32 el1_32bit = 1u << KVM_ARM_VCPU_EL1_32BIT;
+
+// ArchVm::el1_width: set by the first KVM_ARM_VCPU_INIT, then every vCPU must agree.
+constexpr u32 width_aarch64 = 1, width_aarch32 = 2;
 
 void reset(Vcpu *vcpu)
 {
@@ -28,8 +32,10 @@ void reset(Vcpu *vcpu)
 	c.fp = FpState{};
 	c.fp_live = false;
 	c.pc = 0;
-	c.pstate = pstate_reset;
-	c.hcr = arm64_guest_hcr();
+	c.el1_aarch32 = a.features & el1_32bit;
+	c.pstate = arm64_reset_pstate(c);
+	// HCR_EL2.RW = 0: EL1 (and so EL0) execute in AArch32.
+	c.hcr = c.el1_aarch32 ? arm64_guest_hcr() & ~HCR_RW : arm64_guest_hcr();
 	sysregs_reset(vcpu);
 	a.mmio = MmioPending{};
 	a.mp_state = a.features & 1u << KVM_ARM_VCPU_POWER_OFF ? KVM_MP_STATE_STOPPED
@@ -49,13 +55,21 @@ long vcpu_init(Vcpu *vcpu, unsigned long arg)
 			return -ENOENT;
 	}
 	// Upstream: -ENOENT for bits it does not know, -EINVAL for known ones it cannot
-	// provide (32-bit EL1, PMU, SVE and pointer authentication here).
+	// provide (PMU, SVE and pointer authentication here; a 32-bit EL1 where the host
+	// CPUs have none).
 	if (features >> known_features)
 		return -ENOENT;
 	ArchVcpu &a = vcpu->arch;
 	if (a.initialised && features != a.features)
 		return -EINVAL;
-	if (features & ~supported_features)
+	const u32 supported = base_features | (arm64_host_has_aarch32_el1() ? el1_32bit : 0);
+	if (features & ~supported)
+		return -EINVAL;
+	// One register width per VM (upstream's rule): the first vCPU initialised decides.
+	u32 width = features & el1_32bit ? width_aarch32 : width_aarch64, cur = 0;
+	if (!__atomic_compare_exchange_n(&vcpu->vm->arch.el1_width, &cur, width, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+	    cur != width)
 		return -EINVAL;
 	a.features = features;
 	if (!a.initialised)
@@ -99,11 +113,11 @@ CoreReg core_reg(Vcpu *vcpu, u64 off)
 		return { &c.sys.r[SP_EL1], 8 };
 	if (off == elr_el1)
 		return { &c.sys.r[ELR_EL1], 8 };
-	// SPSR_EL1 is spsr[0]; the AArch32 banked SPSRs of a 64-bit guest are kept as-is.
+	// SPSR_EL1 (SPSR_svc) is spsr[0], then SPSR_abt, _und, _irq and _fiq.
 	if (off == spsr)
 		return { &c.sys.r[SPSR_EL1], 8 };
 	if (off > spsr && off < spsr + 10 && (off - spsr) % 2 == 0)
-		return { &vcpu->arch.emul_spsr[(off - spsr) / 2 - 1], 8 };
+		return { &c.a32[SPSR_ABT + (off - spsr) / 2 - 1], 8 };
 	if (off >= vregs && off < vregs + 128 && (off - vregs) % 4 == 0)
 		return { &c.fp.v[(off - vregs) / 2], 16 };
 	if (off == fpsr)
@@ -113,11 +127,42 @@ CoreReg core_reg(Vcpu *vcpu, u64 off)
 	return { nullptr, 0 };
 }
 
-bool pstate_valid(u64 val)
+// The modes a vCPU's PSTATE may take: the AArch64 EL0/EL1 ones, or for a 32-bit EL1 the
+// AArch32 USR, FIQ, IRQ, SVC, ABT, UND and SYS modes (as upstream, which also allows
+// AArch32 USR under a 64-bit EL1 when the host has AArch32 EL0: kvmx's 64-bit vCPUs are
+// AArch64-only at EL0 too).
+bool pstate_valid(const GuestCpu &c, u64 val)
 {
-	// AArch64 modes only: no vCPU has KVM_ARM_VCPU_EL1_32BIT.
-	u64 mode = val & (PSR_MODE_MASK | PSR_MODE32_BIT);
-	return mode == PSR_MODE_EL0t || mode == PSR_MODE_EL1t || mode == PSR_MODE_EL1h;
+	if (!(val & PSR_MODE32_BIT)) {
+		u64 mode = val & PSR_MODE_MASK;
+		return !c.el1_aarch32 &&
+		       (mode == PSR_MODE_EL0t || mode == PSR_MODE_EL1t || mode == PSR_MODE_EL1h);
+	}
+	switch (val & PSR32_MODE_MASK) {
+	case PSR32_MODE_USR:
+	case PSR32_MODE_FIQ:
+	case PSR32_MODE_IRQ:
+	case PSR32_MODE_SVC:
+	case PSR32_MODE_ABT:
+	case PSR32_MODE_UND:
+	case PSR32_MODE_SYS:
+		return c.el1_aarch32;
+	default:
+		return false;
+	}
+}
+
+// In AArch32 state the registers are 32 bits wide: after a write, the ones the mode can
+// reach (r0-r14 in USR/SYS, all the banked copies otherwise) and the PC are narrowed.
+void narrow_aarch32(GuestCpu &c)
+{
+	if (!in_aarch32(c))
+		return;
+	const u64 mode = c.pstate & PSR32_MODE_MASK;
+	const u32 n = mode == PSR32_MODE_USR || mode == PSR32_MODE_SYS ? 15 : 31;
+	for (u32 i = 0; i < n; i++)
+		c.frame.x[i] = static_cast<u32>(c.frame.x[i]);
+	c.pc = static_cast<u32>(c.pc);
 }
 
 u32 reg_size(u64 id)
@@ -138,7 +183,7 @@ long core_reg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
 	u64 val[2] = {};
 	if (kvmx_host_copy_from_user(val, addr, r.size))
 		return -EFAULT;
-	if (r.slot == &vcpu->arch.cpu.pstate && !pstate_valid(val[0]))
+	if (r.slot == &vcpu->arch.cpu.pstate && !pstate_valid(vcpu->arch.cpu, val[0]))
 		return -EINVAL;
 	if (r.size == 4)
 		*r.slot = static_cast<u32>(val[0]);
@@ -147,6 +192,7 @@ long core_reg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
 		if (r.size == 16)
 			r.slot[1] = val[1];
 	}
+	narrow_aarch32(vcpu->arch.cpu);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 // SMCCC (Arm DEN0028) dispatch for guest HVC and SMC calls: the SMCCC version and feature
 // queries, then the PSCI service (psci.cpp). Anything else answers NOT_SUPPORTED in x0,
 // as the specification requires of an unknown function ID.
+#include "aarch32.hpp"
 #include "firmware.hpp"
 #include "psci.hpp"
 #include "pvtime.hpp"
@@ -19,6 +20,7 @@ constexpr u32 SMCCC_ARCH_FEATURES = 0x80000001;
 constexpr u64 SMCCC_VERSION_1_1 = 0x10001;
 constexpr u64 SMCCC_RET_NOT_SUPPORTED = ~0ULL; // -1
 constexpr u32 PV_TIME_FEATURES = 0xc5000020;
+constexpr u32 SMCCC_SMC64 = 0x40000000; // function id bit 30: the SMC64/HVC64 convention
 
 // KVM's vendor-specific hypervisor service (Documentation/virt/kvm/arm/hypercalls.rst):
 // its UID, the feature bitmap call and the PTP clock pair.
@@ -77,6 +79,8 @@ bool vendor_call(Vcpu *vcpu, u32 fid)
 
 u64 arch_features(Vcpu *vcpu, u32 fid)
 {
+	if (!smccc_fid_callable(vcpu, fid))
+		return SMCCC_RET_NOT_SUPPORTED;
 	switch (fid) {
 	case SMCCC_VERSION:
 	case SMCCC_ARCH_FEATURES:
@@ -92,11 +96,20 @@ u64 arch_features(Vcpu *vcpu, u32 fid)
 
 } // namespace
 
+bool smccc_fid_callable(const Vcpu *vcpu, u32 fid)
+{
+	return !(fid & SMCCC_SMC64) || !in_aarch32(vcpu->arch.cpu);
+}
+
 Result<RunStep> smccc_call(Vcpu *vcpu)
 {
 	u64 *x = vcpu->arch.cpu.frame.x;
 	u32 fid = static_cast<u32>(x[0]);
 	vcpu->stats.hvc_exit_stat++;
+	if (!smccc_fid_callable(vcpu, fid)) {
+		x[0] = SMCCC_RET_NOT_SUPPORTED;
+		return RunStep::resume;
+	}
 	switch (fid) {
 	case SMCCC_VERSION:
 		x[0] = SMCCC_VERSION_1_1;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exception injection into an AArch64 guest EL1 (ARM ARM D1.10 "Exception entry"): the
-// guest's vector for the exception's source, ELR/SPSR/ESR/FAR set as the hardware would.
-// Only synchronous exceptions; asynchronous ones go through HCR_EL2.VI/VF/VSE.
+// Exception injection into a guest's EL1 (ARM ARM D1.10 "Exception entry"): the
+// guest's vector for the exception's source, ELR/SPSR/ESR/FAR set as the hardware would;
+// a 32-bit EL1 takes them in its AArch32 modes (aarch32.cpp). Only synchronous
+// exceptions; asynchronous ones go through HCR_EL2.VI/VF/VSE.
 #include "inject.hpp"
+#include "aarch32.hpp"
 #include "vcpu.hpp"
 
 namespace kvmx {
@@ -64,29 +66,41 @@ bool from_lower_el(const GuestCpu &c)
 
 void inject_undef(Vcpu *vcpu)
 {
+	if (vcpu->arch.cpu.el1_aarch32)
+		return aarch32_inject_undef(vcpu);
 	inject_sync(vcpu, EC_UNKNOWN << ESR_EC_SHIFT | ESR_IL, false, 0);
 }
 
 void inject_dabt(Vcpu *vcpu, u64 va)
 {
+	if (vcpu->arch.cpu.el1_aarch32)
+		return aarch32_inject_abort(vcpu, true, va, false);
 	u64 ec = from_lower_el(vcpu->arch.cpu) ? EC_DABT_LOW : EC_DABT_CUR;
 	inject_sync(vcpu, ec << ESR_EC_SHIFT | ESR_IL | FSC_SYNC_EXTERNAL, true, va);
 }
 
 void inject_pabt(Vcpu *vcpu, u64 va)
 {
+	if (vcpu->arch.cpu.el1_aarch32)
+		return aarch32_inject_abort(vcpu, false, va, false);
 	u64 ec = from_lower_el(vcpu->arch.cpu) ? EC_IABT_LOW : EC_IABT_CUR;
 	inject_sync(vcpu, ec << ESR_EC_SHIFT | ESR_IL | FSC_SYNC_EXTERNAL, true, va);
 }
 
 void skip_instruction(Vcpu *vcpu)
 {
-	vcpu->arch.cpu.pc += 4;
+	GuestCpu &c = vcpu->arch.cpu;
+	if (in_aarch32(c)) {
+		aarch32_skip_instruction(c, vcpu->arch.exit_esr);
+	} else {
+		c.pc += 4;
+		// A skipped instruction completes: no branch-target check on the next one
+		// (PSTATE.BTYPE; those bits hold IT state in AArch32).
+		c.pstate &= ~static_cast<u64>(PSR_BTYPE_MASK);
+	}
 	// Emulating the instruction completes it: a VMM single-step is now due.
-	if (vcpu->arch.cpu.vmm_step)
-		vcpu->arch.cpu.step_pending = true;
-	// A skipped instruction completes: no branch-target check on the next one.
-	vcpu->arch.cpu.pstate &= ~static_cast<u64>(PSR_BTYPE_MASK);
+	if (c.vmm_step)
+		c.step_pending = true;
 }
 
 } // namespace kvmx

@@ -3,6 +3,7 @@
 // change or the MMU notifier says the user mapping changed; VMIDs; MMIO exits for
 // accesses outside guest memory. User pages are referenced only while being mapped:
 // the notifier, not a pin, keeps stage 2 in step with the process's page tables.
+#include "aarch32.hpp"
 #include "dirty_log.hpp"
 #include "exits.hpp"
 #include "firmware.hpp"
@@ -64,12 +65,25 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 				    exit.esr);
 		return Status::error(-ENOSYS);
 	}
+	u32 rt = (exit.esr >> ESR_SRT_SHIFT) & 0x1f;
+	if (in_aarch32(vcpu->arch.cpu)) {
+		// The AArch32 register number names the mode's banked copy; R15 (a load to
+		// the PC) cannot be completed as a plain register write.
+		int idx = aarch32_reg_index(vcpu->arch.cpu.pstate, rt);
+		if (idx < 0) {
+			kvmx_host_log_guest(KVMX_LOG_WARN, vcpu->vm->id, static_cast<int>(vcpu->id),
+					    "MMIO at %#llx to/from R15: UNDEF injected\n", ipa);
+			inject_undef(vcpu);
+			return RunStep::resume;
+		}
+		rt = static_cast<u32>(idx);
+	}
 	MmioPending &m = vcpu->arch.mmio;
 	m.active = true;
 	m.is_write = exit.esr & ESR_WNR;
 	m.sign_extend = exit.esr & ESR_SSE;
 	m.sf = exit.esr & ESR_SF;
-	m.rt = (exit.esr >> ESR_SRT_SHIFT) & 0x1f;
+	m.rt = static_cast<u8>(rt);
 	m.len = static_cast<u8>(1u << ((exit.esr >> ESR_SAS_SHIFT) & 3));
 
 	kvm_run *run = vcpu->run;

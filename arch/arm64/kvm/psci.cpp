@@ -4,7 +4,9 @@
 // target itself before it next enters the guest, so no thread touches another vCPU's
 // registers. System-wide requests become KVM_EXIT_SYSTEM_EVENT for the VMM to act on.
 #include "psci.hpp"
+#include "aarch32.hpp"
 #include "exits.hpp"
+#include "firmware.hpp"
 #include "sysregs.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
@@ -40,22 +42,33 @@ constexpr u32 version(u32 major, u32 minor)
 constexpr u64 MPIDR_HWID_MASK = 0xff00ffffffULL;
 
 constexpr u64 SCTLR_EE = 1ULL << 25;
-constexpr u64 PSTATE_RESET = 0x3c5; // EL1h, DAIF masked
+
+// The caller's data endianness, which CPU_ON and SYSTEM_SUSPEND pass on: SCTLR_EL1.EE,
+// or CPSR.E for a 32-bit EL1.
+bool caller_big_endian(const GuestCpu &c)
+{
+	return c.el1_aarch32 ? aarch32_big_endian(c) : c.sys.r[SCTLR_EL1] & SCTLR_EE;
+}
 
 // Reset @vcpu (its own thread) as PSCI's CPU_ON and SYSTEM_SUSPEND leave a core: cold
-// reset state, MMU off, at @entry with @context in x0 (DEN0022 6.4, 6.7).
+// reset state, MMU off, at @entry with @context in x0 (DEN0022 6.4, 6.7; a 32-bit EL1
+// starts in T32 if bit 0 of @entry is set).
 void reset_to_entry(Vcpu *vcpu, u64 entry, u64 context, bool big_endian)
 {
 	GuestCpu &c = vcpu->arch.cpu;
 	c.frame = EntryFrame{};
 	c.fp = FpState{};
 	c.fp_live = false;
-	c.pc = entry;
 	c.frame.x[0] = context;
-	c.pstate = PSTATE_RESET;
+	c.pstate = arm64_reset_pstate(c);
 	u64 vmpidr = c.vmpidr; // the VMM may have given this vCPU its own MPIDR
 	sysregs_reset(vcpu);
 	c.vmpidr = vmpidr;
+	if (c.el1_aarch32) {
+		aarch32_set_entry(c, entry, big_endian);
+		return;
+	}
+	c.pc = entry;
 	if (big_endian)
 		c.sys.r[SCTLR_EL1] |= SCTLR_EE;
 }
@@ -104,8 +117,8 @@ s64 cpu_on(Vcpu *vcpu, u64 target_mpidr, u64 entry, u64 context)
 		on.pending = true;
 		on.entry = entry;
 		on.context = context;
-		// The new CPU starts with the caller's data endianness (SCTLR_EL1.EE).
-		on.big_endian = vcpu->arch.cpu.sys.r[SCTLR_EL1] & SCTLR_EE;
+		// The new CPU starts with the caller's data endianness.
+		on.big_endian = caller_big_endian(vcpu->arch.cpu);
 		store_release(&target->arch.mp_state, static_cast<u32>(KVM_MP_STATE_RUNNABLE));
 	}
 	vcpu_kick(target);
@@ -150,6 +163,8 @@ RunStep system_event(Vcpu *vcpu, u32 type, u64 flags)
 s64 features(Vcpu *vcpu, u32 fid)
 {
 	u32 ver = vm_version(vcpu);
+	if (!smccc_fid_callable(vcpu, fid))
+		return RET_NOT_SUPPORTED;
 	switch (fid) {
 	case PSCI_VERSION:
 	case CPU_SUSPEND:
@@ -200,7 +215,7 @@ Result<RunStep> system_suspend(Vcpu *vcpu, u64 entry, u64 context)
 			return RunStep::resume;
 		}
 	}
-	reset_to_entry(vcpu, entry, context, vcpu->arch.cpu.sys.r[SCTLR_EL1] & SCTLR_EE);
+	reset_to_entry(vcpu, entry, context, caller_big_endian(vcpu->arch.cpu));
 	return exit_system_event(vcpu, KVM_SYSTEM_EVENT_SUSPEND, 0);
 }
 

@@ -16,6 +16,7 @@ enum class Kind : u8 {
 	ctx,	   // GuestSysregs (loaded into the hardware for the guest)
 	dbg,	   // GuestDebug (trapped until the guest writes one, then in hardware)
 	emul,	   // ArchVcpu::emul (trapped, storage only)
+	a32,	   // GuestCpu::a32 (AArch32 EL1 state: in hardware for a 32-bit EL1)
 	id,	   // feature-ID register (read-only, per vCPU)
 	invariant, // host identification register (read-only, same on every vCPU)
 	mpidr,	   // the vCPU's MPIDR_EL1 (VMPIDR_EL2)
@@ -116,10 +117,10 @@ constexpr SysregTable make_table()
 	t.add(E(3, 3, 0, 0, 1), Kind::invariant, inv_ctr);
 	t.add(E(3, 3, 13, 0, 2), Kind::ctx, TPIDR_EL0);
 	t.add(E(3, 3, 13, 0, 3), Kind::ctx, TPIDRRO_EL0);
-	// AArch32 state of a 64-bit guest (kept so that a VMM can save and restore it).
-	t.add(E(3, 4, 3, 0, 0), Kind::emul, DACR32_EL2);
-	t.add(E(3, 4, 5, 0, 1), Kind::emul, IFSR32_EL2);
-	t.add(E(3, 4, 5, 3, 0), Kind::emul, FPEXC32_EL2, fpexc32_reset);
+	// AArch32 EL1 state (switched for a 32-bit EL1; a 64-bit one keeps it for the VMM).
+	t.add(E(3, 4, 3, 0, 0), Kind::a32, DACR32_EL2);
+	t.add(E(3, 4, 5, 0, 1), Kind::a32, IFSR32_EL2);
+	t.add(E(3, 4, 5, 3, 0), Kind::a32, FPEXC32_EL2, fpexc32_reset);
 	return t;
 }
 
@@ -163,25 +164,49 @@ constexpr u64 set_field(u64 val, u32 shift, u64 field)
 	return (val & ~field_mask(shift)) | field << shift;
 }
 
+// The AArch32 feature registers of a vCPU whose EL1 is AArch32: the host's, minus what
+// kvmx does not virtualise in that state: the AArch32 debug and trace interfaces (CP14,
+// so ID_DFR0 is zero), the PMU, AMU and the GIC system-register interface.
+u64 guest_id_reg_aarch32(u32 index, u64 host)
+{
+	switch (index) {
+	case 0:				       // ID_PFR0_EL1
+		return set_field(host, 20, 0); // AMU
+	case 1:				       // ID_PFR1_EL1
+		return set_field(host, 28, 0); // GIC
+	case 2:				       // ID_DFR0_EL1: CopDbg, CopSDbg, MMapDbg, PerfMon...
+	case 3:				       // ID_AFR0_EL1
+	case 21:			       // ID_DFR1_EL1: MTPMU
+		return 0;
+	case 19: // reserved encodings
+	case 23:
+		return 0;
+	default:
+		return host;
+	}
+}
+
 // The guest's view of a feature-ID register: the host's, minus what kvmx does not
 // virtualise (SVE, SME, MTE, AMU, MPAM, PMU, pointer authentication, SPE, trace, WFxT,
-// AArch32, the GIC system-register interface). ARM ARM D19.2 field layouts.
-u64 guest_id_reg(u32 index, u64 host)
+// the GIC system-register interface; AArch32 unless the VMM asked for a 32-bit EL1).
+// ARM ARM D19.2 field layouts.
+u64 guest_id_reg(u32 index, u64 host, bool el1_aarch32)
 {
-	// The AArch32 feature registers (CRm 1-3) describe an execution state kvmx does not
-	// offer (ID_AA64PFR0_EL1.EL0/EL1 say AArch64 only): they read as zero.
+	// The AArch32 feature registers (CRm 1-3) of a 64-bit vCPU describe an execution
+	// state it does not offer (ID_AA64PFR0_EL1.EL0/EL1 say AArch64 only): zero.
 	if (index < aarch32_id_regs)
-		return 0;
+		return el1_aarch32 ? guest_id_reg_aarch32(index, host) : 0;
 	switch (index) {
-	case 2: // ID_DFR0_EL1: PerfMon
-		return set_field(host, 24, 0);
-	case 24: {			       // ID_AA64PFR0_EL1
-		u64 v = set_field(host, 0, 1); // EL0: AArch64 only
-		v = set_field(v, 4, 1);	       // EL1: AArch64 only
-		v = set_field(v, 24, 0);       // GIC: no system-register interface
-		v = set_field(v, 32, 0);       // SVE
-		v = set_field(v, 40, 0);       // MPAM
-		v = set_field(v, 44, 0);       // AMU
+	case 24: { // ID_AA64PFR0_EL1
+		// EL0 and EL1: AArch64 only (1), or AArch64 and AArch32 (2) for a vCPU the
+		// VMM created with a 32-bit EL1 (whose EL0 is then AArch32 too).
+		const u64 el01 = el1_aarch32 ? 2 : 1;
+		u64 v = set_field(host, 0, el01);
+		v = set_field(v, 4, el01);
+		v = set_field(v, 24, 0); // GIC: no system-register interface
+		v = set_field(v, 32, 0); // SVE
+		v = set_field(v, 40, 0); // MPAM
+		v = set_field(v, 44, 0); // AMU
 		return v;
 	}
 	case 25: {			       // ID_AA64PFR1_EL1
@@ -255,6 +280,8 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 		return a.cpu.sys.r[d.index];
 	case Kind::emul:
 		return a.emul[d.index];
+	case Kind::a32:
+		return a.cpu.a32[d.index];
 	case Kind::dbg:
 		return debug_reg(a.cpu.dbg, d.index);
 	case Kind::id:
@@ -283,6 +310,8 @@ void sysregs_reset(Vcpu *vcpu)
 		a.cpu.sys.r[i] = 0;
 	for (u32 i = 0; i < nr_emul_sysregs; i++)
 		a.emul[i] = 0;
+	for (u32 i = 0; i < nr_aarch32_regs; i++)
+		a.cpu.a32[i] = 0;
 	a.cpu.dbg = GuestDebug{};
 	a.debug_live = false;
 	for (u32 i = 0; i < table.n; i++) {
@@ -291,9 +320,11 @@ void sysregs_reset(Vcpu *vcpu)
 			a.cpu.sys.r[d.index] = d.reset;
 		else if (d.kind == Kind::emul)
 			a.emul[d.index] = d.reset;
+		else if (d.kind == Kind::a32)
+			a.cpu.a32[d.index] = d.reset;
 	}
 	for (u32 i = 0; i < nr_id_regs; i++)
-		a.id_regs[i] = guest_id_reg(i, registry().host.arm64_id_regs[i]);
+		a.id_regs[i] = guest_id_reg(i, registry().host.arm64_id_regs[i], a.cpu.el1_aarch32);
 	a.cpu.vmpidr = mpidr_of(vcpu->id);
 	a.cpu.vpidr = registry().host.arm64_midr;
 }
@@ -345,6 +376,9 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 	switch (d->kind) {
 	case Kind::ctx:
 		a.cpu.sys.r[d->index] = val;
+		return Status::ok();
+	case Kind::a32:
+		a.cpu.a32[d->index] = val;
 		return Status::ok();
 	case Kind::dbg:
 		debug_reg(a.cpu.dbg, d->index) = val;
@@ -400,6 +434,17 @@ bool sysreg_trap(Vcpu *vcpu, u64 esr)
 		    (esr >> 17) & 7);
 	u32 rt = (esr >> 5) & 0x1f;
 	bool read = esr & 1;
+	u64 *x = vcpu->arch.cpu.frame.x;
+	u64 val = rt == 31 ? 0 : x[rt];
+	if (!sysreg_emulate(vcpu, enc, read, &val))
+		return false;
+	if (read && rt != 31)
+		x[rt] = val;
+	return true;
+}
+
+bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
+{
 	ArchVcpu &a = vcpu->arch;
 	// DC ISW/CSW/CISW (HCR_EL2.TSW): set/way maintenance means nothing to a vCPU that
 	// shares caches with others, and the stage-2 memory kvmx maps is normal cacheable
@@ -410,30 +455,28 @@ bool sysreg_trap(Vcpu *vcpu, u64 esr)
 	const SysregDesc *d = find(enc);
 	if (!d)
 		return false;
-	u64 val = rt == 31 ? 0 : a.cpu.frame.x[rt];
 	if (read) {
 		if (d->kind == Kind::oslar)
 			return false;
 		Result<u64> r = read_reg(vcpu, *d);
 		if (!r.is_ok())
 			return false;
-		if (rt != 31)
-			a.cpu.frame.x[rt] = r.value();
+		*val = r.value();
 		return true;
 	}
 	switch (d->kind) {
 	case Kind::dbg:
 		// From now on the guest's debug registers live in the hardware while it runs.
-		debug_reg(a.cpu.dbg, d->index) = val;
+		debug_reg(a.cpu.dbg, d->index) = *val;
 		a.debug_live = true;
 		return true;
 	case Kind::emul:
 		if (d->index == OSLSR_EL1 || d->index == ACTLR_EL1)
 			return d->index == ACTLR_EL1; // ACTLR writes ignored; OSLSR is read-only
-		a.emul[d->index] = val;
+		a.emul[d->index] = *val;
 		return true;
 	case Kind::oslar:
-		a.emul[OSLSR_EL1] = (a.emul[OSLSR_EL1] & ~oslsr_oslk) | (val & 1 ? oslsr_oslk : 0);
+		a.emul[OSLSR_EL1] = (a.emul[OSLSR_EL1] & ~oslsr_oslk) | (*val & 1 ? oslsr_oslk : 0);
 		return true;
 	case Kind::raz_wi:
 		return true;

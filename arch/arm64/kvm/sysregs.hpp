@@ -28,5 +28,8 @@ constexpr u64 oslsr_oslk = 1ULL << 1;
 
 // A trapped MRS/MSR (ESR_EL2.EC 0x18): emulate it; false if the guest should get UNDEF.
 bool sysreg_trap(Vcpu *vcpu, u64 esr);
+// The same for a guest access to the register @enc from any encoding (AArch32 CP15
+// accesses map onto their AArch64 registers): reads fill @val, writes take it.
+bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val);
 
 } // namespace kvmx

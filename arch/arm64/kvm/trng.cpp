@@ -3,6 +3,7 @@
 // backed by the host's CSPRNG. Offered when the VMM leaves KVM_REG_ARM_STD_BIT_TRNG_V1_0
 // set in KVM_REG_ARM_STD_BMAP.
 #include "trng.hpp"
+#include "firmware.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -79,7 +80,7 @@ bool trng_call(Vcpu *vcpu, u32 fid)
 	case TRNG_FEATURES: {
 		u32 f = static_cast<u32>(x[1]);
 		bool known = f == TRNG_VERSION || f == TRNG_FEATURES || f == TRNG_GET_UUID ||
-			     f == TRNG_RND32 || f == TRNG_RND64;
+			     f == TRNG_RND32 || (f == TRNG_RND64 && smccc_fid_callable(vcpu, f));
 		x[0] = known ? TRNG_SUCCESS : TRNG_NOT_SUPPORTED;
 		break;
 	}

@@ -2,6 +2,7 @@
 // arm64 VM creation: the IPA-size type argument of KVM_CREATE_VM, the host check done at
 // load, and the arm64 capability values. Must not touch system registers (the glue
 // reads them and passes the values in), so this file also builds in the unit tests.
+#include "aarch32.hpp"
 #include "arch.hpp"
 #include "ioctl.hpp"
 #include "registry.hpp"
@@ -71,15 +72,16 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_STEAL_TIME:	 // pvtime.cpp
 	case KVM_CAP_VCPU_ATTRIBUTES:	 // KVM_*_DEVICE_ATTR on vCPUs (PV time)
 		return 1;
+	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
+		return arm64_host_has_aarch32_el1() ? 1 : 0;
 	case KVM_CAP_NR_VCPUS:
 		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;
 	case KVM_CAP_MAX_VCPUS:
 	case KVM_CAP_MAX_VCPU_ID:
 		return max_vcpus;
 	default:
-		// Known but not implemented on arm64 yet (PV time, SYSTEM_SUSPEND, 32-bit EL1,
-		// binary stats, the in-kernel irqchip's user-IRQ reporting), or a POWER
-		// capability: reads 0, and every use fails.
+		// Known but not implemented on arm64 (the in-kernel irqchip's user-IRQ
+		// reporting...), or a POWER capability: reads 0, and every use fails.
 		return 0;
 	}
 }

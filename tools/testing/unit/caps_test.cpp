@@ -54,9 +54,8 @@ TEST_F(Core, check_extension_vm_reads_one)
 TEST_F(Core, unimplemented_features_read_zero)
 {
 	ASSERT_EQ(0, init());
-	for (kvmx_u64 cap :
-	     { KVM_CAP_ARM_PMU_V3, KVM_CAP_GUEST_DEBUG_HW_BPS, KVM_CAP_ARM_SVE,
-	       KVM_CAP_ARM_EL1_32BIT, KVM_CAP_PPC_IRQ_XIVE, (int)KVMX_CAP_PPC_STOP0LITE })
+	for (kvmx_u64 cap : { KVM_CAP_ARM_PMU_V3, KVM_CAP_GUEST_DEBUG_HW_BPS, KVM_CAP_ARM_SVE,
+			      KVM_CAP_PPC_IRQ_XIVE, (int)KVMX_CAP_PPC_STOP0LITE })
 		EXPECT_EQ(0, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, cap)) << cap;
 }
 

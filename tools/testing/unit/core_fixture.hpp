@@ -18,6 +18,11 @@ constexpr kvmx_u64 parange_40 = 2, parange_48 = 5, parange_52 = 6;
 namespace host_id {
 constexpr unsigned int pfr0 = 24, pfr1 = 25, zfr0 = 28, dfr0 = 32, isar0 = 40, isar1 = 41;
 constexpr unsigned int mmfr0 = 48, mmfr1 = 49;
+// AArch32 feature registers: ID_PFR0, ID_DFR0, MVFR0.
+constexpr unsigned int pfr0_32 = 0, dfr0_32 = 2, mvfr0 = 16;
+// ID_PFR0: A32, T32, Jazelle, T32EE, AMU 1; ID_DFR0: v8 debug, PerfMon 3; MVFR0: VFP.
+constexpr kvmx_u64 pfr0_32_value = 0x00101131, dfr0_32_value = 0x03010066;
+constexpr kvmx_u64 mvfr0_value = 0x10110222;
 // EL0/EL1 AArch64+AArch32 (2), EL2/EL3 (1), GIC 1, SVE 1, CSV2 1.
 constexpr kvmx_u64 pfr0_value = 0x0100000101001122ULL;
 // BT 1, SSBS 2, MTE 2.
@@ -73,6 +78,9 @@ protected:
 		info.arm64_id_regs[host_id::isar1] = host_id::isar1_value;
 		info.arm64_id_regs[host_id::mmfr0] = mmfr0;
 		info.arm64_id_regs[host_id::mmfr1] = host_id::mmfr1_value;
+		info.arm64_id_regs[host_id::pfr0_32] = host_id::pfr0_32_value;
+		info.arm64_id_regs[host_id::dfr0_32] = host_id::dfr0_32_value;
+		info.arm64_id_regs[host_id::mvfr0] = host_id::mvfr0_value;
 		info.arm64_midr = host_id::midr;
 		info.arm64_revidr = host_id::revidr;
 		info.arm64_ctr = host_id::ctr;

@@ -228,18 +228,6 @@ TEST_F(Exits, hidden_features_trap_to_a_silent_undef)
 	EXPECT_EQ(0, fake_host::guest_log_lines());
 }
 
-TEST_F(Exits, aarch32_guest_exit_fails_entry_to_userspace)
-{
-	long fd = ready_vcpu();
-	ASSERT_GE(fd, 0);
-	kvmx::ExitInfo e = fake_arch::hvc_exit();
-	e.code |= KVMX_EXIT_AARCH32;
-	fake_arch::push(e);
-	ASSERT_EQ(0, run(fd));
-	EXPECT_EQ(static_cast<u32>(KVM_EXIT_FAIL_ENTRY), run_page(fd)->exit_reason);
-	EXPECT_EQ(e.esr, run_page(fd)->fail_entry.hardware_entry_failure_reason);
-}
-
 TEST_F(Exits, serror_during_a_guest_run_is_pending_as_a_virtual_serror_at_the_next_entry)
 {
 	long fd = ready_vcpu();

@@ -121,8 +121,8 @@ TEST_F(Guest, vcpu_init_with_known_but_unsupported_features_is_einval)
 {
 	long fd = create_vcpu(0);
 	ASSERT_GE(fd, 0);
-	for (u32 feature : { KVM_ARM_VCPU_EL1_32BIT, KVM_ARM_VCPU_PMU_V3, KVM_ARM_VCPU_SVE,
-			     KVM_ARM_VCPU_PTRAUTH_ADDRESS, KVM_ARM_VCPU_PTRAUTH_GENERIC })
+	for (u32 feature : { KVM_ARM_VCPU_PMU_V3, KVM_ARM_VCPU_SVE, KVM_ARM_VCPU_PTRAUTH_ADDRESS,
+			     KVM_ARM_VCPU_PTRAUTH_GENERIC })
 		EXPECT_EQ(-EINVAL, vcpu_init(fd, 1u << feature)) << feature;
 }
 

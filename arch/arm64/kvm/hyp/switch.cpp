@@ -117,6 +117,34 @@ void write_debug(const GuestDebug &d, u32 nbrp, u32 nwrp)
 	kvmx_write_sysreg(d.mdscr, mdscr_el1);
 }
 
+// FPEXC.EN: while the guest does not own the FP/SIMD registers its FPEXC32_EL2 reads
+// enabled, so that a first FP access traps to EL2 (CPTR_EL2) rather than to the guest's
+// own EL1 (D1.11.5: EL2 traps apply only where EL1 does not trap first).
+constexpr u64 FPEXC_EN = 1ULL << 30;
+
+void load_aarch32(const GuestCpu &cpu)
+{
+	kvmx_write_sysreg(cpu.a32[SPSR_ABT], spsr_abt);
+	kvmx_write_sysreg(cpu.a32[SPSR_UND], spsr_und);
+	kvmx_write_sysreg(cpu.a32[SPSR_IRQ], spsr_irq);
+	kvmx_write_sysreg(cpu.a32[SPSR_FIQ], spsr_fiq);
+	kvmx_write_sysreg(cpu.a32[DACR32_EL2], dacr32_el2);
+	kvmx_write_sysreg(cpu.a32[IFSR32_EL2], ifsr32_el2);
+	kvmx_write_sysreg(cpu.fp_live ? cpu.a32[FPEXC32_EL2] : FPEXC_EN, fpexc32_el2);
+}
+
+void save_aarch32(GuestCpu &cpu)
+{
+	cpu.a32[SPSR_ABT] = kvmx_read_sysreg(spsr_abt);
+	cpu.a32[SPSR_UND] = kvmx_read_sysreg(spsr_und);
+	cpu.a32[SPSR_IRQ] = kvmx_read_sysreg(spsr_irq);
+	cpu.a32[SPSR_FIQ] = kvmx_read_sysreg(spsr_fiq);
+	cpu.a32[DACR32_EL2] = kvmx_read_sysreg(dacr32_el2);
+	cpu.a32[IFSR32_EL2] = kvmx_read_sysreg(ifsr32_el2);
+	if (cpu.fp_live)
+		cpu.a32[FPEXC32_EL2] = kvmx_read_sysreg(fpexc32_el2);
+}
+
 } // namespace
 
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
@@ -151,6 +179,8 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 	if (cpu.fp_live)
 		kvmx_arm64_fpsimd_load(&cpu.fp);
 	load_sysregs(cpu.sys);
+	if (cpu.el1_aarch32)
+		load_aarch32(cpu);
 	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
 	kvmx_write_sysreg(guest_mdcr(host_mdcr, cpu), mdcr_el2);
 	kvmx_write_sysreg(cpu.vpidr, vpidr_el2);
@@ -186,6 +216,8 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 		cpu.pstate &= ~PSTATE_SS;
 	}
 	save_sysregs(cpu.sys);
+	if (cpu.el1_aarch32)
+		save_aarch32(cpu);
 	if (debug_switch) {
 		if (cpu.debug_hw) {
 			const u64 guest_ss = cpu.dbg.mdscr & MDSCR_SS;

@@ -64,6 +64,22 @@ struct GuestDebug {
 	u64 mdscr;
 };
 
+// AArch32 EL1 state with no AArch64 EL1 register behind it (ARM ARM D1.20.2): the
+// banked SPSRs of the abort, undefined, IRQ and FIQ modes, DACR, IFSR and FPEXC. Loaded
+// into the hardware only for a vCPU whose EL1 is AArch32; storage (for a VMM's save and
+// restore) otherwise. Their SVC/EL1 siblings (SPSR_svc, DFSR, DFAR/IFAR...) are the
+// AArch64 EL1 registers in GuestSysregs.
+enum Aarch32Reg : u32 {
+	SPSR_ABT,
+	SPSR_UND,
+	SPSR_IRQ,
+	SPSR_FIQ,
+	DACR32_EL2,
+	IFSR32_EL2,
+	FPEXC32_EL2,
+	nr_aarch32_regs
+};
+
 struct GuestCpu {
 	EntryFrame frame; // general purpose registers and SP_EL0
 	u64 pc;		  // ELR_EL2 at entry/exit
@@ -79,6 +95,8 @@ struct GuestCpu {
 	bool vmm_step;	   // KVM_SET_GUEST_DEBUG single-step: step one instruction to EL2
 	bool vmm_debug;	   // KVM_SET_GUEST_DEBUG enabled: debug exceptions go to EL2 (TDE)
 	bool step_pending; // vmm_step: the instruction was stepped, the exception is due
+	bool el1_aarch32;  // KVM_ARM_VCPU_EL1_32BIT: EL1 runs AArch32 (HCR_EL2.RW = 0)
+	u64 a32[nr_aarch32_regs];
 };
 
 struct Stage2Hw {
