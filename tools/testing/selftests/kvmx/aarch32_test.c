@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * 32-bit EL1 guests (KVM_ARM_VCPU_EL1_32BIT): a real A32/T32 guest on kvmx's world switch
+ * with HCR_EL2.RW = 0. MMIO through banked and T32 16-bit loads and stores, a trapped
+ * CP15 ID-register read and VMRS of MVFR0, HVC32 into PSCI, a condition-failed WFI and
+ * one in a failing IT block that must not block, a WFI that blocks until the IRQ line,
+ * FP/SIMD state across an exit (FPEXC switched), an UNDEF that kvmx injects for a trapped
+ * PMU register read, taken in the guest's UND mode,
+ * a switch to T32 and a PSCI CPU_ON with a T32 entry point. The guest code is hand
+ * assembled (arm-linux-gnueabihf-as output, kept as words with the source beside them).
+ */
+#include <pthread.h>
+#include <stddef.h>
+
+#include "kselftest_harness.h"
+#include "vcpu_lib.h"
+
+/* One blob at GUEST_CODE_IPA; entry points and the vector base by offset. */
+#define A32_MAIN 0x00
+#define A32_VBAR 0x60
+#define A32_SECONDARY_T32 0x9a
+#define A32_WFI 0xb4
+#define A32_CPU_ON 0xc8
+#define MMIO_BASE 0x90000000ULL
+#define PSR32_T (1u << 5)
+#define PSR32_MODE(p) ((p)&0x1f)
+#define MODE_SVC 0x13
+#define MODE_UND 0x1b
+#define REG_ID_PFR0 SYSREG(3, 0, 0, 1, 0)
+#define REG_MVFR0 SYSREG(3, 0, 0, 3, 0)
+#define PSCI_SYSTEM_OFF_EXIT KVM_SYSTEM_EVENT_SHUTDOWN
+
+asm(".pushsection .text\n"
+    ".balign 4\n"
+    ".global g_a32_start, g_a32_end\n"
+    "g_a32_start:\n"
+    /* main: +0x0 */
+    "	.inst 0xe3002000\n" /* movw r2, #0 */
+    "	.inst 0xe3492000\n" /* movt r2, #36864 */
+    "	.inst 0xee103f11\n" /* mrc 15, 0, r3, cr0, cr1, {0} */
+    "	.inst 0xe5823000\n" /* str r3, [r2] */
+    "	.inst 0xe5924004\n" /* ldr r4, [r2, #4] */
+    "	.inst 0xe5824008\n" /* str r4, [r2, #8] */
+    "	.inst 0xe3000000\n" /* movw r0, #0 */
+    "	.inst 0xe3480400\n" /* movt r0, #33792 */
+    "	.inst 0xe1400070\n" /* hvc 0 */
+    "	.inst 0xe582000c\n" /* str r0, [r2, #12] */
+    "	.inst 0xe3a05001\n" /* mov r5, #1 */
+    "	.inst 0xe3550002\n" /* cmp r5, #2 */
+    "	.inst 0x0320f003\n" /* wfieq */
+    "	.inst 0xeef76a10\n" /* vmrs r6, mvfr0 */
+    "	.inst 0xe5826010\n" /* str r6, [r2, #16] */
+    "	.inst 0xe3a07101\n" /* mov r7, #1073741824 */
+    "	.inst 0xeee87a10\n" /* vmsr fpexc, r7 */
+    "	.inst 0xee004a10\n" /* vmov s0, r4 */
+    "	.inst 0xe3000000\n" /* movw r0, #0 */
+    "	.inst 0xe3480400\n" /* movt r0, #33792 */
+    "	.inst 0xe1400070\n" /* hvc 0 */
+    "	.inst 0xee109a10\n" /* vmov r9, s0 */
+    "	.inst 0xe5829014\n" /* str r9, [r2, #20] */
+    "	.inst 0xee19af1c\n" /* mrc p15, 0, r10, c9, c12, 0: PMCR, no PMU: kvmx injects UNDEF */
+    /* vec: +0x60 */
+    "	.inst 0xeafffffe\n" /* b 60 */
+    "	.inst 0xeaffffff\n" /* b 68 */
+    /* und: +0x68 */
+    "	.inst 0xe582e018\n" /* str lr, [r2, #24] */
+    "	.inst 0xe14f7000\n" /* mrs r7, SPSR */
+    "	.inst 0xe582701c\n" /* str r7, [r2, #28] */
+    "	.inst 0xe3008081\n" /* movw r8, #129 */
+    "	.inst 0xe3448000\n" /* movt r8, #16384 */
+    "	.inst 0xe12fff18\n" /* bx r8 */
+    /* th: +0x80 */
+    "	.hword 0x6851\n"	 /* ldr r1, [r2, #4] */
+    "	.hword 0x6091\n"	 /* str r1, [r2, #8] */
+    "	.hword 0x4289\n"	 /* cmp r1, r1 */
+    "	.hword 0xbf18\n"	 /* it ne */
+    "	.hword 0xbf30\n"	 /* wfine */
+    "	.hword 0x60d1\n"	 /* str r1, [r2, #12] */
+    "	.hword 0xf240, 0x0008\n" /* movw r0, #8 */
+    "	.hword 0xf2c8, 0x4000\n" /* movt r0, #33792 */
+    "	.hword 0xf7e0, 0x8000\n" /* hvc #0 */
+    "	.hword 0xe7fe\n"	 /* b.n 98 */
+    /* sec: +0x9a */
+    "	.hword 0xf240, 0x0200\n" /* movw r2, #0 */
+    "	.hword 0xf2c9, 0x0200\n" /* movt r2, #36864 */
+    "	.hword 0x6210\n"	 /* str r0, [r2, #32] */
+    "	.hword 0xf240, 0x0008\n" /* movw r0, #8 */
+    "	.hword 0xf2c8, 0x4000\n" /* movt r0, #33792 */
+    "	.hword 0xf7e0, 0x8000\n" /* hvc #0 */
+    "	.hword 0xe7fe\n"	 /* b.n b0 */
+    /* wfi: +0xb4 */
+    "	.hword 0\n"	    /* padding */
+    "	.inst 0xe320f003\n" /* wfi */
+    "	.inst 0xe3000008\n" /* movw r0, #8 */
+    "	.inst 0xe3480400\n" /* movt r0, #33792 */
+    "	.inst 0xe1400070\n" /* hvc 0 */
+    "	.inst 0xeafffffe\n" /* b c4 */
+    /* cpuon: +0xc8 */
+    "	.inst 0xe3000003\n" /* movw r0, #3 */
+    "	.inst 0xe3480400\n" /* movt r0, #33792 */
+    "	.inst 0xe3a01001\n" /* mov r1, #1 */
+    "	.inst 0xe300209b\n" /* movw r2, #155 */
+    "	.inst 0xe3442000\n" /* movt r2, #16384 */
+    "	.inst 0xe30b3eef\n" /* movw r3, #48879 */
+    "	.inst 0xe1400070\n" /* hvc 0 */
+    "	.inst 0xe3002000\n" /* movw r2, #0 */
+    "	.inst 0xe3492000\n" /* movt r2, #36864 */
+    "	.inst 0xe5820024\n" /* str r0, [r2, #36] */
+    "	.inst 0xe320f003\n" /* wfi */
+    "	.inst 0xeafffffe\n" /* b f4 */
+
+    "g_a32_end:\n"
+    ".popsection\n");
+GUEST_PROGRAM(g_a32);
+
+/* A 32-bit vCPU @id of @m starting at blob offset @entry (CP10/CP11 enabled in CPACR). */
+static int vcpu32_add(struct vmm *m, struct vcpu *v, int id, uint32_t extra, uint64_t entry)
+{
+	load_program(m, GUEST_CODE_IPA, g_a32_start, g_a32_end);
+	if (vcpu_add(m, v, id, 1u << KVM_ARM_VCPU_EL1_32BIT | 1u << KVM_ARM_VCPU_PSCI_0_2 | extra,
+		     GUEST_CODE_IPA + entry))
+		return -1;
+	return vcpu_set(v, REG_CPACR_EL1, 0xf << 20);
+}
+
+/* The MMIO writes a guest made, in order. */
+struct writes {
+	int n;
+	uint64_t off[32], val[32];
+};
+
+/* Run until an exit other than an MMIO access, recording writes in @w and answering every
+ * read with @read_value. Returns the exit reason, or -errno if KVM_RUN failed. */
+static int run_recording(struct vcpu *v, struct writes *w, uint32_t read_value, int *reads)
+{
+	for (;;) {
+		if (vcpu_run(v))
+			return -errno;
+		if (v->run->exit_reason != KVM_EXIT_MMIO)
+			return v->run->exit_reason;
+		if (!v->run->mmio.is_write) {
+			memcpy(v->run->mmio.data, &read_value, 4);
+			(*reads)++;
+		} else if (w->n < 32) {
+			w->off[w->n] = v->run->mmio.phys_addr - MMIO_BASE;
+			w->val[w->n++] = mmio_data(v);
+		}
+	}
+}
+
+TEST(el1_32bit_capability_is_offered)
+{
+	int kvm = kvmx_open_dev();
+
+	ASSERT_GE(kvm, 0);
+	EXPECT_EQ(1, ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_EL1_32BIT));
+	close(kvm);
+}
+
+TEST(a32_and_t32_guest_runs_its_program)
+{
+	struct vmm m;
+	struct vcpu v;
+	struct writes w = { 0 };
+	int reads = 0;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu32_add(&m, &v, 0, 0, A32_MAIN));
+	ASSERT_EQ(0, vcpu_set(&v, REG_VBAR_EL1, GUEST_CODE_IPA + A32_VBAR));
+	ASSERT_EQ(MODE_SVC, PSR32_MODE(vcpu_get(&v, CORE_REG(regs.pstate))));
+
+	ASSERT_EQ(KVM_EXIT_SYSTEM_EVENT, run_recording(&v, &w, 0x12345678, &reads));
+	EXPECT_EQ(PSCI_SYSTEM_OFF_EXIT, v.run->system_event.type);
+	EXPECT_EQ(2, reads); /* A32 LDR, then T32 16-bit LDR */
+
+	const uint64_t id_pfr0 = vcpu_get(&v, REG_ID_PFR0), mvfr0 = vcpu_get(&v, REG_MVFR0);
+	const struct {
+		uint64_t off, val, mask;
+	} want[] = {
+		{ 0, id_pfr0, ~0ULL },		      /* MRC p15 ID_PFR0 (trapped) */
+		{ 8, 0x12345678, ~0ULL },	      /* A32 LDR/STR through r4 */
+		{ 12, 0x10001, ~0ULL },		      /* HVC32 PSCI_VERSION: 1.1 */
+		{ 16, mvfr0, ~0ULL },		      /* VMRS MVFR0 (trapped) */
+		{ 20, 0x12345678, ~0ULL },	      /* s0 kept across an exit */
+		{ 24, GUEST_CODE_IPA + 0x60, ~0ULL }, /* LR_und = MRC + 4 */
+		{ 28, MODE_SVC, 0x1f | PSR32_T },     /* SPSR_und: from A32 SVC */
+		{ 8, 0x12345678, ~0ULL },	      /* T32 16-bit LDR/STR */
+		{ 12, 0x12345678, ~0ULL },	      /* after IT NE; WFINE (Z set) */
+	};
+	ASSERT_EQ(sizeof(want) / sizeof(want[0]), w.n);
+	for (int i = 0; i < w.n; i++) {
+		EXPECT_EQ(want[i].off, w.off[i]);
+		EXPECT_EQ(want[i].val, w.val[i] & want[i].mask);
+	}
+	EXPECT_NE(0, id_pfr0);
+	EXPECT_NE(0, mvfr0);
+
+	/* Where it stopped: UND mode (never returned), T32, at the HVC's successor. */
+	uint64_t pstate = vcpu_get(&v, CORE_REG(regs.pstate));
+	EXPECT_EQ(MODE_UND, PSR32_MODE(pstate));
+	EXPECT_TRUE(pstate & PSR32_T);
+	EXPECT_EQ(GUEST_CODE_IPA + 0x60, vcpu_get(&v, CORE_REG(regs.regs[22]))); /* LR_und */
+	EXPECT_EQ(GUEST_CODE_IPA + 0x98, vcpu_get(&v, CORE_REG(regs.pc)));
+	vmm_destroy(&m);
+}
+
+TEST(wfi_blocks_until_the_irq_line)
+{
+	struct vmm m;
+	struct vcpu v;
+	pthread_t t;
+	struct irq_args irq = { .delay_ms = 300 };
+	struct writes w = { 0 };
+	int reads = 0;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	irq.vm = m.vm;
+	ASSERT_EQ(0, vcpu32_add(&m, &v, 0, 0, A32_WFI));
+	double t0 = now_s();
+	ASSERT_EQ(0, pthread_create(&t, NULL, raise_irq_later, &irq));
+	ASSERT_EQ(KVM_EXIT_SYSTEM_EVENT, run_recording(&v, &w, 0, &reads));
+	double waited = now_s() - t0;
+	pthread_join(t, NULL);
+	EXPECT_GE(waited, 0.25);
+	EXPECT_EQ(PSCI_SYSTEM_OFF_EXIT, v.run->system_event.type);
+	vmm_destroy(&m);
+}
+
+TEST(cpu_on_starts_a_32bit_vcpu_at_a_t32_entry_point)
+{
+	struct vmm m;
+	struct vcpu boot, sec;
+	struct writes w = { 0 };
+	int reads = 0;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu32_add(&m, &boot, 0, 0, A32_CPU_ON));
+	ASSERT_EQ(0, vcpu32_add(&m, &sec, 1, 1u << KVM_ARM_VCPU_POWER_OFF, 0));
+
+	/* The boot vCPU calls CPU_ON, reports its result, then waits in WFI. */
+	ASSERT_EQ(0, vcpu_run(&boot));
+	ASSERT_EQ(KVM_EXIT_MMIO, boot.run->exit_reason);
+	EXPECT_EQ(MMIO_BASE + 36, boot.run->mmio.phys_addr);
+	EXPECT_EQ(0, mmio_data(&boot));
+
+	/* The secondary starts in T32 at the entry point with the context id in r0. */
+	ASSERT_EQ(KVM_EXIT_SYSTEM_EVENT, run_recording(&sec, &w, 0, &reads));
+	ASSERT_EQ(1, w.n);
+	EXPECT_EQ(32, w.off[0]);
+	EXPECT_EQ(0xbeef, w.val[0]);
+	EXPECT_TRUE(vcpu_get(&sec, CORE_REG(regs.pstate)) & PSR32_T);
+	vmm_destroy(&m);
+}
+
+TEST(aarch64_state_is_refused_to_a_32bit_vcpu)
+{
+	struct vmm m;
+	struct vcpu v;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu32_add(&m, &v, 0, 0, A32_MAIN));
+	EXPECT_EQ(-1, vcpu_set(&v, CORE_REG(regs.pstate), 0x3c5));
+	EXPECT_EQ(EINVAL, errno);
+	vmm_destroy(&m);
+}
+
+TEST_HARNESS_MAIN
