@@ -393,7 +393,8 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 		a.cpu.vmpidr = val;
 		return Status::ok();
 	case Kind::id:
-		if (aarch32_id_reg_ignores_writes(d->index))
+		// A 32-bit vCPU's AArch32 ID registers are real: same rule as the others.
+		if (!a.cpu.el1_aarch32 && aarch32_id_reg_ignores_writes(d->index))
 			return Status::ok();
 		[[fallthrough]];
 	case Kind::invariant: {

@@ -126,6 +126,11 @@ TEST_F(Aarch32, id_registers_show_aarch32_only_to_a_32bit_vcpu)
 	EXPECT_EQ(host_id::pfr0_32_value & ~(0xfULL << 20), reg(fd32, REG_ID_PFR0)) << "no AMU";
 	EXPECT_EQ(0u, reg(fd32, REG_ID_DFR0)) << "no CP14 debug, no PMU";
 	EXPECT_EQ(host_id::mvfr0_value, reg(fd32, REG_MVFR0));
+	// Writable only with the value they hold (a 64-bit vCPU ignores writes to them).
+	EXPECT_EQ(0, set_reg64(fd32, REG_MVFR0, host_id::mvfr0_value));
+	EXPECT_EQ(-EINVAL, set_reg64(fd32, REG_MVFR0, 0));
+	EXPECT_EQ(0, set_reg64(fd64, REG_MVFR0, 0x1234));
+	EXPECT_EQ(0u, reg(fd64, REG_MVFR0));
 	fake_host::close_fd(static_cast<int>(fd32));
 	fake_host::close_fd(vm2);
 }
