@@ -30,24 +30,32 @@ if [ -f "$envfile" ] && grep -q "^KVMX_COMMON" "$envfile" && [ -z "$(find "$envf
 	exit 0
 fi
 
-meta=linux-image-$ARCH:$ARCH
+# Kernel ARCH -> Debian architecture and kernel flavour (arm64: both "arm64").
+case $ARCH in
+powerpc) debarch=ppc64el flavour=powerpc64le kimage=vmlinux ;;
+*) debarch=$ARCH flavour=$ARCH kimage=vmlinuz ;;
+esac
+meta=linux-image-$flavour:$debarch
 image=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' | head -1)
 if [ -z "$image" ]; then
 	echo "fetch-debian: cannot resolve $meta (did scripts/setup-host.sh run?)" >&2
 	exit 1
 fi
 abi=${image#linux-image-}            # e.g. 6.1.0-56-arm64
-common=linux-headers-${abi%-$ARCH}-common
-pkgs=("$image:$ARCH" "linux-headers-$abi:$ARCH" "$common" "busybox-static:$ARCH")
+common=linux-headers-${abi%-$flavour}-common
+pkgs=("$image:$debarch" "linux-headers-$abi:$debarch" "$common" "busybox-static:$debarch")
 
 cd "$CACHE/debs"
 for p in "${pkgs[@]}"; do
 	name=${p%%:*}
 	ver=$(apt-cache policy "$p" | sed -n 's/^ *Candidate: //p')
-	deb=$(ls "${name}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+	# The download cache is shared by the arches: match this one's (or an _all) .deb.
+	pat="${name}_${ver//:/%3a}_"
+	deb=$(ls "$pat$debarch.deb" "${pat}all.deb" 2>/dev/null | head -1 || true)
 	if [ -z "$deb" ]; then
 		apt-get download -qq -o APT::Sandbox::User=root "$p=$ver" >&2
-		deb=$(ls "${name}_${ver//:/%3a}_"*.deb | head -1)
+		deb=$(ls "$pat$debarch.deb" "${pat}all.deb" 2>/dev/null | head -1 || true)
+		[ -n "$deb" ] || { echo "fetch-debian: no .deb for $p=$ver" >&2; exit 1; }
 	fi
 	dest="$CACHE/$ARCH/root"
 	stamp="$CACHE/$ARCH/.extracted-$deb"
@@ -68,7 +76,7 @@ cat >"$envfile.tmp" <<ENV
 KVMX_KABI := $abi
 KVMX_COMMON := $common
 KVMX_KDIR := $root/usr/src/linux-headers-$abi
-KVMX_KIMAGE := $root/boot/vmlinuz-$abi
+KVMX_KIMAGE := $root/boot/$kimage-$abi
 KVMX_KMODDIR := $root/lib/modules/$abi
 KVMX_BUSYBOX := $root/bin/busybox
 ENV

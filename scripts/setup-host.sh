@@ -7,13 +7,15 @@ set -euo pipefail
 PKGS=(
 	build-essential make bc bison flex libelf-dev
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+	gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
 	linux-kbuild-6.1 linux-source-6.1
 	cpio xz-utils rsync sparse
 	cmake libgtest-dev
 	clang-format kmod
 )
 # QEMU 10 from bookworm-backports: 2.5-3x faster on nested workloads than bookworm's 7.2.
-BPO_PKGS=(qemu-system-arm qemu-system-data)
+# qemu-system-ppc: the POWER9 (powernv9) host of the POWER suites.
+BPO_PKGS=(qemu-system-arm qemu-system-ppc qemu-system-data)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -29,10 +31,12 @@ if command -v qemu-system-aarch64 >/dev/null; then
 fi
 arm64_ok=0
 dpkg --print-foreign-architectures | grep -qx arm64 && arm64_ok=1
+ppc_ok=0
+dpkg --print-foreign-architectures | grep -qx ppc64el && ppc_ok=1
 bpo_ok=0
 grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/ && bpo_ok=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $arm64_ok -eq 1 ] && [ $bpo_ok -eq 1 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ $arm64_ok -eq 1 ] && [ $ppc_ok -eq 1 ] && [ $bpo_ok -eq 1 ]; then
 	exit 0
 fi
 
@@ -49,6 +53,8 @@ SRC
 fi
 # arm64 as a foreign architecture lets `apt-get download` fetch the arm64 kernel and busybox.
 [ $arm64_ok -eq 1 ] || $SUDO dpkg --add-architecture arm64
+# ppc64el likewise for the POWER9 host kernel, its headers and busybox.
+[ $ppc_ok -eq 1 ] || $SUDO dpkg --add-architecture ppc64el
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BPO_PKGS[@]}" >/dev/null

@@ -26,6 +26,9 @@ struct kvmx_host_info {
 	kvmx_u64 arm64_id_regs[56];
 	kvmx_u64 arm64_midr, arm64_revidr, arm64_ctr, arm64_clidr, arm64_aidr, arm64_dczid;
 	unsigned int arm64_vmid_bits; /* 8 or 16 */
+	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
+	unsigned int ppc_hv_radix;
+	kvmx_u64 ppc_pvr; /* Processor Version Register (powerpc only) */
 };
 
 /* Module lifetime. kvmx_core_init returns 0 or -errno; exit undoes init. */

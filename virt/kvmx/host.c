@@ -67,7 +67,7 @@ void kvmx_host_free_page(void *page)
 
 kvmx_u64 kvmx_host_virt_to_phys(const void *va)
 {
-	return virt_to_phys(va);
+	return virt_to_phys((void *)va); /* powerpc's takes a non-const pointer */
 }
 
 void *kvmx_host_phys_to_virt(kvmx_u64 pa)
@@ -120,7 +120,10 @@ void kvmx_host_mutex_unlock(struct kvmx_mutex *m)
 
 int kvmx_host_user_range_ok(kvmx_uptr addr, kvmx_size_t len)
 {
-	return untagged_addr(addr) == addr && access_ok((void __user *)addr, len);
+	/* A tagged address (arm64 TBI) is refused; elsewhere untagged_addr() is the identity. */
+	kvmx_uptr untagged = untagged_addr(addr);
+
+	return untagged == addr && access_ok((void __user *)addr, len);
 }
 
 int kvmx_host_copy_from_user(void *dst, kvmx_uptr src, kvmx_size_t len)

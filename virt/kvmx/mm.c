@@ -4,6 +4,7 @@
  * notifier through which the core tears down stage-2 mappings when user mappings change.
  * Owns no policy: which pages to map, and when, is the core's decision.
  */
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched.h>

@@ -1,0 +1,61 @@
+#!/bin/sh
+# The POWER9 module suite, run inside the QEMU powernv9 host as TAP (kvmx.ko not loaded
+# on entry; the in-kernel kvm.ko/kvm-hv.ko are never loaded here). Usage: ppc-tests.sh MODE
+#   powernv  insmod succeeds, /dev/kvm is KVM's misc device, kvmx-probe's table is sane,
+#            the VM-path tests (ppc_vm_test) pass, rmmod is clean, dmesg has no
+#            BUG/WARN/Oops
+#   pseries  the same kernel as a pseries guest (no hypervisor mode): insmod fails, says
+#            why, and leaves no /dev/kvm behind
+KO=/kvmx.ko
+n=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n $1"; }
+check() {	# description command...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+loaded() { grep -q '^kvmx ' /proc/modules; }
+no_kernel_reports() {
+	if dmesg | grep -E 'BUG:|WARNING:|Oops|Unable to handle|Kernel panic|kvmx: leak'; then
+		return 1
+	fi
+	return 0
+}
+probe_sane() {
+	out=/tmp/probe.txt
+	kvmx-probe >$out || return 1
+	sed 's/^/# /' $out
+	grep -q '^KVM_GET_API_VERSION: 12$' $out &&
+		grep -q '^KVM_CAP_USER_MEMORY ([0-9]*): 1$' $out &&
+		grep -q '^KVM_CAP_PPC_MMU_RADIX ([0-9]*): 0$' $out &&
+		grep -q '^KVM_CAP_PPC_IRQ_XIVE ([0-9]*): 0$' $out &&
+		grep -q '^KVMX_CAP_PPC_STOP0LITE ([0-9]*): 0$' $out &&
+		[ "$(grep -c ': [0-9-]*$' $out)" -ge 20 ]
+}
+
+case "$1" in
+powernv)
+	echo "1..7"
+	dmesg -c >/dev/null
+	check "insmod_succeeds" insmod $KO
+	dmesg | grep kvmx | sed 's/^/# /'
+	check "dev_kvm_is_misc_10_232" test "$(cat /sys/class/misc/kvm/dev 2>/dev/null)" = "10:232" -a -c /dev/kvm
+	check "probe_table_sane" probe_sane
+	check "ppc_vm_test_passes" eval 'ppc_vm_test | sed "s/^/# /"; [ "$(ppc_vm_test | grep -c "^ok ")" -eq 16 ]'
+	check "rmmod_clean" rmmod kvmx
+	check "module_gone_and_dev_kvm_removed" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'
+	check "no_bug_warn_oops_in_dmesg" no_kernel_reports
+	;;
+pseries)
+	echo "1..3"
+	dmesg -c >/dev/null
+	check "insmod_fails_without_hypervisor_mode" eval '! insmod $KO 2>/dev/null'
+	check "insmod_says_why" eval 'dmesg | grep -q "kvmx: the kernel is not running in hypervisor mode"'
+	check "nothing_left_behind" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'
+	;;
+*)
+	echo "ppc-tests.sh: unknown mode '$1'"
+	exit 2
+	;;
+esac

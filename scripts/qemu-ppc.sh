@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Boot the QEMU POWER9 host on the test initramfs in one mode (scripts/guest/init) and
+# cut the TAP suites it prints into RESULTS/<suite>.tap, as scripts/qemu.sh does for arm64.
+# Usage: qemu-ppc.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [QEMU]]
+#   MODE run:     powernv9 (skiboot, the kernel is the hypervisor): insmod, table, rmmod
+#   MODE check:   powernv9: the module suite (ppc-module.tap)
+#   MODE pseries: the same kernel as a pseries guest (SLOF): insmod must fail
+# QEMU defaults to the installed qemu-system-ppc64; pass another (the patched build of
+# scripts/qemu-ppc-patched.sh) as the sixth argument.
+# Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
+set -uo pipefail
+mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-300} qemu=${6:-qemu-system-ppc64}
+mkdir -p "$results"
+log="$results/console-ppc-$mode.log"
+append="console=hvc0 quiet panic=-1 kvmxtest=ppc-$mode"
+case $mode in
+run | check)
+	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
+	;;
+pseries)
+	# TCG cannot provide the Spectre mitigations pseries asks the host for by default.
+	machine=(-M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off
+		-cpu power9)
+	;;
+*) echo "qemu-ppc.sh: unknown mode $mode" >&2; exit 2 ;;
+esac
+start=$(date +%s)
+timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp 1 -m 2048 \
+	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+	{ [ "$mode" = run ] && grep -v -e '^@@' -e '^\[ *[0-9.]*,[0-9]\]' || cat >/dev/null; }
+status=${PIPESTATUS[0]}
+secs=$(($(date +%s) - start))
+echo "qemu-ppc.sh: $mode boot finished in $secs s (qemu status $status)" >&2
+qemu_version=$("$qemu" --version | head -1)
+awk -v dir="$results" -v qemu="$qemu_version" '
+	/^@@KVMX-BOOTED / { kernel = $2 }
+	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; first = 1; next }
+	/^@@TAP-END / { close(file); name = ""; next }
+	name != "" && first {
+		first = 0
+		print "# qemu: " qemu >> file
+		print "# kernel: " kernel >> file
+	}
+	name != "" { print >> file }
+' "$log"
+done_marker='^@@KVMX-DONE'
+[ "$mode" = run ] && done_marker='^@@KVMX-RUN-OK'
+tap="$results/boot-ppc-$mode.tap"
+if grep -q "$done_marker" "$log"; then
+	printf '1..1\nok 1 ppc_%s_boot_completes # %s s\n' "$mode" "$secs" >"$tap"
+	exit 0
+fi
+echo "qemu-ppc.sh: $mode: guest did not finish (see $log)" >&2
+printf '1..1\nnot ok 1 ppc_%s_boot_completes\n' "$mode" >"$tap"
+exit 1
