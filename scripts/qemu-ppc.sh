@@ -19,7 +19,7 @@ run | check)
 	;;
 pseries)
 	# TCG cannot provide the Spectre mitigations pseries asks the host for by default.
-	machine=(-M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off
+	machine=(-M pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off -vga none
 		-cpu power9)
 	;;
 *) echo "qemu-ppc.sh: unknown mode $mode" >&2; exit 2 ;;
@@ -34,7 +34,7 @@ secs=$(($(date +%s) - start))
 echo "qemu-ppc.sh: $mode boot finished in $secs s (qemu status $status)" >&2
 qemu_version=$("$qemu" --version | head -1)
 awk -v dir="$results" -v qemu="$qemu_version" '
-	/^@@KVMX-BOOTED / { kernel = $2 }
+	/@@KVMX-BOOTED / { sub(/.*@@KVMX-BOOTED /, ""); kernel = $1 }
 	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; first = 1; next }
 	/^@@TAP-END / { close(file); name = ""; next }
 	name != "" && first {

@@ -10,7 +10,8 @@ set -uo pipefail
 results=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 expected="unit sparse format module-info boot-check boot-builtin boot-noel2 module host-builtin host-noel2
-	boot-upstream-builtin boot-upstream-kvmx upstream-compare"
+	boot-upstream-builtin boot-upstream-kvmx upstream-compare
+	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries"
 informative="upstream-builtin upstream-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
 	expected="$expected kselftest-$(basename "$t" .c)"
