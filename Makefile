@@ -34,7 +34,7 @@ SELFTEST_CFLAGS := -static -O2 -Wall -Werror -D_GNU_SOURCE $(USER_INCLUDES)
 
 .PHONY: all run check deps fetch module probe selftests-build initramfs unit sparse \
 	format-check module-info selftests upstream-build initramfs-upstream selftests-upstream bench \
-	summary clean help ppc-tests-build check-ppc
+	summary clean help ppc-tests-build check-ppc qemu-ppc-patched
 all: module
 
 help:
@@ -98,13 +98,20 @@ INITRAMFS := $(OUT)/initramfs.cpio.gz
 ifeq ($(ARCH),powerpc)
 # POWER9 (issue 7): no guest runs yet, so no kselftests or kvmx-hello; see
 # Documentation/virt/kvmx/powerpc.rst.
-PPC_TESTS := $(OUT)/tests/ppc_vm_test
+PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test
 ppc-tests-build: $(UAPI)/.done
 	@mkdir -p $(OUT)/tests
-	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(PPC_TESTS) tools/kvmx/ppc_vm_test.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_vm_test \
+		tools/kvmx/ppc_vm_test.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_stop_test \
+		tools/kvmx/ppc_stop_test.c
 
+# The in-kernel kvm.ko and kvm-hv.ko ride along as the reference (never loaded with kvmx).
+KVM_HV_KOS := $(KVMX_KMODDIR)/kernel/arch/powerpc/kvm/kvm.ko \
+	$(KVMX_KMODDIR)/kernel/arch/powerpc/kvm/kvm-hv.ko
 initramfs: module probe ppc-tests-build
-	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(PPC_TESTS)
+	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(PPC_TESTS) \
+		$(KVM_HV_KOS)
 
 run: initramfs
 	@echo "== kvmx $(KVMX_VERSION) on Debian $(KVMX_KABI), $$(qemu-system-ppc64 --version | head -1)"
@@ -112,9 +119,18 @@ run: initramfs
 
 # The POWER suites: the kvmx host on powernv9, and the same kernel as a pseries guest
 # (no hypervisor mode: insmod must fail).
+# Then a guest `stop` on the in-kernel kvm-hv, on the installed QEMU and on QEMU with
+# scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README).
+QEMU_PPC_PATCHED = $(shell bash scripts/qemu-ppc-patched.sh)
+qemu-ppc-patched:
+	bash scripts/qemu-ppc-patched.sh
+
 selftests: initramfs
 	-bash scripts/qemu-ppc.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-bash scripts/qemu-ppc.sh pseries $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+	-bash scripts/qemu-ppc.sh stopref-stock $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+	-bash scripts/qemu-ppc.sh stopref-patched $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 \
+		"$(QEMU_PPC_PATCHED)"
 else
 initramfs: module probe selftests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \

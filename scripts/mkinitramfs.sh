@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the test initramfs: static busybox, scripts/guest/*, kvmx.ko, kvmx-probe and the
 # cross-built kselftests. Usage: mkinitramfs.sh OUT.cpio.gz BUSYBOX KVMX_KO PROBE [TEST...]
+# A TEST ending in .ko is another kernel module, installed under /modules.
 set -euo pipefail
 out=$1 busybox=$2 ko=$3 probe=$4
 shift 4
@@ -15,7 +16,10 @@ install -m 0755 "$here/guest/ppc-tests.sh" "$root/bin/ppc-tests.sh"
 install -m 0644 "$ko" "$root/kvmx.ko"
 install -m 0755 "$probe" "$root/bin/kvmx-probe"
 for t in "$@"; do
-	install -m 0755 "$t" "$root/tests/"
+	case $t in
+	*.ko) install -D -m 0644 "$t" "$root/modules/$(basename "$t")" ;; # e.g. the in-kernel KVM
+	*) install -m 0755 "$t" "$root/tests/" ;;
+	esac
 done
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$out.tmp"

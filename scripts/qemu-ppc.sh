@@ -5,6 +5,8 @@
 #   MODE run:     powernv9 (skiboot, the kernel is the hypervisor): insmod, table, rmmod
 #   MODE check:   powernv9: the module suite (ppc-module.tap)
 #   MODE pseries: the same kernel as a pseries guest (SLOF): insmod must fail
+#   MODE stopref-stock, stopref-patched: powernv9 with the in-kernel kvm-hv: a guest
+#                 `stop` (ppc_stop_test), on the installed QEMU or the patched one
 # QEMU defaults to the installed qemu-system-ppc64; pass another (the patched build of
 # scripts/qemu-ppc-patched.sh) as the sixth argument.
 # Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
@@ -14,7 +16,7 @@ mkdir -p "$results"
 log="$results/console-ppc-$mode.log"
 append="console=hvc0 quiet panic=-1 kvmxtest=ppc-$mode"
 case $mode in
-run | check)
+run | check | stopref-stock | stopref-patched)
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	;;
 pseries)
