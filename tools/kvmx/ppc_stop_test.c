@@ -51,7 +51,7 @@ extern const uint8_t guest_entry_start[], guest_entry_end[];
 extern const uint8_t guest_v700_start[], guest_v700_end[];
 
 #define ENTRY 0x1000ul
-#define STOP_ADDR (ENTRY + 8)	 /* third instruction */
+#define STOP_ADDR (ENTRY + 8)	/* third instruction */
 #define PROCESS_TABLE 0x10000ul /* 4 KB, all zero: the guest never translates */
 #define MEM_SIZE (2ul << 20)
 #define MSR_SF (1ull << 63)
@@ -126,7 +126,9 @@ int main(int argc, char **argv)
 	memcpy(mem + ENTRY, guest_entry_start, guest_entry_end - guest_entry_start);
 	memcpy(mem + 0x700, guest_v700_start, guest_v700_end - guest_v700_start);
 	region = (struct kvm_userspace_memory_region){
-		.slot = 0, .memory_size = MEM_SIZE, .userspace_addr = (uintptr_t)mem,
+		.slot = 0,
+		.memory_size = MEM_SIZE,
+		.userspace_addr = (uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
 		return bail("KVM_SET_USER_MEMORY_REGION");
@@ -148,8 +150,8 @@ int main(int argc, char **argv)
 	regs.msr = MSR_SF | MSR_ME | MSR_LE;
 	if (ioctl(vcpu, KVM_SET_REGS, &regs))
 		return bail("KVM_SET_REGS");
-	run = mmap(NULL, ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
-		   MAP_SHARED, vcpu, 0);
+	run = mmap(NULL, ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu, 0);
 	if (run == MAP_FAILED)
 		return bail("mmap kvm_run");
 
@@ -162,9 +164,10 @@ int main(int argc, char **argv)
 	uint64_t srr1 = run->papr_hcall.args[0], srr0 = run->papr_hcall.args[1];
 	printf("# program interrupt: SRR0 0x%llx SRR1 0x%llx (%s)\n", (unsigned long long)srr0,
 	       (unsigned long long)srr1,
-	       srr1 & SRR1_ILL	  ? "illegal instruction: the hypervisor saw the stop"
-	       : srr1 & SRR1_PRIV ? "privileged instruction: the CPU never trapped to the hypervisor"
-				  : "other");
+	       srr1 & SRR1_ILL ? "illegal instruction: the hypervisor saw the stop"
+	       : srr1 & SRR1_PRIV
+		       ? "privileged instruction: the CPU never trapped to the hypervisor"
+		       : "other");
 	check(nr_hc == 0x7107 && srr0 == STOP_ADDR, "srr0_is_the_stop");
 	check(nr_hc == 0x7107 && (expect_ill ? (srr1 & (SRR1_ILL | SRR1_PRIV)) == SRR1_ILL
 					     : (srr1 & (SRR1_ILL | SRR1_PRIV)) == SRR1_PRIV),

@@ -79,14 +79,17 @@ int main(void)
 	check(mmu_cfg_fails(vm, 0, 0), "mmuv3_hash_guest_einval");
 	check(mmu_cfg_fails(vm, KVM_PPC_MMUV3_RADIX, 0x10000), "mmuv3_radix_without_gr_einval");
 	check(mmu_cfg_fails(vm, KVM_PPC_MMUV3_RADIX, gr | 25), "mmuv3_prts_too_big_einval");
-	check(fails_with(vm, KVM_PPC_CONFIGURE_V3_MMU, (void *)8l, EFAULT), "mmuv3_bad_pointer_efault");
+	check(fails_with(vm, KVM_PPC_CONFIGURE_V3_MMU, (void *)8l, EFAULT),
+	      "mmuv3_bad_pointer_efault");
 	cfg.flags = KVM_PPC_MMUV3_RADIX | KVM_PPC_MMUV3_GTSE;
 	cfg.process_table = gr | 0x10000;
 	check(ioctl(vm, KVM_PPC_CONFIGURE_V3_MMU, &cfg) == 0, "mmuv3_radix_gtse_accepted");
 
 	mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	region = (struct kvm_userspace_memory_region){
-		.slot = 0, .guest_phys_addr = 0, .memory_size = mem_size,
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = mem_size,
 		.userspace_addr = (unsigned long)mem,
 	};
 	check(mem != MAP_FAILED && ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) == 0,
@@ -94,8 +97,8 @@ int main(void)
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	check(vcpu >= 0, "create_vcpu_0");
 	mmap_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	run = mmap(NULL, mmap_size > 0 ? mmap_size : 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vcpu, 0);
+	run = mmap(NULL, mmap_size > 0 ? mmap_size : 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
+		   0);
 	check(mmap_size > 0 && run != MAP_FAILED, "kvm_run_mmap");
 	check(fails_with(vcpu, KVM_RUN, NULL, EOPNOTSUPP), "kvm_run_refused_eopnotsupp");
 	check(fails_with(vm, KVM_CREATE_DEVICE,

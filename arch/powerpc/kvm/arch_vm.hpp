@@ -8,10 +8,10 @@
 namespace kvmx {
 
 struct ArchVm {
-	u32 ipa_bits;	    // guest real address size: memslots must end below 1 << ipa_bits
-	bool mmu_v3;	    // a KVM_PPC_CONFIGURE_V3_MMU succeeded
-	u64 mmu_flags;	    // its KVM_PPC_MMUV3_* flags (RADIX always set)
-	u64 process_table;  // its process_table doubleword (PATE1 of the partition)
+	u32 ipa_bits;	     // guest real address size: memslots must end below 1 << ipa_bits
+	bool mmu_v3;	     // a KVM_PPC_CONFIGURE_V3_MMU succeeded
+	u64 mmu_flags;	     // its KVM_PPC_MMUV3_* flags (RADIX always set)
+	u64 process_table;   // its process_table doubleword (PATE1 of the partition)
 	kvmx_mutex *mmu_cfg; // serialises KVM_PPC_CONFIGURE_V3_MMU
 };
 

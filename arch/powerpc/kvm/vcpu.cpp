@@ -15,9 +15,7 @@ Status arch_vcpu_create(Vcpu *)
 	return Status::ok();
 }
 
-void arch_vcpu_destroy(Vcpu *)
-{
-}
+void arch_vcpu_destroy(Vcpu *) {}
 
 void arch_vcpu_kick(Vcpu *)
 {
