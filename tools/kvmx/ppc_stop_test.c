@@ -16,6 +16,9 @@
  *         with scripts/qemu-patches/ppc-stop-hfu.patch.
  *   priv  the hypervisor never saw it: the CPU itself raised a privileged-instruction
  *         program interrupt in the guest, SRR1[45] (0x40000). What unmodified QEMU does.
+ * Where the in-kernel kvm-hv's kvm_guest_exit tracepoint exists (tracefs at
+ * /sys/kernel/tracing), the last check also asks it whether the hypervisor took a
+ * Hypervisor Facility Unavailable exit (trap 0xf80) at the stop; elsewhere it is skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +65,37 @@ extern const uint8_t guest_v700_start[], guest_v700_end[];
 #define SRR1_PRIV 0x40000ull
 
 static int nr, failed;
+
+#define TRACING "/sys/kernel/tracing/"
+#define EXIT_EVENT TRACING "events/kvm_hv/kvm_guest_exit/enable"
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	int ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* 1 if the trace holds an HFU exit (trap 0xf80) at @pc, 0 if not, -1 if unreadable. */
+static int trace_has_hfu_at(unsigned long pc)
+{
+	char line[512], want[64];
+	int found = 0;
+	FILE *f = fopen(TRACING "trace", "r");
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "trap=0xf80 pc=0x%lx ", pc);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "kvm_guest_exit") && strstr(line, "trap="))
+			printf("# trace: %s", strstr(line, "VCPU") ? strstr(line, "VCPU") : line);
+		if (strstr(line, want))
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
 
 static void check(int cond, const char *name)
 {
@@ -113,7 +147,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ppc_stop_test ill|priv\n");
 		return 2;
 	}
-	printf("1..4\n");
+	printf("1..5\n");
+	int tracing = write_file(TRACING "trace", "") && write_file(EXIT_EVENT, "1");
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
 		return bail("open /dev/kvm");
@@ -173,5 +208,15 @@ int main(int argc, char **argv)
 					     : (srr1 & (SRR1_ILL | SRR1_PRIV)) == SRR1_PRIV),
 	      expect_ill ? "srr1_says_illegal_instruction_injected_by_hypervisor"
 			 : "srr1_says_privileged_instruction_from_the_cpu");
+	if (!tracing) {
+		nr++;
+		printf("ok %d hypervisor_exit_as_expected # SKIP no kvm_hv tracepoint\n", nr);
+	} else {
+		write_file(EXIT_EVENT, "0");
+		int hfu = trace_has_hfu_at(STOP_ADDR);
+		check(expect_ill ? hfu == 1 : hfu == 0,
+		      expect_ill ? "hypervisor_took_hfu_exit_at_the_stop"
+				 : "hypervisor_took_no_hfu_exit");
+	}
 	return failed ? 1 : 0;
 }
