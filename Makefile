@@ -5,6 +5,7 @@
 #   make check  everything `make run` needs, plus all tests; ends with "N passed, N failed"
 #   make selftests-upstream
 #               upstream's KVM selftests on the built-in KVM and on kvmx, side by side
+#   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run)
 #   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
 #               instruction counts under QEMU -icount instead of wall time)
 # The kernel build itself is driven by ./Kbuild (make -C <headers> M=$(CURDIR)).
@@ -28,7 +29,7 @@ USER_CFLAGS := -static -O2 -Wall -Wextra -Werror $(USER_INCLUDES)
 SELFTEST_CFLAGS := -static -O2 -Wall -Werror -D_GNU_SOURCE $(USER_INCLUDES)
 
 .PHONY: all run check deps fetch module probe selftests-build initramfs unit sparse \
-	format-check module-info selftests upstream-build initramfs-upstream selftests-upstream bench \
+	format-check module-info selftests fuzz upstream-build initramfs-upstream selftests-upstream bench \
 	summary clean help
 all: module
 
@@ -61,10 +62,12 @@ module: deps $(UAPI)/.done
 
 PROBE := $(OUT)/kvmx-probe
 HELLO := $(OUT)/kvmx-hello
+FUZZ := $(OUT)/kvmx-fuzz
 probe: $(UAPI)/.done
 	@mkdir -p $(OUT)
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(PROBE) tools/kvmx/kvmx-probe.c
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(HELLO) tools/kvmx/kvmx-hello.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(FUZZ) tools/kvmx/kvmx-fuzz.c -lpthread
 
 # kselftest_harness.h comes from Debian's linux-source-6.1, unpacked at build time.
 KSRC := $(CACHE)/linux-source
@@ -77,7 +80,7 @@ selftests-build: $(UAPI)/.done
 INITRAMFS := $(OUT)/initramfs.cpio.gz
 initramfs: module probe selftests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \
-		$(HELLO)
+		$(HELLO) $(FUZZ)
 
 run: initramfs
 	@echo "== kvmx $(KVMX_VERSION) on Debian $(KVMX_KABI), $$(qemu-system-aarch64 --version | head -1)"
@@ -105,10 +108,20 @@ module-info: module
 	bash scripts/module-info.sh $(KO) >$(RESULTS)/module-info.tap
 
 # Boots: kvmx host (all suites), built-in KVM host and an EL1 host (insmod must fail).
+# The ioctl fuzzer's budget in `make check` (calls; FUZZ_SEED=... replays a run).
+FUZZ_CALLS ?= 20000
+FUZZ_SEED ?=
+FUZZ_ARGS = kvmxfuzz=$(FUZZ_CALLS)$(if $(FUZZ_SEED), kvmxfuzzseed=$(FUZZ_SEED))
 selftests: initramfs
-	-bash scripts/qemu.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT)
+	-bash scripts/qemu.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT) "$(FUZZ_ARGS)"
 	-bash scripts/qemu.sh builtin $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-bash scripts/qemu.sh noel2 $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+
+# The fuzzer alone, any budget: make fuzz FUZZ_CALLS=1000000 [FUZZ_SEED=0x...]
+fuzz: initramfs
+	@rm -f $(RESULTS)/fuzz.tap
+	-bash scripts/qemu.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT) "$(FUZZ_ARGS)"
+	@cat $(RESULTS)/fuzz.tap
 
 # Upstream's KVM selftests (tools/testing/selftests/kvm of Debian's linux-source-6.1),
 # built at test time and cached by source version; the list, per-test timeouts and

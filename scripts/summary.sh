@@ -9,7 +9,7 @@
 set -uo pipefail
 results=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
-expected="unit sparse format module-info boot-check boot-builtin boot-noel2 module host-builtin host-noel2
+expected="unit sparse format module-info boot-check boot-builtin boot-noel2 module fuzz host-builtin host-noel2
 	boot-upstream-builtin boot-upstream-kvmx upstream-compare"
 informative="upstream-builtin upstream-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
