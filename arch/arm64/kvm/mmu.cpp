@@ -177,6 +177,16 @@ Result<RunStep> handle_guest_abort(Vcpu *vcpu, const ExitInfo &exit)
 			inject_dabt(vcpu, exit.far);
 		return RunStep::resume;
 	}
+	// Beyond the VM's IPA size (but within the host's PARange, or the CPU would have
+	// reported something else): an external abort for the guest, as upstream KVM injects
+	// (kvm_handle_guest_abort); never an MMIO exit at an address the VM cannot have.
+	if (ipa >> vm->arch.ipa_bits) {
+		if (iabt)
+			inject_pabt(vcpu, exit.far);
+		else
+			inject_dabt(vcpu, exit.far);
+		return RunStep::resume;
+	}
 	// A stage-1 table walk that takes a permission fault is a write (the hardware
 	// updating access/dirty flags), for instruction fetches too; any other S1PTW fault
 	// is a read, so that page tables in a read-only memslot keep working.
