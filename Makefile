@@ -5,6 +5,9 @@
 #   make check  everything `make run` needs, plus all tests; ends with "N passed, N failed"
 #   make selftests-upstream
 #               upstream's KVM selftests on the built-in KVM and on kvmx, side by side
+#   make check-debug
+#               the kselftests, module suite and fuzzer on the KASAN/lockdep/kmemleak
+#               debug kernel (built once from Debian's linux-source-6.1, cached)
 #   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run)
 #   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
 #               instruction counts under QEMU -icount instead of wall time)
@@ -29,7 +32,7 @@ USER_CFLAGS := -static -O2 -Wall -Wextra -Werror $(USER_INCLUDES)
 SELFTEST_CFLAGS := -static -O2 -Wall -Werror -D_GNU_SOURCE $(USER_INCLUDES)
 
 .PHONY: all run check deps fetch module probe selftests-build initramfs unit sparse \
-	format-check module-info selftests fuzz upstream-build initramfs-upstream selftests-upstream bench \
+	format-check module-info selftests fuzz debug-kernel check-debug upstream-build initramfs-upstream selftests-upstream bench \
 	summary clean help
 all: module
 
@@ -147,6 +150,37 @@ bench: module $(UAPI)/.done
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -Wno-unused-parameter -o $(BENCH) \
 		tools/kvmx/kvmx-bench.c -lpthread
 	ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)
+
+# ---- the debug kernel (issue 8) ----------------------------------------------------
+# An arm64 kernel from Debian's linux-source-6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
+# kmemleak and KUnit, KVM off (scripts/debug-kernel.sh, cached in $(CACHE)/debug-kernel;
+# the first build takes hours on 2 cores). check-debug builds kvmx.ko against it in a copy
+# of the tree (build/debug-src: the in-tree objects stay for the stock kernel), boots it
+# with every kselftest, the module suite and the fuzzer (DEBUG_FUZZ_CALLS), and fails on
+# any KASAN/lockdep/BUG/WARN/kmemleak report (debug-reports suite).
+DEBUG_CACHE := $(CACHE)/debug-kernel
+DEBUG_SRC := $(BUILD)/debug-src
+DEBUG_RESULTS := $(BUILD)/results-debug
+DEBUG_INITRAMFS := $(BUILD)/debug-initramfs.cpio.gz
+DEBUG_FUZZ_CALLS ?= 20000
+DEBUG_TIMEOUT ?= 5400
+debug-kernel:
+	bash scripts/debug-kernel.sh $(DEBUG_CACHE)
+
+check-debug: debug-kernel probe selftests-build $(UAPI)/.done
+	@rm -rf $(DEBUG_RESULTS)
+	@mkdir -p $(DEBUG_SRC) $(DEBUG_RESULTS)
+	rsync -a --delete --exclude /build --exclude '.git' --exclude '*.o' --exclude '*.ko' \
+		--exclude '.*.cmd' --exclude '*.mod*' --exclude Module.symvers --exclude modules.order \
+		./ $(DEBUG_SRC)/
+	eval "$$(sed 's/ := /=/' $(DEBUG_CACHE)/$$(dpkg-query -W -f='$${Version}' linux-source-6.1)/env.mk)" && \
+	$(MAKE) -C $$KVMX_DEBUG_KDIR M=$(DEBUG_SRC) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) \
+		KVMX_UAPI=$(UAPI) KVMX_VERSION=$(KVMX_VERSION) modules && \
+	bash scripts/mkinitramfs.sh $(DEBUG_INITRAMFS) $(KVMX_BUSYBOX) $(DEBUG_SRC)/kvmx.ko \
+		$(PROBE) $(OUT)/tests/*_test $(HELLO) $(FUZZ) && \
+	bash scripts/qemu.sh check $$KVMX_DEBUG_KIMAGE $(DEBUG_INITRAMFS) $(DEBUG_RESULTS) \
+		$(DEBUG_TIMEOUT) "kvmxdebug=1 kvmxfuzz=$(DEBUG_FUZZ_CALLS)"; true
+	@SUMMARY_EXPECTED="boot-check module fuzz debug-reports" bash scripts/summary.sh $(DEBUG_RESULTS)
 
 check: deps
 	@rm -rf $(RESULTS)

@@ -19,6 +19,9 @@ ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 dir="$cache/$ver"
 tree="$dir/build"
 mkdir -p "$dir"
+# One build at a time (make check-debug while an earlier build still runs waits for it).
+exec 9>"$cache/.lock"
+flock 9
 if [ -f "$dir/env.mk" ] && [ -f "$dir/Image" ] &&
 	cmp -s "$here/debug-kernel.config" "$dir/fragment.config"; then
 	echo "debug-kernel.sh: cached $dir/Image"
