@@ -112,7 +112,7 @@ module-info: module
 
 # Boots: kvmx host (all suites), built-in KVM host and an EL1 host (insmod must fail).
 # The ioctl fuzzer's budget in `make check` (calls; FUZZ_SEED=... replays a run).
-FUZZ_CALLS ?= 100000
+FUZZ_CALLS ?= 80000
 FUZZ_SEED ?=
 FUZZ_ARGS = kvmxfuzz=$(FUZZ_CALLS)$(if $(FUZZ_SEED), kvmxfuzzseed=$(FUZZ_SEED))
 selftests: initramfs
