@@ -53,9 +53,9 @@ enum kind { K_DEV, K_VM, K_VCPU, K_STATS, K_DEVICE, NR_KINDS };
 static const char *const kind_name[NR_KINDS] = { "dev", "vm", "vcpu", "stats", "device" };
 
 struct entry {
-	int fd;		 /* -1: free slot */
-	int users;	 /* threads using run right now */
-	int dead;	 /* closed: unmap run when the last user leaves */
+	int fd;		     /* -1: free slot */
+	int users;	     /* threads using run right now */
+	int dead;	     /* closed: unmap run when the last user leaves */
 	struct kvm_run *run; /* vCPUs */
 	size_t run_size;
 };
@@ -65,9 +65,9 @@ static struct {
 	struct entry e[NR_KINDS][MAX_FDS];
 } tab = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static uint8_t *arena;	    /* ARENA_CHUNKS * CHUNK_SIZE, guest memory the fuzzer owns */
-static uint8_t *scratch;    /* a page of argument data followed by a PROT_NONE page */
-static uint8_t *noaccess;   /* a PROT_NONE page */
+static uint8_t *arena;	  /* ARENA_CHUNKS * CHUNK_SIZE, guest memory the fuzzer owns */
+static uint8_t *scratch;  /* a page of argument data followed by a PROT_NONE page */
+static uint8_t *noaccess; /* a PROT_NONE page */
 static long run_size;
 static atomic_long calls;
 static long budget = 20000;
@@ -108,9 +108,32 @@ static int chance(struct rng *r, int percent)
 static uint64_t rnd_val(struct rng *r)
 {
 	static const uint64_t edge[] = {
-		0, 1, 2, 3, 4, 7, 8, 0xff, 0x100, 0xfff, 0x1000, 0x7fffffff, 0x80000000,
-		0xffffffff, 0x100000000ULL, 0x7fffffffffffffffULL, 0x8000000000000000ULL, ~0ULL,
-		~0ULL - 1, 512, 509, 510, 32768, 65536, 1ULL << 48, 1ULL << 52,
+		0,
+		1,
+		2,
+		3,
+		4,
+		7,
+		8,
+		0xff,
+		0x100,
+		0xfff,
+		0x1000,
+		0x7fffffff,
+		0x80000000,
+		0xffffffff,
+		0x100000000ULL,
+		0x7fffffffffffffffULL,
+		0x8000000000000000ULL,
+		~0ULL,
+		~0ULL - 1,
+		512,
+		509,
+		510,
+		32768,
+		65536,
+		1ULL << 48,
+		1ULL << 52,
 	};
 
 	switch (below(r, 4)) {
@@ -318,7 +341,10 @@ static void make_program(struct rng *r, uint32_t *p)
 	while (n < PROGRAM_WORDS - 8) {
 		switch (below(r, 10)) {
 		case 0: /* HVC or SMC with a random function id */
-			n += emit_mov64(p + n, 0, chance(r, 50) ? (0x84000000 | below(r, 0x20)) | (below(r, 2) << 30) : rnd(r));
+			n += emit_mov64(p + n, 0,
+					chance(r, 50) ? (0x84000000 | below(r, 0x20)) |
+								(below(r, 2) << 30)
+						      : rnd(r));
 			p[n++] = chance(r, 70) ? 0xd4000002 : 0xd4000003;
 			break;
 		case 1:
@@ -331,11 +357,12 @@ static void make_program(struct rng *r, uint32_t *p)
 			p[n++] = chance(r, 70) ? 0xd503207f : 0xd503205f; /* wfi / wfe */
 			break;
 		case 5: /* mrs/msr of a random system register */
-			p[n++] = (chance(r, 50) ? 0xd5300000 : 0xd5100000) | (below(r, 1 << 15) << 5) |
-				 below(r, 31);
+			p[n++] = (chance(r, 50) ? 0xd5300000 : 0xd5100000) |
+				 (below(r, 1 << 15) << 5) | below(r, 31);
 			break;
 		case 6: /* VBAR_EL1 somewhere (RAM, MMIO, unmapped) */
-			n += emit_mov64(p + n, 3, chance(r, 50) ? GUEST_BASE : rnd_ipa(r) & ~0x7ffULL);
+			n += emit_mov64(p + n, 3,
+					chance(r, 50) ? GUEST_BASE : rnd_ipa(r) & ~0x7ffULL);
 			p[n++] = 0xd518c003; /* msr vbar_el1, x3 */
 			break;
 		case 7:
@@ -453,7 +480,8 @@ static void op_memslot(struct rng *r)
 	    reg.userspace_addr + reg.memory_size > (uintptr_t)arena + ARENA_RESERVE &&
 	    reg.userspace_addr + reg.memory_size >= reg.userspace_addr &&
 	    reg.userspace_addr + reg.memory_size <= (1ULL << 48))
-		reg.memory_size = ((uintptr_t)arena + ARENA_RESERVE - reg.userspace_addr) & ~0xfffULL;
+		reg.memory_size =
+			((uintptr_t)arena + ARENA_RESERVE - reg.userspace_addr) & ~0xfffULL;
 	memcpy(scratch + 1024, &reg, sizeof(reg));
 	arg = chance(r, 90) ? (uintptr_t)(scratch + 1024) : rnd_ptr(r, sizeof(reg));
 	xioctl(vm, KVM_SET_USER_MEMORY_REGION, arg);
@@ -497,7 +525,8 @@ static void op_runnable(struct rng *r)
 	if (run == MAP_FAILED)
 		run = NULL;
 	if (!xioctl(vm, KVM_ARM_PREFERRED_TARGET, (uintptr_t)&init)) {
-		init.features[0] = chance(r, 80) ? 1 << KVM_ARM_VCPU_PSCI_0_2 : (uint32_t)rnd_val(r);
+		init.features[0] =
+			chance(r, 80) ? 1 << KVM_ARM_VCPU_PSCI_0_2 : (uint32_t)rnd_val(r);
 		xioctl(vcpu, KVM_ARM_VCPU_INIT, (uintptr_t)&init);
 	}
 	pc = GUEST_BASE + 4 * PROGRAM_WORDS * below(r, NR_PROGRAMS);
@@ -509,7 +538,8 @@ static void op_runnable(struct rng *r)
 	one.addr = (uintptr_t)&cpacr;
 	xioctl(vcpu, KVM_SET_ONE_REG, (uintptr_t)&one);
 	if (chance(r, 30)) { /* PV time somewhere: RAM, MMIO, or soon-to-go memory */
-		uint64_t ipa = chance(r, 50) ? GUEST_BASE + CHUNK_SIZE + 64 * below(r, 16) : rnd_ipa(r) & ~63ULL;
+		uint64_t ipa = chance(r, 50) ? GUEST_BASE + CHUNK_SIZE + 64 * below(r, 16)
+					     : rnd_ipa(r) & ~63ULL;
 		struct kvm_device_attr a = {
 			.group = KVM_ARM_VCPU_PVTIME_CTRL,
 			.attr = KVM_ARM_VCPU_PVTIME_IPA,
@@ -601,8 +631,8 @@ static uint64_t rnd_reg_id(struct rng *r)
 	case 0:
 		return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | below(r, 80);
 	case 1:
-		return KVM_REG_ARM64 | (chance(r, 50) ? KVM_REG_SIZE_U128 : size) | KVM_REG_ARM_CORE |
-		       below(r, 0x200);
+		return KVM_REG_ARM64 | (chance(r, 50) ? KVM_REG_SIZE_U128 : size) |
+		       KVM_REG_ARM_CORE | below(r, 0x200);
 	case 2:
 		return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG |
 		       (below(r, 4) << 14 | below(r, 1 << 14));
@@ -624,7 +654,9 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	memset(a, 0, 512);
 	switch (cmd) {
 	case KVM_CHECK_EXTENSION:
-		return chance(r, 70) ? below(r, 240) : chance(r, 50) ? KVMX_CAP_BASE + below(r, 8) : rnd_val(r);
+		return chance(r, 70)   ? below(r, 240)
+		       : chance(r, 50) ? KVMX_CAP_BASE + below(r, 8)
+				       : rnd_val(r);
 	case KVM_CREATE_VCPU:
 		return chance(r, 80) ? below(r, 8) : rnd_val(r);
 	case KVM_CREATE_VM:
@@ -658,7 +690,8 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	case KVM_IRQ_LINE: {
 		struct kvm_irq_level *l = (void *)a;
 
-		l->irq = chance(r, 70) ? (below(r, 4) << 24 | below(r, 4) << 16 | below(r, 4)) : rnd(r);
+		l->irq = chance(r, 70) ? (below(r, 4) << 24 | below(r, 4) << 16 | below(r, 4))
+				       : rnd(r);
 		l->level = below(r, 3);
 		break;
 	}
@@ -682,7 +715,8 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 		struct kvm_dirty_log *l = (void *)a;
 
 		l->slot = below(r, 8) | (chance(r, 20) ? below(r, 4) << 16 : 0);
-		l->dirty_bitmap = (void *)(uintptr_t)(chance(r, 60) ? (uintptr_t)scratch : rnd_ptr(r, 64));
+		l->dirty_bitmap =
+			(void *)(uintptr_t)(chance(r, 60) ? (uintptr_t)scratch : rnd_ptr(r, 64));
 		break;
 	}
 	case KVM_CLEAR_DIRTY_LOG: {
@@ -691,7 +725,8 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 		l->slot = below(r, 8);
 		l->first_page = chance(r, 60) ? 64 * below(r, 4) : rnd_val(r);
 		l->num_pages = chance(r, 60) ? 64 * below(r, 4) : rnd_val(r);
-		l->dirty_bitmap = (void *)(uintptr_t)(chance(r, 60) ? (uintptr_t)scratch : rnd_ptr(r, 64));
+		l->dirty_bitmap =
+			(void *)(uintptr_t)(chance(r, 60) ? (uintptr_t)scratch : rnd_ptr(r, 64));
 		break;
 	}
 	case KVM_ARM_VCPU_INIT: {
@@ -825,7 +860,8 @@ static void op_memory(struct rng *r)
 		madvise(p + off, len, MADV_DONTNEED);
 		break;
 	case 1: /* a fresh mapping over it: the old pages go (MMU notifier) */
-		mmap(p + off, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		mmap(p + off, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		     -1, 0);
 		break;
 	case 2:
 		if (c != CODE_CHUNK)
@@ -843,18 +879,29 @@ static void op_memory(struct rng *r)
 			make_program(r, prog);
 			memcpy(arena + 4 * PROGRAM_WORDS * i, prog, sizeof(prog));
 		}
-		__builtin___clear_cache((char *)arena, (char *)arena + 4 * PROGRAM_WORDS * NR_PROGRAMS);
+		__builtin___clear_cache((char *)arena,
+					(char *)arena + 4 * PROGRAM_WORDS * NR_PROGRAMS);
 	}
 }
 
 /* ---- threads ------------------------------------------------------------------------ */
 enum op {
-	OP_OPEN, OP_VM, OP_RUNNABLE, OP_MEMSLOT, OP_RUN, OP_KNOWN, OP_RANDOM, OP_STATS,
-	OP_MMAP, OP_MEMORY, OP_CLOSE, NR_OPS
+	OP_OPEN,
+	OP_VM,
+	OP_RUNNABLE,
+	OP_MEMSLOT,
+	OP_RUN,
+	OP_KNOWN,
+	OP_RANDOM,
+	OP_STATS,
+	OP_MMAP,
+	OP_MEMORY,
+	OP_CLOSE,
+	NR_OPS
 };
 static const char *const op_name[NR_OPS] = {
-	"open", "create_vm", "runnable_vm", "memslot", "run", "known_ioctl", "random_ioctl",
-	"stats", "mmap_vcpu", "guest_memory", "close",
+	"open",		"create_vm", "runnable_vm", "memslot",	    "run",   "known_ioctl",
+	"random_ioctl", "stats",     "mmap_vcpu",   "guest_memory", "close",
 };
 static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5 };
 
@@ -987,7 +1034,8 @@ int main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-s SEED] [-n CALLS] [-t THREADS] [-v]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s SEED] [-n CALLS] [-t THREADS] [-v]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -1014,8 +1062,8 @@ int main(int argc, char **argv)
 	for (int k = 0; k < NR_KINDS; k++)
 		for (int i = 0; i < MAX_FDS; i++)
 			tab.e[k][i].fd = -1;
-	arena = mmap(NULL, ARENA_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-		     0);
+	arena = mmap(NULL, ARENA_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		     -1, 0);
 	if (arena != MAP_FAILED)
 		mprotect(arena, ARENA_CHUNKS * CHUNK_SIZE, PROT_READ | PROT_WRITE);
 	scratch = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1033,7 +1081,8 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
 	t0 = now();
 	for (int i = 0; i < nr_threads; i++)
-		pthread_create(&workers[i], NULL, worker, (void *)(uintptr_t)(seed * 0x9e3779b97f4a7c15ULL + i + 1));
+		pthread_create(&workers[i], NULL, worker,
+			       (void *)(uintptr_t)(seed * 0x9e3779b97f4a7c15ULL + i + 1));
 	pthread_create(&sig, NULL, signaller, (void *)(uintptr_t)seed);
 	/* The signaller first: it must never signal a thread that has been joined. */
 	pthread_join(sig, NULL);
@@ -1072,7 +1121,8 @@ int main(int argc, char **argv)
 	printf("# module refcnt %ld before, %ld after\n", ref_before, ref_after);
 	if (ref_before < 0 || ref_after != ref_before)
 		fails++;
-	printf("%sok 2 every_fd_closed_returns_the_module_references\n", ref_after == ref_before && ref_before >= 0 ? "" : "not ");
+	printf("%sok 2 every_fd_closed_returns_the_module_references\n",
+	       ref_after == ref_before && ref_before >= 0 ? "" : "not ");
 	/* The host still works: a fresh VM with a vCPU. */
 	dev = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	{

@@ -502,7 +502,8 @@ TEST_F(hostile, store_to_readonly_memslot_is_an_mmio_write_and_loads_still_work)
 
 TEST_F(hostile, store_to_memory_the_vmm_made_readonly_fails_run_with_efault)
 {
-	uint8_t *mem = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem =
+		mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int kmsg, lines;
 	double t0;
 
@@ -529,7 +530,8 @@ TEST_F(hostile, store_to_memory_the_vmm_made_readonly_fails_run_with_efault)
 
 TEST_F(hostile, guest_memory_unmapped_by_the_vmm_fails_run_with_efault)
 {
-	uint8_t *mem = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem =
+		mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, mem);
 	ASSERT_EQ(0, add_slot(&self->m, 1, SECOND_SLOT_IPA, mem, 65536, 0));
@@ -548,7 +550,8 @@ TEST_F(hostile, guest_memory_unmapped_by_the_vmm_fails_run_with_efault)
 
 TEST_F(hostile, guest_memory_discarded_by_the_vmm_is_refaulted_not_reused)
 {
-	uint8_t *mem = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem =
+		mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, mem);
 	ASSERT_EQ(0, add_slot(&self->m, 1, SECOND_SLOT_IPA, mem, 65536, 0));
@@ -590,7 +593,8 @@ TEST_F(hostile, pvtime_at_mmio_is_rejected)
 
 TEST_F(hostile, pvtime_in_a_memslot_that_is_then_removed_keeps_the_vcpu_running)
 {
-	uint8_t *mem = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *mem =
+		mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int kmsg, lines;
 	double t0;
 
@@ -639,8 +643,7 @@ static uint32_t unknown_function_id(uint64_t *s)
 	return id;
 }
 
-static void smccc_flood(struct __test_metadata *_metadata, struct vmm *m, struct vcpu *v,
-			int smc)
+static void smccc_flood(struct __test_metadata *_metadata, struct vmm *m, struct vcpu *v, int smc)
 {
 	uint32_t *table = (uint32_t *)(m->ram + (TABLE_IPA - GUEST_RAM_IPA));
 	const int n = 20000;

@@ -53,13 +53,9 @@ FIXTURE(cycles)
 	int unused;
 };
 
-FIXTURE_SETUP(cycles)
-{
-}
+FIXTURE_SETUP(cycles) {}
 
-FIXTURE_TEARDOWN(cycles)
-{
-}
+FIXTURE_TEARDOWN(cycles) {}
 
 /* ---- closing in every order while vCPUs run ----------------------------------------- */
 
@@ -121,7 +117,8 @@ TEST_F_TIMEOUT(cycles, close_fds_in_every_order_while_vcpus_run, 300)
 		ASSERT_EQ(0, vmm_create(&m));
 		load_program(&m, GUEST_CODE_IPA, g_busy_start, g_busy_end);
 		for (int i = 0; i < 2; i++)
-			ASSERT_EQ(0, vcpu_add(&m, &v[i], i, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+			ASSERT_EQ(0, vcpu_add(&m, &v[i], i, 1 << KVM_ARM_VCPU_PSCI_0_2,
+					      GUEST_CODE_IPA));
 		/* Before the runs: vCPU ioctls wait for a running KVM_RUN, as upstream's do. */
 		stats = ioctl(order & 1 ? v[0].fd : m.vm, KVM_GET_STATS_FD, 0);
 		ASSERT_GE(stats, 0);
@@ -155,8 +152,8 @@ TEST_F_TIMEOUT(cycles, close_fds_in_every_order_while_vcpus_run, 300)
 					break;
 			}
 			if (now_s() - t0 > 1)
-				TH_LOG("order %d vcpu %d: %.1f s, runs %d, errno %d", order, j, now_s() - t0,
-				       atomic_load(&r[j].runs), r[j].last_errno);
+				TH_LOG("order %d vcpu %d: %.1f s, runs %d, errno %d", order, j,
+				       now_s() - t0, atomic_load(&r[j].runs), r[j].last_errno);
 			atomic_store(&r[j].stop, 1);
 			pthread_kill(t[j], SIGUSR1);
 			pthread_join(t[j], NULL);
@@ -173,8 +170,8 @@ TEST_F_TIMEOUT(cycles, close_fds_in_every_order_while_vcpus_run, 300)
 		munmap(m.ram, GUEST_RAM_SIZE);
 		EXPECT_EQ(base, kvmx_read_long(REFCNT))
 		{
-			TH_LOG("order %d (%d %d %d %d) left references", order, seq[0], seq[1], seq[2],
-			       seq[3]);
+			TH_LOG("order %d (%d %d %d %d) left references", order, seq[0], seq[1],
+			       seq[2], seq[3]);
 		}
 	}
 }
@@ -294,8 +291,8 @@ TEST_F_TIMEOUT(cycles, vm_create_destroy_1000_cycles_leaks_nothing, 600)
 	slab_usage(&bytes1, &cg1);
 	TH_LOG("1000 VMs in %.1f s: live_allocs %ld -> %ld, slab %ld -> %ld kB (%+ld kB), "
 	       "kmalloc-cg objects %ld -> %ld (%+ld)",
-	       now_s() - t0, live0, live1, bytes0 / 1024, bytes1 / 1024,
-	       (bytes1 - bytes0) / 1024, cg0, cg1, cg1 - cg0);
+	       now_s() - t0, live0, live1, bytes0 / 1024, bytes1 / 1024, (bytes1 - bytes0) / 1024,
+	       cg0, cg1, cg1 - cg0);
 	EXPECT_EQ(0, failures);
 	/* kvmx's own count is exact: nothing of 1000 VMs may be left. */
 	EXPECT_EQ(live0, live1);
