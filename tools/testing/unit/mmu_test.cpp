@@ -238,6 +238,26 @@ TEST_F(MmuFault, instruction_fetch_outside_guest_memory_injects_a_prefetch_abort
 	EXPECT_EQ(e.far, reg(fd, REG_FAR_EL1));
 }
 
+TEST_F(MmuFault, data_abort_beyond_the_vms_ipa_size_injects_an_abort_not_an_mmio_exit)
+{
+	// The VM has 40 bits of IPA space (KVM_CREATE_VM type 0); upstream injects an
+	// external abort for an IPA past it (kvm_handle_guest_abort) instead of an MMIO exit.
+	constexpr u64 ipa = (1ULL << 41) + 0x18;
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	kvmx::ExitInfo e = fake_arch::dabt_exit(ipa, true, 3, 1);
+	fake_arch::push(e);
+	ASSERT_TRUE(run_script(fd)) << "no exit to userspace";
+	EXPECT_EQ(0x10200u, reg(fd, REG_PC));
+	EXPECT_EQ(ram_ipa, reg(fd, REG_ELR_EL1));
+	EXPECT_EQ(0x25u, reg(fd, REG_ESR_EL1) >> 26) << "data abort, same EL";
+	EXPECT_EQ(0x10u, reg(fd, REG_ESR_EL1) & 0x3f) << "synchronous external abort";
+	EXPECT_EQ(e.far, reg(fd, REG_FAR_EL1));
+	EXPECT_EQ(0, fake_host::user_pages().gets);
+}
+
 TEST_F(MmuFault, stage1_walk_outside_guest_memory_injects_a_data_abort)
 {
 	long fd = ready_vcpu();
