@@ -8,7 +8,7 @@
 #   make check-debug
 #               the kselftests, module suite and fuzzer on the KASAN/lockdep/kmemleak
 #               debug kernel (built once from Debian's linux-source-6.1, cached)
-#   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run)
+#   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run, FUZZ_THREADS=N)
 #   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
 #               instruction counts under QEMU -icount instead of wall time)
 # The kernel build itself is driven by ./Kbuild (make -C <headers> M=$(CURDIR)).
@@ -114,7 +114,8 @@ module-info: module
 # The ioctl fuzzer's budget in `make check` (calls; FUZZ_SEED=... replays a run).
 FUZZ_CALLS ?= 80000
 FUZZ_SEED ?=
-FUZZ_ARGS = kvmxfuzz=$(FUZZ_CALLS)$(if $(FUZZ_SEED), kvmxfuzzseed=$(FUZZ_SEED))
+FUZZ_THREADS ?= 4
+FUZZ_ARGS = kvmxfuzz=$(FUZZ_CALLS) kvmxfuzzthreads=$(FUZZ_THREADS)$(if $(FUZZ_SEED), kvmxfuzzseed=$(FUZZ_SEED))
 selftests: initramfs
 	-bash scripts/qemu.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT) "$(FUZZ_ARGS)"
 	-bash scripts/qemu.sh builtin $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300

@@ -12,8 +12,10 @@
  * interrupts the vCPU threads.
  *
  * Usage: kvmx-fuzz [-s SEED] [-n CALLS] [-t THREADS] [-v]
- * Prints the seed first; with -t 1 a run is reproducible from its seed (with more
- * threads the interleaving, not the choices, depends on scheduling). Stops after CALLS
+ * Prints the seed first. Every operation draws from its own generator (seed, thread,
+ * operation number), so each thread's operations and arguments are fixed by the seed;
+ * the fingerprint printed at the end shows it. Scheduling decides only the interleaving
+ * of threads and timing-dependent results. Stops after CALLS
  * system calls (default 20000). The output is TAP: the run finished within its time
  * bound, the fuzzer's own fds are all gone at the end (the module's refcount is back to
  * its value before the run). Host-side checks (dmesg, rmmod) are scripts/guest/fuzz.sh's.
@@ -77,6 +79,7 @@ static atomic_int stop;
 static atomic_int workers_done; /* the signaller runs until every worker is done */
 static pthread_t workers[MAX_THREADS];
 static atomic_long op_count[64];
+static atomic_ullong trace_hash; /* the threads' fingerprints of their first 1000 ops */
 
 /* ---- random numbers ------------------------------------------------------------------ */
 struct rng {
@@ -920,14 +923,33 @@ static enum op pick_op(struct rng *r)
 	return OP_KNOWN;
 }
 
+/* SplitMix64: a well-mixed, never-zero generator state from a counter. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x ? x : 1;
+}
+
 static void *worker(void *p)
 {
-	struct rng r = { .s = (uintptr_t)p };
+	uint64_t base = (uintptr_t)p, n = 0, trace = 0;
 
-	for (int i = 0; i < 8; i++)
-		rnd(&r);
 	while (!atomic_load(&stop)) {
+		/*
+		 * Each operation draws from its own generator, seeded by the thread's seed and
+		 * the operation's number: what one call returns never shifts the choices of the
+		 * next, so a one-thread run replays from its seed.
+		 */
+		struct rng r = { .s = mix(base ^ mix(n)) };
 		enum op op = pick_op(&r);
+
+		if (n < 1000) /* fingerprint of the first operations: replays must match it */
+			trace = mix(trace ^ (n << 8 | op));
+		if (++n == 1000)
+			atomic_fetch_xor(&trace_hash, trace);
 
 		atomic_fetch_add(&op_count[op], 1);
 		switch (op) {
@@ -1093,6 +1115,8 @@ int main(int argc, char **argv)
 	       atomic_load(&calls) / secs);
 	for (int i = 0; i < NR_OPS; i++)
 		printf("#   %-14s %ld\n", op_name[i], (long)atomic_load(&op_count[i]));
+	printf("# fingerprint of the first 1000 operations of each thread: %#llx\n",
+	       (unsigned long long)atomic_load(&trace_hash));
 	printf("ok 1 fuzz_budget_of_%ld_calls_completes\n", budget);
 
 	/* Close what is left in a random order (kinds shuffled), as a VMM that crashed would. */
