@@ -15,7 +15,8 @@ report() {	# name pattern
 	fi
 }
 echo "1..8"
-report no_kasan_reports 'KASAN|kasan:'
+# (not "kasan:" alone: "kasan: KernelAddressSanitizer initialized" is the boot banner)
+report no_kasan_reports 'BUG: KASAN|KASAN: '
 report no_lockdep_reports 'possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|lock held when returning|bad unlock balance|INFO: lockdep'
 report no_atomic_sleep_reports 'sleeping function called from invalid context|scheduling while atomic'
 report no_bug_or_oops 'BUG:|Oops|Unable to handle kernel|Kernel panic'

@@ -18,7 +18,7 @@ check() {	# description command...
 }
 # Lines of a host report: oopses, warnings, lockups, RCU stalls, hung tasks, KASAN,
 # lockdep, sleeping in atomic context, kmemleak, and kvmx's own leak check at unload.
-REPORTS='BUG:|WARNING:|Oops|Unable to handle|lockup|rcu_sched detected stalls|rcu: INFO|blocked for more than|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called|kmemleak|kvmx: leak|still live at unload|Kernel panic'
+REPORTS='BUG:|WARNING:|Oops|Unable to handle|lockup|rcu_sched detected stalls|rcu: INFO|blocked for more than|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called|kmemleak: .*suspected memory leak|kvmx: leak|still live at unload|Kernel panic'
 echo "1..7"
 dmesg -c >/dev/null
 check "insmod_for_fuzzing" insmod $KO
