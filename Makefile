@@ -5,6 +5,10 @@
 #   make check  everything `make run` needs, plus all tests; ends with "N passed, N failed"
 #   make selftests-upstream
 #               upstream's KVM selftests on the built-in KVM and on kvmx, side by side
+#   make check-debug
+#               the kselftests, module suite and fuzzer on the KASAN/lockdep/kmemleak
+#               debug kernel (built once from Debian's linux-source-6.1, cached)
+#   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run, FUZZ_THREADS=N)
 #   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
 #               instruction counts under QEMU -icount instead of wall time)
 #   make run ARCH=powerpc
@@ -33,7 +37,7 @@ USER_CFLAGS := -static -O2 -Wall -Wextra -Werror $(USER_INCLUDES)
 SELFTEST_CFLAGS := -static -O2 -Wall -Werror -D_GNU_SOURCE $(USER_INCLUDES)
 
 .PHONY: all run check deps fetch module probe selftests-build initramfs unit sparse \
-	format-check module-info selftests upstream-build initramfs-upstream selftests-upstream bench \
+	format-check module-info selftests fuzz debug-kernel check-debug upstream-build initramfs-upstream selftests-upstream bench \
 	summary clean help ppc-tests-build check-ppc qemu-ppc-patched
 all: module
 
@@ -79,11 +83,13 @@ endif
 
 PROBE := $(OUT)/kvmx-probe
 HELLO := $(OUT)/kvmx-hello
+FUZZ := $(OUT)/kvmx-fuzz
 probe: $(UAPI)/.done
 	@mkdir -p $(OUT)
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(PROBE) tools/kvmx/kvmx-probe.c
 ifeq ($(ARCH),arm64)
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(HELLO) tools/kvmx/kvmx-hello.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(FUZZ) tools/kvmx/kvmx-fuzz.c -lpthread
 endif
 
 # kselftest_harness.h comes from Debian's linux-source-6.1, unpacked at build time.
@@ -135,7 +141,7 @@ selftests: initramfs
 else
 initramfs: module probe selftests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \
-		$(HELLO)
+		$(HELLO) $(FUZZ)
 
 run: initramfs
 	@echo "== kvmx $(KVMX_VERSION) on Debian $(KVMX_KABI), $$(qemu-system-aarch64 --version | head -1)"
@@ -164,12 +170,23 @@ module-info: module
 	bash scripts/module-info.sh $(KO) >$(RESULTS)/module-info.tap
 
 # Boots: kvmx host (all suites), built-in KVM host and an EL1 host (insmod must fail).
+# The ioctl fuzzer's budget in `make check` (calls; FUZZ_SEED=... replays a run).
+FUZZ_CALLS ?= 80000
+FUZZ_SEED ?=
+FUZZ_THREADS ?= 4
+FUZZ_ARGS = kvmxfuzz=$(FUZZ_CALLS) kvmxfuzzthreads=$(FUZZ_THREADS)$(if $(FUZZ_SEED), kvmxfuzzseed=$(FUZZ_SEED))
 ifeq ($(ARCH),arm64)
 selftests: initramfs
-	-bash scripts/qemu.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT)
+	-bash scripts/qemu.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT) "$(FUZZ_ARGS)"
 	-bash scripts/qemu.sh builtin $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-bash scripts/qemu.sh noel2 $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 endif
+
+# The fuzzer alone, any budget: make fuzz FUZZ_CALLS=1000000 [FUZZ_SEED=0x...]
+fuzz: initramfs
+	@rm -f $(RESULTS)/fuzz.tap
+	-bash scripts/qemu.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT) "$(FUZZ_ARGS)"
+	@cat $(RESULTS)/fuzz.tap
 
 # Upstream's KVM selftests (tools/testing/selftests/kvm of Debian's linux-source-6.1),
 # built at test time and cached by source version; the list, per-test timeouts and
@@ -195,6 +212,37 @@ bench: module $(UAPI)/.done
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -Wno-unused-parameter -o $(BENCH) \
 		tools/kvmx/kvmx-bench.c -lpthread
 	ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)
+
+# ---- the debug kernel (issue 8) ----------------------------------------------------
+# An arm64 kernel from Debian's linux-source-6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
+# kmemleak and KUnit, KVM off (scripts/debug-kernel.sh, cached in $(CACHE)/debug-kernel;
+# the first build takes hours on 2 cores). check-debug builds kvmx.ko against it in a copy
+# of the tree (build/debug-src: the in-tree objects stay for the stock kernel), boots it
+# with every kselftest, the module suite and the fuzzer (DEBUG_FUZZ_CALLS), and fails on
+# any KASAN/lockdep/BUG/WARN/kmemleak report (debug-reports suite).
+DEBUG_CACHE := $(CACHE)/debug-kernel
+DEBUG_SRC := $(BUILD)/debug-src
+DEBUG_RESULTS := $(BUILD)/results-debug
+DEBUG_INITRAMFS := $(BUILD)/debug-initramfs.cpio.gz
+DEBUG_FUZZ_CALLS ?= 20000
+DEBUG_TIMEOUT ?= 5400
+debug-kernel:
+	bash scripts/debug-kernel.sh $(DEBUG_CACHE)
+
+check-debug: debug-kernel probe selftests-build $(UAPI)/.done
+	@rm -rf $(DEBUG_RESULTS)
+	@mkdir -p $(DEBUG_SRC) $(DEBUG_RESULTS)
+	rsync -a --delete --exclude /build --exclude '.git' --exclude '*.o' --exclude '*.ko' \
+		--exclude '.*.cmd' --exclude '*.mod*' --exclude Module.symvers --exclude modules.order \
+		./ $(DEBUG_SRC)/
+	eval "$$(sed 's/ := /=/' $(DEBUG_CACHE)/$$(dpkg-query -W -f='$${Version}' linux-source-6.1)/env.mk)" && \
+	$(MAKE) -C $$KVMX_DEBUG_KDIR M=$(DEBUG_SRC) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) \
+		KVMX_UAPI=$(UAPI) KVMX_VERSION=$(KVMX_VERSION) modules && \
+	bash scripts/mkinitramfs.sh $(DEBUG_INITRAMFS) $(KVMX_BUSYBOX) $(DEBUG_SRC)/kvmx.ko \
+		$(PROBE) $(OUT)/tests/*_test $(HELLO) $(FUZZ) && \
+	bash scripts/qemu.sh check $$KVMX_DEBUG_KIMAGE $(DEBUG_INITRAMFS) $(DEBUG_RESULTS) \
+		$(DEBUG_TIMEOUT) "kvmxdebug=1 kvmxfuzz=$(DEBUG_FUZZ_CALLS)"; true
+	@SUMMARY_EXPECTED="boot-check module fuzz debug-reports" bash scripts/summary.sh $(DEBUG_RESULTS)
 
 check: deps
 	@rm -rf $(RESULTS)

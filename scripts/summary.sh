@@ -9,10 +9,11 @@
 set -uo pipefail
 results=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
-expected="unit sparse format module-info boot-check boot-builtin boot-noel2 module host-builtin host-noel2
-	boot-upstream-builtin boot-upstream-kvmx upstream-compare
+# SUMMARY_EXPECTED replaces the list of suites besides the kselftests (make check-debug).
+expected=${SUMMARY_EXPECTED:-"unit sparse format module-info boot-check boot-builtin boot-noel2 module fuzz
+	host-builtin host-noel2 boot-upstream-builtin boot-upstream-kvmx upstream-compare
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries
-	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched"
+	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched"}
 informative="upstream-builtin upstream-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
 	expected="$expected kselftest-$(basename "$t" .c)"

@@ -89,6 +89,11 @@ void kvmx_host_spin_unlock(struct kvmx_spinlock *lock);
  */
 int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page);
 void kvmx_host_put_user_page(void *page, int dirty);
+/*
+ * The same without faulting or sleeping: succeeds only if the page is already mapped
+ * in the process with the access asked for (lockless page-table walk); -EAGAIN else.
+ */
+int kvmx_host_get_user_page_fast(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page);
 
 /*
  * MMU notifier on the calling process's address space, for @vm: from registration until

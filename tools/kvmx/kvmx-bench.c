@@ -8,6 +8,8 @@
  *   wake       SYSTEM_SUSPEND wake latency: KVM_IRQ_LINE on another thread until the
  *              suspended vCPU's KVM_RUN returns
  *   create     KVM_CREATE_VM + memslot + vCPU until the guest's first instruction exits
+ *   fault      stage-2 fault-in of guest RAM the VMM has already written (a loaded image,
+ *              a restored VM): per page, the guest reads it and then writes it
  * Output: one line per benchmark, "bench <name> median_ns <m> min_ns <a> max_ns <b>
  * samples <n> unit <what one sample is>", then "bench-done".
  */
@@ -46,11 +48,25 @@ asm(".pushsection .text\n"
     "	hvc #0\n"
     "	b .\n"
     "b_suspend_end:\n"
+    /* x2 pages from x1 up: read each, then write it; then one MMIO write. */
+    ".global b_fault_start, b_fault_end\n"
+    "b_fault_start:\n"
+    "1:	ldr x3, [x1]\n"
+    "	add x3, x3, #1\n"
+    "	str x3, [x1]\n"
+    "	add x1, x1, #4096\n"
+    "	subs x2, x2, #1\n"
+    "	b.ne 1b\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	str x3, [x1]\n"
+    "	b .\n"
+    "b_fault_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(b_hvc);
 GUEST_PROGRAM(b_mmio);
 GUEST_PROGRAM(b_suspend);
+GUEST_PROGRAM(b_fault);
 
 #define MAX_SAMPLES 64
 
@@ -211,6 +227,34 @@ static void bench_create(int samples)
 	report("create", ns, samples, "vm_and_vcpu_to_first_exit");
 }
 
+#define FAULT_PAGES 64
+
+static void bench_fault(int samples)
+{
+	double ns[MAX_SAMPLES];
+
+	for (int s = -1; s < samples; s++) {
+		struct vmm m;
+		struct vcpu v;
+		double t0;
+
+		setup(&m, &v, b_fault_start, b_fault_end);
+		/* The VMM has written the pages: present and writable in its page tables. */
+		memset(m.ram + (GUEST_DATA_IPA - GUEST_RAM_IPA), 0x5a, FAULT_PAGES * 4096);
+		if (vcpu_set(&v, CORE_REG(regs.regs[1]), GUEST_DATA_IPA) ||
+		    vcpu_set(&v, CORE_REG(regs.regs[2]), FAULT_PAGES))
+			die("fault regs");
+		t0 = now_s();
+		if (vcpu_run(&v) || v.run->exit_reason != KVM_EXIT_MMIO)
+			die("fault run");
+		if (s >= 0)
+			ns[s] = (now_s() - t0) * 1e9 / FAULT_PAGES;
+		close(v.fd);
+		vmm_destroy(&m);
+	}
+	report("fault", ns, samples, "one_page_read_then_written");
+}
+
 int main(int argc, char **argv)
 {
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
@@ -222,6 +266,7 @@ int main(int argc, char **argv)
 	bench_mmio(500 * scale, 15);
 	bench_wake(31);
 	bench_create(15);
+	bench_fault(15);
 	printf("bench-done\n");
 	return 0;
 }

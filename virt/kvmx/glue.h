@@ -14,6 +14,8 @@ extern bool kvmx_debug;
 
 /* host.c: pr_err() if any kvmx_host_zalloc() allocation is still live (called at unload). */
 void kvmx_host_check_leaks(void);
+/* The module's live allocations (kvmx_host_zalloc, kvmx_host_alloc_page) right now. */
+long kvmx_host_live_allocs(void);
 
 /*
  * Per-arch host check (arch-<arch>.c): 0 if kvmx can run on this host, else -ENODEV

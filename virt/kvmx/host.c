@@ -49,6 +49,11 @@ void kvmx_host_check_leaks(void)
 		pr_err("kvmx: %ld allocations still live at unload\n", live);
 }
 
+long kvmx_host_live_allocs(void)
+{
+	return atomic_long_read(&kvmx_live_allocs);
+}
+
 void *kvmx_host_alloc_page(void)
 {
 	void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);

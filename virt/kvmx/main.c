@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 
 #include "glue.h"
 
@@ -29,6 +30,18 @@ static bool selftest;
 module_param(selftest, bool, 0444);
 MODULE_PARM_DESC(selftest,
 		 "Run a tiny guest through the world switch at load; refuse to load if it fails");
+
+/* Read-only: the lifecycle tests compare it before and after many VMs come and go. */
+static int live_allocs_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", kvmx_host_live_allocs());
+}
+
+static const struct kernel_param_ops live_allocs_ops = {
+	.get = live_allocs_get,
+};
+module_param_cb(live_allocs, &live_allocs_ops, NULL, 0444);
+MODULE_PARM_DESC(live_allocs, "Allocations of the module alive now (read-only)");
 
 static long kvmx_dev_unlocked_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {

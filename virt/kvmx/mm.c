@@ -28,6 +28,17 @@ int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
 	return 0;
 }
 
+int kvmx_host_get_user_page_fast(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
+{
+	struct page *p;
+
+	if (!get_user_page_fast_only(hva, write ? FOLL_WRITE : 0, &p))
+		return -EAGAIN;
+	*pa = page_to_phys(p);
+	*page = p;
+	return 0;
+}
+
 void kvmx_host_put_user_page(void *page, int dirty)
 {
 	struct page *p = page;

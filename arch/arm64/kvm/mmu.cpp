@@ -103,14 +103,23 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 }
 
 // Map the page backing @ipa in @slot. resume on success and on a lost race (the guest
-// faults again), -EFAULT if userspace has nothing there.
+// faults again), -EFAULT if userspace has nothing there. A read of a page the VMM already
+// has writable is mapped writable at once (as upstream's fast path does), sparing the
+// guest a second fault on its first write; not while the slot logs dirty pages, whose
+// writes must fault to be seen.
 Result<RunStep> map_from_slot(Vcpu *vcpu, const Memslot &slot, u64 seq, u64 ipa, bool write)
 {
 	Vm *vm = vcpu->vm;
 	u64 hva = slot.gfn_to_hva(ipa >> page_shift);
 	u64 pa;
 	void *page;
-	int r = kvmx_host_get_user_page(hva, write, &pa, &page);
+	int r = -EAGAIN;
+	if (!write && !slot.readonly() && !slot.dirty_logging()) {
+		r = kvmx_host_get_user_page_fast(hva, 1, &pa, &page);
+		write = r == 0;
+	}
+	if (r)
+		r = kvmx_host_get_user_page(hva, write, &pa, &page);
 	if (r == -EINTR)
 		return RunStep::resume; // the run loop returns -EINTR for the signal
 	if (r) {
@@ -162,6 +171,16 @@ Result<RunStep> handle_guest_abort(Vcpu *vcpu, const ExitInfo &exit)
 			KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
 			"unexpected stage-2 fault ESR %#llx IPA %#llx: abort injected\n", exit.esr,
 			ipa);
+		if (iabt)
+			inject_pabt(vcpu, exit.far);
+		else
+			inject_dabt(vcpu, exit.far);
+		return RunStep::resume;
+	}
+	// Beyond the VM's IPA size (but within the host's PARange, or the CPU would have
+	// reported something else): an external abort for the guest, as upstream KVM injects
+	// (kvm_handle_guest_abort); never an MMIO exit at an address the VM cannot have.
+	if (ipa >> vm->arch.ipa_bits) {
 		if (iabt)
 			inject_pabt(vcpu, exit.far);
 		else

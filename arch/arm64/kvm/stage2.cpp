@@ -183,6 +183,14 @@ u64 Stage2::lookup(u64 ipa) const
 	return slot && (*slot & desc_valid) ? (*slot & desc_addr_mask) : 0;
 }
 
+bool Stage2::writable(u64 ipa) const
+{
+	if (ipa >> ipa_bits_)
+		return false;
+	u64 *slot = const_cast<Stage2 *>(this)->walk(ipa, false);
+	return slot && (*slot & desc_valid) && (*slot & desc_s2ap_write);
+}
+
 u64 Stage2::vtcr(u32 parange) const
 {
 	// D13.2.151 VTCR_EL2: T0SZ, SL0 (4 KB: 2 = level 0, 1 = level 1), inner/outer

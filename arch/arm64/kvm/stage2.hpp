@@ -45,6 +45,8 @@ public:
 	u64 unmap_range(u64 ipa, u64 size);
 	// The PA mapped at @ipa, or 0.
 	u64 lookup(u64 ipa) const;
+	// Whether @ipa is mapped with write permission.
+	bool writable(u64 ipa) const;
 
 	u64 root_pa() const { return root_pa_; }
 	u32 ipa_bits() const { return ipa_bits_; }

@@ -50,6 +50,7 @@ struct UserPageStats {
 	long puts;	    // put_user_page calls
 	long dirty_puts;    // of which marked the page dirty
 	long write_gets;    // successful gets for writing
+	long fast_gets;	    // of which by get_user_page_fast
 	kvmx_uptr last_hva; // of the last get (successful or not)
 	bool last_write;
 };
@@ -58,6 +59,9 @@ const UserPageStats &user_pages();
 long user_page_refs();
 // Make the next get_user_page fail with this -errno (-EFAULT, -EHWPOISON, -EINTR...).
 void fail_next_get_user_page(int err);
+// Make @hva's page one the process has mapped already (writable or not), so that
+// get_user_page_fast finds it. Cleared by reset().
+void mark_user_page_present(kvmx_uptr hva, bool writable);
 // Called inside get_user_page after the reference is taken, e.g. to run an MMU-notifier
 // invalidation that races the fault. Cleared by reset().
 void on_get_user_page(void (*hook)(kvmx_uptr hva, void *arg), void *arg);

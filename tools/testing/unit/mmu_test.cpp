@@ -71,6 +71,38 @@ TEST_F(MmuFault, write_after_read_upgrades_the_mapping_with_a_tlb_flush)
 	EXPECT_EQ(vm_->arch.vttbr, fake_arch::last_flushed_vttbr());
 }
 
+TEST_F(MmuFault, read_of_a_page_the_vmm_has_writable_maps_it_writable_at_once)
+{
+	fake_host::mark_user_page_present(hva(ram_ipa + 0x2000), true);
+	fault_once(ram_ipa + 0x2000, false);
+	EXPECT_EQ(hva(ram_ipa + 0x2000), mapped(ram_ipa + 0x2000));
+	EXPECT_TRUE(vm_->arch.s2->writable(ram_ipa + 0x2000));
+	const fake_host::UserPageStats &pages = fake_host::user_pages();
+	EXPECT_EQ(1, pages.gets);
+	EXPECT_EQ(1, pages.fast_gets);
+	EXPECT_EQ(1, pages.dirty_puts) << "the guest may write it without a fault";
+}
+
+TEST_F(MmuFault, read_of_a_page_not_yet_writable_in_the_vmm_maps_it_read_only)
+{
+	fake_host::mark_user_page_present(hva(ram_ipa + 0x2000), false);
+	fault_once(ram_ipa + 0x2000, false);
+	EXPECT_EQ(hva(ram_ipa + 0x2000), mapped(ram_ipa + 0x2000));
+	EXPECT_FALSE(vm_->arch.s2->writable(ram_ipa + 0x2000));
+	EXPECT_EQ(0, fake_host::user_pages().fast_gets);
+	EXPECT_EQ(0, fake_host::user_pages().dirty_puts);
+}
+
+TEST_F(MmuFault, read_in_a_dirty_logged_slot_stays_read_only)
+{
+	ASSERT_EQ(0,
+		  set_region(0, ram_ipa, ram_size, fake_host::uptr(ram_), KVM_MEM_LOG_DIRTY_PAGES));
+	fake_host::mark_user_page_present(hva(ram_ipa + 0x2000), true);
+	fault_once(ram_ipa + 0x2000, false);
+	EXPECT_FALSE(vm_->arch.s2->writable(ram_ipa + 0x2000)) << "its writes must fault";
+	EXPECT_EQ(0, fake_host::user_pages().fast_gets);
+}
+
 TEST_F(MmuFault, invalidating_the_user_range_unmaps_the_page_and_flushes_the_tlb)
 {
 	constexpr u64 ipa = ram_ipa + 0x2000;
@@ -204,6 +236,26 @@ TEST_F(MmuFault, instruction_fetch_outside_guest_memory_injects_a_prefetch_abort
 	EXPECT_EQ(mmio_ipa, reg(fd, REG_ELR_EL1));
 	EXPECT_EQ(0x21u, reg(fd, REG_ESR_EL1) >> 26) << "instruction abort, same EL";
 	EXPECT_EQ(e.far, reg(fd, REG_FAR_EL1));
+}
+
+TEST_F(MmuFault, data_abort_beyond_the_vms_ipa_size_injects_an_abort_not_an_mmio_exit)
+{
+	// The VM has 40 bits of IPA space (KVM_CREATE_VM type 0); upstream injects an
+	// external abort for an IPA past it (kvm_handle_guest_abort) instead of an MMIO exit.
+	constexpr u64 ipa = (1ULL << 41) + 0x18;
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	kvmx::ExitInfo e = fake_arch::dabt_exit(ipa, true, 3, 1);
+	fake_arch::push(e);
+	ASSERT_TRUE(run_script(fd)) << "no exit to userspace";
+	EXPECT_EQ(0x10200u, reg(fd, REG_PC));
+	EXPECT_EQ(ram_ipa, reg(fd, REG_ELR_EL1));
+	EXPECT_EQ(0x25u, reg(fd, REG_ESR_EL1) >> 26) << "data abort, same EL";
+	EXPECT_EQ(0x10u, reg(fd, REG_ESR_EL1) & 0x3f) << "synchronous external abort";
+	EXPECT_EQ(e.far, reg(fd, REG_FAR_EL1));
+	EXPECT_EQ(0, fake_host::user_pages().gets);
 }
 
 TEST_F(MmuFault, stage1_walk_outside_guest_memory_injects_a_data_abort)

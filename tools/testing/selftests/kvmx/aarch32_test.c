@@ -5,9 +5,11 @@
  * CP15 ID-register read and VMRS of MVFR0, HVC32 into PSCI, a condition-failed WFI and
  * one in a failing IT block that must not block, a WFI that blocks until the IRQ line,
  * FP/SIMD state across an exit (FPEXC switched), an UNDEF that kvmx injects for a trapped
- * PMU register read, taken in the guest's UND mode,
- * a switch to T32 and a PSCI CPU_ON with a T32 entry point. The guest code is hand
- * assembled (arm-linux-gnueabihf-as output, kept as words with the source beside them).
+ * PMU register read, taken in the guest's UND mode, a switch to T32 and a PSCI CPU_ON with
+ * a T32 entry point. The guest code is hand assembled (arm-linux-gnueabihf-as output, kept
+ * as words with the source beside them); it keeps its MMIO base in r11 across HVCs, since
+ * an SMCCC call may clobber r1-r3 (the built-in KVM zeroes them). The same binary passes
+ * on the built-in KVM (checked by hand: Documentation/virt/kvmx/arm64.rst).
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -35,21 +37,21 @@ asm(".pushsection .text\n"
     ".global g_a32_start, g_a32_end\n"
     "g_a32_start:\n"
     /* main: +0x0 */
-    "	.inst 0xe3002000\n" /* movw r2, #0 */
-    "	.inst 0xe3492000\n" /* movt r2, #36864 */
+    "	.inst 0xe300b000\n" /* movw fp, #0 */
+    "	.inst 0xe349b000\n" /* movt fp, #36864 */
     "	.inst 0xee103f11\n" /* mrc 15, 0, r3, cr0, cr1, {0} */
-    "	.inst 0xe5823000\n" /* str r3, [r2] */
-    "	.inst 0xe5924004\n" /* ldr r4, [r2, #4] */
-    "	.inst 0xe5824008\n" /* str r4, [r2, #8] */
+    "	.inst 0xe58b3000\n" /* str r3, [fp] */
+    "	.inst 0xe59b4004\n" /* ldr r4, [fp, #4] */
+    "	.inst 0xe58b4008\n" /* str r4, [fp, #8] */
     "	.inst 0xe3000000\n" /* movw r0, #0 */
     "	.inst 0xe3480400\n" /* movt r0, #33792 */
     "	.inst 0xe1400070\n" /* hvc 0 */
-    "	.inst 0xe582000c\n" /* str r0, [r2, #12] */
+    "	.inst 0xe58b000c\n" /* str r0, [fp, #12] */
     "	.inst 0xe3a05001\n" /* mov r5, #1 */
     "	.inst 0xe3550002\n" /* cmp r5, #2 */
     "	.inst 0x0320f003\n" /* wfieq */
     "	.inst 0xeef76a10\n" /* vmrs r6, mvfr0 */
-    "	.inst 0xe5826010\n" /* str r6, [r2, #16] */
+    "	.inst 0xe58b6010\n" /* str r6, [fp, #16] */
     "	.inst 0xe3a07101\n" /* mov r7, #1073741824 */
     "	.inst 0xeee87a10\n" /* vmsr fpexc, r7 */
     "	.inst 0xee004a10\n" /* vmov s0, r4 */
@@ -57,17 +59,17 @@ asm(".pushsection .text\n"
     "	.inst 0xe3480400\n" /* movt r0, #33792 */
     "	.inst 0xe1400070\n" /* hvc 0 */
     "	.inst 0xee109a10\n" /* vmov r9, s0 */
-    "	.inst 0xe5829014\n" /* str r9, [r2, #20] */
+    "	.inst 0xe58b9014\n" /* str r9, [fp, #20] */
     "	.inst 0xee19af1c\n" /* mrc p15, 0, r10, c9, c12, 0: PMCR, no PMU: kvmx injects UNDEF */
     /* vec: +0x60 */
     "	.inst 0xeafffffe\n" /* b 60 */
     "	.inst 0xeaffffff\n" /* b 68 */
     /* und: +0x68 */
-    "	.inst 0xe582e018\n" /* str lr, [r2, #24] */
+    "	.inst 0xe58be018\n" /* str lr, [fp, #24] */
     "	.inst 0xe14f7000\n" /* mrs r7, SPSR */
-    "	.inst 0xe582701c\n" /* str r7, [r2, #28] */
-    "	.inst 0xe3008081\n" /* movw r8, #129 */
-    "	.inst 0xe3448000\n" /* movt r8, #16384 */
+    "	.inst 0xe58b701c\n" /* str r7, [fp, #28] */
+    "	.inst 0xe1a0200b\n" /* mov r2, fp */
+    "	.inst 0xe28f8001\n" /* adr r8, th + 1 */
     "	.inst 0xe12fff18\n" /* bx r8 */
     /* th: +0x80 */
     "	.hword 0x6851\n"	 /* ldr r1, [r2, #4] */
@@ -99,15 +101,14 @@ asm(".pushsection .text\n"
     "	.inst 0xe3000003\n" /* movw r0, #3 */
     "	.inst 0xe3480400\n" /* movt r0, #33792 */
     "	.inst 0xe3a01001\n" /* mov r1, #1 */
-    "	.inst 0xe300209b\n" /* movw r2, #155 */
-    "	.inst 0xe3442000\n" /* movt r2, #16384 */
+    "	.inst 0xe24f2041\n" /* adr r2, sec + 1 */
     "	.inst 0xe30b3eef\n" /* movw r3, #48879 */
     "	.inst 0xe1400070\n" /* hvc 0 */
     "	.inst 0xe3002000\n" /* movw r2, #0 */
     "	.inst 0xe3492000\n" /* movt r2, #36864 */
     "	.inst 0xe5820024\n" /* str r0, [r2, #36] */
     "	.inst 0xe320f003\n" /* wfi */
-    "	.inst 0xeafffffe\n" /* b f4 */
+    "	.inst 0xeafffffe\n" /* b f0 */
 
     "g_a32_end:\n"
     ".popsection\n");
@@ -183,7 +184,7 @@ TEST(a32_and_t32_guest_runs_its_program)
 		{ 16, mvfr0, ~0ULL },		      /* VMRS MVFR0 (trapped) */
 		{ 20, 0x12345678, ~0ULL },	      /* s0 kept across an exit */
 		{ 24, GUEST_CODE_IPA + 0x60, ~0ULL }, /* LR_und = MRC + 4 */
-		{ 28, MODE_SVC, 0x1f | PSR32_T },     /* SPSR_und: from A32 SVC */
+		{ 28, 0, 0 },			      /* the guest's own SPSR read (see below) */
 		{ 8, 0x12345678, ~0ULL },	      /* T32 16-bit LDR/STR */
 		{ 12, 0x12345678, ~0ULL },	      /* after IT NE; WFINE (Z set) */
 	};
@@ -200,6 +201,15 @@ TEST(a32_and_t32_guest_runs_its_program)
 	EXPECT_EQ(MODE_UND, PSR32_MODE(pstate));
 	EXPECT_TRUE(pstate & PSR32_T);
 	EXPECT_EQ(GUEST_CODE_IPA + 0x60, vcpu_get(&v, CORE_REG(regs.regs[22]))); /* LR_und */
+	/*
+	 * SPSR_und as kvmx entered the exception: the A32 SVC state before the MRC. (QEMU
+	 * 10.0's TCG does not show a banked SPSR written at EL2 to AArch32 code that ERETs
+	 * into that mode, so the guest's own MRS reads 0 there on the built-in KVM and on
+	 * kvmx alike: the ONE_REG value is the one to check.)
+	 */
+	uint64_t spsr_und = vcpu_get(&v, CORE_REG(spsr[KVM_SPSR_UND]));
+	EXPECT_EQ(MODE_SVC, PSR32_MODE(spsr_und));
+	EXPECT_EQ(0, spsr_und & PSR32_T);
 	EXPECT_EQ(GUEST_CODE_IPA + 0x98, vcpu_get(&v, CORE_REG(regs.pc)));
 	vmm_destroy(&m);
 }
