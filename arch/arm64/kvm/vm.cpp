@@ -74,11 +74,6 @@ long arch_check_extension(const Vm *, u64 cap)
 		return 1;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
 		return arm64_host_has_aarch32_el1() ? 1 : 0;
-	case KVM_CAP_NR_VCPUS:
-		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;
-	case KVM_CAP_MAX_VCPUS:
-	case KVM_CAP_MAX_VCPU_ID:
-		return max_vcpus;
 	default:
 		// Known but not implemented on arm64 (the in-kernel irqchip's user-IRQ
 		// reporting...), or a POWER capability: reads 0, and every use fails.

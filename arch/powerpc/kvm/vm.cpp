@@ -4,7 +4,6 @@
 // Every capability reads what works today: the POWER ones read 0 until guests run.
 #include "arch.hpp"
 #include "ioctl.hpp"
-#include "registry.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -76,20 +75,12 @@ void arch_vm_unmap_gfns(Vm *, u64, u64)
 	// No partition-scoped table exists yet, so nothing maps guest memory.
 }
 
-long arch_check_extension(const Vm *, u64 cap)
+long arch_check_extension(const Vm *, u64)
 {
-	switch (cap) {
-	case KVM_CAP_NR_VCPUS:
-		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;
-	case KVM_CAP_MAX_VCPUS:
-	case KVM_CAP_MAX_VCPU_ID:
-		return max_vcpus;
-	default:
-		// KVM_CAP_PPC_PAPR, _MMU_RADIX, _IRQ_XIVE, KVMX_CAP_PPC_STOP0LITE, ONE_REG,
-		// SYNC_MMU, IMMEDIATE_EXIT...: no POWER guest runs on kvmx yet, so none of
-		// them works and each reads 0. The arm64 capabilities read 0 here too.
-		return 0;
-	}
+	// KVM_CAP_PPC_PAPR, _MMU_RADIX, _IRQ_XIVE, KVMX_CAP_PPC_STOP0LITE, ONE_REG, SYNC_MMU,
+	// IMMEDIATE_EXIT...: no POWER guest runs on kvmx yet, so none of them works and each
+	// reads 0. The arm64 capabilities read 0 here too.
+	return 0;
 }
 
 namespace {

@@ -7,6 +7,8 @@
 #include "arch.hpp"
 #include "dirty_log.hpp"
 #include "memslot.hpp"
+#include "registry.hpp"
+#include "vm.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
 
@@ -54,7 +56,12 @@ long check_extension(const Vm *vm, u64 cap)
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return dirty_log_manual_caps; // dirty_log.cpp
 	case KVM_CAP_BINARY_STATS_FD:
-		return 1; // VM and vCPU stats fds (stats.cpp)
+		return 1;      // VM and vCPU stats fds (stats.cpp)
+	case KVM_CAP_NR_VCPUS: // recommended: no more vCPUs than host CPUs
+		return registry().host.nr_cpus < max_vcpus ? registry().host.nr_cpus : max_vcpus;
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_MAX_VCPU_ID:
+		return max_vcpus; // vm.cpp's vCPU table
 	default:
 		return arch_check_extension(vm, cap);
 	}
