@@ -55,7 +55,6 @@ struct ArchVcpu {
 	bool user_fp;	 // the user's FP/VMX state was saved in this KVM_RUN
 	int running_cpu; // atomic: the CPU while in the guest section, else -1
 	int last_cpu;	 // the CPU of the previous run (-1: none)
-	u32 run_refusals;
 	RadixCache cache; // table pages for this vCPU's faults
 };
 

@@ -281,15 +281,8 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 
 Status arch_vcpu_run_prepare(Vcpu *vcpu)
 {
-	Vm *vm = vcpu->vm;
-	if (!vm->arch.mmu_v3) {
-		// Without a process table the guest's MMU has nothing to walk; upstream asks
-		// for KVM_PPC_CONFIGURE_V3_MMU on radix too.
-		if (vcpu->arch.run_refusals++ == 0)
-			kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
-					    "KVM_RUN before KVM_PPC_CONFIGURE_V3_MMU\n");
-		return Status::error(-EINVAL);
-	}
+	// As upstream on a radix host, a VM is radix from creation: it may run before (or
+	// without) KVM_PPC_CONFIGURE_V3_MMU, in real mode, with no process table.
 	ppc_mmio_complete(vcpu);
 	return Status::ok();
 }
