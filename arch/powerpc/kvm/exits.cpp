@@ -38,15 +38,64 @@ Result<RunStep> inject_program(Vcpu *vcpu, u64 cause, const char *why)
 	return RunStep::resume;
 }
 
-// The instruction at the guest's PC. Real mode only: with MSR[IR] set the PC is a
-// guest effective address, which kvmx does not translate yet (-EFAULT).
+// The guest real address of effective address @ea, walking the guest's process-scoped
+// radix tree (Power ISA 3.0B 6.7.10.2) as the MMU did for the access that trapped: the
+// process table from KVM_PPC_CONFIGURE_V3_MMU, the entry of PIDR (quadrant 0) or of
+// PID 0 (quadrant 3, the guest kernel). Tables are read from memslots only. -EFAULT when
+// there is no valid translation (the guest changed its tables meanwhile).
+int translate_ea(Vcpu *vcpu, u64 ea, u64 *gpa)
+{
+	constexpr u64 valid = 1ULL << 63, leaf = 1ULL << 62;
+	constexpr u64 nlb = 0x0fffffffffffff00, rpn = 0x01fffffffffff000;
+	const ArchVm &vma = vcpu->vm->arch;
+	u32 quadrant = static_cast<u32>(ea >> 62);
+	if (!vma.mmu_v3 || (quadrant != 0 && quadrant != 3))
+		return -EFAULT;
+	u64 pid = quadrant == 0 ? vcpu->arch.spr.pid : 0;
+	u64 prtb = vma.process_table & 0x0ffffffffffff000ULL;
+	u64 prts = vma.process_table & 0x1f;
+	if (pid * 16 >= (1ULL << (12 + prts)))
+		return -EFAULT;
+	u64 dw0;
+	if (ppc_read_guest(vcpu, prtb + pid * 16, &dw0, 8))
+		return -EFAULT;
+	dw0 = __builtin_bswap64(dw0);
+	u32 bits = static_cast<u32>(((dw0 >> 61) & 3) << 3 | ((dw0 >> 5) & 7)) + 31;
+	u64 addr = ea & ((1ULL << 62) - 1);
+	if (bits > 52 || (addr >> bits))
+		return -EFAULT;
+	u64 base = dw0 & nlb;
+	u32 nls = static_cast<u32>(dw0 & 0x1f);
+	u32 shift = bits;
+	for (u32 level = 0; level < 5; level++) {
+		if (nls < 5 || nls > shift - 12)
+			return -EFAULT;
+		shift -= nls;
+		u64 e;
+		if (ppc_read_guest(vcpu, base + ((addr >> shift) & ((1ULL << nls) - 1)) * 8, &e, 8))
+			return -EFAULT;
+		e = __builtin_bswap64(e);
+		if (!(e & valid))
+			return -EFAULT;
+		if (e & leaf) {
+			*gpa = ((e & rpn) & ~((1ULL << shift) - 1)) | (addr & ((1ULL << shift) - 1));
+			return 0;
+		}
+		base = e & nlb;
+		nls = static_cast<u32>(e & 0x1f);
+	}
+	return -EFAULT;
+}
+
+// The instruction at the guest's PC: a guest real address in real mode (whose top four
+// bits the MMU ignores), else translated through the guest's own tables.
 int fetch_insn(Vcpu *vcpu, u32 *insn)
 {
 	const kvmx_ppc_regs &r = vcpu->arch.regs;
-	if (r.msr & MSR_IR)
+	u64 gpa = r.nip & 0x0fffffffffffffffULL;
+	if ((r.msr & MSR_IR) && translate_ea(vcpu, r.nip, &gpa))
 		return -EFAULT;
-	// Real mode ignores the top four bits of the address.
-	int e = ppc_read_guest(vcpu, r.nip & 0x0fffffffffffffffULL, insn, 4);
+	int e = ppc_read_guest(vcpu, gpa, insn, 4);
 	if (e)
 		return e;
 	if (!(r.msr & MSR_LE))
