@@ -209,9 +209,16 @@ BENCH := $(OUT)/kvmx-bench
 ICOUNT ?= 0
 bench: module $(UAPI)/.done
 	@mkdir -p $(OUT)
+ifeq ($(ARCH),powerpc)
+	# POWER9: the in-kernel kvm-hv against kvmx on the powernv9 host (tools/kvmx/ppc-bench.c).
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(OUT)/ppc-bench tools/kvmx/ppc-bench.c
+	BENCH_ARCH=powerpc ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) \
+		$(KO) $(OUT)/ppc-bench $(RESULTS) 1 $(KVM_HV_KOS)
+else
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -Wno-unused-parameter -o $(BENCH) \
 		tools/kvmx/kvmx-bench.c -lpthread
 	ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)
+endif
 
 # ---- the debug kernel (issue 8) ----------------------------------------------------
 # An arm64 kernel from Debian's linux-source-6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
