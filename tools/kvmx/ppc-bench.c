@@ -11,6 +11,14 @@
  *          both (a null in-kernel hypercall)
  *   mmio   a 4-byte load from a guest real address with no memslot: an exit to the VMM
  *          (KVM_EXIT_MMIO) and back
+ *   cede   wake-up latency from the decrementer: the guest arms DEC for a deadline and
+ *          calls H_CEDE; its decrementer interrupt handler stores TB - deadline
+ *   stop   the same with stop0lite instead of H_CEDE (MSR[EE] off, the sample taken
+ *          after the stop): only where KVMX_CAP_PPC_STOP0LITE exists (kvmx), and only on
+ *          a CPU that traps a guest stop to the hypervisor (POWER9; QEMU with
+ *          scripts/qemu-patches/ppc-stop-hfu.patch): elsewhere it says so and is left out.
+ *          The 2020 stop0lite review measured these two (its "wakeup latency using a
+ *          timer") on POWER9 hardware.
  * Output: one line per benchmark, "bench <name> median <ns> min <ns> max <ns> samples <n>
  * unit ns", then "bench-done". Timebase ticks become ns at 512 MHz (POWER9's timebase).
  */
@@ -24,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/kvmx.h>
 
 #define MEM_SIZE (4ul << 20)
 #define ENTRY 0x1000ul
@@ -31,6 +40,8 @@
 #define MMIO_ADDR 0x10000000ul
 #define PROCESS_TABLE 0x10000ul
 #define NSAMPLES 2000
+#define WAKE_SAMPLES 100
+#define DEC_TICKS 51200 /* 100 us to each deadline */
 #define TB_HZ 512000000ull
 
 /*
@@ -69,8 +80,60 @@ __asm__(".pushsection .rodata.guest, \"a\"\n"
 	"	sc 1\n"
 	"2:	b 2b\n"
 	"mmio_end:\n"
+	/* r26 = DEC ticks to the deadline, r25 = the deadline's TB. */
+	"cede_start:\n"
+	"1:	mftb 23\n"
+	"	add 25, 23, 26\n"
+	"	mtspr 22, 26\n"
+	"	li 3, 0xe0\n"
+	"	sc 1\n"
+	"	b 1b\n" /* H_CEDE ended before the decrementer: arm again */
+	"cede_end:\n"
+	/* 0x900: the decrementer interrupt ends the cede */
+	"dec_start:\n"
+	"	mftb 24\n"
+	"	subf 24, 25, 24\n"
+	"	std 24, 0(21)\n"
+	"	addi 21, 21, 8\n"
+	"	lis 7, 0x7fff\n"
+	"	mtspr 22, 7\n"
+	"	addi 20, 20, -1\n"
+	"	cmpdi 20, 0\n"
+	"	beq 2f\n"
+	"	ba 0x1000\n"
+	"2:	li 3, 0x71ff\n"
+	"	sc 1\n"
+	"3:	b 3b\n"
+	"dec_end:\n"
+	"stop_start:\n"
+	"1:	mftb 23\n"
+	"	add 25, 23, 26\n"
+	"	mtspr 22, 26\n"
+	"	.long 0x4c0002e4\n" /* stop */
+	"	mftb 24\n"
+	"	subf 24, 25, 24\n"
+	"	std 24, 0(21)\n"
+	"	addi 21, 21, 8\n"
+	"	lis 7, 0x7fff\n"
+	"	mtspr 22, 7\n"
+	"	addi 20, 20, -1\n"
+	"	cmpdi 20, 0\n"
+	"	bne 1b\n"
+	"	li 3, 0x71ff\n"
+	"	sc 1\n"
+	"2:	b 2b\n"
+	"stop_end:\n"
+	/* 0x700: a program interrupt (the CPU did not trap the stop to the hypervisor) */
+	"prog_start:\n"
+	"	mfspr 4, 27\n"
+	"	li 3, 0x7107\n"
+	"	sc 1\n"
+	"1:	b 1b\n"
+	"prog_end:\n"
 	".popsection\n");
 extern const uint8_t hcall_start[], hcall_end[], mmio_start[], mmio_end[];
+extern const uint8_t cede_start[], cede_end[], dec_start[], dec_end[];
+extern const uint8_t stop_start[], stop_end[], prog_start[], prog_end[];
 
 static int kvm;
 
@@ -85,7 +148,7 @@ static double ns(uint64_t ticks)
 	return (double)ticks * 1e9 / TB_HZ;
 }
 
-static int bench(const char *name, const uint8_t *code, size_t len)
+static int bench(const char *name, const uint8_t *code, size_t len, int nsamples, int stop)
 {
 	struct kvm_userspace_memory_region region;
 	struct kvm_regs regs;
@@ -107,6 +170,8 @@ static int bench(const char *name, const uint8_t *code, size_t len)
 		return 1;
 	}
 	memcpy(mem + ENTRY, code, len);
+	memcpy(mem + 0x900, dec_start, dec_end - dec_start);
+	memcpy(mem + 0x700, prog_start, prog_end - prog_start);
 	region = (struct kvm_userspace_memory_region){ .memory_size = MEM_SIZE,
 						       .userspace_addr = (uintptr_t)mem };
 	vcpu = -1;
@@ -118,12 +183,21 @@ static int bench(const char *name, const uint8_t *code, size_t len)
 		printf("# %s: setup: %s\n", name, strerror(errno));
 		return 1;
 	}
+	if (stop) {
+		struct kvm_enable_cap cap = { .cap = KVMX_CAP_PPC_STOP0LITE };
+		if (ioctl(vm, KVM_ENABLE_CAP, &cap)) {
+			printf("# %s: KVM_ENABLE_CAP(KVMX_CAP_PPC_STOP0LITE): %s\n", name,
+			       strerror(errno));
+			return 1;
+		}
+	}
 	lpcr |= 1ull << 25; /* LPCR[ILE]: interrupts little-endian */
 	if (ioctl(vcpu, KVM_SET_ONE_REG, &lpcr_reg) || ioctl(vcpu, KVM_GET_REGS, &regs))
 		return 1;
 	regs.pc = ENTRY;
 	regs.msr = (1ull << 63) | (1ull << 12) | 1; /* SF, ME, LE */
-	regs.gpr[20] = NSAMPLES;
+	regs.gpr[20] = nsamples;
+	regs.gpr[26] = DEC_TICKS;
 	regs.gpr[21] = SAMPLES;
 	regs.gpr[22] = MMIO_ADDR;
 	if (ioctl(vcpu, KVM_SET_REGS, &regs))
@@ -141,6 +215,13 @@ static int bench(const char *name, const uint8_t *code, size_t len)
 			continue; /* the load reads whatever data holds */
 		if (run->exit_reason == KVM_EXIT_PAPR_HCALL && run->papr_hcall.nr == 0x71ff)
 			break;
+		if (run->exit_reason == KVM_EXIT_PAPR_HCALL && run->papr_hcall.nr == 0x7107) {
+			printf("# %s: the guest got a program interrupt (SRR1 %#llx): %s\n", name,
+			       (unsigned long long)run->papr_hcall.args[0],
+			       stop ? "this CPU does not trap a guest stop to the hypervisor"
+				    : "unexpected");
+			return stop ? 0 : 1;
+		}
 		if (run->exit_reason == KVM_EXIT_PAPR_HCALL) {
 			/* An hcall the hypervisor left to us: answer H_SUCCESS. */
 			run->papr_hcall.ret = 0;
@@ -150,9 +231,9 @@ static int bench(const char *name, const uint8_t *code, size_t len)
 		return 1;
 	}
 	samples = (uint64_t *)(mem + SAMPLES);
-	qsort(samples, NSAMPLES, sizeof(*samples), cmp_u64);
+	qsort(samples, nsamples, sizeof(*samples), cmp_u64);
 	printf("bench %s median %.0f min %.0f max %.0f samples %d unit ns\n", name,
-	       ns(samples[NSAMPLES / 2]), ns(samples[0]), ns(samples[NSAMPLES - 1]), NSAMPLES);
+	       ns(samples[nsamples / 2]), ns(samples[0]), ns(samples[nsamples - 1]), nsamples);
 	munmap(run, 4096);
 	close(vcpu);
 	close(vm);
@@ -169,8 +250,13 @@ int main(void)
 		printf("# open /dev/kvm: %s\n", strerror(errno));
 		return 1;
 	}
-	bad |= bench("hcall", hcall_start, hcall_end - hcall_start);
-	bad |= bench("mmio", mmio_start, mmio_end - mmio_start);
+	bad |= bench("hcall", hcall_start, hcall_end - hcall_start, NSAMPLES, 0);
+	bad |= bench("mmio", mmio_start, mmio_end - mmio_start, NSAMPLES, 0);
+	bad |= bench("cede", cede_start, cede_end - cede_start, WAKE_SAMPLES, 0);
+	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVMX_CAP_PPC_STOP0LITE) > 0)
+		bad |= bench("stop", stop_start, stop_end - stop_start, WAKE_SAMPLES, 1);
+	else
+		printf("# stop: no KVMX_CAP_PPC_STOP0LITE on this hypervisor\n");
 	printf("bench-done %s\n", bad ? "with errors" : "ok");
 	return bad;
 }
