@@ -104,13 +104,15 @@ INITRAMFS := $(OUT)/initramfs.cpio.gz
 ifeq ($(ARCH),powerpc)
 # POWER9 (issue 7): no guest runs yet, so no kselftests or kvmx-hello; see
 # Documentation/virt/kvmx/powerpc.rst.
-PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test
+PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test
 ppc-tests-build: $(UAPI)/.done
 	@mkdir -p $(OUT)/tests
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_vm_test \
 		tools/kvmx/ppc_vm_test.c
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_stop_test \
 		tools/kvmx/ppc_stop_test.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_mmu_test \
+		tools/kvmx/ppc_mmu_test.c
 
 # The in-kernel kvm.ko and kvm-hv.ko ride along as the reference (never loaded with kvmx).
 KVM_HV_KOS := $(KVMX_KMODDIR)/kernel/arch/powerpc/kvm/kvm.ko \

@@ -22,9 +22,9 @@ struct kvmx_ppc_regs {
 
 /* What the exit path leaves in the PACA besides registers (by trap). */
 struct kvmx_ppc_exit {
-	int trap;	   /* interrupt vector that ended the guest (0xc00 for an hcall) */
-	kvmx_u64 hdar;	   /* 0xe00 (HDSI): the data address */
-	kvmx_u64 hdsisr;   /* 0xe00 (HDSI): the cause */
+	int trap;	 /* interrupt vector that ended the guest (0xc00 for an hcall) */
+	kvmx_u64 hdar;	 /* 0xe00 (HDSI): the data address */
+	kvmx_u64 hdsisr; /* 0xe00 (HDSI): the cause */
 };
 
 /* One per vCPU: the kernel-layout blocks and the guest's FP/VMX/VSX registers. */

@@ -2,7 +2,8 @@
 # The POWER9 module suite, run inside the QEMU powernv9 host as TAP (kvmx.ko not loaded
 # on entry; the in-kernel kvm.ko/kvm-hv.ko are never loaded here). Usage: ppc-tests.sh MODE
 #   powernv  insmod succeeds, /dev/kvm is KVM's misc device, kvmx-probe's table is sane,
-#            the VM-path tests (ppc_vm_test) pass, rmmod is clean, dmesg has no
+#            the VM-path tests (ppc_vm_test) and a guest with translation on
+#            (ppc_mmu_test) pass, rmmod is clean, dmesg has no
 #            BUG/WARN/Oops
 #   pseries  the same kernel as a pseries guest (no hypervisor mode): insmod fails, says
 #            why, and leaves no /dev/kvm behind
@@ -36,13 +37,14 @@ probe_sane() {
 
 case "$1" in
 powernv)
-	echo "1..7"
+	echo "1..8"
 	dmesg -c >/dev/null
 	check "insmod_succeeds" insmod $KO
 	dmesg | grep kvmx | sed 's/^/# /'
 	check "dev_kvm_is_misc_10_232" test "$(cat /sys/class/misc/kvm/dev 2>/dev/null)" = "10:232" -a -c /dev/kvm
 	check "probe_table_sane" probe_sane
 	check "ppc_vm_test_passes" eval 'ppc_vm_test >/tmp/vm.tap; r=$?; sed "s/^/# /" /tmp/vm.tap; [ $r -eq 0 ] && [ "$(grep -c "^ok " /tmp/vm.tap)" -eq 16 ]'
+	check "ppc_mmu_test_passes" eval 'ppc_mmu_test >/tmp/mmu.tap; r=$?; sed "s/^/# /" /tmp/mmu.tap; [ $r -eq 0 ] && [ "$(grep -c "^ok " /tmp/mmu.tap)" -eq 9 ]'
 	check "rmmod_clean" rmmod kvmx
 	check "module_gone_and_dev_kvm_removed" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'
 	check "no_bug_warn_oops_in_dmesg" no_kernel_reports

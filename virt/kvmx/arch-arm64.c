@@ -68,6 +68,4 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	return 0;
 }
 
-void kvmx_arch_host_release(void)
-{
-}
+void kvmx_arch_host_release(void) {}

@@ -94,7 +94,7 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	kvmx_ppc_kvm->arch.host_lpid = mfspr(SPRN_LPID);
 	kvmx_ppc_kvm->arch.host_lpcr = mfspr(SPRN_LPCR);
 	bitmap_zero(kvmx_ppc_lpids, KVMX_PPC_NR_LPIDS);
-	set_bit(0, kvmx_ppc_lpids);			   /* the host */
+	set_bit(0, kvmx_ppc_lpids);			/* the host */
 	set_bit(KVMX_PPC_NR_LPIDS - 1, kvmx_ppc_lpids); /* LPID_RSVD */
 	info->ppc_hv_radix = 1;
 	info->ppc_host_lpcr = mfspr(SPRN_LPCR);

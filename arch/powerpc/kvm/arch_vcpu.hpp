@@ -50,11 +50,10 @@ struct ArchVcpu {
 	PpcMmio mmio;
 	bool hcall_pending; // KVM_EXIT_PAPR_HCALL: r3 = run->papr_hcall.ret on the next run
 	PpcExit exit;
-	u32 pending;	 // atomic: pend_*
-	PpcIdle idle;	 // blocked in H_CEDE or an emulated stop (vCPU thread only)
-	bool user_fp;	 // the user's FP/VMX state was saved in this KVM_RUN
-	int running_cpu; // atomic: the CPU while in the guest section, else -1
-	int last_cpu;	 // the CPU of the previous run (-1: none)
+	u32 pending;	  // atomic: pend_*
+	PpcIdle idle;	  // blocked in H_CEDE or an emulated stop (vCPU thread only)
+	int running_cpu;  // atomic: the CPU while in the guest section, else -1
+	int last_cpu;	  // the CPU of the previous run (-1: none)
 	RadixCache cache; // table pages for this vCPU's faults
 };
 

@@ -78,7 +78,8 @@ int translate_ea(Vcpu *vcpu, u64 ea, u64 *gpa)
 		if (!(e & valid))
 			return -EFAULT;
 		if (e & leaf) {
-			*gpa = ((e & rpn) & ~((1ULL << shift) - 1)) | (addr & ((1ULL << shift) - 1));
+			*gpa = ((e & rpn) & ~((1ULL << shift) - 1)) |
+			       (addr & ((1ULL << shift) - 1));
 			return 0;
 		}
 		base = e & nlb;
@@ -183,62 +184,110 @@ bool decode_access(u32 insn, MemAccess *m)
 		return true;
 	};
 	switch (op) {
-	case 32: return set(4, false);
-	case 33: return set(4, false, false, true);
-	case 34: return set(1, false);
-	case 35: return set(1, false, false, true);
-	case 36: return set(4, true);
-	case 37: return set(4, true, false, true);
-	case 38: return set(1, true);
-	case 39: return set(1, true, false, true);
-	case 40: return set(2, false);
-	case 41: return set(2, false, false, true);
-	case 42: return set(2, false, true);
-	case 43: return set(2, false, true, true);
-	case 44: return set(2, true);
-	case 45: return set(2, true, false, true);
+	case 32:
+		return set(4, false);
+	case 33:
+		return set(4, false, false, true);
+	case 34:
+		return set(1, false);
+	case 35:
+		return set(1, false, false, true);
+	case 36:
+		return set(4, true);
+	case 37:
+		return set(4, true, false, true);
+	case 38:
+		return set(1, true);
+	case 39:
+		return set(1, true, false, true);
+	case 40:
+		return set(2, false);
+	case 41:
+		return set(2, false, false, true);
+	case 42:
+		return set(2, false, true);
+	case 43:
+		return set(2, false, true, true);
+	case 44:
+		return set(2, true);
+	case 45:
+		return set(2, true, false, true);
 	case 58:
 		switch (insn & 3) {
-		case 0: return set(8, false);
-		case 1: return set(8, false, false, true);
-		case 2: return set(4, false, true);
-		default: return false;
+		case 0:
+			return set(8, false);
+		case 1:
+			return set(8, false, false, true);
+		case 2:
+			return set(4, false, true);
+		default:
+			return false;
 		}
 	case 62:
 		switch (insn & 3) {
-		case 0: return set(8, true);
-		case 1: return set(8, true, false, true);
-		default: return false;
+		case 0:
+			return set(8, true);
+		case 1:
+			return set(8, true, false, true);
+		default:
+			return false;
 		}
 	case 31:
 		switch (xo) {
-		case 23: return set(4, false);
-		case 55: return set(4, false, false, true);
-		case 87: return set(1, false);
-		case 119: return set(1, false, false, true);
-		case 279: return set(2, false);
-		case 311: return set(2, false, false, true);
-		case 343: return set(2, false, true);
-		case 375: return set(2, false, true, true);
-		case 341: return set(4, false, true);
-		case 373: return set(4, false, true, true);
-		case 21: return set(8, false);
-		case 53: return set(8, false, false, true);
-		case 151: return set(4, true);
-		case 183: return set(4, true, false, true);
-		case 215: return set(1, true);
-		case 247: return set(1, true, false, true);
-		case 407: return set(2, true);
-		case 439: return set(2, true, false, true);
-		case 149: return set(8, true);
-		case 181: return set(8, true, false, true);
-		case 790: return set(2, false, false, false, true);
-		case 534: return set(4, false, false, false, true);
-		case 532: return set(8, false, false, false, true);
-		case 918: return set(2, true, false, false, true);
-		case 662: return set(4, true, false, false, true);
-		case 660: return set(8, true, false, false, true);
-		default: return false;
+		case 23:
+			return set(4, false);
+		case 55:
+			return set(4, false, false, true);
+		case 87:
+			return set(1, false);
+		case 119:
+			return set(1, false, false, true);
+		case 279:
+			return set(2, false);
+		case 311:
+			return set(2, false, false, true);
+		case 343:
+			return set(2, false, true);
+		case 375:
+			return set(2, false, true, true);
+		case 341:
+			return set(4, false, true);
+		case 373:
+			return set(4, false, true, true);
+		case 21:
+			return set(8, false);
+		case 53:
+			return set(8, false, false, true);
+		case 151:
+			return set(4, true);
+		case 183:
+			return set(4, true, false, true);
+		case 215:
+			return set(1, true);
+		case 247:
+			return set(1, true, false, true);
+		case 407:
+			return set(2, true);
+		case 439:
+			return set(2, true, false, true);
+		case 149:
+			return set(8, true);
+		case 181:
+			return set(8, true, false, true);
+		case 790:
+			return set(2, false, false, false, true);
+		case 534:
+			return set(4, false, false, false, true);
+		case 532:
+			return set(8, false, false, false, true);
+		case 918:
+			return set(2, true, false, false, true);
+		case 662:
+			return set(4, true, false, false, true);
+		case 660:
+			return set(8, true, false, false, true);
+		default:
+			return false;
 		}
 	default:
 		return false;
@@ -260,7 +309,8 @@ Result<RunStep> emulate_mmio(Vcpu *vcpu, u64 gpa, u64 ea)
 	}
 	MemAccess m;
 	if (!decode_access(insn, &m))
-		return inject_program(vcpu, SRR1_PROGILL, "MMIO by an instruction kvmx does not emulate");
+		return inject_program(vcpu, SRR1_PROGILL,
+				      "MMIO by an instruction kvmx does not emulate");
 	// Bus byte order: the guest's (MSR[LE]) unless the instruction reverses it.
 	bool le = ((a.regs.msr & MSR_LE) != 0) != m.byterev;
 	kvm_run *run = vcpu->run;
@@ -303,10 +353,11 @@ Result<RunStep> handle_hdsi(Vcpu *vcpu)
 	if (mapped.value())
 		return RunStep::resume;
 	if (e.hdsisr & DSISR_PRTABLE_FAULT) {
-		// The guest's own page-table walk reached guest real addresses without memory.
+		// The guest's own page-table walk reached guest real addresses without memory:
+		// a DSI for the guest with the cause the hardware gave (as upstream).
 		ppc_inject(vcpu, TRAP_DATA_STORAGE, 0);
 		a.spr.dar = e.hdar;
-		a.spr.dsisr = DSISR_NOHPTE | (write ? DSISR_ISSTORE : 0);
+		a.spr.dsisr = e.hdsisr;
 		return RunStep::resume;
 	}
 	return emulate_mmio(vcpu, gpa, e.hdar);
@@ -344,7 +395,8 @@ Result<RunStep> emulate_msgp(Vcpu *vcpu, u32 insn)
 		if (((arg >> 27) & 0x1f) == DBELL_TYPE_SERVER && target < smt) {
 			Vcpu *t = find_vcpu(vm, vcpu->id - thread + target);
 			if (t) {
-				__atomic_fetch_or(&t->arch.pending, pend_doorbell, __ATOMIC_SEQ_CST);
+				__atomic_fetch_or(&t->arch.pending, pend_doorbell,
+						  __ATOMIC_SEQ_CST);
 				vcpu_kick(t);
 			}
 		}
@@ -388,7 +440,8 @@ Result<RunStep> handle_hfu(Vcpu *vcpu)
 		// vCPU idles as stop0lite does (no state loss, EC=0): until an interrupt it
 		// would take, whether or not MSR[EE] enables it, then continues after the stop.
 		if (!vcpu->vm->arch.stop0lite)
-			return inject_program(vcpu, SRR1_PROGILL, "stop without KVMX_CAP_PPC_STOP0LITE");
+			return inject_program(vcpu, SRR1_PROGILL,
+					      "stop without KVMX_CAP_PPC_STOP0LITE");
 		a.regs.nip += 4;
 		a.idle = PpcIdle::stop;
 		return RunStep::resume;

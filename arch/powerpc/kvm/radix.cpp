@@ -7,12 +7,12 @@ namespace kvmx {
 namespace {
 
 // Entry fields (Power ISA 3.0B 6.7.10.1), as 64-bit values before the byte swap.
-constexpr u64 R_VALID = 1ULL << 63;	 // V
-constexpr u64 R_LEAF = 1ULL << 62;	 // L
+constexpr u64 R_VALID = 1ULL << 63;	  // V
+constexpr u64 R_LEAF = 1ULL << 62;	  // L
 constexpr u64 R_NLB = 0x0fffffffffffff00; // next level base (PDE)
 constexpr u64 R_RPN = 0x01fffffffffff000; // real page number (PTE)
-constexpr u64 R_REF = 1ULL << 8;	 // R: referenced
-constexpr u64 R_CHG = 1ULL << 7;	 // C: changed
+constexpr u64 R_REF = 1ULL << 8;	  // R: referenced
+constexpr u64 R_CHG = 1ULL << 7;	  // C: changed
 constexpr u64 R_READ = 1ULL << 2, R_WRITE = 1ULL << 1, R_EXEC = 1ULL << 0;
 
 constexpr u32 root_bits = 13, level_bits = 9, leaf_shift = 12;

@@ -104,22 +104,21 @@ constexpr u64 bit(u32 n)
 constexpr u64 MSR_SF = bit(63), MSR_HV = bit(60), MSR_TS = 3ULL << 33, MSR_TM = bit(32),
 	      MSR_VEC = bit(25), MSR_VSX = bit(23), MSR_EE = bit(15), MSR_PR = bit(14),
 	      MSR_FP = bit(13), MSR_ME = bit(12), MSR_FE0 = bit(11), MSR_SE = bit(10),
-	      MSR_BE = bit(9), MSR_FE1 = bit(8), MSR_IR = bit(5), MSR_DR = bit(4),
-	      MSR_PMM = bit(2), MSR_RI = bit(1), MSR_LE = bit(0);
+	      MSR_BE = bit(9), MSR_FE1 = bit(8), MSR_IR = bit(5), MSR_DR = bit(4), MSR_PMM = bit(2),
+	      MSR_RI = bit(1), MSR_LE = bit(0);
 // SRR1 keeps the MSR minus the bits that interrupts report their causes in.
 constexpr u64 SRR1_MSR_BITS = ~0x783f0000ULL;
 // SRR1 causes: program interrupt, wake-up from stop (bits 42:45), ISI.
-constexpr u64 SRR1_PROGILL = 0x00080000, SRR1_PROGPRIV = 0x00040000,
-	      SRR1_PROGTRAP = 0x00020000;
+constexpr u64 SRR1_PROGILL = 0x00080000, SRR1_PROGPRIV = 0x00040000, SRR1_PROGTRAP = 0x00020000;
 constexpr u64 SRR1_WAKEMASK = 0x003c0000, SRR1_WAKEEE = 0x00200000, SRR1_WAKEDEC = 0x00180000,
 	      SRR1_WAKEDBELL = 0x00140000;
 constexpr u64 SRR1_ISI_NOPT = 0x40000000;
 
 // LPCR.
-constexpr u64 LPCR_DPFD_SHIFT = 52, LPCR_ILE = bit(25), LPCR_AIL = 3ULL << 23,
-	      LPCR_UPRT = bit(22), LPCR_HR = bit(20), LPCR_LD = bit(17), LPCR_PECE = 0x1f000,
-	      LPCR_MER = bit(11), LPCR_GTSE = bit(10), LPCR_TC = bit(9), LPCR_HEIC = bit(4),
-	      LPCR_LPES = 0xc, LPCR_HVICE = bit(1), LPCR_HDICE = bit(0);
+constexpr u64 LPCR_DPFD_SHIFT = 52, LPCR_ILE = bit(25), LPCR_AIL = 3ULL << 23, LPCR_UPRT = bit(22),
+	      LPCR_HR = bit(20), LPCR_LD = bit(17), LPCR_PECE = 0x1f000, LPCR_MER = bit(11),
+	      LPCR_GTSE = bit(10), LPCR_TC = bit(9), LPCR_HEIC = bit(4), LPCR_LPES = 0xc,
+	      LPCR_HVICE = bit(1), LPCR_HDICE = bit(0);
 // LPCR fields a VMM may set per vCPU (KVM_REG_PPC_LPCR(_64)), as upstream's kvm-hv.
 constexpr u64 LPCR_VCPU_MASK = 7ULL << LPCR_DPFD_SHIFT | LPCR_ILE | LPCR_AIL | LPCR_LD | LPCR_TC;
 

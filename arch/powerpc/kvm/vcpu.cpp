@@ -24,26 +24,46 @@ u64 *one_reg_u64(Vcpu *vcpu, u64 id)
 	ArchVcpu &a = vcpu->arch;
 	PpcSprs &s = a.spr;
 	switch (id) {
-	case KVM_REG_PPC_DAR: return &s.dar;
-	case KVM_REG_PPC_DSCR: return &s.dscr;
-	case KVM_REG_PPC_PURR: return &s.purr;
-	case KVM_REG_PPC_SPURR: return &s.spurr;
-	case KVM_REG_PPC_AMR: return &s.amr;
-	case KVM_REG_PPC_UAMOR: return &s.uamor;
-	case KVM_REG_PPC_IAMR: return &s.iamr;
-	case KVM_REG_PPC_FSCR: return &s.fscr;
-	case KVM_REG_PPC_TAR: return &s.tar;
-	case KVM_REG_PPC_CIABR: return &s.ciabr;
-	case KVM_REG_PPC_IC: return &s.ic;
-	case KVM_REG_PPC_VTB: return &s.vtb;
-	case KVM_REG_PPC_PID: return &s.pid;
-	case KVM_REG_PPC_PPR: return &a.regs.ppr;
-	case KVM_REG_PPC_TIDR: return &s.tidr;
-	case KVM_REG_PPC_PSSCR: return &s.psscr;
-	case KVM_REG_PPC_DEC_EXPIRY: return &s.dec_expires;
-	case KVM_REG_PPC_DAWR: return &s.dawr0;
-	case KVM_REG_PPC_DAWRX: return &s.dawrx0;
-	default: return nullptr;
+	case KVM_REG_PPC_DAR:
+		return &s.dar;
+	case KVM_REG_PPC_DSCR:
+		return &s.dscr;
+	case KVM_REG_PPC_PURR:
+		return &s.purr;
+	case KVM_REG_PPC_SPURR:
+		return &s.spurr;
+	case KVM_REG_PPC_AMR:
+		return &s.amr;
+	case KVM_REG_PPC_UAMOR:
+		return &s.uamor;
+	case KVM_REG_PPC_IAMR:
+		return &s.iamr;
+	case KVM_REG_PPC_FSCR:
+		return &s.fscr;
+	case KVM_REG_PPC_TAR:
+		return &s.tar;
+	case KVM_REG_PPC_CIABR:
+		return &s.ciabr;
+	case KVM_REG_PPC_IC:
+		return &s.ic;
+	case KVM_REG_PPC_VTB:
+		return &s.vtb;
+	case KVM_REG_PPC_PID:
+		return &s.pid;
+	case KVM_REG_PPC_PPR:
+		return &a.regs.ppr;
+	case KVM_REG_PPC_TIDR:
+		return &s.tidr;
+	case KVM_REG_PPC_PSSCR:
+		return &s.psscr;
+	case KVM_REG_PPC_DEC_EXPIRY:
+		return &s.dec_expires;
+	case KVM_REG_PPC_DAWR:
+		return &s.dawr0;
+	case KVM_REG_PPC_DAWRX:
+		return &s.dawrx0;
+	default:
+		return nullptr;
 	}
 }
 
@@ -51,10 +71,14 @@ u64 *one_reg_u32(Vcpu *vcpu, u64 id)
 {
 	PpcSprs &s = vcpu->arch.spr;
 	switch (id) {
-	case KVM_REG_PPC_DSISR: return &s.dsisr;
-	case KVM_REG_PPC_PSPB: return &s.pspb;
-	case KVM_REG_PPC_VRSAVE: return &s.vrsave;
-	default: return nullptr;
+	case KVM_REG_PPC_DSISR:
+		return &s.dsisr;
+	case KVM_REG_PPC_PSPB:
+		return &s.pspb;
+	case KVM_REG_PPC_VRSAVE:
+		return &s.vrsave;
+	default:
+		return nullptr;
 	}
 }
 

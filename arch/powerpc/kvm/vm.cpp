@@ -29,8 +29,8 @@ constexpr u64 prts_max = 24; // upstream's bound: a 64 GB process table at most
 u64 vm_lpcr(u64 mmu_flags)
 {
 	using namespace ppc;
-	u64 l = (registry().host.ppc_host_lpcr & LPCR_PECE) | 4ULL << LPCR_DPFD_SHIFT |
-		LPCR_HDICE | LPCR_HVICE | LPCR_HEIC | LPCR_UPRT | LPCR_HR;
+	u64 l = (registry().host.ppc_host_lpcr & LPCR_PECE) | 4ULL << LPCR_DPFD_SHIFT | LPCR_HDICE |
+		LPCR_HVICE | LPCR_HEIC | LPCR_UPRT | LPCR_HR;
 	if (mmu_flags & KVM_PPC_MMUV3_GTSE)
 		l |= LPCR_GTSE;
 	return l;
@@ -249,7 +249,8 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 		return true; // the run loop returns -EINTR for the signal
 	if (r) {
 		kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
-				    "no user memory at hva %#llx for gpa %#llx (%d)\n", hva, gpa, r);
+				    "no user memory at hva %#llx for gpa %#llx (%d)\n", hva, gpa,
+				    r);
 		return Status::error(-EFAULT);
 	}
 	Status st = vcpu->arch.cache.topup();
@@ -258,11 +259,13 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 		if (!vm->mmu_in_progress && vm->mmu_seq == seq) {
 			u64 base = gpa & ~(page_size - 1);
 			bool was_writable = false;
-			bool upgrade = vm->arch.radix->lookup(base, &was_writable) == (pa & ~(page_size - 1)) &&
+			bool upgrade = vm->arch.radix->lookup(base, &was_writable) ==
+					       (pa & ~(page_size - 1)) &&
 				       write && !was_writable;
 			st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache);
 			if (st.is_ok() && upgrade)
-				kvmx_ppc_flush_lpid(vm->arch.lpid); // no CPU may keep the read-only entry
+				kvmx_ppc_flush_lpid(
+					vm->arch.lpid); // no CPU may keep the read-only entry
 			if (st.err() == -EEXIST) {
 				// A stale page from before an invalidation we raced with.
 				vm->arch.radix->unmap_range(base, page_size);

@@ -118,8 +118,8 @@ int ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 	HostSprs h;
 	save_host(h);
 	load_guest(g);
-	bool doorbell = __atomic_fetch_and(&a.pending, ~pend_doorbell, __ATOMIC_SEQ_CST) &
-			pend_doorbell;
+	bool doorbell =
+		__atomic_fetch_and(&a.pending, ~pend_doorbell, __ATOMIC_SEQ_CST) & pend_doorbell;
 	if (doorbell)
 		mtspr<SPR_DPDES>(1);
 	mtspr<SPR_HSRR0>(a.regs.nip);
