@@ -39,9 +39,12 @@
 #include "glue.h"
 #include <kvmx/ppc.h>
 
-/* POWER9's LPIDR has 12 bits; kvm-hv keeps the highest LPID for itself, so do we. */
-#define KVMX_PPC_LPID_BITS 12
-#define KVMX_PPC_NR_LPIDS (1u << KVMX_PPC_LPID_BITS)
+/*
+ * LPIDs: as many as the partition table has entries (mmu_lpid_bits: 12 on POWER9), at
+ * most 4096; LPID 0 is the host's and kvm-hv keeps the highest for itself, so do we.
+ */
+#define KVMX_PPC_MAX_LPIDS 4096u
+static unsigned int kvmx_ppc_nr_lpids;
 
 /*
  * The struct kvm every shadow vCPU points to: kvmppc_p9_enter_guest reads
@@ -51,7 +54,7 @@
 static struct kvm *kvmx_ppc_kvm;
 static unsigned long kvmx_ppc_realmode_ret; /* linear alias of kvmx_ppc_realmode_return */
 static DEFINE_SPINLOCK(kvmx_ppc_lpid_lock);
-static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_NR_LPIDS);
+static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
 
 struct kvmx_ppc_shadow {
 	struct kvm_vcpu vcpu; /* written by the exit path in real mode: kmalloc'ed */
@@ -93,9 +96,10 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	}
 	kvmx_ppc_kvm->arch.host_lpid = mfspr(SPRN_LPID);
 	kvmx_ppc_kvm->arch.host_lpcr = mfspr(SPRN_LPCR);
-	bitmap_zero(kvmx_ppc_lpids, KVMX_PPC_NR_LPIDS);
+	kvmx_ppc_nr_lpids = 1u << min(mmu_lpid_bits, 12u);
+	bitmap_zero(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
 	set_bit(0, kvmx_ppc_lpids);			/* the host */
-	set_bit(KVMX_PPC_NR_LPIDS - 1, kvmx_ppc_lpids); /* LPID_RSVD */
+	set_bit(kvmx_ppc_nr_lpids - 1, kvmx_ppc_lpids); /* LPID_RSVD */
 	info->ppc_hv_radix = 1;
 	info->ppc_host_lpcr = mfspr(SPRN_LPCR);
 	info->ppc_host_lpid = mfspr(SPRN_LPID);
@@ -196,7 +200,9 @@ void kvmx_ppc_guest_run(struct kvmx_ppc_shadow *s, struct kvmx_ppc_regs *regs,
 	 * reloaded on the way back to user space), the guest's live in the shadow between
 	 * runs.
 	 */
-	msr_check_and_set(MSR_FP | MSR_VEC | MSR_VSX);
+	msr_check_and_set(
+		MSR_FP | MSR_VEC | MSR_VSX |
+		(cpu_has_feature(CPU_FTR_TM) ? MSR_TM : 0)); /* to save the user's TM SPRs */
 	kvmppc_save_user_regs();
 	load_fp_state(&v->arch.fp);
 	load_vr_state(&v->arch.vr);
@@ -278,16 +284,16 @@ int kvmx_ppc_lpid_alloc(void)
 	unsigned long lpid;
 
 	spin_lock(&kvmx_ppc_lpid_lock);
-	lpid = find_first_zero_bit(kvmx_ppc_lpids, KVMX_PPC_NR_LPIDS);
-	if (lpid < KVMX_PPC_NR_LPIDS)
+	lpid = find_first_zero_bit(kvmx_ppc_lpids, kvmx_ppc_nr_lpids);
+	if (lpid < kvmx_ppc_nr_lpids)
 		set_bit(lpid, kvmx_ppc_lpids);
 	spin_unlock(&kvmx_ppc_lpid_lock);
-	return lpid < KVMX_PPC_NR_LPIDS ? (int)lpid : -ENOSPC;
+	return lpid < kvmx_ppc_nr_lpids ? (int)lpid : -ENOSPC;
 }
 
 void kvmx_ppc_lpid_free(unsigned int lpid)
 {
-	if (!lpid || lpid >= KVMX_PPC_NR_LPIDS - 1)
+	if (!lpid || lpid >= kvmx_ppc_nr_lpids - 1)
 		return;
 	spin_lock(&kvmx_ppc_lpid_lock);
 	clear_bit(lpid, kvmx_ppc_lpids);
