@@ -78,19 +78,28 @@ awk -v tag="$tag" -v qver="$qver" -v out="$results/bench-$tag.json" '
 		n[mode, name] = $10; unit[name] = $12
 		if (!(name in seen)) { seen[name] = 1; order[++count] = name }
 	}
+	# "bench-ref A B": benchmark A has no in-kernel run of its own; compare it with B there.
+	$1 == "bench-ref" { ref[$2] = $3 }
 	END {
 		printf "%-11s %14s %14s %7s   %s (%s, %s)\n", "benchmark", "in-kernel ns", "kvmx ns", \
 			"ratio", "spread min..max in-kernel | kvmx", tag, qver
 		printf "{\n  \"clock\": \"%s\",\n  \"qemu\": \"%s\",\n  \"benchmarks\": [\n", tag, qver > out
 		for (i = 1; i <= count; i++) {
-			k = order[i]; r = med["kvmx", k] / med["builtin", k]
-			printf "%-11s %14d %14d %7.2f   %d..%d | %d..%d, %d samples, %s\n", k, \
-				med["builtin", k], med["kvmx", k], r, min["builtin", k], max["builtin", k], \
+			k = order[i]; b = (k in ref) ? ref[k] : k
+			if (med["builtin", b] == "") {
+				printf "%-11s %14s %14d %7s   - | %d..%d, %d samples, %s\n", k, "-", \
+					med["kvmx", k], "-", min["kvmx", k], max["kvmx", k], n["kvmx", k], unit[k]
+				continue
+			}
+			r = med["kvmx", k] / med["builtin", b]
+			label = (b == k) ? k : k "/" b
+			printf "%-11s %14d %14d %7.2f   %d..%d | %d..%d, %d samples, %s\n", label, \
+				med["builtin", b], med["kvmx", k], r, min["builtin", b], max["builtin", b], \
 				min["kvmx", k], max["kvmx", k], n["kvmx", k], unit[k]
-			printf "    {\"name\": \"%s\", \"unit\": \"%s\", \"samples\": %d, \"ratio\": %.3f,\n", \
-				k, unit[k], n["kvmx", k], r > out
+			printf "    {\"name\": \"%s\", \"reference\": \"%s\", \"unit\": \"%s\", \"samples\": %d, \"ratio\": %.3f,\n", \
+				k, b, unit[k], n["kvmx", k], r > out
 			printf "     \"builtin\": {\"median_ns\": %d, \"min_ns\": %d, \"max_ns\": %d},\n", \
-				med["builtin", k], min["builtin", k], max["builtin", k] > out
+				med["builtin", b], min["builtin", b], max["builtin", b] > out
 			printf "     \"kvmx\": {\"median_ns\": %d, \"min_ns\": %d, \"max_ns\": %d}}%s\n", \
 				med["kvmx", k], min["kvmx", k], max["kvmx", k], (i < count ? "," : "") > out
 		}
