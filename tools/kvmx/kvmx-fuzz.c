@@ -47,7 +47,12 @@
 #define NR_PROGRAMS 16
 #define PROGRAM_WORDS 64 /* 256 bytes each, 16 of them in the first 4 KiB of the code chunk */
 #define ARENA_RESERVE (8ULL << 30) /* PROT_NONE beyond the chunks: huge memslots stay in it */
+#ifdef __powerpc64__
+/* POWER guests take interrupts at real address 0: the programs are the vectors too. */
+#define GUEST_BASE 0x0ULL
+#else
 #define GUEST_BASE 0x40000000ULL
+#endif
 #define GUEST_MMIO 0x90000000ULL
 #define REFCNT "/sys/module/kvmx/refcnt"
 
@@ -284,6 +289,7 @@ static void op_close(struct rng *r, enum kind k)
 }
 
 /* ---- guest programs ----------------------------------------------------------------- */
+#ifndef __powerpc64__
 static uint32_t movz(int rd, uint16_t imm, int hw)
 {
 	return 0xd2800000u | (hw << 21) | ((uint32_t)imm << 5) | rd;
@@ -302,6 +308,8 @@ static int emit_mov64(uint32_t *p, int rd, uint64_t v)
 	p[3] = movk(rd, (v >> 48) & 0xffff, 3);
 	return 4;
 }
+
+#endif
 
 /* An IPA for a guest access: RAM, MMIO, a page boundary, beyond the IPA space, anything. */
 static uint64_t rnd_ipa(struct rng *r)
@@ -322,6 +330,102 @@ static uint64_t rnd_ipa(struct rng *r)
 	}
 }
 
+#ifdef __powerpc64__
+/* rd = v: lis, ori, sldi 32, oris, ori. */
+static int emit_li64(uint32_t *p, int rd, uint64_t v)
+{
+	p[0] = 0x3c000000u | rd << 21 | ((v >> 48) & 0xffff);
+	p[1] = 0x60000000u | rd << 21 | rd << 16 | ((v >> 32) & 0xffff);
+	p[2] = 0x780007c6u | rd << 21 | rd << 16;
+	p[3] = 0x64000000u | rd << 21 | rd << 16 | ((v >> 16) & 0xffff);
+	p[4] = 0x60000000u | rd << 21 | rd << 16 | (v & 0xffff);
+	return 5;
+}
+
+/* mfspr/mtspr r5 with the SPR number's two halves swapped, as the encoding wants. */
+static uint32_t spr_op(int to, unsigned int spr)
+{
+	return (to ? 0x7ca003a6u : 0x7ca002a6u) | (spr & 0x1f) << 16 | ((spr >> 5) & 0x1f) << 11;
+}
+
+static void make_program(struct rng *r, uint32_t *p)
+{
+	static const uint32_t access[] = {
+		0x90a90000, /* stw r5, 0(r9) */
+		0x80a90000, /* lwz r5, 0(r9) */
+		0x98a90000, /* stb r5, 0(r9) */
+		0xa0a90000, /* lhz r5, 0(r9) */
+		0xe8a90000, /* ld r5, 0(r9) */
+		0xf8a90000, /* std r5, 0(r9) */
+		0x7ca04828, /* lwarx r5, 0, r9 */
+		0x7ca0492d, /* stwcx. r5, 0, r9 */
+		0x7ca048a8, /* ldarx r5, 0, r9 */
+		0x7ca049ad, /* stdcx. r5, 0, r9 */
+		0x7c004fec, /* dcbz 0, r9 */
+		0x7ca04c2c, /* lwbrx r5, 0, r9 */
+	};
+	static const uint64_t hcalls[] = { 0xe0, 0xe4, 0xe8, 0x04, 0x08, 0x7100, 0xf000 };
+	int n = 0;
+
+	while (n < PROGRAM_WORDS - 12) {
+		switch (below(r, 12)) {
+		case 0: /* sc 1: H_CEDE, H_CONFER, H_PROD, others and anything */
+			n += emit_li64(p + n, 3,
+				       chance(r, 60) ? hcalls[below(r, sizeof(hcalls) / 8)]
+						     : rnd(r));
+			n += emit_li64(p + n, 4, chance(r, 50) ? below(r, 4) : rnd_val(r));
+			p[n++] = 0x44000022;
+			break;
+		case 1:
+		case 2:
+		case 3: /* a memory access */
+			n += emit_li64(p + n, 9, rnd_ipa(r));
+			p[n++] = access[below(r, sizeof(access) / sizeof(access[0]))];
+			break;
+		case 4: /* the decrementer, then maybe external interrupts on or off */
+			n += emit_li64(p + n, 5, chance(r, 70) ? below(r, 100000) : rnd(r));
+			p[n++] = 0x7cb603a6; /* mtdec r5 */
+			if (chance(r, 50)) {
+				n += emit_li64(p + n, 5,
+					       0x8000000000001001ULL |
+						       (chance(r, 50) ? 0x8000 : 0));
+				p[n++] = 0x7ca10164; /* mtmsrd r5, 1 */
+			}
+			break;
+		case 5: /* stop, msgsndp, msgclrp */
+			n += emit_li64(p + n, 5, chance(r, 70) ? (5u << 27) | below(r, 8) : rnd(r));
+			p[n++] = chance(r, 40)	 ? 0x4c0002e4
+				 : chance(r, 70) ? 0x7c00291c
+						 : 0x7c00295c;
+			break;
+		case 6: /* mfspr/mtspr of a random SPR */
+			if (chance(r, 50))
+				n += emit_li64(p + n, 5, rnd_val(r));
+			p[n++] = spr_op(chance(r, 50), (unsigned int)below(r, 1024));
+			break;
+		case 7: /* a whole new MSR (translation, endianness, problem state...) */
+			n += emit_li64(p + n, 5,
+				       chance(r, 50) ? 0x8000000000001001ULL | rnd(r) : rnd(r));
+			p[n++] = 0x7ca00164; /* mtmsrd r5 */
+			break;
+		case 8:
+			p[n++] = (uint32_t)rnd(r); /* anything */
+			break;
+		case 9:
+			p[n++] = chance(r, 50) ? 0x4c000024 : 0x7fe00008; /* rfid / trap */
+			break;
+		case 10:
+			n += emit_li64(p + n, 5, rnd_val(r));
+			p[n++] = 0x7c002a24; /* tlbiel r5 */
+			break;
+		default:
+			p[n++] = 0x60000000; /* nop */
+		}
+	}
+	/* Loop back to the start forever (the signaller ends the KVM_RUN). */
+	p[n] = 0x48000000u | ((uint32_t)(-4 * n) & 0x3fffffc);
+}
+#else
 static void make_program(struct rng *r, uint32_t *p)
 {
 	static const uint32_t access[] = {
@@ -382,6 +486,8 @@ static void make_program(struct rng *r, uint32_t *p)
 	p[n] = 0x14000000u | ((uint32_t)(-n) & 0x3ffffff);
 }
 
+#endif
+
 /* ---- operations --------------------------------------------------------------------- */
 static long xioctl(int fd, unsigned long cmd, uint64_t arg)
 {
@@ -441,7 +547,7 @@ static uint64_t rnd_uaddr(struct rng *r)
 	case 2:
 		return (uintptr_t)arena + 1;
 	case 3:
-		return 0xffff800010000000ULL;
+		return chance(r, 50) ? 0xffff800010000000ULL : 0xc000000000010000ULL;
 	default:
 		return (uintptr_t)arena + CHUNK_SIZE * below(r, ARENA_CHUNKS);
 	}
@@ -491,6 +597,75 @@ static void op_memslot(struct rng *r)
 	release_entry(K_VM, i);
 }
 
+#ifdef __powerpc64__
+/*
+ * A radix VM with RAM at 0 (code chunk first: the programs double as interrupt vectors),
+ * sometimes stop0lite, emulated SMT and a process table somewhere, and a vCPU that
+ * starts in a program in real mode (or not).
+ */
+static void op_runnable(struct rng *r)
+{
+	int dev, i = get_fd(r, K_DEV, &dev, NULL);
+	struct kvm_userspace_memory_region reg = {
+		.guest_phys_addr = GUEST_BASE,
+		.memory_size = CHUNK_SIZE * 2,
+		.userspace_addr = (uintptr_t)arena,
+	};
+	struct kvm_ppc_mmuv3_cfg mmu = {
+		.flags = KVM_PPC_MMUV3_RADIX | (chance(r, 70) ? KVM_PPC_MMUV3_GTSE : 0),
+		.process_table = (1ULL << 63) | ((CHUNK_SIZE + 4096 * below(r, 8)) & ~0xfffULL) |
+				 below(r, 3),
+	};
+	struct kvm_enable_cap papr = { .cap = KVM_CAP_PPC_PAPR };
+	struct kvm_one_reg one;
+	struct kvm_regs regs;
+	uint64_t lpcr;
+	long vm, vcpu;
+	void *run;
+
+	if (i < 0)
+		return op_open_dev(r);
+	vm = xioctl(dev, KVM_CREATE_VM, chance(r, 50) ? 0 : KVM_VM_PPC_HV);
+	release_entry(K_DEV, i);
+	if (vm < 0)
+		return;
+	xioctl(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&reg);
+	if (chance(r, 40)) {
+		struct kvm_enable_cap cap = { .cap = KVMX_CAP_PPC_STOP0LITE };
+
+		xioctl(vm, KVM_ENABLE_CAP, (uintptr_t)&cap);
+	}
+	if (chance(r, 40)) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_SMT,
+					      .args = { 1 << below(r, 4) } };
+
+		xioctl(vm, KVM_ENABLE_CAP, (uintptr_t)&cap);
+	}
+	if (chance(r, 70))
+		xioctl(vm, KVM_PPC_CONFIGURE_V3_MMU, (uintptr_t)&mmu);
+	vcpu = xioctl(vm, KVM_CREATE_VCPU, below(r, 4));
+	if (vcpu < 0) {
+		put_fd(K_VM, vm, NULL);
+		return;
+	}
+	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	count_call();
+	if (run == MAP_FAILED)
+		run = NULL;
+	xioctl(vcpu, KVM_ENABLE_CAP, (uintptr_t)&papr);
+	lpcr = (1ULL << 25) | (chance(r, 30) ? 3ULL << 23 : 0); /* ILE, maybe AIL=3 */
+	one.id = KVM_REG_PPC_LPCR_64;
+	one.addr = (uintptr_t)&lpcr;
+	xioctl(vcpu, KVM_SET_ONE_REG, (uintptr_t)&one);
+	memset(&regs, 0, sizeof(regs));
+	regs.pc = GUEST_BASE + 4 * PROGRAM_WORDS * below(r, NR_PROGRAMS);
+	regs.msr =
+		0x8000000000001001ULL | (chance(r, 30) ? 0x8000 : 0) | (chance(r, 20) ? 0x30 : 0);
+	xioctl(vcpu, KVM_SET_REGS, (uintptr_t)&regs);
+	put_fd(K_VM, vm, NULL);
+	put_fd(K_VCPU, vcpu, run);
+}
+#else
 /* A VM with RAM at GUEST_BASE (code chunk first) and a vCPU that starts in a program. */
 static void op_runnable(struct rng *r)
 {
@@ -555,6 +730,8 @@ static void op_runnable(struct rng *r)
 	put_fd(K_VCPU, vcpu, run);
 }
 
+#endif
+
 static void op_run(struct rng *r)
 {
 	struct kvm_run *run;
@@ -590,19 +767,31 @@ static const struct known known[] = {
 	{ K_DEV, KVM_CREATE_VM, 0 },
 	{ K_DEV, KVM_CHECK_EXTENSION, 0 },
 	{ K_DEV, KVM_GET_VCPU_MMAP_SIZE, 0 },
+#ifndef __powerpc64__
 	{ K_DEV, KVM_ARM_PREFERRED_TARGET, sizeof(struct kvm_vcpu_init) },
+#endif
 	{ K_VM, KVM_CHECK_EXTENSION, 0 },
 	{ K_VM, KVM_CREATE_VCPU, 0 },
 	{ K_VM, KVM_SET_USER_MEMORY_REGION, sizeof(struct kvm_userspace_memory_region) },
 	{ K_VM, KVM_GET_DIRTY_LOG, sizeof(struct kvm_dirty_log) },
 	{ K_VM, KVM_CLEAR_DIRTY_LOG, sizeof(struct kvm_clear_dirty_log) },
+#ifdef __powerpc64__
+	{ K_VM, KVM_PPC_CONFIGURE_V3_MMU, sizeof(struct kvm_ppc_mmuv3_cfg) },
+#else
 	{ K_VM, KVM_ARM_PREFERRED_TARGET, sizeof(struct kvm_vcpu_init) },
 	{ K_VM, KVM_IRQ_LINE, sizeof(struct kvm_irq_level) },
+#endif
 	{ K_VM, KVM_ENABLE_CAP, sizeof(struct kvm_enable_cap) },
 	{ K_VM, KVM_CREATE_DEVICE, sizeof(struct kvm_create_device) },
 	{ K_VM, KVM_GET_STATS_FD, 0 },
 	{ K_VCPU, KVM_RUN, 0 },
+#ifdef __powerpc64__
+	{ K_VCPU, KVM_INTERRUPT, sizeof(struct kvm_interrupt) },
+	{ K_VCPU, KVM_GET_SREGS, sizeof(struct kvm_sregs) },
+	{ K_VCPU, KVM_SET_SREGS, sizeof(struct kvm_sregs) },
+#else
 	{ K_VCPU, KVM_ARM_VCPU_INIT, sizeof(struct kvm_vcpu_init) },
+#endif
 	{ K_VCPU, KVM_GET_ONE_REG, sizeof(struct kvm_one_reg) },
 	{ K_VCPU, KVM_SET_ONE_REG, sizeof(struct kvm_one_reg) },
 	{ K_VCPU, KVM_GET_REG_LIST, 8 },
@@ -618,7 +807,9 @@ static const struct known known[] = {
 	{ K_VCPU, KVM_HAS_DEVICE_ATTR, sizeof(struct kvm_device_attr) },
 	{ K_VCPU, KVM_ENABLE_CAP, sizeof(struct kvm_enable_cap) },
 	{ K_VCPU, KVM_GET_STATS_FD, 0 },
+#ifndef __powerpc64__
 	{ K_VCPU, KVM_IRQ_LINE, sizeof(struct kvm_irq_level) },
+#endif
 	{ K_DEVICE, KVM_GET_DEVICE_ATTR, sizeof(struct kvm_device_attr) },
 	{ K_DEVICE, KVM_SET_DEVICE_ATTR, sizeof(struct kvm_device_attr) },
 	{ K_DEVICE, KVM_HAS_DEVICE_ATTR, sizeof(struct kvm_device_attr) },
@@ -629,6 +820,19 @@ static const struct known known[] = {
 static uint64_t rnd_reg_id(struct rng *r)
 {
 	uint64_t size = (uint64_t)below(r, 8) << KVM_REG_SIZE_SHIFT;
+#ifdef __powerpc64__
+	/* POWER: the SPR-like ids (1..0xc4), FPR/VR/VSR ranges, any size, or anything. */
+	switch (below(r, 4)) {
+	case 0:
+		return KVM_REG_PPC | KVM_REG_SIZE_U64 | below(r, 0xc8);
+	case 1:
+		return KVM_REG_PPC | KVM_REG_SIZE_U32 | below(r, 0xc8);
+	case 2:
+		return KVM_REG_PPC | (chance(r, 50) ? KVM_REG_SIZE_U128 : size) | below(r, 0x100);
+	default:
+		return rnd(r);
+	}
+#else
 
 	switch (below(r, 5)) {
 	case 0:
@@ -645,6 +849,7 @@ static uint64_t rnd_reg_id(struct rng *r)
 	default:
 		return rnd(r);
 	}
+#endif
 }
 
 /* Fill the argument structure of @cmd in scratch with plausible-but-random contents. */
@@ -701,7 +906,14 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	case KVM_ENABLE_CAP: {
 		struct kvm_enable_cap *c = (void *)a;
 
+#ifdef __powerpc64__
+		static const uint32_t caps[] = { KVM_CAP_PPC_PAPR, KVM_CAP_PPC_SMT,
+						 KVMX_CAP_PPC_STOP0LITE };
+
+		c->cap = chance(r, 50) ? caps[below(r, 3)] : below(r, 240);
+#else
 		c->cap = chance(r, 50) ? KVM_CAP_ARM_SYSTEM_SUSPEND : below(r, 240);
+#endif
 		c->flags = chance(r, 80) ? 0 : rnd(r);
 		for (int i = 0; i < 4; i++)
 			c->args[i] = rnd_val(r);
@@ -732,6 +944,20 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 			(void *)(uintptr_t)(chance(r, 60) ? (uintptr_t)scratch : rnd_ptr(r, 64));
 		break;
 	}
+#ifdef __powerpc64__
+	case KVM_INTERRUPT:
+		q[0] = chance(r, 80) ? (uint32_t)-1 - below(r, 3) : rnd(r); /* SET, UNSET, LEVEL */
+		break;
+	case KVM_PPC_CONFIGURE_V3_MMU: {
+		struct kvm_ppc_mmuv3_cfg *c = (void *)a;
+
+		c->flags = chance(r, 70) ? KVM_PPC_MMUV3_RADIX | below(r, 2) : rnd(r);
+		c->process_table = chance(r, 70)
+					   ? (1ULL << 63) | (rnd_gpa(r) & ~0xfffULL) | below(r, 30)
+					   : rnd_val(r);
+		break;
+	}
+#else
 	case KVM_ARM_VCPU_INIT: {
 		struct kvm_vcpu_init *v = (void *)a;
 
@@ -739,6 +965,7 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 		v->features[0] = chance(r, 50) ? 1 << KVM_ARM_VCPU_PSCI_0_2 : (uint32_t)rnd_val(r);
 		break;
 	}
+#endif
 	default:
 		for (size_t i = 0; i < size / 8 && i < 64; i++)
 			q[i] = chance(r, 50) ? rnd_val(r) : 0;

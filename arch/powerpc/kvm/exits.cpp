@@ -459,14 +459,7 @@ void ppc_inject(Vcpu *vcpu, u64 vec, u64 srr1_flags)
 	u64 msr = a.regs.msr;
 	u64 lpcr = vcpu_lpcr(vcpu);
 	u64 new_msr = MSR_SF | MSR_ME | ((lpcr & LPCR_ILE) ? MSR_LE : 0);
-	u64 pc = vec;
-	// LPCR[AIL] = 3: interrupts other than reset and machine check taken with
-	// translation on go to the 0xc000000000004000 alias with translation on.
-	if ((lpcr & LPCR_AIL) == LPCR_AIL && (msr & (MSR_IR | MSR_DR)) == (MSR_IR | MSR_DR) &&
-	    vec != TRAP_SYSTEM_RESET && vec != TRAP_MACHINE_CHECK) {
-		new_msr |= MSR_IR | MSR_DR;
-		pc += 0xc000000000004000ULL;
-	}
+	u64 pc = vec; // LPCR[AIL] is always 0 on kvmx (vcpu.cpp): real-mode vectors
 	a.spr.srr0 = a.regs.nip;
 	a.spr.srr1 = (msr & SRR1_MSR_BITS) | srr1_flags;
 	a.regs.nip = pc;
@@ -508,8 +501,12 @@ void ppc_mmio_complete(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
 	if (a.hcall_pending) {
+		// r3 = the result; r4-r12 = what the VMM left in args (PAPR hcalls return
+		// values there), as upstream.
 		a.hcall_pending = false;
 		a.regs.gpr[3] = vcpu->run->papr_hcall.ret;
+		for (u32 i = 0; i < 9; i++)
+			a.regs.gpr[4 + i] = vcpu->run->papr_hcall.args[i];
 	}
 	if (!a.mmio.active)
 		return;

@@ -103,6 +103,9 @@ long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 		val[0] = load_acquire(&vcpu->vm->arch.lpcr) | (a.spr.lpcr & LPCR_VCPU_MASK);
 	} else if (reg.id == KVM_REG_PPC_ARCH_COMPAT) {
 		val[0] = 0; // the host's own level (POWER9): no compatibility mode
+	} else if (reg.id == KVM_REG_PPC_DPDES) {
+		// Pending directed privileged doorbells of this thread.
+		val[0] = (load_acquire(&a.pending) & pend_doorbell) ? 1 : 0;
 	} else if (reg.id == KVM_REG_PPC_FPSCR) {
 		val[0] = kvmx_ppc_shadow_get_fpscr(a.shadow);
 	} else if (reg.id >= KVM_REG_PPC_FPR0 && reg.id <= KVM_REG_PPC_FPR31) {
@@ -131,15 +134,23 @@ long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 	if (p) {
 		*p = val[0];
 	} else if (reg.id == lpcr_id_64 || reg.id == lpcr_id_32) {
+		// Other fields are dropped, as upstream's filter drops what it does not allow.
+		// AIL in particular: with LPCR[AIL] = 3 a POWER9 delivers interrupts from a
+		// radix guest to the hypervisor with translation on, but kvmx's way back from
+		// the kernel's exit path (hyp/entry.S) runs in real mode. kvmx therefore runs
+		// guests with AIL = 0 and says so through KVM_CAP_PPC_AIL_MODE_3 = 0, as
+		// upstream does on the POWER9s where it must do the same (VMMs then keep the
+		// guest's H_SET_MODE(AIL) from asking for it).
 		u64 keep = reg.id == lpcr_id_32 ? a.spr.lpcr & ~0xffffffffULL : 0;
-		u64 v = (val[0] & LPCR_VCPU_MASK) | keep;
-		// AIL 1 and 2 do not exist on ISA 3.0 radix guests (upstream drops them).
-		if ((v & LPCR_AIL) != LPCR_AIL)
-			v &= ~LPCR_AIL;
-		a.spr.lpcr = v;
+		a.spr.lpcr = (val[0] & LPCR_VCPU_MASK) | keep;
 	} else if (reg.id == KVM_REG_PPC_ARCH_COMPAT) {
 		if (val[0])
 			return -EINVAL; // compatibility modes are not implemented
+	} else if (reg.id == KVM_REG_PPC_DPDES) {
+		if (val[0] & 1)
+			__atomic_fetch_or(&a.pending, pend_doorbell, __ATOMIC_SEQ_CST);
+		else
+			__atomic_fetch_and(&a.pending, ~pend_doorbell, __ATOMIC_SEQ_CST);
 	} else if (reg.id == KVM_REG_PPC_FPSCR) {
 		kvmx_ppc_shadow_set_fpscr(a.shadow, val[0]);
 	} else if (reg.id >= KVM_REG_PPC_FPR0 && reg.id <= KVM_REG_PPC_FPR31) {
@@ -326,18 +337,23 @@ bool idle_wake_ready(Vcpu *vcpu)
 Result<RunStep> block_idle(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
-	if (!idle_wake_ready(vcpu)) {
-		u64 now = ppc_tb();
-		u64 ticks = a.spr.dec_expires - now;
+	bool slept = false;
+	while (!idle_wake_ready(vcpu)) {
+		// A signal ends the idle state (as upstream ends a cede): KVM_RUN returns
+		// -EINTR and the next one continues after the sc or the stop.
+		if (kvmx_host_signal_pending()) {
+			a.idle = PpcIdle::none;
+			return Status::error(-EINTR);
+		}
+		u64 ticks = a.spr.dec_expires - ppc_tb();
 		u64 freq = registry().host.ppc_tb_freq;
 		u64 ns = ticks / freq * 1000000000ULL + ticks % freq * 1000000000ULL / freq;
-		int r = vcpu_block(vcpu, ns, idle_wake_ready);
-		if (r == -EINTR)
-			return Status::error(-EINTR);
-		if (!idle_wake_ready(vcpu))
-			return RunStep::resume; // a kick: the run loop checks signals, then again
-		vcpu->stats.halt_wakeup++;
+		// 0 (a wake-up or a kick), -ETIME or -EINTR: the loop looks again.
+		vcpu_block(vcpu, ns, idle_wake_ready);
+		slept = true;
 	}
+	if (slept)
+		vcpu->stats.halt_wakeup++;
 	__atomic_fetch_and(&a.pending, ~pend_prod, __ATOMIC_SEQ_CST);
 	a.idle = PpcIdle::none;
 	return RunStep::resume;

@@ -130,6 +130,8 @@ long arch_check_extension(const Vm *, u64 cap)
 		return 1;
 	case KVM_CAP_PPC_SMT:
 		return 1; // one thread per core by default; up to 8 emulated (ENABLE_CAP)
+	case KVM_CAP_PPC_AIL_MODE_3:
+		return 0; // guests run with LPCR[AIL] = 0 (vcpu.cpp)
 	case KVM_CAP_PPC_SMT_POSSIBLE:
 		return 1 | 2 | 4 | 8;
 	default:
