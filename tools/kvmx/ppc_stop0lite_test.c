@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ppc_stop0lite_test: kvmx's stop0lite capability (KVMX_CAP_PPC_STOP0LITE, issue 7 item 3)
+ * as TAP. The guest image and plumbing are ppc_guest_lib.c's; the guest's idle code is
+ * g_stop: program DEC (or park it), write PSSCR through its privileged view (SPR 823),
+ * optionally set MSR[EE], write the shared flag word, `stop`, and report 0x7080 from the
+ * instruction after the stop (timebase and DEC after the wake, timebase before the stop),
+ * then set EE (a pending interrupt is taken right there, at g_stop_ee) and report 0x7081.
+ *
+ * ISA facts relied on (Power ISA 3.0B Book III, and their names in Linux's
+ * arch/powerpc/include/asm/reg.h):
+ *   - PSSCR (SPR 855 for the hypervisor, SPR 823 its privileged view): RL bits 60:63
+ *     (PSSCR_RL_MASK 0xf), MTL 56:59, TR 54:55, PSLL 44:47, EC bit 43 (PSSCR_EC 0x100000),
+ *     ESL bit 42 (PSSCR_ESL 0x200000), SD bit 41; only PLS, TR, MTL and RL are guest
+ *     visible (kvm-hv's PSSCR_GUEST_VIS; KVM_REG_PPC_PSSCR keeps only those).
+ *   - stop0lite is `stop` with RL=0, ESL=0, EC=0: no state is lost and, with EC=0, the
+ *     thread leaves the stop on any exception that would cause an interrupt if enabled,
+ *     whatever MSR[EE] is, and resumes at the instruction after the stop (Linux's
+ *     isa300_idle_stop_noloss: "An EC=0 type wakeup will return with a value of 0"). If
+ *     the exception is enabled (MSR[EE]=1 for DEC and doorbells) the interrupt is then taken
+ *     with SRR0 = the instruction after the stop and an ordinary SRR1 (SRR1[42:45], the
+ *     wake-reason field SRR1_WAKEMASK_P8 0x3c0000, is 0 for a decrementer or doorbell
+ *     interrupt). Only an ESL=1 stop wakes through the System Reset vector 0x100 with the
+ *     reason in SRR1[42:45] (SRR1_WAKEDEC 0x180000, SRR1_WAKEDBELL 0x140000 privileged
+ *     doorbell, SRR1_WAKEEE 0x200000, SRR1_WAKEHVI 0x240000); this test never uses ESL=1.
+ *   - A guest `stop` traps to the hypervisor as Hypervisor Facility Unavailable (0xf80)
+ *     when the hypervisor's PSSCR has ESL or EC set (POWER9; QEMU only with
+ *     scripts/qemu-patches/ppc-stop-hfu.patch). The guest cannot clear them: they are
+ *     not in its view of PSSCR.
+ *
+ * Checks:
+ *   - KVM_CHECK_EXTENSION(KVMX_CAP_PPC_STOP0LITE) reads the same 0 or 1 on /dev/kvm and
+ *     on the VM; ONE_REG KVM_REG_PPC_PSSCR set to 0 (RL=0, the stop0lite level) reads 0.
+ *   - Without KVM_ENABLE_CAP: the guest's stop ends in a program interrupt (0x700) at the
+ *     stop, SRR1 illegal instruction (0x80000, the hypervisor saw it: usage `ill`, the
+ *     default) or privileged instruction (0x40000, the CPU never trapped: `priv`, for
+ *     unpatched QEMU), and the VM keeps running guest code.
+ *   - KVM_ENABLE_CAP on the VM: refused with EINVAL where the cap reads 0 (the in-kernel
+ *     kvm-hv: every check below is then skipped); accepted where it reads 1, and then:
+ *     timer wake with EE=0 (resumes at the next instruction, not before the deadline, DEC
+ *     negative; the 0x900 comes after mtmsrd EE with SRR1[42:45]=0), timer wake with
+ *     EE=1 (0x900 at the instruction after the stop), doorbell wake from vCPU 0 (msgsndp,
+ *     KVM_CAP_PPC_SMT 2) with EE=0 and with EE=1 likewise.
+ * Usage: ppc_stop0lite_test [ill|priv]
+ */
+#include "ppc_guest_lib.c"
+
+#define NR_ENABLED 7
+
+static int expect_ill = 1;
+
+static int new_vm(struct vm *vm, int nr, int smt, int enable)
+{
+	struct kvm_enable_cap cap = { .cap = KVMX_CAP_PPC_STOP0LITE };
+	uint64_t zero = 0;
+	if (vm_create(vm, nr, smt))
+		return -1;
+	if (enable && ioctl(vm->fd, KVM_ENABLE_CAP, &cap))
+		return sys_fail("KVM_ENABLE_CAP(KVMX_CAP_PPC_STOP0LITE)");
+	for (int i = 0; i < nr; i++)
+		if (one_reg(&vm->v[i], 1, KVM_REG_PPC_PSSCR, &zero))
+			return sys_fail("KVM_SET_ONE_REG(PSSCR)");
+	return 0;
+}
+
+static void stop_params(struct vm *vm, int id, uint64_t dec, int ee)
+{
+	*scratch(vm, id, PAR_DEC) = dec;
+	*scratch(vm, id, PAR_PSSCR) = 0; /* RL=0, ESL=0, EC=0: stop0lite */
+	*scratch(vm, id, PAR_EE) = ee;
+}
+
+static void cap_absent(void)
+{
+	struct vec_report r;
+	struct vm vm;
+	struct vcpu *v;
+	long nr;
+	int alive = 0;
+
+	if (new_vm(&vm, 1, 1, 0) || vcpu_start(&vm, 0, GA(g_stop), 0)) {
+		check(0, "absent_setup");
+		check(0, "absent_setup");
+		check(0, "absent_setup");
+		vm_destroy(&vm);
+		return;
+	}
+	v = &vm.v[0];
+	stop_params(&vm, 0, 0, 0);
+	nr = vcpu_run(v, 5000);
+	r = vec_report(v, nr);
+	print_vec("stop without the cap", &r);
+	check(nr == HC_VEC(0x700) && r.srr0 == GA(g_stop_insn),
+	      "absent_stop_ends_in_program_interrupt_at_the_stop");
+	check(nr == HC_VEC(0x700) &&
+		      (r.srr1 & (SRR1_ILL | SRR1_PRIV)) == (expect_ill ? SRR1_ILL : SRR1_PRIV),
+	      expect_ill ? "absent_srr1_illegal_instruction"
+			 : "absent_srr1_privileged_instruction");
+	v->run->papr_hcall.ret = GA(g_alive);
+	for (int i = 0; i < 3; i++)
+		alive += vcpu_run(v, 5000) == 0x7090;
+	check(alive == 3, "absent_vm_stays_alive");
+	vm_destroy(&vm);
+}
+
+/* Timer wakes, one vCPU. */
+static void enabled_timer(void)
+{
+	const uint64_t dec = MS_TICKS(2);
+	struct vec_report r;
+	struct vm vm;
+	struct vcpu *v;
+	uint64_t *a;
+	long nr;
+
+	if (new_vm(&vm, 1, 1, 1) || vcpu_start(&vm, 0, GA(g_stop), 0))
+		goto out;
+	v = &vm.v[0];
+	a = v->run->papr_hcall.args;
+	/* EE=0: resumes after the stop; the interrupt waits for EE */
+	stop_params(&vm, 0, dec, 0);
+	nr = vcpu_run(v, 5000);
+	printf("# EE=0 timer wake: hcall %s TB %llu DEC %lld TB before %llu (woken %lld ns after "
+	       "the deadline)\n",
+	       hc_name(nr), (unsigned long long)a[0], (long long)dec_value(&vm, a[1]),
+	       (unsigned long long)a[2], (long long)ticks_to_ns(a[0] - (a[2] + dec)));
+	check(nr == 0x7080 && dec_value(&vm, a[1]) < 0,
+	      "timer_ee0_resumes_at_next_instruction_dec_pending");
+	check(nr == 0x7080 && a[0] >= a[2] + dec, "timer_ee0_not_woken_before_the_deadline");
+	nr = vcpu_run(v, 5000);
+	r = vec_report(v, nr);
+	print_vec("after mtmsrd EE", &r);
+	check(nr == HC_VEC(0x900) && r.srr0 == GA(g_stop_ee) && !(r.srr1 & SRR1_WAKEMASK) &&
+		      vcpu_run(v, 5000) == 0x7081,
+	      "timer_ee0_dec_taken_after_ee_srr1_no_wake_reason");
+	/* EE=1: the interrupt right after the stop (g_stop starts over after 0x7081) */
+	stop_params(&vm, 0, dec, 1);
+	nr = vcpu_run(v, 5000);
+	r = vec_report(v, nr);
+	print_vec("EE=1 timer wake", &r);
+	check(nr == HC_VEC(0x900) && r.srr0 == GA(g_stop_after) && r.tb >= r.r20 + dec &&
+		      (r.srr1 & MSR_EE) && !(r.srr1 & SRR1_WAKEMASK),
+	      "timer_ee1_dec_interrupt_at_the_instruction_after_stop");
+out:
+	vm_destroy(&vm);
+}
+
+/* Doorbell wakes: vCPU 1 stops, vCPU 0 msgsndp's it 20 ms after vCPU 1 wrote the flag. */
+static void enabled_ipi(int ee)
+{
+	const uint64_t delay = MS_TICKS(20);
+	struct target_log t = { .id = 1, .stop_after = ee ? 3 : 3, .timeout_ms = 5000 };
+	struct vm vm;
+	pthread_t th;
+	uint64_t send_tb = 0;
+	int sent;
+
+	if (new_vm(&vm, 2, 2, 1) || vcpu_start(&vm, 0, GA(g_send), 0) ||
+	    vcpu_start(&vm, 1, GA(g_stop), 0))
+		goto out;
+	t.vm = &vm;
+	stop_params(&vm, 1, 0, ee);
+	*(volatile uint32_t *)(vm.mem + FLAG_ADDR) = 0;
+	pthread_create(&th, NULL, target_thread, &t);
+	sent = send_doorbell(&vm, FLAG_ADDR, delay, &send_tb);
+	pthread_join(th, NULL);
+	for (int i = 0; i < t.n; i++)
+		print_vec("vcpu 1", &t.r[i]);
+	if (!ee) {
+		/* 0x7080 (args: TB after, DEC, TB before), then 0xa00 at g_stop_ee, 0x7081 */
+		struct vec_report *w = &t.r[0];
+		uint64_t tb_after = w->srr0, tb_before = w->tb;
+		printf("# EE=0 doorbell wake %lld ns after the msgsndp\n",
+		       (long long)ticks_to_ns(tb_after - send_tb));
+		check(sent && t.n >= 1 && t.nr[0] == 0x7080 && tb_after >= send_tb &&
+			      tb_after >= tb_before + delay,
+		      "ipi_ee0_resumes_at_next_instruction_after_the_msgsndp");
+		check(t.n >= 3 && t.nr[1] == HC_VEC(0xa00) && t.r[1].srr0 == GA(g_stop_ee) &&
+			      !(t.r[1].srr1 & SRR1_WAKEMASK) && t.nr[2] == 0x7081,
+		      "ipi_ee0_doorbell_taken_after_ee_srr1_no_wake_reason");
+	} else {
+		printf("# EE=1 doorbell wake %lld ns after the msgsndp\n",
+		       (long long)ticks_to_ns(t.r[0].tb - send_tb));
+		check(sent && t.n >= 1 && t.nr[0] == HC_VEC(0xa00) &&
+			      t.r[0].srr0 == GA(g_stop_after) && t.r[0].tb >= send_tb &&
+			      t.r[0].tb >= t.r[0].r20 + delay && !(t.r[0].srr1 & SRR1_WAKEMASK),
+		      "ipi_ee1_doorbell_interrupt_at_the_instruction_after_stop");
+	}
+out:
+	vm_destroy(&vm);
+}
+
+int main(int argc, char **argv)
+{
+	struct kvm_enable_cap cap = { .cap = KVMX_CAP_PPC_STOP0LITE };
+	struct vm vm;
+	uint64_t psscr = 0;
+	int cap_kvm, cap_vm, r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "priv"))
+		expect_ill = 0;
+	else if (argc > 1 && strcmp(argv[1], "ill")) {
+		fprintf(stderr, "usage: ppc_stop0lite_test [ill|priv]\n");
+		return 2;
+	}
+	printf("1..%d\n", 7 + NR_ENABLED);
+	if (vm_create(&vm, 1, 1)) {
+		printf("Bail out! no VM\n");
+		return 1;
+	}
+	cap_kvm = ioctl(vm.kvm, KVM_CHECK_EXTENSION, KVMX_CAP_PPC_STOP0LITE);
+	cap_vm = ioctl(vm.fd, KVM_CHECK_EXTENSION, KVMX_CAP_PPC_STOP0LITE);
+	printf("# KVMX_CAP_PPC_STOP0LITE (0x%x): /dev/kvm %d, VM %d\n", KVMX_CAP_PPC_STOP0LITE,
+	       cap_kvm, cap_vm);
+	check((cap_kvm == 0 || cap_kvm == 1) && cap_vm == cap_kvm, "cap_reads_0_or_1_same_on_vm");
+	psscr = 0x5; /* RL=5 then 0: the guest-visible field round-trips */
+	check(!one_reg(&vm.v[0], 1, KVM_REG_PPC_PSSCR, &psscr) &&
+		      !one_reg(&vm.v[0], 0, KVM_REG_PPC_PSSCR, &psscr) && psscr == 5 &&
+		      !one_reg(&vm.v[0], 1, KVM_REG_PPC_PSSCR, &(uint64_t){ 0 }) &&
+		      !one_reg(&vm.v[0], 0, KVM_REG_PPC_PSSCR, &psscr) && psscr == 0,
+	      "one_reg_psscr_rl_round_trip");
+	r = ioctl(vm.fd, KVM_ENABLE_CAP, &cap);
+	if (cap_vm == 1)
+		check(r == 0, "enable_cap_accepted_when_cap_reads_1");
+	else
+		check(r == -1 && errno == EINVAL, "enable_cap_refused_einval_when_cap_reads_0");
+	vm_destroy(&vm);
+	cap_absent();
+	{
+		/* enabling twice, or with a flag, is the VMM's mistake: EINVAL */
+		struct kvm_enable_cap bad = { .cap = KVMX_CAP_PPC_STOP0LITE, .flags = 1 };
+		if (vm_create(&vm, 1, 1) == 0) {
+			r = ioctl(vm.fd, KVM_ENABLE_CAP, &bad);
+			check(r == -1 && errno == EINVAL, "enable_cap_with_flags_einval");
+		} else {
+			check(0, "enable_cap_with_flags_einval");
+		}
+		vm_destroy(&vm);
+	}
+	if (cap_vm != 1) {
+		for (int i = 0; i < NR_ENABLED; i++)
+			skip("enabled_stop0lite",
+			     "KVMX_CAP_PPC_STOP0LITE reads 0 (no stop0lite emulation here, e.g. the "
+			     "in-kernel kvm-hv)");
+		return tap_failed ? 1 : 0;
+	}
+	{
+		int before = tap_nr;
+		enabled_timer();
+		while (tap_nr < before + 4)
+			check(0, "enabled_timer_aborted");
+		before = tap_nr;
+		enabled_ipi(0);
+		while (tap_nr < before + 2)
+			check(0, "enabled_ipi_ee0_aborted");
+		before = tap_nr;
+		enabled_ipi(1);
+		while (tap_nr < before + 1)
+			check(0, "enabled_ipi_ee1_aborted");
+	}
+	return tap_failed ? 1 : 0;
+}
