@@ -38,7 +38,7 @@ pseries)
 *) echo "qemu-ppc.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
 start=$(date +%s)
-timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp $smp -m 2048 \
+timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp $smp,cores=$smp,threads=1 -m 2048 \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v -e '^@@' -e '^\[ *[0-9.]*,[0-9]\]' || cat >/dev/null; }

@@ -148,8 +148,9 @@ static int measure_ipi(int stop, long long *ns, int *early)
 		pthread_join(th, NULL);
 		if (!sent || t.n < 1 || t.nr[0] != HC_VEC(0xa00) ||
 		    t.nr[t.n - 1] != (stop ? 0x7081 : 0x7060)) {
-			printf("# sample %d: sent %d, vcpu 1 hcall %s (%d exits)\n", i, sent,
-			       hc_name(t.n ? t.nr[0] : -1), t.n);
+			printf("# sample %d: sent %d, vcpu 1: %d exits\n", i, sent, t.n);
+			for (int k = 0; k < t.n; k++)
+				print_vec("vcpu 1", &t.r[k]);
 			break;
 		}
 		lat = (long long)(t.r[0].tb - send_tb);
