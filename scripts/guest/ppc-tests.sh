@@ -11,6 +11,8 @@
 #            what a guest stop without the capability gives, patched or installed QEMU),
 #            ppc_wake_lat (its TAP as suite ppc-kvmx-lat), rmmod, no BUG/WARN/Oops. Not in
 #            make check until kvmx runs POWER guests: make ARCH=powerpc ppc-kvmx-run.
+#   kvmx-unload
+#            after guests ran on kvmx (init's ppc-kvmx-run): rmmod is clean, no BUG/WARN/Oops
 # With kvmxrun=1 on the kernel command line, powernv also runs ppc_run_test on kvmx.
 KO=/kvmx.ko
 n=0
@@ -78,6 +80,12 @@ kvmx-run)
 	check "ppc_stop0lite_test_passes" tap_of stop0lite /tmp/stop0lite.tap ppc_stop0lite_test "${2:-ill}"
 	check "ppc_wake_lat_completes" tap_of lat /tmp/lat.tap ppc_wake_lat -n 64
 	check "rmmod_clean" rmmod kvmx
+	check "no_bug_warn_oops_in_dmesg" no_kernel_reports
+	;;
+kvmx-unload)
+	echo "1..3"
+	check "rmmod_clean" rmmod kvmx
+	check "module_gone_and_dev_kvm_removed" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'
 	check "no_bug_warn_oops_in_dmesg" no_kernel_reports
 	;;
 *)
