@@ -540,7 +540,7 @@ struct vcpu {
 struct vm {
 	int kvm, fd;
 	uint8_t *mem;
-	int nr_vcpus;
+	int nr_vcpus, run_size;
 	uint64_t lpcr;
 	struct vcpu v[MAX_VCPUS];
 };
@@ -669,6 +669,7 @@ static int vm_create(struct vm *vm, int nr, int smt)
 	mmap_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size <= 0)
 		return sys_fail("KVM_GET_VCPU_MMAP_SIZE");
+	vm->run_size = mmap_size;
 	for (int i = 0; i < nr; i++) {
 		struct kvm_enable_cap papr = { .cap = KVM_CAP_PPC_PAPR };
 		struct vcpu *v = &vm->v[i];
@@ -697,9 +698,11 @@ static int vm_create(struct vm *vm, int nr, int smt)
 
 static void vm_destroy(struct vm *vm)
 {
-	for (int i = 0; i < vm->nr_vcpus; i++) {
-		munmap(vm->v[i].run, 4096);
-		close(vm->v[i].fd);
+	for (int i = 0; i < MAX_VCPUS; i++) {
+		if (vm->v[i].run && vm->v[i].run != MAP_FAILED)
+			munmap(vm->v[i].run, vm->run_size);
+		if (vm->v[i].fd > 0)
+			close(vm->v[i].fd);
 	}
 	if (vm->mem && vm->mem != MAP_FAILED)
 		munmap(vm->mem, MEM_SIZE);
