@@ -13,20 +13,27 @@
  *     (PSSCR_RL_MASK 0xf), MTL 56:59, TR 54:55, PSLL 44:47, EC bit 43 (PSSCR_EC 0x100000),
  *     ESL bit 42 (PSSCR_ESL 0x200000), SD bit 41; only PLS, TR, MTL and RL are guest
  *     visible (kvm-hv's PSSCR_GUEST_VIS; KVM_REG_PPC_PSSCR keeps only those).
- *   - stop0lite is `stop` with RL=0, ESL=0, EC=0: no state is lost and, with EC=0, the
- *     thread leaves the stop on any exception that would cause an interrupt if enabled,
- *     whatever MSR[EE] is, and resumes at the instruction after the stop (Linux's
- *     isa300_idle_stop_noloss: "An EC=0 type wakeup will return with a value of 0"). If
- *     the exception is enabled (MSR[EE]=1 for DEC and doorbells) the interrupt is then taken
- *     with SRR0 = the instruction after the stop and an ordinary SRR1 (SRR1[42:45], the
- *     wake-reason field SRR1_WAKEMASK_P8 0x3c0000, is 0 for a decrementer or doorbell
- *     interrupt). Only an ESL=1 stop wakes through the System Reset vector 0x100 with the
- *     reason in SRR1[42:45] (SRR1_WAKEDEC 0x180000, SRR1_WAKEDBELL 0x140000 privileged
- *     doorbell, SRR1_WAKEEE 0x200000, SRR1_WAKEHVI 0x240000); this test never uses ESL=1.
+ *   - stop0lite is `stop` with RL=0, ESL=0, EC=0. With ESL=0 no state is lost (LKML
+ *     2016, "Bit 42 - Enable State Loss: 0 - No state is lost irrespective of other
+ *     fields") and the thread resumes at the instruction after the stop: Linux's
+ *     isa300_idle_stop_noloss ("An EC=0 type wakeup will return with a value of 0") and
+ *     power9_idle_stop ("EC=ESL=0 case ... Wake synchronously"). Linux executes it with
+ *     MSR[EE]=0 (prep_irq_for_idle_irqsoff hard-disables) and relies on being woken by the
+ *     pending interrupt, so with EC=0 an interrupt-causing exception ends the stop
+ *     whatever MSR[EE] is (QEMU's cpu_has_work for POWER9 likewise: with EC clear, any
+ *     pending interrupt). With MSR[EE]=1 the interrupt is then taken with SRR0 = the
+ *     instruction after the stop and the ordinary SRR1 of that interrupt, whose
+ *     SRR1[42:45] (the wake-reason field, Linux SRR1_WAKEMASK_P8 0x3c0000) is 0.
+ *   - Only a stop with ESL=1 (and EC=1) wakes through the System Reset vector 0x100 with
+ *     the reason in SRR1[42:45]: SRR1_WAKEDEC 0x180000 (decrementer), SRR1_WAKEDBELL
+ *     0x140000 (privileged doorbell), SRR1_WAKEEE 0x200000 (external), SRR1_WAKEHVI
+ *     0x240000, and SRR1[46:47] the state loss (SRR1_WAKESTATE). This test never uses
+ *     ESL=1.
  *   - A guest `stop` traps to the hypervisor as Hypervisor Facility Unavailable (0xf80)
- *     when the hypervisor's PSSCR has ESL or EC set (POWER9; QEMU only with
- *     scripts/qemu-patches/ppc-stop-hfu.patch). The guest cannot clear them: they are
- *     not in its view of PSSCR.
+ *     when the hypervisor's PSSCR has ESL or EC set (POWER9, the 2020 review: "the
+ *     PSSCR[ESL|EC] bits need to be cleared by the hypervisor" for a guest stop not to
+ *     trap; QEMU only with scripts/qemu-patches/ppc-stop-hfu.patch). ESL and EC are not
+ *     among the guest-visible fields (kvm-hv's PSSCR_GUEST_VIS 0xf0000000000003ff).
  *
  * Checks:
  *   - KVM_CHECK_EXTENSION(KVMX_CAP_PPC_STOP0LITE) reads the same 0 or 1 on /dev/kvm and
