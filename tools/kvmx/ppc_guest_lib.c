@@ -891,3 +891,60 @@ static int send_doorbell(struct vm *vm, uint64_t flag, uint64_t delay, uint64_t 
 	}
 	return nr == 0x7070;
 }
+
+/* ---- a signal into KVM_RUN ---- */
+struct delayed_signal {
+	pthread_t target;
+	unsigned delay_ms;
+};
+
+static void *delayed_signal_thread(void *arg)
+{
+	struct delayed_signal *d = arg;
+	usleep(d->delay_ms * 1000);
+	pthread_kill(d->target, SIGUSR1);
+	return NULL;
+}
+
+/*
+ * KVM_RUN on @v while another thread sends this thread SIGUSR1 after @ms: 1 if KVM_RUN
+ * failed with EINTR and exit_reason KVM_EXIT_INTR, 0 otherwise (said why).
+ */
+static int run_interrupted_by_signal(struct vcpu *v, unsigned ms)
+{
+	struct delayed_signal d = { .target = pthread_self(), .delay_ms = ms };
+	pthread_t t;
+	int r, e;
+	watchdog_start(); /* installs the SIGUSR1 handler */
+	pthread_create(&t, NULL, delayed_signal_thread, &d);
+	r = ioctl(v->fd, KVM_RUN, 0);
+	e = errno;
+	pthread_join(t, NULL);
+	if (r == -1 && e == EINTR && v->run->exit_reason == KVM_EXIT_INTR)
+		return 1;
+	printf("# KVM_RUN with a signal after %u ms: %d errno %d exit reason %u (hcall 0x%llx)\n",
+	       ms, r, r < 0 ? e : 0, v->run->exit_reason,
+	       (unsigned long long)v->run->papr_hcall.nr);
+	return 0;
+}
+
+/* ---- KVM_INTERRUPT ---- */
+static int kvm_interrupt(struct vcpu *v, unsigned irq)
+{
+	struct kvm_interrupt i = { .irq = irq };
+	return ioctl(v->fd, KVM_INTERRUPT, &i);
+}
+
+struct async_irq {
+	struct vcpu *v;
+	unsigned delay_ms;
+	int r;
+};
+
+static void *async_irq_thread(void *arg)
+{
+	struct async_irq *a = arg;
+	usleep(a->delay_ms * 1000);
+	a->r = kvm_interrupt(a->v, KVM_INTERRUPT_SET);
+	return NULL;
+}

@@ -26,7 +26,8 @@
  *            the privileged doorbell (0xa00) during its spin, once.
  *   cede     H_CEDE (0xe0, with MSR[EE]=0; the hcall sets EE) woken by the decrementer, and
  *            (two vCPUs) by msgsndp from vCPU 0: the interrupt is taken at the instruction
- *            after the sc, with r3 = H_SUCCESS (0).
+ *            after the sc, with r3 = H_SUCCESS (0). A signal ends KVM_RUN in a cede with
+ *            EINTR (KVM_EXIT_INTR); the next KVM_RUN returns from the H_CEDE (r3 = 0).
  * Usage: ppc_run_test [case...]   (default: all)
  */
 #include "ppc_guest_lib.c"
@@ -308,26 +309,6 @@ out:
 }
 
 /* ---- external interrupts ------------------------------------------------------------ */
-static int kvm_interrupt(struct vcpu *v, unsigned irq)
-{
-	struct kvm_interrupt i = { .irq = irq };
-	return ioctl(v->fd, KVM_INTERRUPT, &i);
-}
-
-struct async_irq {
-	struct vcpu *v;
-	unsigned delay_ms;
-	int r;
-};
-
-static void *async_irq_thread(void *arg)
-{
-	struct async_irq *a = arg;
-	usleep(a->delay_ms * 1000);
-	a->r = kvm_interrupt(a->v, KVM_INTERRUPT_SET);
-	return NULL;
-}
-
 static void case_ext(void)
 {
 	const uint64_t after_spin_sc = GA(g_ee_spin_end) + 8;
@@ -494,7 +475,7 @@ static void case_cede(void)
 	long nr;
 	int sent;
 
-	case_begin(6);
+	case_begin(8);
 	/* woken by the decrementer */
 	if (vm_create(&vm, 1, 1) || vcpu_start(&vm, 0, GA(g_cede), 0))
 		goto out;
@@ -510,6 +491,20 @@ static void case_cede(void)
 	check(nr == 0x7060 && v->run->papr_hcall.args[0] == 0 &&
 		      (v->run->papr_hcall.args[2] & MSR_EE),
 	      "cede_returns_h_success_with_ee_set");
+
+	/* a signal ends the cede: KVM_RUN fails EINTR, the next one returns from H_CEDE */
+	*scratch(&vm, 0, PAR_DEC) = 0; /* DEC parked: nothing else wakes it for 4 s */
+	check(run_interrupted_by_signal(v, 50), "cede_signal_exits_eintr_kvm_exit_intr");
+	{
+		uint64_t t0 = now_ns();
+		nr = vcpu_run(v, 5000);
+		printf("# after the signal: hcall %s r3 0x%llx after %llu ms\n", hc_name(nr),
+		       (unsigned long long)v->run->papr_hcall.args[0],
+		       (unsigned long long)((now_ns() - t0) / 1000000));
+		check(nr == 0x7060 && v->run->papr_hcall.args[0] == 0 &&
+			      now_ns() - t0 < 1000000000ull,
+		      "cede_after_signal_resumes_after_sc_r3_h_success");
+	}
 	vm_destroy(&vm);
 
 	/* woken by a doorbell from vCPU 0 */
@@ -546,7 +541,7 @@ static const struct {
 	{ "hcall", case_hcall }, { "regs", case_regs }, { "mmio", case_mmio }, { "dec", case_dec },
 	{ "ext", case_ext },	 { "ipi", case_ipi },	{ "cede", case_cede },
 };
-static const int case_checks[] = { 3, 6, 10, 6, 10, 5, 6 };
+static const int case_checks[] = { 3, 6, 10, 6, 10, 5, 8 };
 
 int main(int argc, char **argv)
 {

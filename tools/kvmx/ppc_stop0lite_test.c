@@ -47,12 +47,15 @@
  *     timer wake with EE=0 (resumes at the next instruction, not before the deadline, DEC
  *     negative; the 0x900 comes after mtmsrd EE with SRR1[42:45]=0), timer wake with
  *     EE=1 (0x900 at the instruction after the stop), doorbell wake from vCPU 0 (msgsndp,
- *     KVM_CAP_PPC_SMT 2) with EE=0 and with EE=1 likewise.
+ *     KVM_CAP_PPC_SMT 2) with EE=0 and with EE=1 likewise; KVM_INTERRUPT from another
+ *     thread wakes it (EE=0: next instruction, then 0x500 after mtmsrd EE); a signal ends
+ *     KVM_RUN with EINTR (KVM_EXIT_INTR) and the next KVM_RUN resumes after the stop at
+ *     once (as kvm-hv does for H_CEDE), although DEC is parked.
  * Usage: ppc_stop0lite_test [ill|priv]
  */
 #include "ppc_guest_lib.c"
 
-#define NR_ENABLED 7
+#define NR_ENABLED 11
 
 static int expect_ill = 1;
 
@@ -198,6 +201,45 @@ out:
 	vm_destroy(&vm);
 }
 
+/* KVM_INTERRUPT from another thread and a signal, one vCPU stopped with EE=0, DEC parked. */
+static void enabled_ext_and_signal(void)
+{
+	struct vec_report r;
+	struct vm vm;
+	struct vcpu *v;
+	pthread_t t;
+	long nr;
+
+	if (new_vm(&vm, 1, 1, 1) || vcpu_start(&vm, 0, GA(g_stop), 0))
+		goto out;
+	v = &vm.v[0];
+	stop_params(&vm, 0, 0, 0);
+	{
+		struct async_irq ai = { .v = v, .delay_ms = 30, .r = -1 };
+		pthread_create(&t, NULL, async_irq_thread, &ai);
+		nr = vcpu_run(v, 5000);
+		pthread_join(t, NULL);
+		check(ai.r == 0 && nr == 0x7080,
+		      "ext_ee0_kvm_interrupt_resumes_at_next_instruction");
+	}
+	nr = vcpu_run(v, 5000);
+	r = vec_report(v, nr);
+	print_vec("external after mtmsrd EE", &r);
+	check(nr == HC_VEC(0x500) && r.srr0 == GA(g_stop_ee) && !(r.srr1 & SRR1_WAKEMASK),
+	      "ext_ee0_external_taken_after_ee");
+	kvm_interrupt(v, KVM_INTERRUPT_UNSET);
+	v->run->papr_hcall.ret = GA(g_stop); /* stop again (EE=0 after the interrupt) */
+	check(run_interrupted_by_signal(v, 50), "signal_in_stop_exits_eintr_kvm_exit_intr");
+	{
+		uint64_t t0 = now_ns();
+		nr = vcpu_run(v, 5000);
+		check(nr == 0x7080 && now_ns() - t0 < 1000000000ull,
+		      "after_signal_resumes_at_next_instruction");
+	}
+out:
+	vm_destroy(&vm);
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_enable_cap cap = { .cap = KVMX_CAP_PPC_STOP0LITE };
@@ -277,6 +319,10 @@ int main(int argc, char **argv)
 		enabled_ipi(1);
 		while (tap_nr < before + 1)
 			check(0, "enabled_ipi_ee1_aborted");
+		before = tap_nr;
+		enabled_ext_and_signal();
+		while (tap_nr < before + 4)
+			check(0, "enabled_ext_signal_aborted");
 	}
 	return tap_failed ? 1 : 0;
 }
