@@ -134,7 +134,8 @@ run: initramfs
 # The POWER suites: the kvmx host on powernv9, and the same kernel as a pseries guest
 # (no hypervisor mode: insmod must fail).
 # Then a guest `stop` on the in-kernel kvm-hv, on the installed QEMU and on QEMU with
-# scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README).
+# scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README), and the
+# radix HV guest tests on kvm-hv (hvref, the reference for kvmx).
 qemu-ppc-patched:
 	bash scripts/qemu-ppc-patched.sh
 
@@ -146,11 +147,13 @@ selftests: initramfs
 		bash scripts/qemu-ppc.sh stopref-patched $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" || \
 		[ -n "$$q" ] || printf '1..1\nnot ok 1 ppc_stopref-patched_boot # no patched QEMU\n' \
 		>$(RESULTS)/boot-ppc-stopref-patched.tap
+	-q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
+		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 
 # Radix HV guests on the in-kernel kvm-hv (the reference for kvmx): ppc_run_test, the
 # stop0lite test's cap-absent part and the wake-latency tool, on the patched QEMU when it
 # can be had (a guest stop then reaches kvm-hv: "ill"), else on the installed one ("priv").
-# Not in selftests yet; see Documentation/virt/kvmx/powerpc.rst.
+# selftests runs it too; see Documentation/virt/kvmx/powerpc.rst.
 ppc-hvref: initramfs
 	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
