@@ -107,7 +107,7 @@ ifeq ($(ARCH),powerpc)
 # ppc_run_test, ppc_stop0lite_test and ppc_wake_lat share the guest image and VM plumbing of
 # tools/kvmx/ppc_guest_lib.c (#included, not built alone).
 PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat
-PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test \
+PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test \
 	$(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
 ppc-tests-build: $(UAPI)/.done
 	@mkdir -p $(OUT)/tests
@@ -115,6 +115,8 @@ ppc-tests-build: $(UAPI)/.done
 		tools/kvmx/ppc_vm_test.c
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_stop_test \
 		tools/kvmx/ppc_stop_test.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_mmu_test \
+		tools/kvmx/ppc_mmu_test.c
 	for t in $(PPC_GUEST_TESTS); do \
 		$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/$$t \
 			tools/kvmx/$$t.c -lpthread -lm || exit 1; \
@@ -235,9 +237,18 @@ BENCH := $(OUT)/kvmx-bench
 ICOUNT ?= 0
 bench: module $(UAPI)/.done
 	@mkdir -p $(OUT)
+ifeq ($(ARCH),powerpc)
+	# POWER9: the in-kernel kvm-hv against kvmx on the powernv9 host (tools/kvmx/ppc-bench.c).
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(OUT)/ppc-bench tools/kvmx/ppc-bench.c
+	# On the patched QEMU (built once, cached), whose CPU traps a guest stop as POWER9 does.
+	q=$$(bash scripts/qemu-ppc-patched.sh) && QEMU_PPC=$$q BENCH_ARCH=powerpc ICOUNT=$(ICOUNT) \
+		bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(OUT)/ppc-bench $(RESULTS) 1 \
+		$(KVM_HV_KOS)
+else
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -Wno-unused-parameter -o $(BENCH) \
 		tools/kvmx/kvmx-bench.c -lpthread
 	ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)
+endif
 
 # ---- the debug kernel (issue 8) ----------------------------------------------------
 # An arm64 kernel from Debian's linux-source-6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,

@@ -28,7 +28,12 @@ struct kvmx_host_info {
 	unsigned int arm64_vmid_bits; /* 8 or 16 */
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
 	unsigned int ppc_hv_radix;
-	kvmx_u64 ppc_pvr; /* Processor Version Register (powerpc only) */
+	kvmx_u64 ppc_pvr;	/* Processor Version Register (powerpc only) */
+	kvmx_u64 ppc_host_lpcr; /* the host's LPCR and LPID, restored after a guest */
+	unsigned int ppc_host_lpid;
+	kvmx_u64 ppc_tb_freq;	      /* timebase ticks per second */
+	kvmx_u64 ppc_decrementer_max; /* largest DEC value the host programs */
+	unsigned int ppc_page_shift;  /* the host's PAGE_SHIFT (16 on Debian ppc64el) */
 };
 
 /* Module lifetime. kvmx_core_init returns 0 or -errno; exit undoes init. */

@@ -82,8 +82,8 @@ void kvmx_host_spin_unlock(struct kvmx_spinlock *lock);
 
 /*
  * Guest memory. get_user_page takes a reference on the page backing the calling
- * process's user address @hva (faulting it in, for writing if @write), stores its
- * physical address in *pa and an opaque handle in *page. 0, -EFAULT (nothing mapped
+ * process's user address @hva (faulting it in, for writing if @write), stores the
+ * physical address of the 4 KB piece holding @hva in *pa and an opaque handle in *page. 0, -EFAULT (nothing mapped
  * there or not writable), -EHWPOISON, -ENOMEM, -EINTR (signal while faulting).
  * put_user_page drops the reference, marking the page dirty if @dirty.
  */

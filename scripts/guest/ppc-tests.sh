@@ -2,7 +2,8 @@
 # The POWER9 module suite, run inside the QEMU powernv9 host as TAP (kvmx.ko not loaded
 # on entry; the in-kernel kvm.ko/kvm-hv.ko are never loaded here). Usage: ppc-tests.sh MODE
 #   powernv  insmod succeeds, /dev/kvm is KVM's misc device, kvmx-probe's table is sane,
-#            the VM-path tests (ppc_vm_test) pass, rmmod is clean, dmesg has no
+#            the VM-path tests (ppc_vm_test) and a guest with translation on
+#            (ppc_mmu_test) pass, rmmod is clean, dmesg has no
 #            BUG/WARN/Oops
 #   pseries  the same kernel as a pseries guest (no hypervisor mode): insmod fails, says
 #            why, and leaves no /dev/kvm behind
@@ -36,9 +37,9 @@ probe_sane() {
 	sed 's/^/# /' $out
 	grep -q '^KVM_GET_API_VERSION: 12$' $out &&
 		grep -q '^KVM_CAP_USER_MEMORY ([0-9]*): 1$' $out &&
-		grep -q '^KVM_CAP_PPC_MMU_RADIX ([0-9]*): 0$' $out &&
+		grep -q '^KVM_CAP_PPC_MMU_RADIX ([0-9]*): 1$' $out &&
 		grep -q '^KVM_CAP_PPC_IRQ_XIVE ([0-9]*): 0$' $out &&
-		grep -q '^KVMX_CAP_PPC_STOP0LITE ([0-9]*): 0$' $out &&
+		grep -q '^KVMX_CAP_PPC_STOP0LITE ([0-9]*): 1$' $out &&
 		[ "$(grep -c ': [0-9-]*$' $out)" -ge 20 ]
 }
 
@@ -53,13 +54,14 @@ tap_of() {	# name file command...: run a TAP program, its output as comments, pa
 
 case "$1" in
 powernv)
-	if [ "${kvmxrun:-0}" = 1 ]; then echo "1..8"; else echo "1..7"; fi
+	if [ "${kvmxrun:-0}" = 1 ]; then echo "1..9"; else echo "1..8"; fi
 	dmesg -c >/dev/null
 	check "insmod_succeeds" insmod $KO
 	dmesg | grep kvmx | sed 's/^/# /'
 	check "dev_kvm_is_misc_10_232" test "$(cat /sys/class/misc/kvm/dev 2>/dev/null)" = "10:232" -a -c /dev/kvm
 	check "probe_table_sane" probe_sane
 	check "ppc_vm_test_passes" eval 'ppc_vm_test >/tmp/vm.tap; r=$?; sed "s/^/# /" /tmp/vm.tap; [ $r -eq 0 ] && [ "$(grep -c "^ok " /tmp/vm.tap)" -eq 16 ]'
+	check "ppc_mmu_test_passes" eval 'ppc_mmu_test >/tmp/mmu.tap; r=$?; sed "s/^/# /" /tmp/mmu.tap; [ $r -eq 0 ] && [ "$(grep -c "^ok " /tmp/mmu.tap)" -eq 9 ]'
 	[ "${kvmxrun:-0}" = 1 ] && check "ppc_run_test_passes_on_kvmx" tap_of run /tmp/run.tap ppc_run_test
 	check "rmmod_clean" rmmod kvmx
 	check "module_gone_and_dev_kvm_removed" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'

@@ -67,3 +67,5 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	kvmx_read_id_regs(info);
 	return 0;
 }
+
+void kvmx_arch_host_release(void) {}

@@ -1,22 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * POWER host check: kvmx needs the kernel itself to be the hypervisor (powernv, MSR[HV]
- * set, CPU_FTR_HVMODE), on ISA 3.0 (POWER9) with the radix MMU. A pseries guest kernel
- * (PowerVM, or KVM's nested HV) is not one: the check fails there with -ENODEV.
- * Reads the facts the C++ core may not read itself.
+ * POWER glue. The host check: kvmx needs the kernel itself to be the hypervisor
+ * (powernv, MSR[HV] set, CPU_FTR_HVMODE), on ISA 3.0 (POWER9) with the radix MMU. A
+ * pseries guest kernel (PowerVM, or KVM's nested HV) is not one: the check fails there
+ * with -ENODEV.
+ *
+ * And the guest entry contract (include/kvmx/ppc.h, Documentation/virt/kvmx/powerpc.rst):
+ * the kernel's interrupt vectors hand an interrupt taken from a guest to the built-in
+ * exit path when the PACA says "P9 guest"; that path stores the guest registers into a
+ * block laid out as the kernel's struct kvm_vcpu and returns from kvmppc_p9_enter_guest.
+ * This file owns those kernel-layout blocks and the PACA; the SPR switching around them
+ * is kvmx's C++ (arch/powerpc/kvm/hyp/switch.cpp).
  */
 #include <linux/cache.h>
+#include <linux/bitmap.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
 #include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <asm/asm-prototypes.h>
 #include <asm/cputable.h>
 #include <asm/cpu_has_feature.h>
+#include <asm/exception-64s.h>
 #include <asm/firmware.h>
+#include <asm/hw_irq.h>
+#include <asm/interrupt.h>
+#include <asm/kvm_book3s_asm.h>
 #include <asm/mmu.h>
+#include <asm/paca.h>
+#include <asm/processor.h>
 #include <asm/reg.h>
+#include <asm/switch_to.h>
+#include <asm/time.h>
+#include <asm/tlbflush.h>
 
 #include "glue.h"
+#include <kvmx/ppc.h>
+
+/*
+ * LPIDs: as many as the partition table has entries (mmu_lpid_bits: 12 on POWER9), at
+ * most 4096; LPID 0 is the host's and kvm-hv keeps the highest for itself, so do we.
+ */
+#define KVMX_PPC_MAX_LPIDS 4096u
+static unsigned int kvmx_ppc_nr_lpids;
+
+/*
+ * The struct kvm every shadow vCPU points to: kvmppc_p9_enter_guest reads
+ * arch.secure_guest (0: no ultravisor), the bad-interrupt path arch.host_lpid and
+ * arch.host_lpcr. Read-only after load, and read in real mode: kmalloc'ed (linear map).
+ */
+static struct kvm *kvmx_ppc_kvm;
+static unsigned long kvmx_ppc_realmode_ret; /* linear alias of kvmx_ppc_realmode_return */
+static DEFINE_SPINLOCK(kvmx_ppc_lpid_lock);
+static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
+
+struct kvmx_ppc_shadow {
+	struct kvm_vcpu vcpu; /* written by the exit path in real mode: kmalloc'ed */
+};
 
 int kvmx_arch_host_check(struct kvmx_host_info *info)
 {
+	unsigned long stub = (unsigned long)kvmx_ppc_realmode_return;
+	struct page *page;
+
 	info->ppc_pvr = mfspr(SPRN_PVR);
 	if (!cpu_has_feature(CPU_FTR_HVMODE)) {
 		pr_err("kvmx: the kernel is not running in hypervisor mode (pseries or a guest), so kvmx cannot install a hypervisor; boot a powernv host (e.g. QEMU -M powernv9)\n");
@@ -30,6 +78,234 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 		pr_err("kvmx: the host uses the hash MMU; kvmx needs a radix host (do not boot with disable_radix)\n");
 		return -ENODEV;
 	}
+	if (cpu_has_feature(CPU_FTR_P9_RADIX_PREFETCH_BUG)) {
+		pr_err("kvmx: POWER9 DD2.1 or older (radix prefetch bug) is not supported\n");
+		return -ENODEV;
+	}
+	/* The return stub must be reachable in real mode: its page's linear alias. */
+	page = vmalloc_to_page((void *)stub);
+	if (!page) {
+		pr_err("kvmx: cannot find the physical page of the guest-exit stub\n");
+		return -ENODEV;
+	}
+	kvmx_ppc_realmode_ret = (unsigned long)page_address(page) + offset_in_page(stub);
+	if (!kvmx_ppc_kvm) {
+		kvmx_ppc_kvm = kzalloc(sizeof(*kvmx_ppc_kvm), GFP_KERNEL);
+		if (!kvmx_ppc_kvm)
+			return -ENOMEM;
+	}
+	kvmx_ppc_kvm->arch.host_lpid = mfspr(SPRN_LPID);
+	kvmx_ppc_kvm->arch.host_lpcr = mfspr(SPRN_LPCR);
+	kvmx_ppc_nr_lpids = 1u << min(mmu_lpid_bits, 12u);
+	bitmap_zero(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
+	set_bit(0, kvmx_ppc_lpids);			/* the host */
+	set_bit(kvmx_ppc_nr_lpids - 1, kvmx_ppc_lpids); /* LPID_RSVD */
 	info->ppc_hv_radix = 1;
+	info->ppc_host_lpcr = mfspr(SPRN_LPCR);
+	info->ppc_host_lpid = mfspr(SPRN_LPID);
+	info->ppc_tb_freq = tb_ticks_per_sec;
+	info->ppc_decrementer_max = decrementer_max;
+	info->ppc_page_shift = PAGE_SHIFT;
 	return 0;
+}
+
+void kvmx_arch_host_release(void)
+{
+	kfree(kvmx_ppc_kvm);
+	kvmx_ppc_kvm = NULL;
+}
+
+struct kvmx_ppc_shadow *kvmx_ppc_shadow_create(void)
+{
+	struct kvmx_ppc_shadow *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+
+	if (s)
+		s->vcpu.kvm = kvmx_ppc_kvm;
+	return s;
+}
+
+void kvmx_ppc_shadow_destroy(struct kvmx_ppc_shadow *shadow)
+{
+	kfree(shadow);
+}
+
+void kvmx_ppc_shadow_get_vsr(struct kvmx_ppc_shadow *s, unsigned int idx, kvmx_u64 val[2])
+{
+	if (idx < 32) {
+		val[0] = s->vcpu.arch.fp.fpr[idx][0];
+		val[1] = s->vcpu.arch.fp.fpr[idx][1];
+	} else if (idx < 64) {
+		memcpy(val, &s->vcpu.arch.vr.vr[idx - 32], 16);
+	}
+}
+
+void kvmx_ppc_shadow_set_vsr(struct kvmx_ppc_shadow *s, unsigned int idx, const kvmx_u64 val[2])
+{
+	if (idx < 32) {
+		s->vcpu.arch.fp.fpr[idx][0] = val[0];
+		s->vcpu.arch.fp.fpr[idx][1] = val[1];
+	} else if (idx < 64) {
+		memcpy(&s->vcpu.arch.vr.vr[idx - 32], val, 16);
+	}
+}
+
+kvmx_u64 kvmx_ppc_shadow_get_fpscr(struct kvmx_ppc_shadow *s)
+{
+	return s->vcpu.arch.fp.fpscr;
+}
+
+void kvmx_ppc_shadow_set_fpscr(struct kvmx_ppc_shadow *s, kvmx_u64 val)
+{
+	s->vcpu.arch.fp.fpscr = val;
+}
+
+unsigned long kvmx_ppc_irq_hard_disable(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	hard_irq_disable();
+	return flags;
+}
+
+void kvmx_ppc_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+kvmx_u64 kvmx_ppc_host_next_tb(void)
+{
+	return timer_get_next_tb();
+}
+
+void kvmx_ppc_guest_enter(struct kvmx_ppc_shadow *s)
+{
+	local_paca->kvm_hstate.kvm_vcpu = &s->vcpu;
+	local_paca->kvm_hstate.ptid = 0;
+	local_paca->kvm_hstate.fake_suspend = 0;
+	WRITE_ONCE(local_paca->kvm_hstate.in_guest, KVM_GUEST_MODE_HV_P9);
+	barrier();
+}
+
+void kvmx_ppc_guest_run(struct kvmx_ppc_shadow *s, struct kvmx_ppc_regs *regs,
+			struct kvmx_ppc_exit *exit)
+{
+	struct kvm_vcpu *v = &s->vcpu;
+	u64 *ex;
+	int trap;
+
+	/*
+	 * The guest gets the FP/VMX/VSX registers: the user's were saved to the thread at
+	 * the first entry of this KVM_RUN (kvmppc_save_user_regs gives them up, so they are
+	 * reloaded on the way back to user space), the guest's live in the shadow between
+	 * runs.
+	 */
+	msr_check_and_set(
+		MSR_FP | MSR_VEC | MSR_VSX |
+		(cpu_has_feature(CPU_FTR_TM) ? MSR_TM : 0)); /* to save the user's TM SPRs */
+	kvmppc_save_user_regs();
+	load_fp_state(&v->arch.fp);
+	load_vr_state(&v->arch.vr);
+
+	memcpy(v->arch.regs.gpr, regs->gpr, sizeof(regs->gpr));
+	v->arch.regs.nip = regs->nip;
+	v->arch.regs.ccr = regs->cr;
+	v->arch.regs.link = regs->lr;
+	v->arch.regs.ctr = regs->ctr;
+	v->arch.regs.xer = regs->xer;
+	v->arch.cfar = regs->cfar;
+	v->arch.ppr = regs->ppr;
+	v->arch.shregs.msr = regs->msr;
+
+	kvmx_ppc_enter_guest(v, (unsigned long)kvmppc_p9_enter_guest, kvmx_ppc_realmode_ret);
+
+	/* 0x2 marks HSRR interrupts for the P7/P8 paths only. */
+	trap = local_paca->kvm_hstate.scratch0 & ~0x2;
+	if (trap > BOOK3S_INTERRUPT_MACHINE_CHECK)
+		ex = local_paca->exgen;
+	else if (trap == BOOK3S_INTERRUPT_SYSTEM_RESET)
+		ex = local_paca->exnmi;
+	else
+		ex = local_paca->exmc;
+	memcpy(regs->gpr, v->arch.regs.gpr, sizeof(regs->gpr));
+	regs->gpr[1] = local_paca->kvm_hstate.scratch1;
+	regs->gpr[3] = local_paca->kvm_hstate.scratch2;
+	regs->gpr[9] = ex[EX_R9 / sizeof(u64)];
+	regs->gpr[10] = ex[EX_R10 / sizeof(u64)];
+	regs->gpr[11] = ex[EX_R11 / sizeof(u64)];
+	regs->gpr[12] = ex[EX_R12 / sizeof(u64)];
+	regs->gpr[13] = ex[EX_R13 / sizeof(u64)];
+	regs->ppr = ex[EX_PPR / sizeof(u64)];
+	regs->cfar = ex[EX_CFAR / sizeof(u64)];
+	regs->ctr = ex[EX_CTR / sizeof(u64)];
+	regs->nip = v->arch.regs.nip;
+	regs->msr = v->arch.shregs.msr;
+	regs->cr = v->arch.regs.ccr;
+	regs->lr = v->arch.regs.link;
+	regs->xer = v->arch.regs.xer;
+	exit->trap = trap;
+	exit->hdar = 0;
+	exit->hdsisr = 0;
+	if (trap == BOOK3S_INTERRUPT_H_DATA_STORAGE || trap == BOOK3S_INTERRUPT_MACHINE_CHECK) {
+		exit->hdar = ex[EX_DAR / sizeof(u64)];
+		exit->hdsisr = *(u32 *)((char *)ex + EX_DSISR);
+	}
+
+	store_fp_state(&v->arch.fp);
+	store_vr_state(&v->arch.vr);
+}
+
+void kvmx_ppc_guest_leave(int trap, kvmx_u64 tb)
+{
+	/* HDEC must be at least as large as DEC, so that decrementer_max fits. */
+	mtspr(SPRN_HDEC, decrementer_max);
+	timer_rearm_host_dec(tb);
+	barrier();
+	WRITE_ONCE(local_paca->kvm_hstate.in_guest, KVM_GUEST_MODE_NONE);
+	switch (trap) {
+	case BOOK3S_INTERRUPT_EXTERNAL:
+	case BOOK3S_INTERRUPT_H_VIRT:
+		local_paca->irq_happened |= PACA_IRQ_EE;
+		break;
+	case BOOK3S_INTERRUPT_H_DOORBELL:
+		local_paca->irq_happened |= PACA_IRQ_DBELL;
+		break;
+	case BOOK3S_INTERRUPT_HMI:
+		local_paca->irq_happened |= PACA_IRQ_HMI;
+		break;
+	case BOOK3S_INTERRUPT_SYSTEM_RESET:
+		replay_system_reset();
+		break;
+	}
+}
+
+int kvmx_ppc_lpid_alloc(void)
+{
+	unsigned long lpid;
+
+	spin_lock(&kvmx_ppc_lpid_lock);
+	lpid = find_first_zero_bit(kvmx_ppc_lpids, kvmx_ppc_nr_lpids);
+	if (lpid < kvmx_ppc_nr_lpids)
+		set_bit(lpid, kvmx_ppc_lpids);
+	spin_unlock(&kvmx_ppc_lpid_lock);
+	return lpid < kvmx_ppc_nr_lpids ? (int)lpid : -ENOSPC;
+}
+
+void kvmx_ppc_lpid_free(unsigned int lpid)
+{
+	if (!lpid || lpid >= kvmx_ppc_nr_lpids - 1)
+		return;
+	spin_lock(&kvmx_ppc_lpid_lock);
+	clear_bit(lpid, kvmx_ppc_lpids);
+	spin_unlock(&kvmx_ppc_lpid_lock);
+}
+
+void kvmx_ppc_set_partition(unsigned int lpid, kvmx_u64 dw0, kvmx_u64 dw1)
+{
+	mmu_partition_table_set_entry(lpid, dw0, dw1, true);
+}
+
+void kvmx_ppc_flush_lpid(unsigned int lpid)
+{
+	radix__flush_all_lpid(lpid);
 }

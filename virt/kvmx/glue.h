@@ -22,5 +22,7 @@ long kvmx_host_live_allocs(void);
  * after one pr_err() line saying why. Fills the arch fields of @info.
  */
 int kvmx_arch_host_check(struct kvmx_host_info *info);
+/* Frees what kvmx_arch_host_check allocated (at unload, or after a failed load). */
+void kvmx_arch_host_release(void);
 
 #endif /* KVMX_GLUE_H */

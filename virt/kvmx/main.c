@@ -74,11 +74,14 @@ static int __init kvmx_init(void)
 		return -EINVAL;
 	}
 	r = kvmx_arch_host_check(&info);
-	if (r)
+	if (r) {
+		kvmx_arch_host_release();
 		return r;
+	}
 	r = kvmx_core_init(&info);
 	if (r) {
 		pr_err("kvmx: core initialisation failed (%d)\n", r);
+		kvmx_arch_host_release();
 		return r;
 	}
 	if (selftest) {
@@ -86,6 +89,7 @@ static int __init kvmx_init(void)
 		if (r) {
 			pr_err("kvmx: world switch self-test failed (%d)\n", r);
 			kvmx_core_exit();
+			kvmx_arch_host_release();
 			return r;
 		}
 	}
@@ -96,6 +100,7 @@ static int __init kvmx_init(void)
 		else
 			pr_err("kvmx: cannot register /dev/kvm (%d)\n", r);
 		kvmx_core_exit();
+		kvmx_arch_host_release();
 		return r;
 	}
 	pr_info("kvmx: version %s loaded, /dev/kvm ready\n", KVMX_VERSION);
@@ -107,6 +112,7 @@ static void __exit kvmx_exit(void)
 	misc_deregister(&kvmx_dev);
 	WARN_ON(kvmx_core_nr_vms() != 0);
 	kvmx_core_exit();
+	kvmx_arch_host_release();
 	kvmx_host_check_leaks();
 	pr_info("kvmx: unloaded\n");
 }

@@ -13,6 +13,15 @@
 
 #include "glue.h"
 
+/*
+ * The core maps guest memory in 4 KB pages; where the kernel's pages are larger (64 KB
+ * on Debian ppc64el) the 4 KB piece of the page that @hva falls in.
+ */
+static kvmx_u64 kvmx_sub_page(kvmx_uptr hva)
+{
+	return hva & ~PAGE_MASK & ~0xfffUL;
+}
+
 int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
 {
 	struct page *p;
@@ -23,7 +32,7 @@ int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
 		return n == -EHWPOISON || n == -ENOMEM || n == -EINTR ? n : -EFAULT;
 	if (n == 0)
 		return -EFAULT;
-	*pa = page_to_phys(p);
+	*pa = page_to_phys(p) + kvmx_sub_page(hva);
 	*page = p;
 	return 0;
 }
@@ -34,7 +43,7 @@ int kvmx_host_get_user_page_fast(kvmx_uptr hva, int write, kvmx_u64 *pa, void **
 
 	if (!get_user_page_fast_only(hva, write ? FOLL_WRITE : 0, &p))
 		return -EAGAIN;
-	*pa = page_to_phys(p);
+	*pa = page_to_phys(p) + kvmx_sub_page(hva);
 	*page = p;
 	return 0;
 }

@@ -65,17 +65,41 @@ void kvmx_host_waitq_destroy(struct kvmx_waitq *wq)
 
 int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void *arg), void *arg)
 {
-	long r;
+	struct hrtimer_sleeper t;
+	DEFINE_WAIT(wait);
+	int r;
 
 	if (timeout_ns == KVMX_WAIT_FOREVER) {
 		r = wait_event_interruptible(wq->head, ready(arg));
 		return r ? -EINTR : 0;
 	}
-	r = wait_event_interruptible_hrtimeout(wq->head, ready(arg),
-					       ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
-	if (r == -ETIME)
-		return -ETIME;
-	return r ? -EINTR : 0;
+	/*
+	 * A guest's timer deadline: no timer slack (wait_event_*_hrtimeout would add the
+	 * task's, 50 us by default, to every wake-up), as the in-kernel KVMs' timers.
+	 */
+	hrtimer_init_sleeper_on_stack(&t, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	hrtimer_set_expires_range_ns(&t.timer, ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)), 0);
+	hrtimer_sleeper_start_expires(&t, HRTIMER_MODE_REL);
+	for (;;) {
+		prepare_to_wait(&wq->head, &wait, TASK_INTERRUPTIBLE);
+		if (ready(arg)) {
+			r = 0;
+			break;
+		}
+		if (!t.task) {
+			r = -ETIME;
+			break;
+		}
+		if (signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		schedule();
+	}
+	finish_wait(&wq->head, &wait);
+	hrtimer_cancel(&t.timer);
+	destroy_hrtimer_on_stack(&t.timer);
+	return r;
 }
 
 void kvmx_host_wake(struct kvmx_waitq *wq)

@@ -399,6 +399,11 @@ void arch_vcpu_kick(Vcpu *vcpu)
 		kvmx_host_kick_cpu(static_cast<u32>(cpu));
 }
 
+bool arch_vcpu_async_ioctl(Vcpu *, unsigned int, unsigned long, long *)
+{
+	return false; // arm64 has none: interrupts come through VM ioctls (KVM_IRQ_LINE)
+}
+
 long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 {
 	switch (cmd) {

@@ -1,15 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
-// POWER9 per-vCPU state. Nothing yet enters a guest on POWER (see
-// Documentation/virt/kvmx/powerpc.rst): the vCPU exists so that KVM_CREATE_VCPU, its fd
-// and its kvm_run page work, and KVM_RUN says why it cannot run.
+// POWER9 per-vCPU state: the guest registers the world switch loads and saves, the
+// interrupts kvmx delivers, the pending MMIO access and the idle states (H_CEDE, stop).
 #pragma once
 
 #include "base.hpp"
+#include "radix.hpp"
+#include <kvmx/ppc.h>
 
 namespace kvmx {
 
+// SPRs switched with the guest (hyp/switch.cpp), plus the ones kvmx only keeps.
+struct PpcSprs {
+	u64 srr0, srr1, sprg[4], dar, dsisr;
+	u64 dec_expires; // absolute timebase at which the guest's DEC passes zero
+	u64 pid, amr, iamr, uamor, fscr, dscr, pspb, tar, tidr, vrsave, ctrl, psscr, ciabr;
+	u64 ic, vtb, purr, spurr;
+	u64 dawr0, dawrx0; // kept, not loaded (hypervisor-only on POWER9)
+	u64 lpcr;	   // the VMM's per-vCPU LPCR bits (LPCR_VCPU_MASK)
+};
+
+// An MMIO access handed to userspace, finished by the next KVM_RUN.
+struct PpcMmio {
+	bool active;
+	bool is_write;
+	bool sign_extend;
+	bool byte_reversed; // the access is in the opposite order of the guest's MSR[LE]
+	u8 rt;		    // destination GPR of a load
+	u8 len;
+};
+
+// What the latest exit left (by trap).
+struct PpcExit {
+	int trap;
+	u64 heir, asdr, hdar, hdsisr, hfscr;
+};
+
+// Pending interrupts the VMM or other vCPUs raised (atomic bit set).
+constexpr u32 pend_external = 1; // KVM_INTERRUPT: level until KVM_INTERRUPT_UNSET
+constexpr u32 pend_doorbell = 2; // msgsndp from a thread of the same virtual core
+constexpr u32 pend_prod = 4;	 // H_PROD
+constexpr u32 pend_ext_once = 8; // KVM_INTERRUPT_SET: the external is withdrawn once delivered
+
+enum class PpcIdle : u8 { none, cede, stop };
+
 struct ArchVcpu {
-	u32 run_refusals; // KVM_RUN calls refused (for the rate-limited log line)
+	kvmx_ppc_regs regs;
+	PpcSprs spr;
+	kvmx_ppc_shadow *shadow;
+	PpcMmio mmio;
+	bool hcall_pending; // KVM_EXIT_PAPR_HCALL: r3 = run->papr_hcall.ret on the next run
+	PpcExit exit;
+	u32 pending;	  // atomic: pend_*
+	PpcIdle idle;	  // blocked in H_CEDE or an emulated stop (vCPU thread only)
+	int running_cpu;  // atomic: the CPU while in the guest section, else -1
+	int last_cpu;	  // the CPU of the previous run (-1: none)
+	RadixCache cache; // table pages for this vCPU's faults
 };
 
 } // namespace kvmx

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-// POWER9 (Book3S HV, radix) per-VM state owned by arch/powerpc/kvm/. Grows with the
-// partition-scoped tables, the LPID and the vCPUs' entry state.
+// POWER9 (Book3S HV, radix) per-VM state owned by arch/powerpc/kvm/: the partition (LPID,
+// partition-scoped tree, LPCR), the guest's process table and the enabled capabilities.
 #pragma once
 
 #include "base.hpp"
+#include "radix.hpp"
 
 namespace kvmx {
 
@@ -12,7 +13,12 @@ struct ArchVm {
 	bool mmu_v3;	     // a KVM_PPC_CONFIGURE_V3_MMU succeeded
 	u64 mmu_flags;	     // its KVM_PPC_MMUV3_* flags (RADIX always set)
 	u64 process_table;   // its process_table doubleword (PATE1 of the partition)
-	kvmx_mutex *mmu_cfg; // serialises KVM_PPC_CONFIGURE_V3_MMU
+	kvmx_mutex *mmu_cfg; // serialises KVM_PPC_CONFIGURE_V3_MMU and KVM_ENABLE_CAP
+	u32 lpid;	     // the partition's LPID (0: none yet)
+	RadixTree *radix;    // partition-scoped translation
+	u64 lpcr;	     // LPCR bits common to the VM's vCPUs
+	bool stop0lite;	     // KVMX_CAP_PPC_STOP0LITE enabled
+	u32 smt_mode;	     // KVM_CAP_PPC_SMT: vCPU ids id & ~(smt_mode - 1) form a core
 };
 
 // KVM_PPC_CONFIGURE_V3_MMU's argument checks, without the VM (unit-testable): 0 or

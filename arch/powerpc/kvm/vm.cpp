@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-// POWER9 VM creation: KVM_CREATE_VM's type (KVM_VM_PPC_HV; PR guests are not kvmx's),
-// the host check done at load, KVM_PPC_CONFIGURE_V3_MMU and the POWER capability values.
-// Every capability reads what works today: the POWER ones read 0 until guests run.
+// POWER9 VMs: KVM_CREATE_VM's type (KVM_VM_PPC_HV; PR guests are not kvmx's), the
+// partition (LPID, partition-scoped radix tree, partition-table entry), guest memory
+// faults, KVM_PPC_CONFIGURE_V3_MMU, KVM_ENABLE_CAP and the POWER capability values.
 #include "arch.hpp"
 #include "ioctl.hpp"
+#include "ppc.hpp"
+#include "spr.hpp"
+#include "registry.hpp"
 #include "vcpu.hpp"
+#include "dirty_log.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
@@ -13,15 +17,24 @@ namespace kvmx {
 
 namespace {
 
-// Radix guest real addresses: the partition-scoped tree kvmx will build covers 52 bits
-// (Power ISA 3.0B, radix tree root RTS + 31), as upstream's radix guests.
-constexpr u32 guest_ra_bits = 52;
-
-// Process-table doubleword (PATE1) fields of Power ISA 3.0B: GR (guest radix) in bit 0,
+// Process-table doubleword (PATE1) fields of Power ISA 3.0B: GR (guest radix) in bit 63,
 // the table size PRTS (2^(12 + PRTS) bytes) in the low 5 bits.
-constexpr u64 pate1_gr = 1ull << 63;
+constexpr u64 pate1_gr = 1ULL << 63;
 constexpr u64 pate1_prts_mask = 0x1f;
 constexpr u64 prts_max = 24; // upstream's bound: a 64 GB process table at most
+
+// The VM's LPCR: the host's wake-up enables, HV decrementer and HV virtualization
+// interrupts to the hypervisor, radix (HR, UPRT), external interrupts to the hypervisor
+// (LPES = 0: kvmx delivers them, LPCR[MER] waits for the guest to enable them).
+u64 vm_lpcr(u64 mmu_flags)
+{
+	using namespace ppc;
+	u64 l = (registry().host.ppc_host_lpcr & LPCR_PECE) | 4ULL << LPCR_DPFD_SHIFT | LPCR_HDICE |
+		LPCR_HVICE | LPCR_HEIC | LPCR_UPRT | LPCR_HR;
+	if (mmu_flags & KVM_PPC_MMUV3_GTSE)
+		l |= LPCR_GTSE;
+	return l;
+}
 
 } // namespace
 
@@ -45,6 +58,11 @@ Status arch_init(const kvmx_host_info &host)
 		kvmx_host_log(KVMX_LOG_ERR, "kvmx: host is not a radix POWER9 hypervisor\n");
 		return Status::error(-ENODEV);
 	}
+	// The partition-scoped root table is one host page of 64 KB (radix.cpp).
+	if (host.ppc_page_shift < 16) {
+		kvmx_host_log(KVMX_LOG_ERR, "kvmx: POWER needs a 64 KB-page kernel\n");
+		return Status::error(-ENODEV);
+	}
 	return Status::ok();
 }
 
@@ -53,34 +71,71 @@ Status arch_vm_init(ArchVm &arch, unsigned long type)
 	// Type 0 lets upstream pick HV or PR; kvmx has only HV.
 	if (type != 0 && type != KVM_VM_PPC_HV)
 		return Status::error(-EINVAL);
-	arch.ipa_bits = guest_ra_bits;
+	arch.ipa_bits = RadixTree::ra_bits;
+	arch.smt_mode = 1;
 	return Status::ok();
 }
 
 Status arch_vm_create(Vm *vm)
 {
-	vm->arch.mmu_cfg = kvmx_host_mutex_create();
-	return vm->arch.mmu_cfg ? Status::ok() : Status::error(-ENOMEM);
+	ArchVm &a = vm->arch;
+	a.mmu_cfg = kvmx_host_mutex_create();
+	if (!a.mmu_cfg)
+		return Status::error(-ENOMEM);
+	Result<RadixTree *> t = RadixTree::create();
+	if (!t.is_ok())
+		return Status::error(t.err());
+	a.radix = t.value();
+	int lpid = kvmx_ppc_lpid_alloc();
+	if (lpid < 0)
+		return Status::error(lpid);
+	a.lpid = static_cast<u32>(lpid);
+	a.lpcr = vm_lpcr(0);
+	// The entry flushes whatever an earlier partition with this LPID left cached.
+	kvmx_ppc_set_partition(a.lpid, a.radix->pate0(), 0);
+	return Status::ok();
 }
 
 void arch_vm_destroy(Vm *vm)
 {
-	if (vm->arch.mmu_cfg)
-		kvmx_host_mutex_destroy(vm->arch.mmu_cfg);
-	vm->arch.mmu_cfg = nullptr;
+	ArchVm &a = vm->arch;
+	if (a.lpid) {
+		kvmx_ppc_set_partition(a.lpid, 0, 0);
+		kvmx_ppc_flush_lpid(a.lpid);
+		kvmx_ppc_lpid_free(a.lpid);
+	}
+	RadixTree::destroy(a.radix);
+	if (a.mmu_cfg)
+		kvmx_host_mutex_destroy(a.mmu_cfg);
+	a = ArchVm{};
 }
 
-void arch_vm_unmap_gfns(Vm *, u64, u64)
+void arch_vm_unmap_gfns(Vm *vm, u64 gfn, u64 npages)
 {
-	// No partition-scoped table exists yet, so nothing maps guest memory.
+	if (vm->arch.radix && vm->arch.radix->unmap_range(gfn << page_shift, npages << page_shift))
+		kvmx_ppc_flush_lpid(vm->arch.lpid);
 }
 
-long arch_check_extension(const Vm *, u64)
+long arch_check_extension(const Vm *, u64 cap)
 {
-	// KVM_CAP_PPC_PAPR, _MMU_RADIX, _IRQ_XIVE, KVMX_CAP_PPC_STOP0LITE, ONE_REG, SYNC_MMU,
-	// IMMEDIATE_EXIT...: no POWER guest runs on kvmx yet, so none of them works and each
-	// reads 0. The arm64 capabilities read 0 here too.
-	return 0;
+	switch (cap) {
+	case KVM_CAP_PPC_MMU_RADIX:
+	case KVM_CAP_PPC_PAPR:
+	case KVM_CAP_ONE_REG:
+	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_PPC_UNSET_IRQ:
+	case KVM_CAP_PPC_IRQ_LEVEL:
+	case KVMX_CAP_PPC_STOP0LITE:
+		return 1;
+	case KVM_CAP_PPC_SMT:
+		return 1; // one thread per core by default; up to 8 emulated (ENABLE_CAP)
+	case KVM_CAP_PPC_SMT_POSSIBLE:
+		return 1 | 2 | 4 | 8;
+	default:
+		// KVM_CAP_PPC_IRQ_XIVE and everything else: not (yet) on kvmx.
+		return 0;
+	}
 }
 
 namespace {
@@ -93,12 +148,47 @@ long configure_v3_mmu(Vm *vm, unsigned long arg)
 	int r = ppc_check_mmuv3_cfg(cfg.flags, cfg.process_table);
 	if (r)
 		return r;
-	kvmx_host_mutex_lock(vm->arch.mmu_cfg);
-	vm->arch.mmu_flags = cfg.flags;
-	vm->arch.process_table = cfg.process_table;
-	vm->arch.mmu_v3 = true;
-	kvmx_host_mutex_unlock(vm->arch.mmu_cfg);
+	ArchVm &a = vm->arch;
+	kvmx_host_mutex_lock(a.mmu_cfg);
+	a.mmu_flags = cfg.flags;
+	a.process_table = cfg.process_table;
+	a.mmu_v3 = true;
+	store_release(&a.lpcr, vm_lpcr(cfg.flags));
+	kvmx_ppc_set_partition(a.lpid, a.radix->pate0(), cfg.process_table);
+	kvmx_host_mutex_unlock(a.mmu_cfg);
 	return 0;
+}
+
+long enable_cap(Vm *vm, const kvm_enable_cap &cap)
+{
+	ArchVm &a = vm->arch;
+	switch (cap.cap) {
+	case KVMX_CAP_PPC_STOP0LITE: {
+		// Guest-visible: only before any vCPU ran, never switched off again.
+		if (cap.flags || cap.args[0] || cap.args[1] || cap.args[2] || cap.args[3])
+			return -EINVAL;
+		kvmx_host_mutex_lock(vm->lock);
+		long r = load_acquire(&vm->has_run) ? -EBUSY : 0;
+		if (!r)
+			a.stop0lite = true;
+		kvmx_host_mutex_unlock(vm->lock);
+		return r;
+	}
+	case KVM_CAP_PPC_SMT: {
+		// args[0] = threads per virtual core (a power of two up to 8), as upstream.
+		u64 mode = cap.args[0];
+		if (cap.flags || cap.args[1] || !mode || mode > 8 || (mode & (mode - 1)))
+			return -EINVAL;
+		kvmx_host_mutex_lock(vm->lock);
+		long r = load_acquire(&vm->nr_vcpus) ? -EBUSY : 0;
+		if (!r)
+			a.smt_mode = static_cast<u32>(mode);
+		kvmx_host_mutex_unlock(vm->lock);
+		return r;
+	}
+	default:
+		return -EINVAL;
+	}
 }
 
 } // namespace
@@ -112,7 +202,7 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		kvm_enable_cap cap;
 		if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))
 			return -EFAULT;
-		return -EINVAL; // no VM capability can be enabled yet
+		return enable_cap(vm, cap);
 	}
 	case KVM_CREATE_DEVICE: {
 		kvm_create_device dev;
@@ -123,6 +213,73 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	default:
 		return unknown_ioctl(cmd);
 	}
+}
+
+// A guest access that missed in the partition-scoped tree at guest real address @gpa
+// (HDSI/HISI): map the memslot page, or report that there is none.
+Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
+{
+	Vm *vm = vcpu->vm;
+	u64 gfn = gpa >> page_shift;
+	Memslot slot{};
+	bool found = false;
+	u64 seq;
+	{
+		SpinGuard mmu(vm->mmu_lock);
+		const Memslot *s = vm->memslots->find(gfn);
+		if (s) {
+			slot = *s;
+			found = true;
+		}
+		seq = vm->mmu_seq;
+	}
+	if (!found || (write && slot.readonly()))
+		return false;
+	u64 hva = slot.gfn_to_hva(gfn);
+	u64 pa;
+	void *page;
+	int r = -EAGAIN;
+	if (!write && !slot.readonly() && !slot.dirty_logging()) {
+		r = kvmx_host_get_user_page_fast(hva, 1, &pa, &page);
+		write = r == 0;
+	}
+	if (r)
+		r = kvmx_host_get_user_page(hva, write, &pa, &page);
+	if (r == -EINTR)
+		return true; // the run loop returns -EINTR for the signal
+	if (r) {
+		kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
+				    "no user memory at hva %#llx for gpa %#llx (%d)\n", hva, gpa,
+				    r);
+		return Status::error(-EFAULT);
+	}
+	Status st = vcpu->arch.cache.topup();
+	if (st.is_ok()) {
+		SpinGuard mmu(vm->mmu_lock);
+		if (!vm->mmu_in_progress && vm->mmu_seq == seq) {
+			u64 base = gpa & ~(page_size - 1);
+			bool was_writable = false;
+			bool upgrade = vm->arch.radix->lookup(base, &was_writable) ==
+					       (pa & ~(page_size - 1)) &&
+				       write && !was_writable;
+			st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache);
+			if (st.is_ok() && upgrade)
+				kvmx_ppc_flush_lpid(
+					vm->arch.lpid); // no CPU may keep the read-only entry
+			if (st.err() == -EEXIST) {
+				// A stale page from before an invalidation we raced with.
+				vm->arch.radix->unmap_range(base, page_size);
+				kvmx_ppc_flush_lpid(vm->arch.lpid);
+				st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache);
+			}
+			if (st.is_ok() && write)
+				mark_page_dirty(vm, slot, gfn);
+		}
+	}
+	kvmx_host_put_user_page(page, write && st.is_ok());
+	if (!st.is_ok())
+		return Status::error(st.err());
+	return true;
 }
 
 } // namespace kvmx

@@ -38,6 +38,9 @@ void arch_vcpu_kick(Vcpu *vcpu);
 
 // vCPU ioctls the core does not know, with the vCPU lock held.
 long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg);
+// vCPU ioctls that must not wait for the vCPU lock (any thread, also while KVM_RUN runs):
+// true and the result in *ret when @cmd is one of them.
+bool arch_vcpu_async_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg, long *ret);
 
 // KVM_RUN, in two parts. run_prepare: may this vCPU run (-ENOEXEC before VCPU_INIT),
 // and finish the userspace exit it returns from (MMIO read data). run_once: enter the

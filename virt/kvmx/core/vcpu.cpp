@@ -132,6 +132,11 @@ int vcpu_block(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu))
 
 long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 {
+	// The few ioctls another thread may issue while the vCPU runs (upstream's "async"
+	// vCPU ioctls, e.g. KVM_INTERRUPT on POWER) do not wait for the vCPU lock.
+	long r;
+	if (arch_vcpu_async_ioctl(vcpu, cmd, arg, &r))
+		return r;
 	MutexGuard guard(vcpu->lock);
 	switch (cmd) {
 	case KVM_RUN:
