@@ -436,8 +436,12 @@ static void case_ipi(void)
 	    vcpu_start(&vm, 1, GA(g_ee_report), 0))
 		goto out;
 	t.vm = &vm;
-	check(!one_reg(&vm.v[1], 0, KVM_REG_PPC_DPDES, &one) && one == 0,
-	      "one_reg_dpdes_reads_0_before_any_doorbell");
+	{
+		int r = one_reg(&vm.v[1], 0, KVM_REG_PPC_DPDES, &one);
+		printf("# KVM_GET_ONE_REG(DPDES): %d (%s), value %llu\n", r,
+		       r ? strerror(errno) : "ok", (unsigned long long)one);
+		check(!r && one == 0, "one_reg_dpdes_reads_0_before_any_doorbell");
+	}
 	*scratch(&vm, 1, PAR_SPIN) = MS_TICKS(3000);
 	pthread_create(&th, NULL, target_thread, &t);
 	if (!wait_ready(&t, 5000) || t.nr[0] != 0x7040) {
