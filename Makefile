@@ -104,7 +104,11 @@ INITRAMFS := $(OUT)/initramfs.cpio.gz
 ifeq ($(ARCH),powerpc)
 # POWER9 (issue 7): no guest runs yet, so no kselftests or kvmx-hello; see
 # Documentation/virt/kvmx/powerpc.rst.
-PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test
+# ppc_run_test, ppc_stop0lite_test and ppc_wake_lat share the guest image and VM plumbing of
+# tools/kvmx/ppc_guest_lib.c (#included, not built alone).
+PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat
+PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test \
+	$(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
 ppc-tests-build: $(UAPI)/.done
 	@mkdir -p $(OUT)/tests
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_vm_test \
@@ -113,6 +117,10 @@ ppc-tests-build: $(UAPI)/.done
 		tools/kvmx/ppc_stop_test.c
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_mmu_test \
 		tools/kvmx/ppc_mmu_test.c
+	for t in $(PPC_GUEST_TESTS); do \
+		$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/$$t \
+			tools/kvmx/$$t.c -lpthread -lm || exit 1; \
+	done
 
 # The in-kernel kvm.ko and kvm-hv.ko ride along as the reference (never loaded with kvmx).
 KVM_HV_KOS := $(KVMX_KMODDIR)/kernel/arch/powerpc/kvm/kvm.ko \
@@ -128,7 +136,8 @@ run: initramfs
 # The POWER suites: the kvmx host on powernv9, and the same kernel as a pseries guest
 # (no hypervisor mode: insmod must fail).
 # Then a guest `stop` on the in-kernel kvm-hv, on the installed QEMU and on QEMU with
-# scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README).
+# scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README), and the
+# radix HV guest tests on kvm-hv (hvref, the reference for kvmx).
 qemu-ppc-patched:
 	bash scripts/qemu-ppc-patched.sh
 
@@ -140,6 +149,23 @@ selftests: initramfs
 		bash scripts/qemu-ppc.sh stopref-patched $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" || \
 		[ -n "$$q" ] || printf '1..1\nnot ok 1 ppc_stopref-patched_boot # no patched QEMU\n' \
 		>$(RESULTS)/boot-ppc-stopref-patched.tap
+	-q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
+		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
+
+# Radix HV guests on the in-kernel kvm-hv (the reference for kvmx): ppc_run_test, the
+# stop0lite test's cap-absent part and the wake-latency tool, on the patched QEMU when it
+# can be had (a guest stop then reaches kvm-hv: "ill"), else on the installed one ("priv").
+# selftests runs it too; see Documentation/virt/kvmx/powerpc.rst.
+ppc-hvref: initramfs
+	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
+		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
+
+# The same guests on kvmx (make ARCH=powerpc ppc-kvmx-run): not in make check until kvmx runs
+# POWER guests.
+ppc-kvmx-run: initramfs
+	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
+		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
+.PHONY: ppc-hvref ppc-kvmx-run
 else
 initramfs: module probe selftests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \

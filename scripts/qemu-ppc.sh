@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
 # Boot the QEMU POWER9 host on the test initramfs in one mode (scripts/guest/init) and
 # cut the TAP suites it prints into RESULTS/<suite>.tap, as scripts/qemu.sh does for arm64.
-# Usage: qemu-ppc.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [QEMU]]
+# Usage: qemu-ppc.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [QEMU [EXTRA]]]
 #   MODE run:     powernv9 (skiboot, the kernel is the hypervisor): insmod, table, rmmod
 #   MODE check:   powernv9: the module suite (ppc-module.tap)
 #   MODE pseries: the same kernel as a pseries guest (SLOF): insmod must fail
 #   MODE stopref-stock, stopref-patched: powernv9 with the in-kernel kvm-hv: a guest
 #                 `stop` (ppc_stop_test), on the installed QEMU or the patched one
+#   MODE hvref:   powernv9 (2 CPUs) with the in-kernel kvm-hv: ppc_run_test,
+#                 ppc_stop0lite_test and ppc_wake_lat (the reference for kvmx)
+#   MODE kvmx-run: powernv9 (2 CPUs) with kvmx: the same three programs
 # QEMU defaults to the installed qemu-system-ppc64; pass another (the patched build of
-# scripts/qemu-ppc-patched.sh) as the sixth argument.
+# scripts/qemu-ppc-patched.sh) as the sixth argument. EXTRA (seventh) is appended to the
+# kernel command line (e.g. kvmxstop=ill|priv: what ppc_stop0lite_test expects of a guest
+# stop without the capability).
 # Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
 set -uo pipefail
-mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-300} qemu=${6:-qemu-system-ppc64}
+mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-300} qemu=${6:-qemu-system-ppc64} extra=${7:-}
 mkdir -p "$results"
 log="$results/console-ppc-$mode.log"
-append="console=hvc0 quiet panic=-1 kvmxtest=ppc-$mode"
+append="console=hvc0 quiet panic=-1 kvmxtest=ppc-$mode${extra:+ $extra}"
+smp=1
 case $mode in
 run | check | stopref-stock | stopref-patched)
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
+	;;
+hvref | kvmx-run)
+	# Two host CPUs: the two-vCPU cases (doorbells) run their vCPU threads side by side.
+	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
+	smp=2
 	;;
 pseries)
 	# TCG cannot provide the Spectre mitigations pseries asks the host for by default.
@@ -27,7 +38,7 @@ pseries)
 *) echo "qemu-ppc.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
 start=$(date +%s)
-timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp 1 -m 2048 \
+timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp $smp,cores=$smp,threads=1 -m 2048 \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v -e '^@@' -e '^\[ *[0-9.]*,[0-9]\]' || cat >/dev/null; }
