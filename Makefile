@@ -89,8 +89,8 @@ probe: $(UAPI)/.done
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -o $(PROBE) tools/kvmx/kvmx-probe.c
 ifeq ($(ARCH),arm64)
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(HELLO) tools/kvmx/kvmx-hello.c
-	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(FUZZ) tools/kvmx/kvmx-fuzz.c -lpthread
 endif
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(FUZZ) tools/kvmx/kvmx-fuzz.c -lpthread
 
 # kselftest_harness.h comes from Debian's linux-source-6.1, unpacked at build time.
 KSRC := $(CACHE)/linux-source
@@ -127,7 +127,7 @@ KVM_HV_KOS := $(KVMX_KMODDIR)/kernel/arch/powerpc/kvm/kvm.ko \
 	$(KVMX_KMODDIR)/kernel/arch/powerpc/kvm/kvm-hv.ko
 initramfs: module probe ppc-tests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(PPC_TESTS) \
-		$(KVM_HV_KOS)
+		$(FUZZ) $(KVM_HV_KOS)
 
 run: initramfs
 	@echo "== kvmx $(KVMX_VERSION) on Debian $(KVMX_KABI), $$(qemu-system-ppc64 --version | head -1)"
@@ -151,6 +151,14 @@ selftests: initramfs
 		>$(RESULTS)/boot-ppc-stopref-patched.tap
 	-q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
+	-q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
+		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
+	-bash scripts/qemu-ppc.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 qemu-system-ppc64 \
+		"$(PPC_FUZZ_ARGS)"
+
+# The ioctl fuzzer on POWER in `make check` (make fuzz ARCH=powerpc FUZZ_CALLS=... for more).
+PPC_FUZZ_CALLS ?= $(if $(filter command line,$(origin FUZZ_CALLS)),$(FUZZ_CALLS),30000)
+PPC_FUZZ_ARGS = kvmxfuzz=$(PPC_FUZZ_CALLS) kvmxfuzzthreads=$(FUZZ_THREADS)$(if $(FUZZ_SEED), kvmxfuzzseed=$(FUZZ_SEED))
 
 # Radix HV guests on the in-kernel kvm-hv (the reference for kvmx): ppc_run_test, the
 # stop0lite test's cap-absent part and the wake-latency tool, on the patched QEMU when it
@@ -160,8 +168,7 @@ ppc-hvref: initramfs
 	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 
-# The same guests on kvmx (make ARCH=powerpc ppc-kvmx-run): not in make check until kvmx runs
-# POWER guests.
+# The same guests on kvmx (make ARCH=powerpc ppc-kvmx-run; selftests runs it too).
 ppc-kvmx-run: initramfs
 	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
@@ -212,9 +219,16 @@ endif
 
 # The fuzzer alone, any budget: make fuzz FUZZ_CALLS=1000000 [FUZZ_SEED=0x...]
 fuzz: initramfs
+ifeq ($(ARCH),powerpc)
+	@rm -f $(RESULTS)/ppc-fuzz.tap
+	-bash scripts/qemu-ppc.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 900 qemu-system-ppc64 \
+		"$(PPC_FUZZ_ARGS)"
+	@cat $(RESULTS)/ppc-fuzz.tap
+else
 	@rm -f $(RESULTS)/fuzz.tap
 	-bash scripts/qemu.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) $(QEMU_TIMEOUT) "$(FUZZ_ARGS)"
 	@cat $(RESULTS)/fuzz.tap
+endif
 
 # Upstream's KVM selftests (tools/testing/selftests/kvm of Debian's linux-source-6.1),
 # built at test time and cached by source version; the list, per-test timeouts and

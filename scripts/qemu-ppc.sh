@@ -10,6 +10,7 @@
 #   MODE hvref:   powernv9 (2 CPUs) with the in-kernel kvm-hv: ppc_run_test,
 #                 ppc_stop0lite_test and ppc_wake_lat (the reference for kvmx)
 #   MODE kvmx-run: powernv9 (2 CPUs) with kvmx: the same three programs
+#   MODE fuzz:    powernv9 (2 CPUs): the ioctl fuzzer's suite (fuzz.sh) on kvmx
 # QEMU defaults to the installed qemu-system-ppc64; pass another (the patched build of
 # scripts/qemu-ppc-patched.sh) as the sixth argument. EXTRA (seventh) is appended to the
 # kernel command line (e.g. kvmxstop=ill|priv: what ppc_stop0lite_test expects of a guest
@@ -25,7 +26,7 @@ case $mode in
 run | check | stopref-stock | stopref-patched)
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	;;
-hvref | kvmx-run)
+hvref | kvmx-run | fuzz)
 	# Two host CPUs: the two-vCPU cases (doorbells) run their vCPU threads side by side.
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	smp=2

@@ -92,13 +92,29 @@ static int measure_timer(int stop, long long *ns, int *early)
 	}
 	v = &vm.v[0];
 	idle_params(&vm, 0, TIMER_AHEAD);
-	for (int i = 0; i < WARMUP + nr_samples; i++) {
+	for (int i = 0, missed = 0; i < WARMUP + nr_samples; i++) {
 		long nr = vcpu_run(v, 5000);
 		struct vec_report r = vec_report(v, nr);
 		long long lat;
 		if (nr != HC_VEC(0x900)) {
 			printf("# sample %d: hcall %s, expected the decrementer\n", i, hc_name(nr));
 			break;
+		}
+		/*
+		 * The decrementer may fire before the guest reaches the idle instruction (an exit
+		 * to the host in between took longer than TIMER_AHEAD; after the first round
+		 * MSR[EE] is on, as H_CEDE left it): that is no wake-up. Start the round over;
+		 * returning to the idle would idle with the decrementer parked.
+		 */
+		if (r.srr0 != (stop ? GA(g_stop_after) : GA(g_cede_ret))) {
+			if (++missed > 50) {
+				printf("# sample %d: the decrementer fired before the idle %d times\n",
+				       i, missed);
+				break;
+			}
+			v->run->papr_hcall.ret = stop ? GA(g_stop) : GA(g_cede);
+			i--;
+			continue;
 		}
 		lat = (long long)(r.tb - (r.r20 + TIMER_AHEAD));
 		if (i >= WARMUP) {
@@ -111,7 +127,10 @@ static int measure_timer(int stop, long long *ns, int *early)
 			nr = vcpu_run(v, 5000);
 		} while (nr == 0x7080);
 		if (nr != (stop ? 0x7081 : 0x7060)) {
+			struct vec_report again = vec_report(v, nr);
 			printf("# sample %d: hcall %s after the wake\n", i, hc_name(nr));
+			print_vec("first report", &r);
+			print_vec("then", &again);
 			break;
 		}
 	}
