@@ -23,4 +23,7 @@ long kvmx_host_live_allocs(void);
  */
 int kvmx_arch_host_check(struct kvmx_host_info *info);
 
+/* sched.c: fill the scheduler facts of @info (sched_info_on). */
+void kvmx_sched_host_info(struct kvmx_host_info *info);
+
 #endif /* KVMX_GLUE_H */

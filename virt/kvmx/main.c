@@ -73,6 +73,7 @@ static int __init kvmx_init(void)
 		pr_err("kvmx: max_vms must be at least 1\n");
 		return -EINVAL;
 	}
+	kvmx_sched_host_info(&info);
 	r = kvmx_arch_host_check(&info);
 	if (r)
 		return r;
