@@ -90,8 +90,10 @@ static int __init kvmx_init(void)
 			return r;
 		}
 	}
+	kvmx_kunit_run();
 	r = misc_register(&kvmx_dev);
 	if (r) {
+		kvmx_kunit_exit();
 		if (r == -EBUSY)
 			pr_err("kvmx: /dev/kvm is already registered, most likely by the built-in KVM; boot the host with kvm-arm.mode=none\n");
 		else
@@ -106,6 +108,7 @@ static int __init kvmx_init(void)
 static void __exit kvmx_exit(void)
 {
 	misc_deregister(&kvmx_dev);
+	kvmx_kunit_exit();
 	WARN_ON(kvmx_core_nr_vms() != 0);
 	kvmx_core_exit();
 	kvmx_host_check_leaks();
