@@ -242,7 +242,7 @@ check-debug: debug-kernel probe selftests-build $(UAPI)/.done
 		$(PROBE) $(OUT)/tests/*_test $(HELLO) $(FUZZ) && \
 	bash scripts/qemu.sh check $$KVMX_DEBUG_KIMAGE $(DEBUG_INITRAMFS) $(DEBUG_RESULTS) \
 		$(DEBUG_TIMEOUT) "kvmxdebug=1 kvmxfuzz=$(DEBUG_FUZZ_CALLS)"; true
-	@SUMMARY_EXPECTED="boot-check module fuzz debug-reports" bash scripts/summary.sh $(DEBUG_RESULTS)
+	@SUMMARY_EXPECTED="boot-check kunit module fuzz debug-reports" bash scripts/summary.sh $(DEBUG_RESULTS)
 
 check: deps
 	@rm -rf $(RESULTS)
