@@ -6,8 +6,9 @@
 #   make selftests-upstream
 #               upstream's KVM selftests on the built-in KVM and on kvmx, side by side
 #   make check-debug
-#               the kselftests, module suite and fuzzer on the KASAN/lockdep/kmemleak
-#               debug kernel (built once from Debian's linux-source-6.1, cached)
+#               kvmx's KUnit suites, the kselftests, module suite and fuzzer on the
+#               KASAN/lockdep/kmemleak debug kernel (built once from Debian's
+#               linux-source-6.1, cached)
 #   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run, FUZZ_THREADS=N)
 #   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
 #               instruction counts under QEMU -icount instead of wall time)
@@ -216,10 +217,11 @@ bench: module $(UAPI)/.done
 # ---- the debug kernel (issue 8) ----------------------------------------------------
 # An arm64 kernel from Debian's linux-source-6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
 # kmemleak and KUnit, KVM off (scripts/debug-kernel.sh, cached in $(CACHE)/debug-kernel;
-# the first build takes hours on 2 cores). check-debug builds kvmx.ko against it in a copy
-# of the tree (build/debug-src: the in-tree objects stay for the stock kernel), boots it
-# with every kselftest, the module suite and the fuzzer (DEBUG_FUZZ_CALLS), and fails on
-# any KASAN/lockdep/BUG/WARN/kmemleak report (debug-reports suite).
+# the first build took 37 minutes on 2 cores). check-debug builds kvmx.ko against it in a
+# copy of the tree (build/debug-src: the in-tree objects stay for the stock kernel), with
+# its KUnit suites (CONFIG_KUNIT), boots it loading kvmx with kunit=1 (kunit suite), then
+# every kselftest, the module suite and the fuzzer (DEBUG_FUZZ_CALLS), and fails on any
+# KASAN/lockdep/BUG/WARN/kmemleak report (debug-reports suite).
 DEBUG_CACHE := $(CACHE)/debug-kernel
 DEBUG_SRC := $(BUILD)/debug-src
 DEBUG_RESULTS := $(BUILD)/results-debug
