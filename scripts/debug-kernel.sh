@@ -56,6 +56,10 @@ if ! cmp -s "$here/debug-kernel.config" "$dir/fragment.config" || [ ! -f "$tree/
 			sym=${line%%=*}
 			grep -qx "$sym=y" "$tree/.config" || { echo "debug-kernel.sh: $line did not stick" >&2; missing=1; }
 			;;
+		CONFIG_*=n)
+			sym=${line%%=*}
+			! grep -q "^$sym=[ym]$" "$tree/.config" || { echo "debug-kernel.sh: $line did not stick" >&2; missing=1; }
+			;;
 		esac
 	done <"$here/debug-kernel.config"
 	[ $missing = 0 ] || exit 1

@@ -15,6 +15,7 @@ install -m 0755 "$here/guest/module-tests.sh" "$root/bin/module-tests.sh"
 install -m 0755 "$here/guest/ppc-tests.sh" "$root/bin/ppc-tests.sh"
 install -m 0755 "$here/guest/fuzz.sh" "$root/bin/fuzz.sh"
 install -m 0755 "$here/guest/debug-reports.sh" "$root/bin/debug-reports.sh"
+install -m 0755 "$here/guest/kunit-results.sh" "$root/bin/kunit-results.sh"
 install -m 0644 "$ko" "$root/kvmx.ko"
 install -m 0755 "$probe" "$root/bin/kvmx-probe"
 for t in "$@"; do

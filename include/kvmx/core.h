@@ -16,7 +16,12 @@ extern "C" {
 /* Facts about the host that the core may not read itself; gathered once at load. */
 struct kvmx_host_info {
 	unsigned int nr_cpus;
-	unsigned int max_vms;	     /* module parameter: limit on VMs alive at once */
+	unsigned int max_vms; /* module parameter: limit on VMs alive at once */
+	/*
+	 * The scheduler accounts each task's time waiting for a CPU (CONFIG_SCHED_INFO), so
+	 * kvmx_host_run_delay_ns() means something: PV stolen time is offered only then.
+	 */
+	unsigned int sched_info_on;
 	kvmx_u64 arm64_id_aa64mmfr0; /* sanitised ID_AA64MMFR0_EL1 (arm64 only) */
 	/*
 	 * arm64: the host's sanitised ID registers of the feature-ID space op0=3, op1=0,

@@ -25,4 +25,20 @@ int kvmx_arch_host_check(struct kvmx_host_info *info);
 /* Frees what kvmx_arch_host_check allocated (at unload, or after a failed load). */
 void kvmx_arch_host_release(void);
 
+/* sched.c: fill the scheduler facts of @info (sched_info_on). */
+void kvmx_sched_host_info(struct kvmx_host_info *info);
+
+/*
+ * kunit.c, only against a kernel with CONFIG_KUNIT: run the in-kernel suites at load if
+ * the kunit parameter asks for it (core up, /dev/kvm not yet registered); exit removes
+ * their results. Nothing at all otherwise.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+void kvmx_kunit_run(void);
+void kvmx_kunit_exit(void);
+#else
+static inline void kvmx_kunit_run(void) {}
+static inline void kvmx_kunit_exit(void) {}
+#endif
+
 #endif /* KVMX_GLUE_H */

@@ -73,6 +73,7 @@ static int __init kvmx_init(void)
 		pr_err("kvmx: max_vms must be at least 1\n");
 		return -EINVAL;
 	}
+	kvmx_sched_host_info(&info);
 	r = kvmx_arch_host_check(&info);
 	if (r) {
 		kvmx_arch_host_release();
@@ -93,8 +94,10 @@ static int __init kvmx_init(void)
 			return r;
 		}
 	}
+	kvmx_kunit_run();
 	r = misc_register(&kvmx_dev);
 	if (r) {
+		kvmx_kunit_exit();
 		if (r == -EBUSY)
 			pr_err("kvmx: /dev/kvm is already registered, most likely by the built-in KVM; boot the host with kvm-arm.mode=none\n");
 		else
@@ -110,6 +113,7 @@ static int __init kvmx_init(void)
 static void __exit kvmx_exit(void)
 {
 	misc_deregister(&kvmx_dev);
+	kvmx_kunit_exit();
 	WARN_ON(kvmx_core_nr_vms() != 0);
 	kvmx_core_exit();
 	kvmx_arch_host_release();

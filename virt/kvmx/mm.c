@@ -96,8 +96,12 @@ static const struct mmu_notifier_ops kvmx_mmu_notifier_ops = {
 
 struct kvmx_mmu_notifier *kvmx_host_mmu_notifier_register(struct kvmx_vm *vm)
 {
-	struct kvmx_mmu_notifier *kmn = kvmx_host_zalloc(sizeof(*kmn));
+	struct kvmx_mmu_notifier *kmn;
 
+	/* A kernel thread has no address space to follow (and never creates a VM). */
+	if (!current->mm)
+		return NULL;
+	kmn = kvmx_host_zalloc(sizeof(*kmn));
 	if (!kmn)
 		return NULL;
 	kmn->mn.ops = &kvmx_mmu_notifier_ops;

@@ -10,6 +10,7 @@
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
@@ -143,9 +144,23 @@ kvmx_u64 kvmx_host_realtime_ns(void)
 	return ktime_get_real_ns();
 }
 
+/*
+ * The time current has waited on a run queue. Without CONFIG_SCHED_INFO the scheduler
+ * does not keep it; the core then offers no PV stolen time (sched_info_on is 0) and
+ * never asks.
+ */
 kvmx_u64 kvmx_host_run_delay_ns(void)
 {
+#ifdef CONFIG_SCHED_INFO
 	return READ_ONCE(current->sched_info.run_delay);
+#else
+	return 0;
+#endif
+}
+
+void kvmx_sched_host_info(struct kvmx_host_info *info)
+{
+	info->sched_info_on = sched_info_on();
 }
 
 void kvmx_host_random_bytes(void *buf, kvmx_size_t len)

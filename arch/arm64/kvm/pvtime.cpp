@@ -6,6 +6,7 @@
 // attribute (KVMX_ARM_VCPU_PVTIME_REVISION) so migrations to a host without it fail early.
 #include "pvtime.hpp"
 #include "dirty_log.hpp"
+#include "registry.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -62,17 +63,31 @@ bool pvtime_enabled(const Vcpu *vcpu)
 	return vcpu->vm->arch.fw_bmap[1] & (1ULL << KVM_REG_ARM_STD_HYP_BIT_PV_TIME);
 }
 
+bool pvtime_host_supported()
+{
+	return registry().host.sched_info_on != 0;
+}
+
+namespace {
+
+bool attr_exists(u64 attr)
+{
+	return pvtime_host_supported() &&
+	       (attr == KVM_ARM_VCPU_PVTIME_IPA || attr == KVMX_ARM_VCPU_PVTIME_REVISION);
+}
+
+} // namespace
+
 long pvtime_has_attr(Vcpu *, u64 attr)
 {
-	return attr == KVM_ARM_VCPU_PVTIME_IPA || attr == KVMX_ARM_VCPU_PVTIME_REVISION ? 0
-											: -ENXIO;
+	return attr_exists(attr) ? 0 : -ENXIO;
 }
 
 long pvtime_set_attr(Vcpu *vcpu, u64 attr, kvmx_uptr addr)
 {
 	PvTime &pv = vcpu->arch.pvtime;
 	u64 val;
-	if (attr != KVM_ARM_VCPU_PVTIME_IPA && attr != KVMX_ARM_VCPU_PVTIME_REVISION)
+	if (!attr_exists(attr))
 		return -ENXIO;
 	if (kvmx_host_copy_from_user(&val, addr, sizeof(val)))
 		return -EFAULT;
@@ -108,6 +123,8 @@ long pvtime_set_attr(Vcpu *vcpu, u64 attr, kvmx_uptr addr)
 long pvtime_get_attr(Vcpu *vcpu, u64 attr, kvmx_uptr addr)
 {
 	u64 val;
+	if (!attr_exists(attr))
+		return -ENXIO;
 	if (attr == KVM_ARM_VCPU_PVTIME_IPA)
 		val = vcpu->arch.pvtime.ipa;
 	else if (attr == KVMX_ARM_VCPU_PVTIME_REVISION)

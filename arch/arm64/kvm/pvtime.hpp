@@ -21,6 +21,9 @@ struct PvTime {
 constexpr u64 invalid_gpa = ~0ULL;
 
 void pvtime_reset(Vcpu *vcpu);
+// The host scheduler tracks run delay (kvmx_host_info::sched_info_on). Without it, as on
+// upstream KVM, KVM_CAP_STEAL_TIME reads 0 and the PV time attributes fail with ENXIO.
+bool pvtime_host_supported();
 // KVM_{HAS,SET,GET}_DEVICE_ATTR in group KVM_ARM_VCPU_PVTIME_CTRL.
 long pvtime_has_attr(Vcpu *vcpu, u64 attr);
 long pvtime_set_attr(Vcpu *vcpu, u64 attr, kvmx_uptr addr);

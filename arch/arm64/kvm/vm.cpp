@@ -5,6 +5,7 @@
 #include "aarch32.hpp"
 #include "arch.hpp"
 #include "ioctl.hpp"
+#include "pvtime.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
@@ -69,9 +70,10 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_ARM_PSCI_0_2:	 // PSCI 0.2-1.1 (psci.cpp)
 	case KVM_CAP_SET_GUEST_DEBUG:	 // single-step and software breakpoints (guest.cpp)
 	case KVM_CAP_ARM_SYSTEM_SUSPEND: // psci.cpp
-	case KVM_CAP_STEAL_TIME:	 // pvtime.cpp
 	case KVM_CAP_VCPU_ATTRIBUTES:	 // KVM_*_DEVICE_ATTR on vCPUs (PV time)
 		return 1;
+	case KVM_CAP_STEAL_TIME: // pvtime.cpp, if the host scheduler tracks run delay
+		return pvtime_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
 		return arm64_host_has_aarch32_el1() ? 1 : 0;
 	default:

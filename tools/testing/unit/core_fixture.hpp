@@ -69,6 +69,7 @@ protected:
 		kvmx_host_info info = {};
 		info.nr_cpus = 2;
 		info.max_vms = max_vms;
+		info.sched_info_on = 1;
 		info.arm64_id_aa64mmfr0 = mmfr0;
 		info.arm64_id_regs[host_id::pfr0] = host_id::pfr0_value;
 		info.arm64_id_regs[host_id::pfr1] = host_id::pfr1_value;
@@ -94,10 +95,13 @@ protected:
 	int init(kvmx_u64 mmfr0 = parange_48, unsigned int max_vms = 1024)
 	{
 		kvmx_host_info info = host_info(mmfr0, max_vms);
+		info.sched_info_on = sched_info_on_;
 		int r = kvmx_core_init(&info);
 		up_ = r == 0;
 		return r;
 	}
 
 	bool up_ = false;
+	// The host scheduler tracks run delay (CONFIG_SCHED_INFO), as Debian's kernel does.
+	unsigned int sched_info_on_ = 1;
 };

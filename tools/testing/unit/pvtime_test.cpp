@@ -5,6 +5,7 @@
 #include "vcpu_fixture.hpp"
 
 #include <cstring>
+#include <linux/kvmx.h>
 
 namespace {
 
@@ -74,6 +75,87 @@ TEST_F(PvTime, entries_without_a_wait_neither_look_up_nor_write)
 	EXPECT_EQ(lookups, vcpu(fd)->arch.pvtime.lookups);
 	for (int i = 0; i < 8; i++)
 		EXPECT_EQ(0x5a, ram_[st_offset + 8 + i]);
+}
+
+} // namespace
+
+// KVM_CAP_STEAL_TIME and the PV time attributes follow the host scheduler, as on upstream
+// KVM: offered only when it tracks each task's run delay (CONFIG_SCHED_INFO).
+namespace {
+
+constexpr u64 pv_time_features = 0xc5000020, pv_time_st = 0xc5000021;
+constexpr u64 smccc_not_supported = ~0ULL;
+
+long pvtime_attr(long fd, unsigned int cmd, u64 which, u64 *val)
+{
+	kvm_device_attr attr = {};
+	attr.group = KVM_ARM_VCPU_PVTIME_CTRL;
+	attr.attr = which;
+	attr.addr = fake_host::uptr(val);
+	return Vcpus::ioctl(fd, cmd, fake_host::uptr(&attr));
+}
+
+class PvTimeNoSchedInfo : public Vcpus {
+protected:
+	void SetUp() override
+	{
+		sched_info_on_ = 0;
+		Vcpus::SetUp();
+	}
+};
+
+TEST_F(PvTime, steal_time_cap_and_attributes_offered_when_host_tracks_run_delay)
+{
+	EXPECT_EQ(1, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_STEAL_TIME));
+	EXPECT_EQ(1, kvmx_vm_ioctl(vm_, KVM_CHECK_EXTENSION, KVM_CAP_STEAL_TIME));
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	u64 val = 0;
+	EXPECT_EQ(0, pvtime_attr(fd, KVM_HAS_DEVICE_ATTR, KVM_ARM_VCPU_PVTIME_IPA, &val));
+	EXPECT_EQ(0, pvtime_attr(fd, KVM_HAS_DEVICE_ATTR, KVMX_ARM_VCPU_PVTIME_REVISION, &val));
+	ASSERT_EQ(0, pvtime_attr(fd, KVM_GET_DEVICE_ATTR, KVM_ARM_VCPU_PVTIME_IPA, &val));
+	EXPECT_EQ(kvmx::invalid_gpa, val);
+	val = ram_ipa + st_offset;
+	ASSERT_EQ(0, pvtime_attr(fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PVTIME_IPA, &val));
+	val = 0;
+	ASSERT_EQ(0, pvtime_attr(fd, KVM_GET_DEVICE_ATTR, KVM_ARM_VCPU_PVTIME_IPA, &val));
+	EXPECT_EQ(ram_ipa + st_offset, val);
+	push_hvc(pv_time_st);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(ram_ipa + st_offset, cpu(fd).frame.x[0]);
+}
+
+TEST_F(PvTimeNoSchedInfo, steal_time_cap_reads_zero_on_dev_and_vm)
+{
+	EXPECT_EQ(0, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_STEAL_TIME));
+	EXPECT_EQ(0, kvmx_vm_ioctl(vm_, KVM_CHECK_EXTENSION, KVM_CAP_STEAL_TIME));
+	// The rest of the vCPU attribute machinery is still there.
+	EXPECT_EQ(1, kvmx_vm_ioctl(vm_, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_ATTRIBUTES));
+}
+
+TEST_F(PvTimeNoSchedInfo, every_pvtime_attribute_fails_with_enxio)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	for (u64 which : { (u64)KVM_ARM_VCPU_PVTIME_IPA, (u64)KVMX_ARM_VCPU_PVTIME_REVISION }) {
+		u64 val = which == KVM_ARM_VCPU_PVTIME_IPA ? ram_ipa + st_offset : 0;
+		EXPECT_EQ(-ENXIO, pvtime_attr(fd, KVM_HAS_DEVICE_ATTR, which, &val)) << which;
+		EXPECT_EQ(-ENXIO, pvtime_attr(fd, KVM_SET_DEVICE_ATTR, which, &val)) << which;
+		EXPECT_EQ(-ENXIO, pvtime_attr(fd, KVM_GET_DEVICE_ATTR, which, &val)) << which;
+	}
+	// Nothing was placed: the guest's structure stays as it was, and the guest's
+	// PV_TIME calls say not supported.
+	memset(ram_ + st_offset, 0x5a, 64);
+	u64 delay = 1000;
+	push_waits(5, &delay, 3000);
+	push_hvc(pv_time_st);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(smccc_not_supported, cpu(fd).frame.x[0]);
+	push_hvc(pv_time_features, pv_time_st);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(smccc_not_supported, cpu(fd).frame.x[0]);
+	for (int i = 0; i < 64; i++)
+		EXPECT_EQ(0x5a, ram_[st_offset + i]) << i;
 }
 
 } // namespace

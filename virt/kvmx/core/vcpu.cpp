@@ -8,9 +8,6 @@
 
 namespace kvmx {
 
-namespace {
-
-// Creation of the vCPU object itself, before anyone can see it.
 Result<Vcpu *> vcpu_alloc(Vm *vm, u32 id, u32 idx)
 {
 	Vcpu *vcpu = make_zeroed<Vcpu>();
@@ -30,6 +27,8 @@ Result<Vcpu *> vcpu_alloc(Vm *vm, u32 id, u32 idx)
 	}
 	return vcpu;
 }
+
+namespace {
 
 long run(Vcpu *vcpu, unsigned long arg)
 {

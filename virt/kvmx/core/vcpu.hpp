@@ -47,6 +47,9 @@ namespace kvmx {
 
 // KVM_CREATE_VCPU on @vm: the new vCPU's fd or -errno.
 long vcpu_create(Vm *vm, unsigned long id);
+// The vCPU object alone (id @id, creation index @idx), not yet visible to anyone: for
+// vcpu_create and the in-kernel KUnit suites, which publish it without an fd.
+Result<Vcpu *> vcpu_alloc(Vm *vm, u32 id, u32 idx);
 // Free a vCPU whose VM is going away (no fd references it any more).
 void vcpu_free(Vcpu *vcpu);
 long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg);
