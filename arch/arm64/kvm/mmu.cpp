@@ -110,22 +110,15 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 Result<RunStep> map_from_slot(Vcpu *vcpu, const Memslot &slot, u64 seq, u64 ipa, bool write)
 {
 	Vm *vm = vcpu->vm;
-	u64 hva = slot.gfn_to_hva(ipa >> page_shift);
 	u64 pa;
 	void *page;
-	int r = -EAGAIN;
-	if (!write && !slot.readonly() && !slot.dirty_logging()) {
-		r = kvmx_host_get_user_page_fast(hva, 1, &pa, &page);
-		write = r == 0;
-	}
-	if (r)
-		r = kvmx_host_get_user_page(hva, write, &pa, &page);
+	int r = memslot_get_page(slot, ipa >> page_shift, &write, &pa, &page);
 	if (r == -EINTR)
 		return RunStep::resume; // the run loop returns -EINTR for the signal
 	if (r) {
 		kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
-				    "no user memory at hva %#llx for ipa %#llx (%d)\n", hva, ipa,
-				    r);
+				    "no user memory at hva %#llx for ipa %#llx (%d)\n",
+				    slot.gfn_to_hva(ipa >> page_shift), ipa, r);
 		return Status::error(-EFAULT);
 	}
 	Status st = vcpu->arch.cache.topup();

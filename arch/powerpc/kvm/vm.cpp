@@ -237,22 +237,15 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 	}
 	if (!found || (write && slot.readonly()))
 		return false;
-	u64 hva = slot.gfn_to_hva(gfn);
 	u64 pa;
 	void *page;
-	int r = -EAGAIN;
-	if (!write && !slot.readonly() && !slot.dirty_logging()) {
-		r = kvmx_host_get_user_page_fast(hva, 1, &pa, &page);
-		write = r == 0;
-	}
-	if (r)
-		r = kvmx_host_get_user_page(hva, write, &pa, &page);
+	int r = memslot_get_page(slot, gfn, &write, &pa, &page);
 	if (r == -EINTR)
 		return true; // the run loop returns -EINTR for the signal
 	if (r) {
 		kvmx_host_log_guest(KVMX_LOG_WARN, vm->id, static_cast<int>(vcpu->id),
-				    "no user memory at hva %#llx for gpa %#llx (%d)\n", hva, gpa,
-				    r);
+				    "no user memory at hva %#llx for gpa %#llx (%d)\n",
+				    slot.gfn_to_hva(gfn), gpa, r);
 		return Status::error(-EFAULT);
 	}
 	Status st = vcpu->arch.cache.topup();

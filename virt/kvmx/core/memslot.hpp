@@ -38,6 +38,13 @@ struct Memslot {
 	}
 };
 
+// The user page backing @gfn of @slot for a guest access, referenced (put it back with
+// kvmx_host_put_user_page). *write: in, the access writes; out, the page may be mapped
+// writable (a read of a page the VMM already has writable is, outside read-only and
+// dirty-logged slots, so the guest's first write does not fault again). 0 or the errors
+// of kvmx_host_get_user_page (-EINTR: a signal while faulting).
+int memslot_get_page(const Memslot &slot, u64 gfn, bool *write, u64 *pa, void **page);
+
 enum class MemslotChange { create, remove, move, flags_only, none };
 
 // What a successful KVM_SET_USER_MEMORY_REGION did. @old is the slot as it was (for
