@@ -195,7 +195,13 @@ unit: $(UAPI)/.done
 
 sparse: deps $(UAPI)/.done
 	@mkdir -p $(RESULTS)
+ifeq ($(ARCH),arm64)
 	bash scripts/sparse-check.sh $(MAKE) $(KVMX_KDIR) $(ARCH) $(CROSS_COMPILE) $(UAPI) >$(RESULTS)/sparse.tap
+else
+	$(MAKE) --no-print-directory module
+	bash scripts/sparse-check.sh $(MAKE) $(KVMX_KDIR) $(ARCH) $(CROSS_COMPILE) $(UAPI) $(MODSRC) \
+		>$(RESULTS)/sparse-$(ARCH).tap
+endif
 
 format-check:
 	@mkdir -p $(RESULTS)
@@ -309,11 +315,13 @@ check: deps
 	-$(MAKE) --no-print-directory selftests
 	-$(MAKE) --no-print-directory selftests-upstream
 	-$(MAKE) --no-print-directory ARCH=powerpc selftests
+	-$(MAKE) --no-print-directory ARCH=powerpc sparse
 	@bash scripts/summary.sh $(RESULTS)
 
 # The POWER suites alone, results in build/results as in make check.
 check-ppc: deps
 	-$(MAKE) --no-print-directory ARCH=powerpc selftests
+	-$(MAKE) --no-print-directory ARCH=powerpc sparse
 	@bash scripts/summary.sh $(RESULTS) || true
 
 summary:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Run sparse over the C glue (the kernel's `make C=2`) and report, as TAP, one line per
 # glue file: ok only when sparse printed no warning or error for it.
-# Usage: sparse-check.sh MAKE KDIR ARCH CROSS_COMPILE UAPI
+# Usage: sparse-check.sh MAKE KDIR ARCH CROSS_COMPILE UAPI [SRC]
+#   SRC: the tree to build (default: this checkout; other arches build their copy of it,
+#   build/<arch>/src, so that their objects never replace arm64's in-tree ones)
 set -uo pipefail
 mk=$1 kdir=$2 arch=$3 cross=$4 uapi=$5
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=${6:-$(cd "$(dirname "$0")/.." && pwd)}
 log=$(mktemp)
 $mk -C "$kdir" M="$top" ARCH="$arch" CROSS_COMPILE="$cross" KVMX_UAPI="$uapi" \
 	C=2 CHECK=sparse modules >"$log" 2>&1
