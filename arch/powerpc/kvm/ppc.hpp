@@ -10,9 +10,9 @@
 
 namespace kvmx {
 
-// Enter the guest once (interrupts hard-disabled by the caller). Fills vcpu->arch.exit
-// and returns the trap. @lpcr is the LPCR to run with, @hdec the hypervisor decrementer.
-int ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec);
+// Enter the guest once (interrupts hard-disabled by the caller) and fill vcpu->arch.exit.
+// @lpcr is the LPCR to run with, @hdec the hypervisor decrementer.
+void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec);
 
 // Handle the exit in vcpu->arch.exit (interrupts enabled again).
 Result<RunStep> ppc_handle_exit(Vcpu *vcpu);

@@ -90,11 +90,6 @@ inline void hwsync()
 	asm volatile("sync" : : : "memory");
 }
 
-inline void ptesync()
-{
-	asm volatile("ptesync" : : : "memory");
-}
-
 constexpr u64 bit(u32 n)
 {
 	return 1ULL << n;
@@ -108,10 +103,8 @@ constexpr u64 MSR_SF = bit(63), MSR_HV = bit(60), MSR_TS = 3ULL << 33, MSR_TM = 
 	      MSR_RI = bit(1), MSR_LE = bit(0);
 // SRR1 keeps the MSR minus the bits that interrupts report their causes in.
 constexpr u64 SRR1_MSR_BITS = ~0x783f0000ULL;
-// SRR1 causes: program interrupt, wake-up from stop (bits 42:45), ISI.
-constexpr u64 SRR1_PROGILL = 0x00080000, SRR1_PROGPRIV = 0x00040000, SRR1_PROGTRAP = 0x00020000;
-constexpr u64 SRR1_WAKEMASK = 0x003c0000, SRR1_WAKEEE = 0x00200000, SRR1_WAKEDEC = 0x00180000,
-	      SRR1_WAKEDBELL = 0x00140000;
+// SRR1 causes: program interrupt, ISI.
+constexpr u64 SRR1_PROGILL = 0x00080000, SRR1_PROGPRIV = 0x00040000;
 constexpr u64 SRR1_ISI_NOPT = 0x40000000;
 
 // LPCR.
@@ -131,7 +124,7 @@ constexpr u32 HFSCR_IC_SHIFT = 56;
 constexpr u64 FSCR_IC_MSGP = 10;
 
 // PSSCR (stop parameters).
-constexpr u64 PSSCR_EC = bit(20), PSSCR_ESL = bit(21), PSSCR_RL = 0xf, PSSCR_PR_MASK = 0x3fffff;
+constexpr u64 PSSCR_EC = bit(20), PSSCR_ESL = bit(21);
 
 // Interrupt vectors (trap numbers the exit path reports).
 enum Trap : int {

@@ -385,20 +385,17 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	ppc_deliver_pending(vcpu, &lpcr);
 	u64 tb = ppc_tb();
 	s64 hdec = static_cast<s64>(kvmx_ppc_host_next_tb() - tb);
-	int trap;
 	if (hdec <= 0) {
 		// The host's timer is due: let it run first.
 		kvmx_ppc_guest_leave(TRAP_HV_DECREMENTER, tb);
-		trap = 0;
 		a.exit.trap = 0;
 	} else {
 		if (static_cast<u64>(hdec) > hv_slice_ticks)
 			hdec = hv_slice_ticks;
-		trap = ppc_world_switch(vcpu, lpcr, hdec);
+		ppc_world_switch(vcpu, lpcr, hdec);
 	}
 	store_release(&a.running_cpu, -1);
 	kvmx_ppc_irq_restore(flags);
-	(void)trap;
 	return ppc_handle_exit(vcpu);
 }
 

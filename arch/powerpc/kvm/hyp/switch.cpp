@@ -110,7 +110,7 @@ void restore_host(const HostSprs &h)
 
 } // namespace
 
-int ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
+void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 {
 	ArchVcpu &a = vcpu->arch;
 	PpcSprs &g = a.spr;
@@ -194,7 +194,6 @@ int ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 	isync();
 	restore_host(h);
 	kvmx_ppc_guest_leave(ex.trap, tb);
-	return ex.trap;
 }
 
 } // namespace kvmx
