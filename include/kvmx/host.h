@@ -96,6 +96,15 @@ void kvmx_host_put_user_page(void *page, int dirty);
 int kvmx_host_get_user_page_fast(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page);
 
 /*
+ * Device memory: where the calling process maps @hva through a VM_IO/VM_PFNMAP mapping
+ * (a device's registers, e.g. the XIVE ESB and TIMA pages), the physical address of the
+ * 4 KB piece holding @hva, faulting it in first. No reference is taken: such pages are
+ * not RAM, and the MMU notifier reports their unmapping as for any page. 0 or -EFAULT
+ * (nothing there, not such a mapping, or not writable when @write).
+ */
+int kvmx_host_get_user_pfn(kvmx_uptr hva, int write, kvmx_u64 *pa);
+
+/*
  * MMU notifier on the calling process's address space, for @vm: from registration until
  * unregister, kvmx_vm_mmu_invalidate_begin/_end (core.h) bracket every change to the
  * mapping of a user range, and kvmx_vm_mmu_release runs when the address space dies.

@@ -10,6 +10,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 
 #include "glue.h"
 
@@ -20,6 +21,26 @@
 static kvmx_u64 kvmx_sub_page(kvmx_uptr hva)
 {
 	return hva & ~PAGE_MASK & ~0xfffUL;
+}
+
+/*
+ * The pfn a VM_IO/VM_PFNMAP mapping holds at @addr (mmap lock held): 0 or -errno.
+ * follow_pfn() left the kernel in 6.10; follow_pfnmap_start() replaced it in 6.12.
+ */
+static int kvmx_follow_pfn(struct vm_area_struct *vma, unsigned long addr, unsigned long *pfn)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+	int r = follow_pfnmap_start(&args);
+
+	if (r)
+		return r;
+	*pfn = args.pfn;
+	follow_pfnmap_end(&args);
+	return 0;
+#else
+	return follow_pfn(vma, addr, pfn);
+#endif
 }
 
 int kvmx_host_get_user_page(kvmx_uptr hva, int write, kvmx_u64 *pa, void **page)
@@ -46,6 +67,36 @@ int kvmx_host_get_user_page_fast(kvmx_uptr hva, int write, kvmx_u64 *pa, void **
 	*pa = page_to_phys(p) + kvmx_sub_page(hva);
 	*page = p;
 	return 0;
+}
+
+int kvmx_host_get_user_pfn(kvmx_uptr hva, int write, kvmx_u64 *pa)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long pfn = 0;
+	bool unlocked = false;
+	int r = -EFAULT, tries;
+
+	if (!mm)
+		return -EFAULT;
+	mmap_read_lock(mm);
+	for (tries = 0; tries < 2; tries++) {
+		vma = vma_lookup(mm, hva);
+		if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)) ||
+		    (write && !(vma->vm_flags & VM_WRITE)))
+			break;
+		if (!kvmx_follow_pfn(vma, hva, &pfn)) {
+			r = 0;
+			break;
+		}
+		/* Not populated yet: let the mapping's fault handler insert it, then look again. */
+		if (fixup_user_fault(mm, hva, write ? FAULT_FLAG_WRITE : 0, &unlocked))
+			break;
+	}
+	mmap_read_unlock(mm);
+	if (!r)
+		*pa = ((kvmx_u64)pfn << PAGE_SHIFT) + kvmx_sub_page(hva);
+	return r;
 }
 
 void kvmx_host_put_user_page(void *page, int dirty)

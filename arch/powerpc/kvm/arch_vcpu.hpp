@@ -40,8 +40,11 @@ constexpr u32 pend_external = 1; // KVM_INTERRUPT: level until KVM_INTERRUPT_UNS
 constexpr u32 pend_doorbell = 2; // msgsndp from a thread of the same virtual core
 constexpr u32 pend_prod = 4;	 // H_PROD
 constexpr u32 pend_ext_once = 8; // KVM_INTERRUPT_SET: the external is withdrawn once delivered
+constexpr u32 pend_xive = 16;	 // an event for the undispatched XIVE VP (escalation, or pulled)
 
 enum class PpcIdle : u8 { none, cede, stop };
+
+struct XiveVcpu; // xive_native.cpp
 
 struct ArchVcpu {
 	kvmx_ppc_regs regs;
@@ -55,6 +58,7 @@ struct ArchVcpu {
 	int running_cpu;  // atomic: the CPU while in the guest section, else -1
 	int last_cpu;	  // the CPU of the previous run (-1: none)
 	RadixCache cache; // table pages for this vCPU's faults
+	XiveVcpu *xive;	  // connected to the VM's XIVE device (set under the vCPU lock)
 };
 
 } // namespace kvmx

@@ -6,6 +6,8 @@
 #include "base.hpp"
 #include "radix.hpp"
 
+struct kvmx_xive_dev;
+
 namespace kvmx {
 
 struct ArchVm {
@@ -19,6 +21,7 @@ struct ArchVm {
 	u64 lpcr;	     // LPCR bits common to the VM's vCPUs
 	bool stop0lite;	     // KVMX_CAP_PPC_STOP0LITE enabled
 	u32 smt_mode;	     // KVM_CAP_PPC_SMT: vCPU ids id & ~(smt_mode - 1) form a core
+	kvmx_xive_dev *xive; // the XIVE device while its fd lives (under the VM lock)
 };
 
 // KVM_PPC_CONFIGURE_V3_MMU's argument checks, without the VM (unit-testable): 0 or

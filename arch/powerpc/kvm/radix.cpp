@@ -13,6 +13,8 @@ constexpr u64 R_NLB = 0x0fffffffffffff00; // next level base (PDE)
 constexpr u64 R_RPN = 0x01fffffffffff000; // real page number (PTE)
 constexpr u64 R_REF = 1ULL << 8;	  // R: referenced
 constexpr u64 R_CHG = 1ULL << 7;	  // C: changed
+// ATT (storage attributes): 0b10 = non-idempotent I/O (cache-inhibited, guarded).
+constexpr u64 R_ATT_IO = 0x2ULL << 4;
 constexpr u64 R_READ = 1ULL << 2, R_WRITE = 1ULL << 1, R_EXEC = 1ULL << 0;
 
 constexpr u32 root_bits = 13, level_bits = 9, leaf_shift = 12;
@@ -111,7 +113,7 @@ u64 RadixTree::pate0() const
 	return hr | (rts >> 3) << 61 | root_pa_ | (rts & 7) << 5 | root_bits;
 }
 
-Status RadixTree::map_page(u64 gpa, u64 hpa, bool write, RadixCache *cache)
+Status RadixTree::map_page(u64 gpa, u64 hpa, bool write, RadixCache *cache, bool io)
 {
 	if (gpa >> ra_bits)
 		return Status::error(-EINVAL);
@@ -130,8 +132,8 @@ Status RadixTree::map_page(u64 gpa, u64 hpa, bool write, RadixCache *cache)
 	}
 	u64 *pte = &table[(gpa >> leaf_shift) & (level_entries(3) - 1)];
 	u64 old = ld(pte);
-	u64 want = R_VALID | R_LEAF | (hpa & R_RPN) | R_REF | R_READ | R_EXEC |
-		   (write ? R_WRITE | R_CHG : 0);
+	u64 want = R_VALID | R_LEAF | (hpa & R_RPN) | R_REF | R_READ |
+		   (io ? R_ATT_IO : R_EXEC) | (write ? R_WRITE | R_CHG : 0);
 	if (old & R_VALID) {
 		if ((old & R_RPN) != (hpa & R_RPN))
 			return Status::error(-EEXIST);

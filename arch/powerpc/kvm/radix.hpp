@@ -33,7 +33,8 @@ public:
 
 	// Map the 4 KB page at @gpa to @hpa. -EEXIST if @gpa is mapped to another page
 	// (the caller unmaps and flushes first); remapping the same page only adds write.
-	Status map_page(u64 gpa, u64 hpa, bool write, RadixCache *cache);
+	// @io: device registers (cache-inhibited, guarded, never executable).
+	Status map_page(u64 gpa, u64 hpa, bool write, RadixCache *cache, bool io = false);
 	// The host address @gpa maps to (~0 if none); *writable says whether it may be written.
 	u64 lookup(u64 gpa, bool *writable) const;
 	// Remove the mappings of [gpa, gpa + size). True if any entry was removed (the

@@ -7,6 +7,7 @@
 #include "registry.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
+#include "xive_native.hpp"
 #include <linux/kvm.h>
 #include <kvmx/core.h>
 
@@ -106,6 +107,11 @@ long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 	} else if (reg.id == KVM_REG_PPC_DPDES) {
 		// Pending directed privileged doorbells of this thread.
 		val[0] = (load_acquire(&a.pending) & pend_doorbell) ? 1 : 0;
+	} else if (reg.id == KVM_REG_PPC_VP_STATE) {
+		// The XIVE thread context (128 bits): only a connected vCPU has one.
+		long r = xive_get_vp_state(vcpu, val);
+		if (r)
+			return r;
 	} else if (reg.id == KVM_REG_PPC_FPSCR) {
 		val[0] = kvmx_ppc_shadow_get_fpscr(a.shadow);
 	} else if (reg.id >= KVM_REG_PPC_FPR0 && reg.id <= KVM_REG_PPC_FPR31) {
@@ -151,6 +157,8 @@ long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 			__atomic_fetch_or(&a.pending, pend_doorbell, __ATOMIC_SEQ_CST);
 		else
 			__atomic_fetch_and(&a.pending, ~pend_doorbell, __ATOMIC_SEQ_CST);
+	} else if (reg.id == KVM_REG_PPC_VP_STATE) {
+		return xive_set_vp_state(vcpu, val);
 	} else if (reg.id == KVM_REG_PPC_FPSCR) {
 		kvmx_ppc_shadow_set_fpscr(a.shadow, val[0]);
 	} else if (reg.id >= KVM_REG_PPC_FPR0 && reg.id <= KVM_REG_PPC_FPR31) {
@@ -307,6 +315,9 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 		// guests always are; accepted as upstream does.
 		if (cap.cap == KVM_CAP_PPC_PAPR && !cap.flags)
 			return 0;
+		// KVM_CAP_PPC_IRQ_XIVE: connect to the VM's XIVE device (xive_native.cpp).
+		if (cap.cap == KVM_CAP_PPC_IRQ_XIVE)
+			return xive_connect_vcpu(vcpu, cap);
 		return -EINVAL;
 	}
 	default:
@@ -382,6 +393,15 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 		a.last_cpu = static_cast<int>(cpu);
 	}
 	u64 lpcr = load_acquire(&vm->arch.lpcr) | (a.spr.lpcr & LPCR_VCPU_MASK);
+	if (a.xive) {
+		// XIVE delivers the guest's interrupts itself: an OS-ring event is an external
+		// interrupt of the guest (LPES), not of the hypervisor. One that came while the
+		// VP was not dispatched is delivered now if the guest takes externals (as
+		// upstream), and the hardware presents it again after the push as well.
+		lpcr |= LPCR_LPES;
+		if ((a.regs.msr & MSR_EE) && xive_pending(vcpu))
+			ppc_inject(vcpu, TRAP_EXTERNAL, 0);
+	}
 	ppc_deliver_pending(vcpu, &lpcr);
 	u64 tb = ppc_tb();
 	s64 hdec = static_cast<s64>(kvmx_ppc_host_next_tb() - tb);

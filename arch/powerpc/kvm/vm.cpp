@@ -10,6 +10,7 @@
 #include "vcpu.hpp"
 #include "dirty_log.hpp"
 #include "vm.hpp"
+#include "xive_native.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
 
@@ -130,12 +131,14 @@ long arch_check_extension(const Vm *, u64 cap)
 		return 1;
 	case KVM_CAP_PPC_SMT:
 		return 1; // one thread per core by default; up to 8 emulated (ENABLE_CAP)
+	case KVM_CAP_PPC_IRQ_XIVE:
+		return xive_host_ok() ? 1 : 0;
 	case KVM_CAP_PPC_AIL_MODE_3:
 		return 0; // guests run with LPCR[AIL] = 0 (vcpu.cpp)
 	case KVM_CAP_PPC_SMT_POSSIBLE:
 		return 1 | 2 | 4 | 8;
 	default:
-		// KVM_CAP_PPC_IRQ_XIVE and everything else: not (yet) on kvmx.
+		// Everything else: not (yet) on kvmx.
 		return 0;
 	}
 }
@@ -210,7 +213,11 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		kvm_create_device dev;
 		if (kvmx_host_copy_from_user(&dev, arg, sizeof(dev)))
 			return -EFAULT;
-		return -ENODEV; // no XIVE device yet: every type is unknown
+		long r = xive_create_device(vm, &dev);
+		if (r)
+			return r;
+		// As upstream, a failed copy leaves the new fd installed.
+		return kvmx_host_copy_to_user(arg, &dev, sizeof(dev)) ? -EFAULT : 0;
 	}
 	default:
 		return unknown_ioctl(cmd);
@@ -238,8 +245,24 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 	if (!found || (write && slot.readonly()))
 		return false;
 	u64 pa;
-	void *page;
+	void *page = nullptr;
+	bool io = false;
 	int r = memslot_get_page(slot, gfn, &write, &pa, &page);
+	if (r == -EFAULT) {
+		// Not RAM: device registers the VMM mapped (the XIVE device's ESB and TIMA
+		// pages, as a VMM maps them for its guest). Writable where the mapping is.
+		u64 hva = slot.gfn_to_hva(gfn);
+		bool w = !slot.readonly();
+		r = kvmx_host_get_user_pfn(hva, w, &pa);
+		if (r && w && !write) {
+			w = false;
+			r = kvmx_host_get_user_pfn(hva, 0, &pa);
+		}
+		if (!r) {
+			io = true;
+			write = w;
+		}
+	}
 	if (r == -EINTR)
 		return true; // the run loop returns -EINTR for the signal
 	if (r) {
@@ -257,7 +280,7 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 			bool upgrade = vm->arch.radix->lookup(base, &was_writable) ==
 					       (pa & ~(page_size - 1)) &&
 				       write && !was_writable;
-			st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache);
+			st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache, io);
 			if (st.is_ok() && upgrade)
 				kvmx_ppc_flush_lpid(
 					vm->arch.lpid); // no CPU may keep the read-only entry
@@ -265,13 +288,15 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 				// A stale page from before an invalidation we raced with.
 				vm->arch.radix->unmap_range(base, page_size);
 				kvmx_ppc_flush_lpid(vm->arch.lpid);
-				st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache);
+				st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache,
+							      io);
 			}
-			if (st.is_ok() && write)
+			if (st.is_ok() && write && !io)
 				mark_page_dirty(vm, slot, gfn);
 		}
 	}
-	kvmx_host_put_user_page(page, write && st.is_ok());
+	if (page)
+		kvmx_host_put_user_page(page, write && st.is_ok());
 	if (!st.is_ok())
 		return Status::error(st.err());
 	return true;

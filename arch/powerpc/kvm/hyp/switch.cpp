@@ -7,6 +7,7 @@
 #include "registry.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
+#include "../xive_native.hpp"
 
 namespace kvmx {
 
@@ -125,6 +126,8 @@ void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 	mtspr<SPR_HSRR0>(a.regs.nip);
 	mtspr<SPR_HSRR1>((a.regs.msr & ~MSR_HV) | MSR_ME);
 
+	// The vCPU's XIVE context goes onto this thread's TIMA OS ring (if connected).
+	xive_push(vcpu);
 	kvmx_ppc_guest_enter(a.shadow);
 	// From here an interrupt is the guest's exit. Stores to host memory must drain
 	// before the partition changes (the not-my-partition tlbie logic).
@@ -192,6 +195,7 @@ void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 	mtspr<SPR_LPIDR>(host.ppc_host_lpid);
 	mtspr<SPR_LPCR>(host.ppc_host_lpcr);
 	isync();
+	xive_pull(vcpu);
 	restore_host(h);
 	kvmx_ppc_guest_leave(ex.trap, tb);
 }
