@@ -374,45 +374,50 @@ long pin_queue_page(Vm *vm, u64 gaddr, u32 shift, u64 *pa, void **page)
 	return 0;
 }
 
+// The connected vCPU serving @server, with upstream's errors for the EQ attributes.
+long eq_target(kvmx_xive_dev *dev, u32 server, u32 prio, XiveVcpu **xv)
+{
+	*xv = find_server(dev, server);
+	if (!*xv)
+		return -ENOENT;
+	return prio_ok(prio) ? 0 : -EINVAL;
+}
+
 long set_queue(kvmx_xive_dev *dev, u64 attr, u64 addr)
 {
 	kvm_ppc_xive_eq eq;
 	u32 server, prio;
+	XiveVcpu *xv;
 	decode_eq(attr, &server, &prio);
 	if (kvmx_host_copy_from_user(&eq, addr, sizeof(eq)))
 		return -EFAULT;
-	bool unconfigure = !eq.qshift;
-	if (!unconfigure) {
-		if (eq.flags != KVM_XIVE_EQ_ALWAYS_NOTIFY || eq.qshift != queue_shift ||
-		    (eq.qaddr & ((1ULL << eq.qshift) - 1)))
-			return -EINVAL;
-	}
-	// Pinned before the device lock (faulting guest memory in must not wait for it).
-	u64 pa = 0;
-	void *page = nullptr;
-	if (!unconfigure) {
-		long r = pin_queue_page(dev->vm, eq.qaddr, eq.qshift, &pa, &page);
+	{
+		MutexGuard g(dev->lock);
+		long r = eq_target(dev, server, prio, &xv);
 		if (r)
 			return r;
+		if (!eq.qshift) {
+			queue_release(xv, static_cast<u8>(prio)); // qshift 0: unconfigure
+			return 0;
+		}
 	}
+	if (eq.flags != KVM_XIVE_EQ_ALWAYS_NOTIFY || eq.qshift != queue_shift ||
+	    (eq.qaddr & ((1ULL << eq.qshift) - 1)))
+		return -EINVAL;
+	// Pinned without the device lock (faulting guest memory in must not wait for it).
+	u64 pa = 0;
+	void *page = nullptr;
+	long r = pin_queue_page(dev->vm, eq.qaddr, eq.qshift, &pa, &page);
+	if (r)
+		return r;
 	MutexGuard g(dev->lock);
-	long r = 0;
-	XiveVcpu *xv = find_server(dev, server);
-	if (!xv)
-		r = -ENOENT;
-	else if (!prio_ok(prio))
-		r = -EINVAL;
+	r = eq_target(dev, server, prio, &xv); // it may have been disconnected meanwhile
 	if (r) {
-		if (page)
-			kvmx_host_put_user_page(page, 0);
+		kvmx_host_put_user_page(page, 0);
 		return r;
 	}
 	Queue &q = xv->q[prio];
 	u8 p = static_cast<u8>(prio);
-	if (unconfigure) {
-		queue_release(xv, p);
-		return 0;
-	}
 	if (!q.hw && !(q.hw = kvmx_xive_eq_alloc())) {
 		kvmx_host_put_user_page(page, 0);
 		return -ENOMEM;
@@ -452,11 +457,10 @@ long get_queue(kvmx_xive_dev *dev, u64 attr, u64 addr)
 	kvm_ppc_xive_eq eq{};
 	{
 		MutexGuard g(dev->lock);
-		XiveVcpu *xv = find_server(dev, server);
-		if (!xv)
-			return -ENOENT;
-		if (!prio_ok(prio))
-			return -EINVAL;
+		XiveVcpu *xv;
+		long r = eq_target(dev, server, prio, &xv);
+		if (r)
+			return r;
 		const Queue &q = xv->q[prio];
 		if (!q.gaddr)
 			return 0; // nothing configured: upstream leaves the buffer as it is
