@@ -109,7 +109,7 @@ ifeq ($(ARCH),powerpc)
 # tools/kvmx/ppc_guest_lib.c (#included, not built alone).
 PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat
 PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test \
-	$(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
+	$(OUT)/tests/ppc_nohv_test $(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
 ppc-tests-build: $(UAPI)/.done
 	@mkdir -p $(OUT)/tests
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_vm_test \
@@ -118,6 +118,8 @@ ppc-tests-build: $(UAPI)/.done
 		tools/kvmx/ppc_stop_test.c
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_mmu_test \
 		tools/kvmx/ppc_mmu_test.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_nohv_test \
+		tools/kvmx/ppc_nohv_test.c
 	for t in $(PPC_GUEST_TESTS); do \
 		$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/$$t \
 			tools/kvmx/$$t.c -lpthread -lm || exit 1; \
@@ -135,7 +137,7 @@ run: initramfs
 	bash scripts/qemu-ppc.sh run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 
 # The POWER suites: the kvmx host on powernv9, and the same kernel as a pseries guest
-# (no hypervisor mode: insmod must fail).
+# (no hypervisor mode: kvmx loads for probing only, ppc_nohv_test).
 # Then a guest `stop` on the in-kernel kvm-hv, on the installed QEMU and on QEMU with
 # scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README), and the
 # radix HV guest tests on kvm-hv (hvref, the reference for kvmx).

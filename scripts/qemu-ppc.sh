@@ -4,7 +4,8 @@
 # Usage: qemu-ppc.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [QEMU [EXTRA]]]
 #   MODE run:     powernv9 (skiboot, the kernel is the hypervisor): insmod, table, rmmod
 #   MODE check:   powernv9: the module suite (ppc-module.tap)
-#   MODE pseries: the same kernel as a pseries guest (SLOF): insmod must fail
+#   MODE pseries: the same kernel as a pseries guest (SLOF): kvmx loads in no hypervisor
+#                 mode (ppc-pseries.tap)
 #   MODE stopref-stock, stopref-patched: powernv9 with the in-kernel kvm-hv: a guest
 #                 `stop` (ppc_stop_test), on the installed QEMU or the patched one
 #   MODE hvref:   powernv9 (2 CPUs) with the in-kernel kvm-hv: ppc_run_test,

@@ -33,6 +33,12 @@ struct kvmx_host_info {
 	unsigned int arm64_vmid_bits; /* 8 or 16 */
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
 	unsigned int ppc_hv_radix;
+	/*
+	 * powerpc: the kernel is not the hypervisor (a pseries guest: no MSR[HV]). kvmx loads
+	 * so that /dev/kvm can be probed, but every POWER capability reads 0 and
+	 * KVM_CREATE_VM fails; only ppc_pvr and ppc_page_shift are set then.
+	 */
+	unsigned int ppc_no_hv;
 	kvmx_u64 ppc_pvr;	/* Processor Version Register (powerpc only) */
 	kvmx_u64 ppc_host_lpcr; /* the host's LPCR and LPID, restored after a guest */
 	unsigned int ppc_host_lpid;

@@ -2,8 +2,9 @@
 /*
  * POWER glue. The host check: kvmx needs the kernel itself to be the hypervisor
  * (powernv, MSR[HV] set, CPU_FTR_HVMODE), on ISA 3.0 (POWER9) with the radix MMU. A
- * pseries guest kernel (PowerVM, or KVM's nested HV) is not one: the check fails there
- * with -ENODEV.
+ * pseries guest kernel (PowerVM, or KVM's nested HV) is not one: there kvmx loads in "no
+ * hypervisor mode" (kvmx_host_info.ppc_no_hv) without touching any hypervisor resource,
+ * so that VMMs can probe /dev/kvm and read 0 for the POWER capabilities.
  *
  * And the guest entry contract (include/kvmx/ppc.h, Documentation/virt/kvmx/powerpc.rst):
  * the kernel's interrupt vectors hand an interrupt taken from a guest to the built-in
@@ -66,9 +67,16 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	struct page *page;
 
 	info->ppc_pvr = mfspr(SPRN_PVR);
+	info->ppc_page_shift = PAGE_SHIFT;
 	if (!cpu_has_feature(CPU_FTR_HVMODE)) {
-		pr_err("kvmx: the kernel is not running in hypervisor mode (pseries or a guest), so kvmx cannot install a hypervisor; boot a powernv host (e.g. QEMU -M powernv9)\n");
-		return -ENODEV;
+		/*
+		 * A guest kernel: LPCR, LPIDR, the partition table and HV interrupts belong to
+		 * the real hypervisor, so nothing below may run. Load anyway, with /dev/kvm for
+		 * probing only: the capabilities say what cannot work instead of a failed insmod.
+		 */
+		pr_warn("kvmx: the kernel is not running in hypervisor mode (pseries or a guest): no hypervisor mode, /dev/kvm is for probing only and KVM_CREATE_VM fails; to run guests boot a powernv host (e.g. QEMU -M powernv9)\n");
+		info->ppc_no_hv = 1;
+		return 0;
 	}
 	if (!cpu_has_feature(CPU_FTR_ARCH_300)) {
 		pr_err("kvmx: POWER before ISA 3.0 (POWER9) is not supported\n");
@@ -105,7 +113,6 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	info->ppc_host_lpid = mfspr(SPRN_LPID);
 	info->ppc_tb_freq = tb_ticks_per_sec;
 	info->ppc_decrementer_max = decrementer_max;
-	info->ppc_page_shift = PAGE_SHIFT;
 	return 0;
 }
 

@@ -54,6 +54,10 @@ int ppc_check_mmuv3_cfg(u64 flags, u64 process_table)
 
 Status arch_init(const kvmx_host_info &host)
 {
+	// No hypervisor mode (a pseries guest kernel): nothing to set up, the glue has said
+	// why at load; the capabilities read 0 and KVM_CREATE_VM fails.
+	if (host.ppc_no_hv)
+		return Status::ok();
 	// The glue has checked HV mode, ISA 3.0 and a radix host (arch-powerpc.c).
 	if (!host.ppc_hv_radix) {
 		kvmx_host_log(KVMX_LOG_ERR, "kvmx: host is not a radix POWER9 hypervisor\n");
@@ -69,6 +73,17 @@ Status arch_init(const kvmx_host_info &host)
 
 Status arch_vm_init(ArchVm &arch, unsigned long type)
 {
+	// Without hypervisor mode no type can run: -EINVAL, as upstream answers KVM_CREATE_VM
+	// when neither kvm-hv nor kvm-pr can serve the type, and the errno VMMs already read
+	// as "no usable POWER KVM here". arch_vm_init does not see the VM id: vm 0
+	// (never given to a VM) stands for none.
+	if (registry().host.ppc_no_hv) {
+		kvmx_host_log_guest(
+			KVMX_LOG_WARN, 0, -1,
+			"KVM_CREATE_VM(0x%lx) refused: no hypervisor mode (not a powernv host)\n",
+			type);
+		return Status::error(-EINVAL);
+	}
 	// Type 0 lets upstream pick HV or PR; kvmx has only HV.
 	if (type != 0 && type != KVM_VM_PPC_HV)
 		return Status::error(-EINVAL);
@@ -119,6 +134,10 @@ void arch_vm_unmap_gfns(Vm *vm, u64 gfn, u64 npages)
 
 long arch_check_extension(const Vm *, u64 cap)
 {
+	// No hypervisor mode: no VM can exist, so no POWER capability (nor ONE_REG, SYNC_MMU,
+	// IMMEDIATE_EXIT, decided here too) is offered. The core's generic ones stay.
+	if (registry().host.ppc_no_hv)
+		return 0;
 	switch (cap) {
 	case KVM_CAP_PPC_MMU_RADIX:
 	case KVM_CAP_PPC_PAPR:
