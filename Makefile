@@ -109,7 +109,7 @@ ifeq ($(ARCH),powerpc)
 # tools/kvmx/ppc_guest_lib.c (#included, not built alone).
 PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat
 PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test \
-	$(OUT)/tests/ppc_nohv_test $(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
+	$(OUT)/tests/ppc_nohv_test $(OUT)/tests/ppc_noxive_test $(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
 ppc-tests-build: $(UAPI)/.done
 	@mkdir -p $(OUT)/tests
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_vm_test \
@@ -120,6 +120,8 @@ ppc-tests-build: $(UAPI)/.done
 		tools/kvmx/ppc_mmu_test.c
 	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_nohv_test \
 		tools/kvmx/ppc_nohv_test.c
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/ppc_noxive_test \
+		tools/kvmx/ppc_noxive_test.c
 	for t in $(PPC_GUEST_TESTS); do \
 		$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -o $(OUT)/tests/$$t \
 			tools/kvmx/$$t.c -lpthread -lm || exit 1; \
@@ -137,7 +139,8 @@ run: initramfs
 	bash scripts/qemu-ppc.sh run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 
 # The POWER suites: the kvmx host on powernv9, and the same kernel as a pseries guest
-# (no hypervisor mode: kvmx loads for probing only, ppc_nohv_test).
+# (no hypervisor mode: kvmx loads for probing only, ppc_nohv_test), and the powernv9 host
+# booted with xive=off (no XIVE: the XIVE device fails cleanly, guests still run).
 # Then a guest `stop` on the in-kernel kvm-hv, on the installed QEMU and on QEMU with
 # scripts/qemu-patches/ppc-stop-hfu.patch (built once and cached, see the README), and the
 # radix HV guest tests on kvm-hv (hvref, the reference for kvmx).
@@ -147,6 +150,7 @@ qemu-ppc-patched:
 selftests: initramfs
 	-bash scripts/qemu-ppc.sh check $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-bash scripts/qemu-ppc.sh pseries $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
+	-bash scripts/qemu-ppc.sh noxive $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-bash scripts/qemu-ppc.sh stopref-stock $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300
 	-q=$$(bash scripts/qemu-ppc-patched.sh) && \
 		bash scripts/qemu-ppc.sh stopref-patched $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" || \

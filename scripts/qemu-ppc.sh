@@ -8,6 +8,8 @@
 #                 mode (ppc-pseries.tap)
 #   MODE stopref-stock, stopref-patched: powernv9 with the in-kernel kvm-hv: a guest
 #                 `stop` (ppc_stop_test), on the installed QEMU or the patched one
+#   MODE noxive:  powernv9 (2 CPUs) booted with xive=off (OPAL's XICS emulation): no XIVE
+#                 device, guests still run on kvmx (ppc-noxive.tap)
 #   MODE hvref:   powernv9 (2 CPUs) with the in-kernel kvm-hv: ppc_run_test,
 #                 ppc_stop0lite_test and ppc_wake_lat (the reference for kvmx)
 #   MODE kvmx-run: powernv9 (2 CPUs) with kvmx: the same three programs
@@ -31,6 +33,12 @@ hvref | kvmx-run | fuzz)
 	# Two host CPUs: the two-vCPU cases (doorbells) run their vCPU threads side by side.
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	smp=2
+	;;
+noxive)
+	# The kernel keeps off XIVE and uses the XICS emulation skiboot offers on POWER9.
+	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
+	smp=2
+	append+=" xive=off"
 	;;
 pseries)
 	# TCG cannot provide the Spectre mitigations pseries asks the host for by default.

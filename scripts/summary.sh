@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # SUMMARY_EXPECTED replaces the list of suites besides the kselftests (make check-debug).
 expected=${SUMMARY_EXPECTED:-"unit sparse format module-info boot-check boot-builtin boot-noel2 module fuzz
 	host-builtin host-noel2 boot-upstream-builtin boot-upstream-kvmx upstream-compare
-	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries
+	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched
 	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat
 	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-unload

@@ -9,6 +9,10 @@
 #            says why guests cannot run, /dev/kvm is there for probing, ppc_nohv_test
 #            (POWER caps read 0, KVM_CREATE_VM fails EINVAL, nothing leaks) passes, the
 #            refusals are logged rate-limited, rmmod is clean, no BUG/WARN/Oops
+#   noxive   powernv9 booted with xive=off (no XIVE, OPAL's XICS emulation): insmod
+#            succeeds, the kernel really runs without XIVE, ppc_noxive_test (XIVE cap 0,
+#            KVM_CREATE_DEVICE(XIVE) ENODEV, vCPU ENABLE_CAP(IRQ_XIVE) ENXIO/EBADF, nothing
+#            leaks), guests still run (ppc_run_test), rmmod is clean, no BUG/WARN/Oops
 #   kvmx-run [ill|priv]
 #            radix HV guests on kvmx: insmod, ppc_run_test, ppc_stop0lite_test (ill|priv:
 #            what a guest stop without the capability gives, patched or installed QEMU),
@@ -82,6 +86,18 @@ pseries)
 	check "ppc_nohv_test_passes" eval 'tap_of nohv /tmp/nohv.tap ppc_nohv_test && [ "$(grep -c "^ok " /tmp/nohv.tap)" -eq 9 ]'
 	# ppc_nohv_test asks for a VM 203 times: the log says so, within the rate limit (10).
 	check "create_vm_refusals_logged_rate_limited" eval 'c=$(dmesg | grep -c "KVM_CREATE_VM(0x[0-9a-f]*) refused: no hypervisor mode"); echo "# $c lines"; [ "$c" -ge 1 ] && [ "$c" -le 10 ]'
+	check "rmmod_clean" rmmod kvmx
+	check "module_gone_and_dev_kvm_removed" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'
+	check "no_bug_warn_oops_in_dmesg" no_kernel_reports
+	;;
+noxive)
+	echo "1..7"
+	dmesg -c >/dev/null
+	check "insmod_succeeds" insmod $KO
+	awk 'NR > 1 { print "# " $0 }' /proc/interrupts | grep -E 'XICS|ICS|XIVE' | head -4
+	check "host_runs_without_xive" eval 'grep -qw "xive=off" /proc/cmdline && ! grep -q "XIVE-" /proc/interrupts && grep -qE "XICS|ICS" /proc/interrupts'
+	check "ppc_noxive_test_passes" eval 'tap_of noxive /tmp/noxive.tap ppc_noxive_test && [ "$(grep -c "^ok " /tmp/noxive.tap)" -eq 9 ]'
+	check "ppc_run_test_passes" tap_of run /tmp/run.tap ppc_run_test
 	check "rmmod_clean" rmmod kvmx
 	check "module_gone_and_dev_kvm_removed" eval '! loaded && [ ! -e /sys/class/misc/kvm ]'
 	check "no_bug_warn_oops_in_dmesg" no_kernel_reports
