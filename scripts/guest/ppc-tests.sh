@@ -44,7 +44,7 @@ probe_sane() {
 	grep -q '^KVM_GET_API_VERSION: 12$' $out &&
 		grep -q '^KVM_CAP_USER_MEMORY ([0-9]*): 1$' $out &&
 		grep -q '^KVM_CAP_PPC_MMU_RADIX ([0-9]*): 1$' $out &&
-		grep -q '^KVM_CAP_PPC_IRQ_XIVE ([0-9]*): 0$' $out &&
+		grep -q '^KVM_CAP_PPC_IRQ_XIVE ([0-9]*): 1$' $out &&
 		grep -q '^KVMX_CAP_PPC_STOP0LITE ([0-9]*): 1$' $out &&
 		[ "$(grep -c ': [0-9-]*$' $out)" -ge 20 ]
 }

@@ -326,6 +326,10 @@ static uint64_t rnd_ipa(struct rng *r)
 	case 4:
 		return GUEST_BASE + CHUNK_SIZE * below(r, ARENA_CHUNKS) - below(r, 8);
 	default:
+#ifdef __powerpc64__
+		if (chance(r, 50)) /* the XIVE device's pages, when a VM has them (op_xive) */
+			return GUEST_BASE + ARENA_CHUNKS * CHUNK_SIZE + below(r, 36 << 16);
+#endif
 		return rnd(r) & 0x0000ffffffffffffULL;
 	}
 }
@@ -1114,6 +1118,175 @@ static void op_memory(struct rng *r)
 	}
 }
 
+#ifdef __powerpc64__
+/*
+ * The XIVE device (KVM_DEV_TYPE_XIVE) with plausible arguments: sources, their routing,
+ * event queues in guest memory, vCPU connects, controls; its TIMA and ESB pages mapped
+ * into a VM at XIVE_GPA (where the guest programs' loads and stores reach them) and
+ * triggered from here. Only pages that exist are touched (anything else is SIGBUS).
+ */
+#define XIVE_GPA (GUEST_BASE + ARENA_CHUNKS * CHUNK_SIZE)
+#define XIVE_SOURCES 16
+static atomic_long xive_ok[3]; /* attributes accepted, vCPUs connected, mappings lent */
+
+static int xive_attr(int dev, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+	int ret = xioctl(dev, KVM_SET_DEVICE_ATTR, (uintptr_t)&a);
+
+	if (!ret)
+		atomic_fetch_add(&xive_ok[0], 1);
+	return ret;
+}
+
+/*
+ * A whole working configuration on one VM, so that the random operations find one: the
+ * device, new vCPUs connected as servers 0-1, their queues in guest RAM, routed sources.
+ */
+static void xive_setup(struct rng *r)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_XIVE };
+	int vm, i = get_fd(r, K_VM, &vm, NULL);
+
+	if (i < 0)
+		return;
+	if (xioctl(vm, KVM_CREATE_DEVICE, (uintptr_t)&cd)) {
+		release_entry(K_VM, i);
+		return;
+	}
+	for (uint32_t s = 0; s < 2; s++) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_IRQ_XIVE, .args = { cd.fd, s } };
+		struct kvm_ppc_xive_eq eq = { .flags = KVM_XIVE_EQ_ALWAYS_NOTIFY, .qshift = 16 };
+		int vcpu = xioctl(vm, KVM_CREATE_VCPU, 4 + below(r, 60));
+
+		if (vcpu < 0)
+			continue;
+		if (!xioctl(vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap))
+			atomic_fetch_add(&xive_ok[1], 1);
+		eq.qaddr = GUEST_BASE + CHUNK_SIZE * (1 + below(r, ARENA_CHUNKS - 1));
+		xive_attr(cd.fd, KVM_DEV_XIVE_GRP_EQ_CONFIG, s << 3 | 6, &eq);
+		put_fd(K_VCPU, vcpu, NULL);
+	}
+	for (uint64_t src = 0; src < XIVE_SOURCES; src++) {
+		uint64_t v = 0;
+
+		xive_attr(cd.fd, KVM_DEV_XIVE_GRP_SOURCE, src, &v);
+		v = 6 | below(r, 2) << 3 | (uint64_t)src << 33;
+		xive_attr(cd.fd, KVM_DEV_XIVE_GRP_SOURCE_CONFIG, src, &v);
+	}
+	put_fd(K_DEVICE, cd.fd, NULL);
+	release_entry(K_VM, i);
+}
+
+static void op_xive(struct rng *r)
+{
+	const long pg = sysconf(_SC_PAGESIZE);
+	int dev, i = get_fd(r, K_DEVICE, &dev, NULL);
+	struct kvm_device_attr a = { 0 };
+	uint64_t *val = (uint64_t *)(scratch + 3072);
+	uint64_t src = below(r, XIVE_SOURCES);
+
+	if (chance(r, 10) || i < 0) {
+		if (i >= 0)
+			release_entry(K_DEVICE, i);
+		xive_setup(r);
+		return;
+	}
+	memset(val, 0, 64);
+	a.addr = (uintptr_t)val;
+	a.attr = src;
+	switch (below(r, 8)) {
+	case 0: /* create (or restore) a source */
+		a.group = KVM_DEV_XIVE_GRP_SOURCE;
+		val[0] = below(r, 4);
+		break;
+	case 1: /* route it: priority 0-7, server 0-3, masked or not, an EISN */
+		a.group = KVM_DEV_XIVE_GRP_SOURCE_CONFIG;
+		val[0] = below(r, 8) | below(r, 4) << 3 | (uint64_t)below(r, 2) << 32 |
+			 (rnd(r) & 0xffff) << 33;
+		break;
+	case 2: { /* an event queue in (or beside) guest RAM */
+		struct kvm_ppc_xive_eq *eq = (void *)val;
+
+		a.group = KVM_DEV_XIVE_GRP_EQ_CONFIG;
+		a.attr = below(r, 4) << 3 | below(r, 8);
+		eq->flags = chance(r, 90) ? KVM_XIVE_EQ_ALWAYS_NOTIFY : rnd(r);
+		eq->qshift = chance(r, 20) ? 0 : chance(r, 80) ? 16 : below(r, 32);
+		eq->qaddr = chance(r, 80) ? GUEST_BASE + CHUNK_SIZE * below(r, ARENA_CHUNKS + 2)
+					  : rnd_val(r);
+		eq->qtoggle = below(r, 2);
+		eq->qindex = chance(r, 70) ? 0 : rnd(r);
+		break;
+	}
+	case 3: /* controls: reset, sync, server count */
+		a.group = KVM_DEV_XIVE_GRP_CTRL;
+		a.attr = 1 + below(r, 3);
+		val[0] = below(r, 8);
+		break;
+	case 4: { /* connect a vCPU (any VM's: another VM's is refused) */
+		int vcpu, j = get_fd(r, K_VCPU, &vcpu, NULL);
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_IRQ_XIVE };
+
+		if (j >= 0) {
+			cap.args[0] = dev;
+			cap.args[1] = below(r, 5);
+			if (!xioctl(vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap))
+				atomic_fetch_add(&xive_ok[1], 1);
+			release_entry(K_VCPU, j);
+		}
+		release_entry(K_DEVICE, i);
+		return;
+	}
+	default: { /* map the TIMA or some ESB pages, trigger, and lend them to a VM */
+		int tima = chance(r, 30), vm, j;
+		size_t n = tima ? 4 : 2 * XIVE_SOURCES;
+		volatile uint8_t *p = mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+					   (tima ? KVM_XIVE_TIMA_PAGE_OFFSET : KVM_XIVE_ESB_PAGE_OFFSET) *
+						   pg);
+		count_call();
+		if (p == MAP_FAILED)
+			break;
+		/* A source that exists has ESB pages: create it first, then use them. */
+		a.group = KVM_DEV_XIVE_GRP_SOURCE;
+		if (tima) {
+			(void)p[2 * pg + (below(r, 64) << 4)]; /* the OS page's registers */
+		} else if (!xioctl(dev, KVM_SET_DEVICE_ATTR, (uintptr_t)&a)) {
+			volatile uint8_t *esb = p + 2 * src * pg;
+
+			if (chance(r, 50))
+				*(volatile uint64_t *)esb = 0; /* trigger */
+			else
+				(void)*(volatile uint64_t *)(esb + pg + 0x400 * below(r, 4) +
+							     0x100 * below(r, 4));
+			count_call();
+		}
+		j = get_fd(r, K_VM, &vm, NULL);
+		if (j >= 0) {
+			struct kvm_userspace_memory_region reg = {
+				.slot = 7,
+				.guest_phys_addr = XIVE_GPA + (tima ? 0 : 4 * pg),
+				.memory_size = n * pg,
+				.userspace_addr = (uintptr_t)p,
+			};
+
+			if (!xioctl(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&reg))
+				atomic_fetch_add(&xive_ok[2], 1);
+			release_entry(K_VM, j);
+		}
+		/* Gone again: the slot now names nothing (the MMU notifier unmaps it). */
+		munmap((void *)p, n * pg);
+		count_call();
+		release_entry(K_DEVICE, i);
+		return;
+	}
+	}
+	if (!xioctl(dev, chance(r, 90) ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR,
+		    chance(r, 95) ? (uintptr_t)&a : rnd_ptr(r, sizeof(a))))
+		atomic_fetch_add(&xive_ok[0], 1);
+	release_entry(K_DEVICE, i);
+}
+#endif
+
 /* ---- threads ------------------------------------------------------------------------ */
 enum op {
 	OP_OPEN,
@@ -1127,13 +1300,18 @@ enum op {
 	OP_MMAP,
 	OP_MEMORY,
 	OP_CLOSE,
+	OP_XIVE,
 	NR_OPS
 };
 static const char *const op_name[NR_OPS] = {
 	"open",		"create_vm", "runnable_vm", "memslot",	    "run",   "known_ioctl",
-	"random_ioctl", "stats",     "mmap_vcpu",   "guest_memory", "close",
+	"random_ioctl", "stats",     "mmap_vcpu",   "guest_memory", "close", "xive",
 };
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5 };
+#ifdef __powerpc64__
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8 };
+#else
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0 };
+#endif
 
 static enum op pick_op(struct rng *r)
 {
@@ -1210,6 +1388,11 @@ static void *worker(void *p)
 		case OP_MEMORY:
 			op_memory(&r);
 			break;
+#ifdef __powerpc64__
+		case OP_XIVE:
+			op_xive(&r);
+			break;
+#endif
 		default:
 			op_close(&r, below(&r, NR_KINDS));
 		}
@@ -1342,6 +1525,11 @@ int main(int argc, char **argv)
 	       atomic_load(&calls) / secs);
 	for (int i = 0; i < NR_OPS; i++)
 		printf("#   %-14s %ld\n", op_name[i], (long)atomic_load(&op_count[i]));
+#ifdef __powerpc64__
+	printf("# xive: %ld attributes accepted, %ld vCPUs connected, %ld mappings lent to VMs\n",
+	       (long)atomic_load(&xive_ok[0]), (long)atomic_load(&xive_ok[1]),
+	       (long)atomic_load(&xive_ok[2]));
+#endif
 	printf("# fingerprint of the first 1000 operations of each thread: %#llx\n",
 	       (unsigned long long)atomic_load(&trace_hash));
 	printf("ok 1 fuzz_budget_of_%ld_calls_completes\n", budget);
