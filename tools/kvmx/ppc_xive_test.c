@@ -26,9 +26,31 @@
  * Guest-side offsets (Linux's asm/xive-regs.h names): TIMA OS page + 0x11 (TM_QW1_OS +
  * TM_CPPR, store 8 bits), + 0x10 (TM_QW1_OS word 0-1, load 64 bits), + 0x810
  * (TM_SPC_ACK_OS_REG, load 16 bits: NSR << 8 | CPPR); ESB trigger page + 0 (store 64 bits);
- * ESB management page + 0x000 (XIVE_ESB_LOAD_EOI, load 64 bits: the old PQ in the low byte),
- * + 0x800 (XIVE_ESB_GET), + 0xc00..0xf00 (XIVE_ESB_SET_PQ_00..11). All big-endian: the
- * little-endian guest uses the byte-reversed loads (lhbrx, lwbrx, ldbrx).
+ * ESB management page + 0x000 (XIVE_ESB_LOAD_EOI, load 64 bits: the EOI cycle; it returns 1
+ * if the source fired again because Q was set, else 0). The VMM also uses + 0x800
+ * (XIVE_ESB_GET: PQ) and + 0xc00..0xf00 (XIVE_ESB_SET_PQ_00..11: set PQ, return the old). All
+ * big-endian: the little-endian guest uses the byte-reversed loads (lhbrx, lwbrx, ldbrx).
+ *
+ * Cases (each check's name states the behaviour):
+ *   device    the capability on /dev/kvm and the VM, KVM_CREATE_DEVICE_TEST, one device a VM
+ *   attrs     KVM_HAS/SET/GET_DEVICE_ATTR answers and errnos: groups, source limits, EQ
+ *             config validation and read-back, source config validation, NR_SERVERS, RESET,
+ *             EQ_SYNC
+ *   connect   KVM_ENABLE_CAP(KVM_CAP_PPC_IRQ_XIVE) on the vCPU: bad fd, non-XIVE fd, another
+ *             VM's device, flags, server limit, twice, a server taken, NR_SERVERS afterwards
+ *   mmap      TIMA and ESB mappings, their size/offset limits and SIGBUS pages
+ *   delivery  triggers from the VMM and from the guest end in the guest's 0x500 with no
+ *             KVM_INTERRUPT: TIMA ack, EQ entries (EISN, index, generation), ESB EOI
+ *             semantics, coalescing, two sources, an ESB-masked source
+ *   servers   routing follows the server number given at connect, not the vCPU id
+ *   cede      a vCPU in H_CEDE wakes on a trigger from another thread (escalation)
+ *   vp_state  KVM_REG_PPC_VP_STATE: ENXIO unconnected, CPPR/IPB contents, set/get, an
+ *             interrupt held by CPPR 0 and released by restoring CPPR 0xff
+ *   migration quiesce, EQ_SYNC, save (EQ index/toggle, PQ, VP state, memory, registers),
+ *             restore in a second VM: entries continue at the saved index; an EQ restored
+ *             at its last entry wraps to generation 0
+ *   late      device created after the vCPU ran; closing it disconnects the vCPU; a new
+ *             device works; RESET removes queues and masks sources
  * Usage: ppc_xive_test [case...]
  */
 #include "ppc_guest_lib.c"
@@ -46,11 +68,11 @@
 #define SLOT_ESB 2
 
 /* Sources and routing used by the cases. */
-#define NR_SRC 8	 /* ESB pages mapped for sources 0..7 */
+#define NR_SRC 8 /* ESB pages mapped for sources 0..7 */
 #define SRC_A 4
 #define SRC_B 5
 #define SRC_ABSENT 7 /* never created */
-#define PRIO 6		 /* what a Linux guest uses; 7 is refused */
+#define PRIO 6	     /* what a Linux guest uses; 7 is refused */
 #define EISN0 0x1000 /* EISN of source s: EISN0 + s (the guest derives s from it) */
 
 /* Linux 6.1 book3s_xive.h/book3s_xics.h: sources 0 .. 1024 * 1024 - 1 */
@@ -67,7 +89,8 @@
 #define PQ_P 2
 #define PQ_Q 1
 
-/* Guest parameters in the scratch block (after ppc_guest_lib.c's, keep in sync below). */
+/* Guest parameters in the scratch block (after ppc_guest_lib.c's; keep in sync with the
+ * assembly below). */
 #define PAR_X_TIMA 0x200   /* guest address of the TIMA OS page */
 #define PAR_X_EQ 0x208	   /* EQ address */
 #define PAR_X_IDX 0x210	   /* index of the next EQ entry to read */
@@ -98,10 +121,10 @@ __asm__(".pushsection .rodata.kvmxxive, \"a\"\n"
 	"x_setup:\n"
 	"	lis 0, 0x7fff\n"
 	"	ori 0, 0, 0xffff\n"
-	"	mtspr 22, 0\n"
+	"	mtspr 22, 0\n" /* DEC parked */
 	"	ld 20, 0x200(13)\n"
 	"	li 0, 0xff\n"
-	"	stb 0, 0x11(20)\n"
+	"	stb 0, 0x11(20)\n" /* TM_QW1_OS + TM_CPPR */
 	"	sync\n"
 	"	addi 21, 20, 0x10\n"
 	"	ldbrx 4, 0, 21\n"
@@ -120,12 +143,12 @@ __asm__(".pushsection .rodata.kvmxxive, \"a\"\n"
 	"x_self:\n"
 	"	ld 21, 0x248(13)\n"
 	"	li 0, 0\n"
-	"	std 0, 0(21)\n"
+	"	std 0, 0(21)\n" /* trigger */
 	"	sync\n"
 	"	b x_wait\n"
 	"x_ext:\n"
 	"	ld 20, 0x200(13)\n"
-	"	addi 21, 20, 0x810\n"
+	"	addi 21, 20, 0x810\n" /* TM_SPC_ACK_OS_REG */
 	"	lhbrx 22, 0, 21\n"
 	"	li 29, 0\n"
 	"x_ext_next:\n"
@@ -154,7 +177,7 @@ __asm__(".pushsection .rodata.kvmxxive, \"a\"\n"
 	"	add 26, 26, 30\n"
 	"	srdi 27, 27, 1\n"
 	"	add 26, 26, 27\n"
-	"	ldbrx 27, 0, 26\n"
+	"	ldbrx 27, 0, 26\n" /* XIVE_ESB_LOAD_EOI */
 	"	addi 29, 29, 1\n"
 	"	li 3, 0x70c2\n"
 	"	mr 4, 22\n"
@@ -165,7 +188,7 @@ __asm__(".pushsection .rodata.kvmxxive, \"a\"\n"
 	"	b x_ext_next\n"
 	"x_ext_done:\n"
 	"	li 0, 0xff\n"
-	"	stb 0, 0x11(20)\n"
+	"	stb 0, 0x11(20)\n" /* TM_QW1_OS + TM_CPPR */
 	"	sync\n"
 	"	li 3, 0x70c4\n"
 	"	mr 4, 29\n"
@@ -194,7 +217,8 @@ struct xdev {
 
 static int create_xive(struct vm *vm, int test)
 {
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_XIVE, .fd = -1,
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_XIVE,
+					.fd = -1,
 					.flags = test ? KVM_CREATE_DEVICE_TEST : 0 };
 	if (ioctl(vm->fd, KVM_CREATE_DEVICE, &cd))
 		return -errno;
@@ -251,8 +275,11 @@ static uint64_t eq_id(uint32_t server, uint32_t prio)
 static int eq_set(int fd, uint32_t server, uint32_t prio, uint32_t flags, uint32_t qshift,
 		  uint64_t qaddr, uint32_t qtoggle, uint32_t qindex)
 {
-	struct kvm_ppc_xive_eq eq = { .flags = flags, .qshift = qshift, .qaddr = qaddr,
-				      .qtoggle = qtoggle, .qindex = qindex };
+	struct kvm_ppc_xive_eq eq = { .flags = flags,
+				      .qshift = qshift,
+				      .qaddr = qaddr,
+				      .qtoggle = qtoggle,
+				      .qindex = qindex };
 	return set_attr(fd, KVM_DEV_XIVE_GRP_EQ_CONFIG, eq_id(server, prio), &eq);
 }
 
@@ -264,7 +291,8 @@ static int eq_get(int fd, uint32_t server, uint32_t prio, struct kvm_ppc_xive_eq
 /* KVM_ENABLE_CAP(KVM_CAP_PPC_IRQ_XIVE) on the vCPU: 0 or -errno */
 static int xive_connect(struct vcpu *v, int devfd, uint32_t server, uint32_t flags)
 {
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_IRQ_XIVE, .flags = flags,
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_IRQ_XIVE,
+				      .flags = flags,
 				      .args = { (uint64_t)(int64_t)devfd, server } };
 	return ioctl(v->fd, KVM_ENABLE_CAP, &cap) ? -errno : 0;
 }
@@ -322,7 +350,8 @@ static void esb_trigger(struct xdev *x, unsigned src)
 
 static int set_slot(struct vm *vm, int slot, uint64_t gpa, void *uaddr, size_t len)
 {
-	struct kvm_userspace_memory_region r = { .slot = slot, .guest_phys_addr = gpa,
+	struct kvm_userspace_memory_region r = { .slot = slot,
+						 .guest_phys_addr = gpa,
 						 .memory_size = len,
 						 .userspace_addr = (uintptr_t)uaddr };
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? sys_fail("memslot") : 0;
@@ -424,13 +453,13 @@ static int xive_up(struct vm *vm, struct xdev *x, uint32_t qtoggle, uint32_t qin
 
 /* ---- running the guest ----------------------------------------------------------------- */
 struct delivery {
-	int ext;		/* 0x500 vectors taken */
-	uint64_t srr0;		/* of the first */
-	int n;			/* EQ entries the guest read */
-	uint64_t ack;		/* TM_SPC_ACK_OS_REG */
+	int ext;       /* 0x500 vectors taken */
+	uint64_t srr0; /* of the first */
+	int n;	       /* EQ entries the guest read */
+	uint64_t ack;  /* TM_SPC_ACK_OS_REG */
 	uint64_t word[4], pq[4], idx[4];
-	uint64_t drained;	/* what 0x70c4 said */
-	long last;		/* last hcall (or -1) */
+	uint64_t drained; /* what 0x70c4 said */
+	long last;	  /* last hcall (or -1) */
 };
 
 /* KVM_RUN until the guest's interrupt handler finished (0x70c4): 1, else 0 (said why). */
@@ -555,18 +584,16 @@ static void case_attrs(void)
 	check(!attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_CTRL, KVM_DEV_XIVE_RESET, NULL) &&
 		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_CTRL, KVM_DEV_XIVE_EQ_SYNC,
 			    NULL) &&
-		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_CTRL,
-			    KVM_DEV_XIVE_NR_SERVERS, NULL),
+		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_CTRL, KVM_DEV_XIVE_NR_SERVERS,
+			    NULL),
 	      "has_attr_ctrl_reset_eq_sync_nr_servers");
 	check(!attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE, 0, NULL) &&
 		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_CONFIG,
 			    XIVE_NR_IRQS - 1, NULL) &&
 		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_SYNC, 1234, NULL) &&
-		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_EQ_CONFIG, eq_id(0, 0),
-			    NULL),
+		      !attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_EQ_CONFIG, eq_id(0, 0), NULL),
 	      "has_attr_sources_below_the_limit_and_eq_config");
-	check(attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE, XIVE_NR_IRQS, NULL) ==
-		      -ENXIO,
+	check(attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE, XIVE_NR_IRQS, NULL) == -ENXIO,
 	      "has_attr_source_at_the_limit_enxio");
 	check(attr(fd, KVM_HAS_DEVICE_ATTR, 99, 0, NULL) == -ENXIO &&
 		      attr(fd, KVM_HAS_DEVICE_ATTR, KVM_DEV_XIVE_GRP_CTRL, 99, NULL) == -ENXIO,
@@ -575,15 +602,14 @@ static void case_attrs(void)
 	check(ctrl(fd, 99) == -ENXIO, "set_attr_unknown_ctrl_enxio");
 	/* 6.1 has a get path for EQ_CONFIG only: sources and their configs are write-only. */
 	check(attr(fd, KVM_GET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE, SRC_A, &v64) == -ENXIO &&
-		      attr(fd, KVM_GET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_CONFIG, SRC_A,
-			   &v64) == -ENXIO &&
+		      attr(fd, KVM_GET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_CONFIG, SRC_A, &v64) ==
+			      -ENXIO &&
 		      attr(fd, KVM_GET_DEVICE_ATTR, 99, 0, &v64) == -ENXIO,
 	      "get_attr_other_than_eq_config_enxio");
 	check(source_create(fd, XIVE_NR_IRQS) == -E2BIG, "source_beyond_the_limit_e2big");
 	check(source_route(fd, SRC_A, 0, PRIO, 1) == -ENOENT,
 	      "source_config_without_its_source_block_enoent");
-	check(attr(fd, KVM_SET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_SYNC, SRC_A, NULL) ==
-		      -ENOENT,
+	check(attr(fd, KVM_SET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_SYNC, SRC_A, NULL) == -ENOENT,
 	      "source_sync_without_its_source_block_enoent");
 	check(source_create(fd, SRC_A) == 0, "source_create_succeeds");
 	/* SRC_ABSENT shares SRC_A's block of 1024 sources but was never created */
@@ -598,8 +624,7 @@ static void case_attrs(void)
 	check(nr_servers(fd, 2) == 0, "nr_servers_2_accepted");
 	check(ctrl(fd, KVM_DEV_XIVE_RESET) == 0 && ctrl(fd, KVM_DEV_XIVE_EQ_SYNC) == 0,
 	      "ctrl_reset_and_eq_sync_succeed");
-	check(eq_set(fd, 0, PRIO, KVM_XIVE_EQ_ALWAYS_NOTIFY, EQ_SHIFT, EQ_GPA, 1, 0) ==
-		      -ENOENT,
+	check(eq_set(fd, 0, PRIO, KVM_XIVE_EQ_ALWAYS_NOTIFY, EQ_SHIFT, EQ_GPA, 1, 0) == -ENOENT,
 	      "eq_config_of_an_unconnected_server_enoent");
 	r = xive_connect(&vm.v[0], fd, 0, 0);
 	if (r)
@@ -638,8 +663,7 @@ static void case_attrs(void)
 	check(eq_get(fd, 1, PRIO, &eq) == -ENOENT, "eq_config_get_unconnected_server_enoent");
 	check(source_route(fd, SRC_A, 0, 7, 1) == -EINVAL, "source_config_priority_7_einval");
 	check(source_route(fd, SRC_A, 0, PRIO, EISN0 + SRC_A) == 0 &&
-		      attr(fd, KVM_SET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_SYNC, SRC_A, NULL) ==
-			      0,
+		      attr(fd, KVM_SET_DEVICE_ATTR, KVM_DEV_XIVE_GRP_SOURCE_SYNC, SRC_A, NULL) == 0,
 	      "source_config_and_sync_accepted");
 	/* the EQ reset: qshift 0 */
 	check(eq_set(fd, 0, PRIO, 0, 0, 0, 0, 0) == 0 && eq_get(fd, 0, PRIO, &eq) == 0,
@@ -675,10 +699,14 @@ static void case_connect(void)
 	ofd = create_xive(&other, 0);
 	if ((fd = create_xive(&vm, 0)) < 0 || ofd < 0 || nr_servers(fd, 2))
 		goto out;
+	/*
+	 * The only EINVALs of the vCPU connect in 6.1 are non-zero flags and a server beyond
+	 * NR_SERVERS; KVM_ENABLE_CAP(KVM_CAP_PPC_IRQ_XIVE) on the VM fd (not the vCPU's) is
+	 * EINVAL too (no such VM capability): checked above.
+	 */
 	check(xive_connect(&vm.v[0], -1, 0, 0) == -EBADF, "connect_bad_fd_ebadf");
 	check(xive_connect(&vm.v[0], vm.fd, 0, 0) == -EPERM, "connect_non_device_fd_eperm");
-	check(xive_connect(&vm.v[0], ofd, 0, 0) == -EPERM,
-	      "connect_device_of_another_vm_eperm");
+	check(xive_connect(&vm.v[0], ofd, 0, 0) == -EPERM, "connect_device_of_another_vm_eperm");
 	check(xive_connect(&vm.v[0], fd, 0, 1) == -EINVAL, "connect_with_flags_einval");
 	check(xive_connect(&vm.v[0], fd, 2, 0) == -EINVAL,
 	      "connect_server_beyond_nr_servers_einval");
@@ -718,8 +746,7 @@ static void case_mmap(void)
 	int pq = -1;
 
 	case_begin(9);
-	if (vm_create(&vm, 1, 1) || (x.fd = create_xive(&vm, 0)) < 0 ||
-	    source_create(x.fd, SRC_A))
+	if (vm_create(&vm, 1, 1) || (x.fd = create_xive(&vm, 0)) < 0 || source_create(x.fd, SRC_A))
 		goto out;
 	x.tima = map_dev(x.fd, 4, KVM_XIVE_TIMA_PAGE_OFFSET);
 	check(x.tima != NULL, "mmap_tima_4_pages_at_offset_0");
@@ -843,6 +870,59 @@ out:
 	vm_destroy(&vm);
 }
 
+/*
+ * Routing follows the server number, not the vCPU id: vCPU 0 connected as server 1 with its
+ * EQ at EQ_GPA, vCPU 1 as server 0 with its EQ 64 KB higher; A routed to server 1, B to 0.
+ */
+static void case_servers(void)
+{
+	const uint64_t eq1 = EQ_GPA + 0x10000;
+	struct delivery d;
+	struct vm vm;
+	struct xdev x = { .fd = -1 };
+	int ok;
+
+	case_begin(4);
+	if (vm_create(&vm, 2, 1) || (x.fd = create_xive(&vm, 0)) < 0)
+		goto out;
+	ok = !step(nr_servers(x.fd, 2), "NR_SERVERS") &&
+	     !step(xive_connect(&vm.v[0], x.fd, 1, 0), "connect vCPU 0 as server 1") &&
+	     !step(xive_connect(&vm.v[1], x.fd, 0, 0), "connect vCPU 1 as server 0") &&
+	     !xdev_map(&vm, &x) &&
+	     !step(eq_set(x.fd, 1, PRIO, KVM_XIVE_EQ_ALWAYS_NOTIFY, EQ_SHIFT, EQ_GPA, 1, 0),
+		   "EQ server 1") &&
+	     !step(eq_set(x.fd, 0, PRIO, KVM_XIVE_EQ_ALWAYS_NOTIFY, EQ_SHIFT, eq1, 1, 0),
+		   "EQ server 0") &&
+	     !source_create(x.fd, SRC_A) && !source_create(x.fd, SRC_B) &&
+	     !step(source_route(x.fd, SRC_A, 1, PRIO, EISN0 + SRC_A), "route A") &&
+	     !step(source_route(x.fd, SRC_B, 0, PRIO, EISN0 + SRC_B), "route B");
+	check(ok, "vcpus_connected_as_swapped_servers_with_their_queues");
+	if (!ok)
+		goto out;
+	esb_load(&x, SRC_A, XIVE_ESB_SET_PQ_00);
+	esb_load(&x, SRC_B, XIVE_ESB_SET_PQ_00);
+	guest_params(&vm, 0);
+	guest_params(&vm, 1);
+	*scratch(&vm, 1, PAR_X_EQ) = eq1;
+	if (vcpu_start(&vm, 0, XA(x_setup), 0) || vcpu_start(&vm, 1, XA(x_setup), 0) ||
+	    !run_setup(&vm.v[0], NULL, NULL) || !run_setup(&vm.v[1], NULL, NULL))
+		goto out;
+	esb_trigger(&x, SRC_B);
+	ok = run_to_delivery(&vm.v[1], &d, 5000);
+	check(delivered(&d, ok, SRC_B, 0, 1), "source_routed_to_server_0_reaches_vcpu_1");
+	{
+		long nr = vcpu_run(&vm.v[0], 200);
+		check(nr == -1 && vm.v[0].timed_out, "vcpu_0_as_server_1_gets_nothing_of_server_0");
+	}
+	esb_trigger(&x, SRC_A);
+	ok = run_to_delivery(&vm.v[0], &d, 5000);
+	check(delivered(&d, ok, SRC_A, 0, 1), "source_routed_to_server_1_reaches_vcpu_0");
+out:
+	case_end("servers");
+	xdev_close(&vm, &x);
+	vm_destroy(&vm);
+}
+
 struct delayed_trigger {
 	struct xdev *x;
 	unsigned delay_ms;
@@ -872,7 +952,7 @@ static void case_cede(void)
 	if (vm_create(&vm, 1, 1) || xive_up(&vm, &x, 1, 0))
 		goto out;
 	*scratch(&vm, 0, PAR_X_NEXT) = GA(g_cede);
-	*scratch(&vm, 0, PAR_DEC) = 0; /* DEC parked: only the interrupt can wake it */
+	*scratch(&vm, 0, PAR_DEC) = 0;	      /* DEC parked: only the interrupt can wake it */
 	if (!run_setup(&vm.v[0], NULL, NULL)) /* x_setup continues at g_cede */
 		goto out;
 	t.x = &x;
@@ -880,8 +960,7 @@ static void case_cede(void)
 	ok = run_to_delivery(&vm.v[0], &d, 5000);
 	exit_ns = now_ns();
 	pthread_join(th, NULL);
-	printf("# woken %lld us after the trigger\n",
-	       (long long)(exit_ns - t.at_ns) / 1000);
+	printf("# woken %lld us after the trigger\n", (long long)(exit_ns - t.at_ns) / 1000);
 	check(ok && d.ext == 1 && d.srr0 == GA(g_cede_ret),
 	      "ceded_vcpu_takes_0x500_right_after_h_cede");
 	check(ok && exit_ns >= t.at_ns, "ceded_vcpu_stays_idle_until_the_trigger");
@@ -1089,11 +1168,11 @@ static const struct {
 	void (*fn)(void);
 	int checks;
 } cases[] = {
-	{ "device", case_device, 5 },	      { "attrs", case_attrs, 30 },
-	{ "connect", case_connect, 12 },      { "mmap", case_mmap, 9 },
-	{ "delivery", case_delivery, 14 },    { "cede", case_cede, 4 },
-	{ "vp_state", case_vp_state, 8 },     { "migration", case_migration, 8 },
-	{ "late", case_late_and_destroy, 6 },
+	{ "device", case_device, 5 },	    { "attrs", case_attrs, 30 },
+	{ "connect", case_connect, 12 },    { "mmap", case_mmap, 9 },
+	{ "delivery", case_delivery, 14 },  { "servers", case_servers, 4 },
+	{ "cede", case_cede, 4 },	    { "vp_state", case_vp_state, 8 },
+	{ "migration", case_migration, 8 }, { "late", case_late_and_destroy, 6 },
 };
 
 int main(int argc, char **argv)
