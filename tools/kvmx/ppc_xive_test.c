@@ -335,15 +335,23 @@ static volatile uint64_t *esb_page(struct xdev *x, unsigned src, int mgmt)
 	return (volatile uint64_t *)(x->esb + (2 * src + mgmt) * pg);
 }
 
-/* A load from the source's management page at @off: the PQ bits (low byte, big-endian). */
+/*
+ * A load from the source's management page at @off: the PQ bits (low byte, big-endian);
+ * -1 when the ESB pages are not mapped (a failed setup: the checks then fail, not crash).
+ */
 static int esb_load(struct xdev *x, unsigned src, unsigned off)
 {
-	volatile uint64_t *p = (volatile uint64_t *)((uint8_t *)esb_page(x, src, 1) + off);
+	volatile uint64_t *p;
+	if (!x->esb)
+		return -1;
+	p = (volatile uint64_t *)((uint8_t *)esb_page(x, src, 1) + off);
 	return (int)(be64toh(*p) & 0xff);
 }
 
 static void esb_trigger(struct xdev *x, unsigned src)
 {
+	if (!x->esb)
+		return;
 	*esb_page(x, src, 0) = 0;
 	__sync_synchronize();
 }
