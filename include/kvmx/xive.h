@@ -62,8 +62,8 @@ void kvmx_xive_eq_free(struct kvmx_xive_eq *eq);
  * host RAM), always notifying, escalation enabled; *esc_hwirq = its escalation interrupt.
  * @qpage_pa 0 unconfigures it. 0 or -EIO.
  */
-int kvmx_xive_eq_configure(struct kvmx_xive_eq *eq, kvmx_u32 vp, kvmx_u8 prio,
-			   kvmx_u64 qpage_pa, kvmx_u32 shift, kvmx_u32 *esc_hwirq);
+int kvmx_xive_eq_configure(struct kvmx_xive_eq *eq, kvmx_u32 vp, kvmx_u8 prio, kvmx_u64 qpage_pa,
+			   kvmx_u32 shift, kvmx_u32 *esc_hwirq);
 void kvmx_xive_eq_disable(struct kvmx_xive_eq *eq, kvmx_u32 vp, kvmx_u8 prio);
 int kvmx_xive_eq_get_state(kvmx_u32 vp, kvmx_u8 prio, kvmx_u32 *toggle, kvmx_u32 *index);
 int kvmx_xive_eq_set_state(kvmx_u32 vp, kvmx_u8 prio, kvmx_u32 toggle, kvmx_u32 index);

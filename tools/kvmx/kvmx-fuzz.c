@@ -1240,9 +1240,9 @@ static void op_xive(struct rng *r)
 	default: { /* map the TIMA or some ESB pages, trigger, and lend them to a VM */
 		int tima = chance(r, 30), vm, j;
 		size_t n = tima ? 4 : 2 * XIVE_SOURCES;
-		volatile uint8_t *p = mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
-					   (tima ? KVM_XIVE_TIMA_PAGE_OFFSET : KVM_XIVE_ESB_PAGE_OFFSET) *
-						   pg);
+		volatile uint8_t *p =
+			mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+			     (tima ? KVM_XIVE_TIMA_PAGE_OFFSET : KVM_XIVE_ESB_PAGE_OFFSET) * pg);
 		count_call();
 		if (p == MAP_FAILED)
 			break;

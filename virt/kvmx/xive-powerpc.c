@@ -251,7 +251,7 @@ void kvmx_xive_push(const kvmx_u8 w01[8], u32 cam, int hw_save)
 	eieio();
 	if (!hw_save)
 		__raw_writeq(w, xive_tima + TM_QW1_OS);
-	__raw_writel(cpu_to_be32(cam | TM_QW1W2_VO), xive_tima + TM_QW1_OS + TM_WORD2);
+	__raw_writel((__force u32)cpu_to_be32(cam | TM_QW1W2_VO), xive_tima + TM_QW1_OS + TM_WORD2);
 	eieio();
 }
 
@@ -279,8 +279,8 @@ static long kvmx_xive_file_ioctl(struct file *file, unsigned int cmd, unsigned l
 static vm_fault_t kvmx_xive_esb_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	kvmx_u64 pa = kvmx_xive_dev_esb_page(vma->vm_file->private_data,
-					      vmf->pgoff - vma->vm_pgoff);
+	kvmx_u64 pa =
+		kvmx_xive_dev_esb_page(vma->vm_file->private_data, vmf->pgoff - vma->vm_pgoff);
 
 	if (!pa)
 		return VM_FAULT_SIGBUS;

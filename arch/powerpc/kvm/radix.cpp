@@ -132,8 +132,8 @@ Status RadixTree::map_page(u64 gpa, u64 hpa, bool write, RadixCache *cache, bool
 	}
 	u64 *pte = &table[(gpa >> leaf_shift) & (level_entries(3) - 1)];
 	u64 old = ld(pte);
-	u64 want = R_VALID | R_LEAF | (hpa & R_RPN) | R_REF | R_READ |
-		   (io ? R_ATT_IO : R_EXEC) | (write ? R_WRITE | R_CHG : 0);
+	u64 want = R_VALID | R_LEAF | (hpa & R_RPN) | R_REF | R_READ | (io ? R_ATT_IO : R_EXEC) |
+		   (write ? R_WRITE | R_CHG : 0);
 	if (old & R_VALID) {
 		if ((old & R_RPN) != (hpa & R_RPN))
 			return Status::error(-EEXIST);

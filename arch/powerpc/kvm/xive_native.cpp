@@ -45,7 +45,7 @@ struct SourceBlock {
 struct Queue {
 	kvmx_xive_eq *hw;
 	kvmx_xive_esc *esc;
-	u64 gaddr;  // guest real address, 0: unconfigured
+	u64 gaddr; // guest real address, 0: unconfigured
 	u32 shift;
 	void *page; // the pinned guest page behind it
 };
@@ -64,10 +64,10 @@ struct XiveVcpu {
 } // namespace kvmx
 
 struct kvmx_xive_dev {
-	kvmx::Vm *vm;		// the fd's reference keeps the VM alive
-	kvmx_mutex *lock;	// serialises attributes, connect and release
-	kvmx::u32 nr_servers;	// VP ids vp_base .. vp_base + nr_servers - 1
-	kvmx::u32 vp_base;	// valid once vp_alloc
+	kvmx::Vm *vm;	      // the fd's reference keeps the VM alive
+	kvmx_mutex *lock;     // serialises attributes, connect and release
+	kvmx::u32 nr_servers; // VP ids vp_base .. vp_base + nr_servers - 1
+	kvmx::u32 vp_base;    // valid once vp_alloc
 	bool vp_alloc;
 	kvmx::SourceBlock *blocks[kvmx::nr_blocks]; // written under lock, read by faults
 };
@@ -307,8 +307,8 @@ long config_source(kvmx_xive_dev *dev, u64 irq, u64 addr)
 	u32 server = static_cast<u32>((cfg & KVM_XIVE_SOURCE_SERVER_MASK) >>
 				      KVM_XIVE_SOURCE_SERVER_SHIFT);
 	bool masked = cfg & KVM_XIVE_SOURCE_MASKED_MASK;
-	u32 eisn = static_cast<u32>((cfg & KVM_XIVE_SOURCE_EISN_MASK) >>
-				    KVM_XIVE_SOURCE_EISN_SHIFT);
+	u32 eisn =
+		static_cast<u32>((cfg & KVM_XIVE_SOURCE_EISN_MASK) >> KVM_XIVE_SOURCE_EISN_SHIFT);
 	MutexGuard g(dev->lock);
 	if (!s->hw)
 		return -EINVAL;
@@ -507,9 +507,9 @@ long has_attr(const kvm_device_attr &a)
 	switch (a.group) {
 	case KVM_DEV_XIVE_GRP_CTRL:
 		return a.attr == KVM_DEV_XIVE_RESET || a.attr == KVM_DEV_XIVE_EQ_SYNC ||
-				       a.attr == KVM_DEV_XIVE_NR_SERVERS ?
-			       0 :
-			       -ENXIO;
+				       a.attr == KVM_DEV_XIVE_NR_SERVERS
+			       ? 0
+			       : -ENXIO;
 	case KVM_DEV_XIVE_GRP_SOURCE:
 	case KVM_DEV_XIVE_GRP_SOURCE_CONFIG:
 	case KVM_DEV_XIVE_GRP_SOURCE_SYNC:
@@ -698,8 +698,8 @@ extern "C" long kvmx_xive_dev_ioctl(kvmx_xive_dev *dev, unsigned int cmd, unsign
 	case KVM_SET_DEVICE_ATTR:
 		return set_attr(dev, a);
 	case KVM_GET_DEVICE_ATTR:
-		return a.group == KVM_DEV_XIVE_GRP_EQ_CONFIG ? get_queue(dev, a.attr, a.addr) :
-							     -ENXIO;
+		return a.group == KVM_DEV_XIVE_GRP_EQ_CONFIG ? get_queue(dev, a.attr, a.addr)
+							     : -ENXIO;
 	default:
 		return has_attr(a);
 	}
