@@ -62,7 +62,7 @@ int main(void)
 	}
 	check(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_MMU_RADIX) == 1 &&
 		      ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_PAPR) == 1 &&
-		      ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_IRQ_XIVE) == 0 &&
+		      ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_IRQ_XIVE) == 1 &&
 		      ioctl(kvm, KVM_CHECK_EXTENSION, KVMX_CAP_PPC_STOP0LITE) == 1,
 	      "ppc_caps_read_what_works");
 	check(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) == 1,
@@ -105,9 +105,17 @@ int main(void)
 		run->immediate_exit = 1;
 	check(run != MAP_FAILED && fails_with(vcpu, KVM_RUN, NULL, EINTR),
 	      "kvm_run_immediate_exit_eintr");
+	/* The XIVE device is kvmx's only one on POWER9 (ppc_xive_test covers it); the legacy
+	 * XICS and the FSL MPICs are not offered. */
 	check(fails_with(vm, KVM_CREATE_DEVICE,
-			 &(struct kvm_create_device){ .type = KVM_DEV_TYPE_XIVE }, ENODEV),
-	      "create_device_xive_enodev");
+			 &(struct kvm_create_device){ .type = KVM_DEV_TYPE_XICS }, ENODEV) &&
+		      fails_with(vm, KVM_CREATE_DEVICE,
+				 &(struct kvm_create_device){ .type = KVM_DEV_TYPE_FSL_MPIC_20 },
+				 ENODEV) &&
+		      ioctl(vm, KVM_CREATE_DEVICE,
+			    &(struct kvm_create_device){ .type = KVM_DEV_TYPE_XIVE,
+							 .flags = KVM_CREATE_DEVICE_TEST }) == 0,
+	      "create_device_xive_only");
 	if (run != MAP_FAILED)
 		munmap(run, mmap_size);
 	close(vcpu);
