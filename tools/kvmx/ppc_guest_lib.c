@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
+#include "tap.h"
 
 /* Not every includer uses every helper. */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -504,26 +505,6 @@ extern const uint8_t g_stop[], g_stop_insn[], g_stop_after[], g_stop_ee[], g_ali
 
 /* Guest address of a label of the image. */
 #define GA(label) ((uint64_t)((label)-guest_image))
-
-/* ---- TAP ---------------------------------------------------------------------------- */
-static int tap_nr, tap_failed;
-
-static int check(int cond, const char *name)
-{
-	tap_nr++;
-	if (!cond)
-		tap_failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", tap_nr, name);
-	fflush(stdout);
-	return cond;
-}
-
-static void skip(const char *name, const char *why)
-{
-	tap_nr++;
-	printf("ok %d %s # SKIP %s\n", tap_nr, name, why);
-	fflush(stdout);
-}
 
 /* ---- VM plumbing -------------------------------------------------------------------- */
 #define MAX_VCPUS 2

@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include "tap.h"
 
 /*
  * hcall 0x7100: started; the MMIO store (r5 = 0x4321 at +8) and load (halfword at +12,
@@ -85,22 +86,6 @@ extern const uint8_t mmu_entry_start[], mmu_entry_end[], mmu_v300_start[], mmu_v
 #define ENTRY 0x1000ul
 #define PRTB 0x10000ul
 #define MMIO 0x10000000ul
-
-static int nr, failed;
-
-static void check(int cond, const char *name)
-{
-	nr++;
-	if (!cond)
-		failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", nr, name);
-}
-
-static int bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	return 1;
-}
 
 static void put_be64(uint8_t *mem, uint64_t off, uint64_t v)
 {
@@ -216,5 +201,5 @@ int main(void)
 	close(vcpu);
 	close(vm);
 	close(kvm);
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

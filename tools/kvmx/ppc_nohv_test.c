@@ -15,16 +15,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
-
-static int nr, failed;
-
-static void check(int cond, const char *name)
-{
-	nr++;
-	if (!cond)
-		failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", nr, name);
-}
+#include "tap.h"
 
 /* The capabilities kvmx's POWER back end decides (arch_check_extension). */
 static const struct {
@@ -77,19 +68,6 @@ static int create_vm_einval(int kvm, unsigned long type)
 	return 1;
 }
 
-static long live_allocs(void)
-{
-	FILE *f = fopen("/sys/module/kvmx/parameters/live_allocs", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 static int open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -137,5 +115,5 @@ int main(void)
 	if (allocs_before != allocs_after)
 		printf("# live_allocs %ld before, %ld after\n", allocs_before, allocs_after);
 	check(allocs_before >= 0 && allocs_before == allocs_after, "no_allocation_leaked");
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

@@ -16,30 +16,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
-
-static int nr, failed;
-
-static void check(int cond, const char *name)
-{
-	nr++;
-	if (!cond)
-		failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", nr, name);
-}
-
-/* ioctl that must fail with errno @err. */
-static int fails_with(int fd, unsigned long cmd, void *arg, int err)
-{
-	int r = ioctl(fd, cmd, arg);
-	if (r >= 0 || errno != err) {
-		printf("# ioctl 0x%lx: %d errno %d (%s), expected errno %d\n", cmd, r, errno,
-		       strerror(errno), err);
-		if (r >= 0 && cmd == KVM_CREATE_DEVICE)
-			close(((struct kvm_create_device *)arg)->fd);
-		return 0;
-	}
-	return 1;
-}
+#include "tap.h"
 
 static int create_xive_fails(int vm, __u32 flags)
 {
@@ -51,19 +28,6 @@ static int enable_xive_fails(int vcpu, __u64 fd, int err)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_IRQ_XIVE, .args = { fd, 0 } };
 	return fails_with(vcpu, KVM_ENABLE_CAP, &cap, err);
-}
-
-static long live_allocs(void)
-{
-	FILE *f = fopen("/sys/module/kvmx/parameters/live_allocs", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
 }
 
 int main(void)
@@ -112,5 +76,5 @@ int main(void)
 	if (allocs_before != allocs_after)
 		printf("# live_allocs %ld before, %ld after\n", allocs_before, allocs_after);
 	check(allocs_before >= 0 && allocs_before == allocs_after, "no_allocation_leaked");
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include "tap.h"
 
 /* Guest code, assembled by the ppc64le cross assembler, copied into guest memory. */
 __asm__(".pushsection .rodata.guest, \"a\"\n"
@@ -64,8 +65,6 @@ extern const uint8_t guest_v700_start[], guest_v700_end[];
 #define SRR1_ILL 0x80000ull
 #define SRR1_PRIV 0x40000ull
 
-static int nr, failed;
-
 #define TRACING "/sys/kernel/tracing/"
 #define EXIT_EVENT TRACING "events/kvm_hv/kvm_guest_exit/enable"
 
@@ -95,20 +94,6 @@ static int trace_has_hfu_at(unsigned long pc)
 	}
 	fclose(f);
 	return found;
-}
-
-static void check(int cond, const char *name)
-{
-	nr++;
-	if (!cond)
-		failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", nr, name);
-}
-
-static int bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	return 1;
 }
 
 /* KVM_RUN until an exit; the hcall number, or -1 for any other exit. */
@@ -209,8 +194,7 @@ int main(int argc, char **argv)
 	      expect_ill ? "srr1_says_illegal_instruction_injected_by_hypervisor"
 			 : "srr1_says_privileged_instruction_from_the_cpu");
 	if (!tracing) {
-		nr++;
-		printf("ok %d hypervisor_exit_as_expected # SKIP no kvm_hv tracepoint\n", nr);
+		skip("hypervisor_exit_as_expected", "no kvm_hv tracepoint");
 	} else {
 		write_file(EXIT_EVENT, "0");
 		int hfu = trace_has_hfu_at(STOP_ADDR);
@@ -218,5 +202,5 @@ int main(int argc, char **argv)
 		      expect_ill ? "hypervisor_took_hfu_exit_at_the_stop"
 				 : "hypervisor_took_no_hfu_exit");
 	}
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

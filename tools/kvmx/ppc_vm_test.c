@@ -16,28 +16,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
-
-static int nr, failed;
-
-static void check(int cond, const char *name)
-{
-	nr++;
-	if (!cond)
-		failed++;
-	printf("%sok %d %s\n", cond ? "" : "not ", nr, name);
-}
-
-/* ioctl that must fail with errno @err. */
-static int fails_with(int fd, unsigned long cmd, void *arg, int err)
-{
-	int r = ioctl(fd, cmd, arg);
-	if (r >= 0 || errno != err) {
-		printf("# ioctl 0x%lx: %d errno %d (%s), expected errno %d\n", cmd, r, errno,
-		       strerror(errno), err);
-		return 0;
-	}
-	return 1;
-}
+#include "tap.h"
 
 static int mmu_cfg_fails(int vm, __u64 flags, __u64 table)
 {
@@ -121,5 +100,5 @@ int main(void)
 	close(vcpu);
 	close(vm);
 	close(kvm);
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }
