@@ -20,6 +20,7 @@
  * bound, the fuzzer's own fds are all gone at the end (the module's refcount is back to
  * its value before the run). Host-side checks (dmesg, rmmod) are scripts/guest/fuzz.sh's.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -989,7 +990,20 @@ static void op_known_ioctl(struct rng *r)
 
 	if (i < 0)
 		return;
-	ret = xioctl(fd, k->cmd, make_arg(r, k->cmd, k->size));
+	uint64_t arg = make_arg(r, k->cmd, k->size);
+	struct kvm_create_device cd;
+
+	if (k->cmd == KVM_CREATE_DEVICE && arg >= (uintptr_t)scratch &&
+	    arg + sizeof(cd) <= (uintptr_t)noaccess) {
+		/*
+		 * The new device's fd comes back in the argument, and scratch is every
+		 * thread's: take it from this thread's own copy, so that every device made
+		 * is in the table (and closed at the end).
+		 */
+		memcpy(&cd, (void *)(uintptr_t)arg, sizeof(cd));
+		arg = (uintptr_t)&cd;
+	}
+	ret = xioctl(fd, k->cmd, arg);
 	release_entry(kind, i);
 	/* New fds from the ioctls that make them. */
 	if (ret >= 0 && (k->cmd == KVM_CREATE_VM || k->cmd == KVM_CREATE_VCPU ||
@@ -1000,8 +1014,9 @@ static void op_known_ioctl(struct rng *r)
 			put_fd(K_VCPU, ret, NULL);
 		else if (k->cmd == KVM_GET_STATS_FD)
 			put_fd(K_STATS, ret, NULL);
-		else if (k->cmd == KVM_CREATE_DEVICE && !(*(uint32_t *)(scratch + 2048 + 8) & 1))
-			put_fd(K_DEVICE, *(uint32_t *)(scratch + 2048 + 4), NULL); /* not TEST */
+		else if (k->cmd == KVM_CREATE_DEVICE && arg == (uintptr_t)&cd &&
+			 !(cd.flags & KVM_CREATE_DEVICE_TEST))
+			put_fd(K_DEVICE, cd.fd, NULL);
 	}
 }
 
@@ -1427,6 +1442,28 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The kvmx files this process still has open (a reference the table lost), by fd. */
+static void list_kvm_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	char path[300], target[128];
+
+	while (d && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = 0;
+			if (strstr(target, "kvm"))
+				printf("# still open: fd %s -> %s\n", de->d_name, target);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 static long read_refcnt(void)
 {
 	FILE *f = fopen(REFCNT, "r");
@@ -1558,6 +1595,8 @@ int main(int argc, char **argv)
 	printf("# %ld fds were open at the end\n", open_left);
 	ref_after = read_refcnt();
 	printf("# module refcnt %ld before, %ld after\n", ref_before, ref_after);
+	if (ref_after != ref_before)
+		list_kvm_fds();
 	if (ref_before < 0 || ref_after != ref_before)
 		fails++;
 	printf("%sok 2 every_fd_closed_returns_the_module_references\n",
