@@ -90,17 +90,24 @@ Source *find_source(kvmx_xive_dev *dev, u64 irq)
 	return b ? &b->src[irq & ((1u << block_bits) - 1)] : nullptr;
 }
 
-XiveVcpu *find_server(kvmx_xive_dev *dev, u32 server)
+// The vCPUs connected to @dev, in creation order, until @fn returns true: that one, or
+// nullptr after the last.
+template <typename F> XiveVcpu *find_connected(kvmx_xive_dev *dev, F fn)
 {
 	Vm *vm = dev->vm;
 	u32 n = load_acquire(&vm->nr_vcpus);
 	for (u32 i = 0; i < n; i++) {
 		Vcpu *v = vm_vcpu(vm, i);
 		XiveVcpu *xv = v ? load_acquire(&v->arch.xive) : nullptr;
-		if (xv && xv->dev == dev && xv->server == server)
+		if (xv && xv->dev == dev && fn(xv))
 			return xv;
 	}
 	return nullptr;
+}
+
+XiveVcpu *find_server(kvmx_xive_dev *dev, u32 server)
+{
+	return find_connected(dev, [server](XiveVcpu *xv) { return xv->server == server; });
 }
 
 template <typename F> void for_each_source(kvmx_xive_dev *dev, F fn)
@@ -198,14 +205,10 @@ long set_nr_servers(kvmx_xive_dev *dev, u64 addr)
 long reset(kvmx_xive_dev *dev)
 {
 	MutexGuard g(dev->lock);
-	Vm *vm = dev->vm;
-	u32 n = load_acquire(&vm->nr_vcpus);
-	for (u32 i = 0; i < n; i++) {
-		Vcpu *v = vm_vcpu(vm, i);
-		XiveVcpu *xv = v ? load_acquire(&v->arch.xive) : nullptr;
-		if (xv && xv->dev == dev)
-			vcpu_reset(xv);
-	}
+	find_connected(dev, [](XiveVcpu *xv) {
+		vcpu_reset(xv);
+		return false; // every one
+	});
 	for_each_source(dev, [](Source &s) { mask_source(s); });
 	return 0;
 }
@@ -220,13 +223,8 @@ long eq_sync(kvmx_xive_dev *dev)
 			kvmx_xive_src_sync(s.hw, 1);
 	});
 	Vm *vm = dev->vm;
-	u32 n = load_acquire(&vm->nr_vcpus);
-	for (u32 i = 0; i < n; i++) {
-		Vcpu *v = vm_vcpu(vm, i);
-		XiveVcpu *xv = v ? load_acquire(&v->arch.xive) : nullptr;
-		if (!xv || xv->dev != dev)
-			continue;
-		for (Queue &q : xv->q) {
+	find_connected(dev, [vm](XiveVcpu *xv) {
+		for (const Queue &q : xv->q) {
 			if (!q.gaddr)
 				continue;
 			SpinGuard mmu(vm->mmu_lock);
@@ -237,7 +235,8 @@ long eq_sync(kvmx_xive_dev *dev)
 					mark_page_dirty(vm, *s, gfn + i);
 			}
 		}
-	}
+		return false; // every one
+	});
 	return 0;
 }
 
@@ -282,16 +281,10 @@ XiveVcpu *pick_target(kvmx_xive_dev *dev, u32 server, u8 prio, long *err)
 	}
 	if (xv->q[prio].gaddr)
 		return xv;
-	Vm *vm = dev->vm;
-	u32 n = load_acquire(&vm->nr_vcpus);
-	for (u32 i = 0; i < n; i++) {
-		Vcpu *v = vm_vcpu(vm, i);
-		XiveVcpu *o = v ? load_acquire(&v->arch.xive) : nullptr;
-		if (o && o->dev == dev && o->q[prio].gaddr)
-			return o;
-	}
-	*err = -EBUSY;
-	return nullptr;
+	xv = find_connected(dev, [prio](XiveVcpu *o) { return o->q[prio].gaddr != 0; });
+	if (!xv)
+		*err = -EBUSY;
+	return xv;
 }
 
 long config_source(kvmx_xive_dev *dev, u64 irq, u64 addr)
