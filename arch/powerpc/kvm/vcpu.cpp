@@ -395,9 +395,10 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	u64 lpcr = load_acquire(&vm->arch.lpcr) | (a.spr.lpcr & LPCR_VCPU_MASK);
 	if (a.xive) {
 		// XIVE delivers the guest's interrupts itself: an OS-ring event is an external
-		// interrupt of the guest (LPES), not of the hypervisor. One that came while the
-		// VP was not dispatched is delivered now if the guest takes externals (as
-		// upstream), and the hardware presents it again after the push as well.
+		// interrupt of the guest (LPES), not of the hypervisor. One the context saved
+		// at the last exit holds is delivered now if the guest takes externals (as
+		// upstream); one that arrived while the VP was not dispatched the hardware
+		// presents once the VP is pushed, if the guest's CPPR lets it through.
 		lpcr |= LPCR_LPES;
 		if ((a.regs.msr & MSR_EE) && xive_pending(vcpu))
 			ppc_inject(vcpu, TRAP_EXTERNAL, 0);

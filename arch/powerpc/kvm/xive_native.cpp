@@ -670,8 +670,8 @@ bool xive_pending(const Vcpu *vcpu)
 	const XiveVcpu *xv = vcpu->arch.xive;
 	if (!xv)
 		return false;
-	if (load_acquire(&vcpu->arch.pending) & pend_xive)
-		return true;
+	// Not pend_xive: an escalation only says an event arrived, not that the CPPR lets
+	// it through; the hardware presents it, if it may, once the VP is pushed.
 	// The Interrupt Pending Buffer against the Current Processor Priority Register.
 	return ipb_prio(xv->w01[w_ipb]) < xv->w01[w_cppr];
 }

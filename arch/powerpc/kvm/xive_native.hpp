@@ -28,8 +28,9 @@ long xive_set_vp_state(Vcpu *vcpu, const u64 val[2]);
 // the guest runs, undispatch it after the exit. No-ops for an unconnected vCPU.
 void xive_push(Vcpu *vcpu);
 void xive_pull(Vcpu *vcpu);
-// Whether the undispatched VP has an interrupt its priority lets through (then the
-// vCPU must not idle, and an entry with MSR[EE] set delivers an external interrupt).
+// Whether the context saved at the last pull holds an interrupt its CPPR lets through
+// (then the vCPU must not idle, and an entry with MSR[EE] set delivers an external
+// interrupt). Events that escalated since only wake the vCPU (pend_xive).
 bool xive_pending(const Vcpu *vcpu);
 
 } // namespace kvmx
