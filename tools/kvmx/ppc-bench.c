@@ -19,6 +19,10 @@
  *          scripts/qemu-patches/ppc-stop-hfu.patch): elsewhere it says so and is left out.
  *          The 2020 stop0lite review measured these two (its "wakeup latency using a
  *          timer") on POWER9 hardware.
+ *   hcall-xive  the hcall loop with the vCPU connected to a XIVE native device (one event
+ *          queue configured): every entry and exit then also dispatches and undispatches
+ *          its interrupt context on the thread (the TIMA push and pull); only where
+ *          KVM_CAP_PPC_IRQ_XIVE reads 1.
  * Output: one line per benchmark, "bench <name> median <ns> min <ns> max <ns> samples <n>
  * unit ns", then "bench-done". Timebase ticks become ns at 512 MHz (POWER9's timebase).
  */
@@ -43,6 +47,11 @@
 #define WAKE_SAMPLES 100
 #define DEC_TICKS 51200 /* 100 us to each deadline */
 #define TB_HZ 512000000ull
+#define XIVE_QUEUE 0x200000ul /* a 64 KB event queue page (hcall-xive) */
+
+/* bench() flags */
+#define B_STOP 1 /* enable KVMX_CAP_PPC_STOP0LITE */
+#define B_XIVE 2 /* connect the vCPU to a XIVE device */
 
 /*
  * r20 = iterations, r21 = sample pointer, r22 = MMIO address. hcall: r3 = H_CONFER,
@@ -148,8 +157,32 @@ static double ns(uint64_t ticks)
 	return (double)ticks * 1e9 / TB_HZ;
 }
 
-static int bench(const char *name, const uint8_t *code, size_t len, int nsamples, int stop)
+/* A XIVE native device on @vm with @vcpu connected as server 0 and its priority-6 queue
+ * at XIVE_QUEUE: the device fd, or -1. */
+static int xive_connect(int vm, int vcpu)
 {
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_XIVE };
+	struct kvm_ppc_xive_eq eq = {
+		.flags = KVM_XIVE_EQ_ALWAYS_NOTIFY, .qshift = 16, .qaddr = XIVE_QUEUE, .qtoggle = 1
+	};
+	struct kvm_device_attr a = { .group = KVM_DEV_XIVE_GRP_EQ_CONFIG,
+				     .attr = 6, /* server 0, priority 6 */
+				     .addr = (uintptr_t)&eq };
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_PPC_IRQ_XIVE };
+
+	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
+		return -1;
+	cap.args[0] = cd.fd;
+	if (ioctl(vcpu, KVM_ENABLE_CAP, &cap) || ioctl(cd.fd, KVM_SET_DEVICE_ATTR, &a)) {
+		close(cd.fd);
+		return -1;
+	}
+	return cd.fd;
+}
+
+static int bench(const char *name, const uint8_t *code, size_t len, int nsamples, int flags)
+{
+	int stop = flags & B_STOP, xive = -1;
 	struct kvm_userspace_memory_region region;
 	struct kvm_regs regs;
 	struct kvm_run *run;
@@ -190,6 +223,10 @@ static int bench(const char *name, const uint8_t *code, size_t len, int nsamples
 			       strerror(errno));
 			return 1;
 		}
+	}
+	if ((flags & B_XIVE) && (xive = xive_connect(vm, vcpu)) < 0) {
+		printf("# %s: XIVE device: %s\n", name, strerror(errno));
+		return 1;
 	}
 	lpcr |= 1ull << 25; /* LPCR[ILE]: interrupts little-endian */
 	if (ioctl(vcpu, KVM_SET_ONE_REG, &lpcr_reg) || ioctl(vcpu, KVM_GET_REGS, &regs))
@@ -235,6 +272,8 @@ static int bench(const char *name, const uint8_t *code, size_t len, int nsamples
 	printf("bench %s median %.0f min %.0f max %.0f samples %d unit ns\n", name,
 	       ns(samples[nsamples / 2]), ns(samples[0]), ns(samples[nsamples - 1]), nsamples);
 	munmap(run, 4096);
+	if (xive >= 0)
+		close(xive);
 	close(vcpu);
 	close(vm);
 	munmap(mem, MEM_SIZE);
@@ -256,9 +295,13 @@ int main(void)
 	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVMX_CAP_PPC_STOP0LITE) > 0) {
 		/* The in-kernel kvm-hv has no stop0lite: the review's comparison is with cede. */
 		printf("bench-ref stop cede\n");
-		bad |= bench("stop", stop_start, stop_end - stop_start, WAKE_SAMPLES, 1);
+		bad |= bench("stop", stop_start, stop_end - stop_start, WAKE_SAMPLES, B_STOP);
 	} else
 		printf("# stop: no KVMX_CAP_PPC_STOP0LITE on this hypervisor\n");
+	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_IRQ_XIVE) > 0)
+		bad |= bench("hcall-xive", hcall_start, hcall_end - hcall_start, NSAMPLES, B_XIVE);
+	else
+		printf("# hcall-xive: no KVM_CAP_PPC_IRQ_XIVE on this hypervisor\n");
 	printf("bench-done %s\n", bad ? "with errors" : "ok");
 	return bad;
 }
