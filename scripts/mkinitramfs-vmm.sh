@@ -3,8 +3,9 @@
 # vmm-tree.cpio.gz) followed by a small archive with static busybox, scripts/guest/init and
 # vmm.sh, kvmx.ko, kvm-caps, the case list and the nested guest under /vmm: the host's
 # own kernel image (vmlinuz) and guest.cpio.gz (busybox, scripts/guest/vmm-init as /init
-# and the virtio-mmio, virtio-blk and virtio-console drivers when Debian's config builds
-# them as modules). The kernel unpacks the two concatenated gzip'd cpio archives in turn,
+# and the virtio-mmio, virtio-blk, virtio-console and virtio-net drivers when Debian's
+# config builds them as modules), and vmm-net-echo, the host end of the guest's TCP
+# connection (QEMU's user network runs it for each connection: guestfwd=...-cmd:). The kernel unpacks the two concatenated gzip'd cpio archives in turn,
 # so the big one is packed once, when it is fetched.
 # Usage: mkinitramfs-vmm.sh OUT.cpio.gz TREE.cpio.gz BUSYBOX KVMX_KO KVM_CAPS \
 #          KERNEL_IMAGE MODULES_DIR CASES.txt
@@ -22,15 +23,19 @@ mkdir -p "$g"/{bin,dev,proc,sys,modules}
 install -m 0755 "$busybox" "$g/bin/busybox"
 install -m 0755 "$here/guest/vmm-init" "$g/init"
 : >"$g/modules/order"
-for m in VIRTIO_MMIO:virtio_mmio VIRTIO_BLK:virtio_blk VIRTIO_CONSOLE:virtio_console; do
+# In load order: a module's dependencies come before it.
+for m in VIRTIO_MMIO:virtio_mmio VIRTIO_BLK:virtio_blk VIRTIO_CONSOLE:virtio_console \
+	FAILOVER:failover NET_FAILOVER:net_failover VIRTIO_NET:virtio_net; do
 	opt=CONFIG_${m%%:*} mod=${m#*:}
 	if grep -x "$opt=y" "$config" >/dev/null; then
 		continue # built in
 	fi
 	f=$(find "$kmoddir/kernel" -name "$mod.ko" | head -1)
 	[ -n "$f" ] || { echo "mkinitramfs-vmm: no $mod.ko under $kmoddir" >&2; exit 1; }
-	deps=$(/sbin/modinfo -F depends "$f")
-	[ -z "$deps" ] || { echo "mkinitramfs-vmm: $mod.ko needs $deps: not handled" >&2; exit 1; }
+	for d in $(/sbin/modinfo -F depends "$f" | tr ',' ' '); do
+		grep -x "$d" "$g/modules/order" >/dev/null ||
+			{ echo "mkinitramfs-vmm: $mod.ko needs $d, not loaded before it" >&2; exit 1; }
+	done
 	install -m 0644 "$f" "$g/modules/$mod.ko"
 	echo "$mod" >>"$g/modules/order"
 done
@@ -44,6 +49,7 @@ mkdir -p "$r"/{bin,dev,proc,sys,tmp}
 install -m 0755 "$busybox" "$r/bin/busybox"
 install -m 0755 "$here/guest/init" "$r/init"
 install -m 0755 "$here/guest/vmm.sh" "$r/bin/vmm.sh"
+install -m 0755 "$here/guest/vmm-net-echo" "$r/bin/vmm-net-echo"
 install -m 0644 "$ko" "$r/kvmx.ko"
 install -m 0755 "$caps" "$r/bin/kvm-caps"
 install -m 0644 "$kimage" "$r/vmm/vmlinuz"

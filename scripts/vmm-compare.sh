@@ -58,7 +58,8 @@ for l in "${case_lines[@]}"; do
 	read -r c smp _ <<<"$l"
 	checks+=("$c.boots-to-init" "$c.timer-counts" "$c.cpus-online")
 	if [ "$smp" -gt 1 ]; then checks+=("$c.ipis"); fi
-	checks+=("$c.disk-checksum" "$c.disk-write" "$c.console-roundtrip" "$c.poweroff-status-0")
+	checks+=("$c.disk-checksum" "$c.disk-write" "$c.console-roundtrip" "$c.net-roundtrip")
+	checks+=("$c.poweroff-status-0")
 done
 checks+=(host.rmmod-kvmx host.dmesg-clean)
 
@@ -163,4 +164,7 @@ times_of() {	# status comment: the boot times of a boots-to-init comment
 		echo "nested QEMU stderr on $m (first lines per case):"
 		sed 's/^/  /' <<<"$s"
 	done
+	echo
+	awk '/^ok / && / # SKIP/ { sk++; next } /# TODO/ { td++; next } /^ok / { p++ } /^not ok / { f++ }
+		END { printf "vmm-compare: %d passed, %d failed, %d skipped, %d todo\n", p, f, sk, td }' "$out"
 } | tee "$table"

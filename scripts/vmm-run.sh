@@ -6,6 +6,7 @@
 # RESULTS/vmm-compare.tap and prints the side-by-side table (RESULTS/vmm-table.txt).
 # Each host boot is bounded: 180 s for booting and the host checks, plus the case timeout
 # + 15 s (SIGTERM, then SIGKILL 5 s later, and slack) for every boot of every case.
+# Exit status 1 if a host boot did not complete or a check is "not ok" (TODO aside).
 # Usage: vmm-run.sh KERNEL INITRAMFS RESULTS LISTDIR REPEAT CASE_TIMEOUT_S
 #   LISTDIR holds cases.txt and known-failures.txt (tools/testing/vmm).
 set -uo pipefail
@@ -21,4 +22,8 @@ for mode in builtin kvmx; do
 	bash "$here/qemu.sh" "vmm-$mode" "$kernel" "$initrd" "$results" "$host_tmo" \
 		"kvmxvmmrepeat=$repeat kvmxvmmtimeout=$tmo"
 done
-bash "$here/vmm-compare.sh" "$results" "$listdir/cases.txt" "$listdir/known-failures.txt"
+bash "$here/vmm-compare.sh" "$results" "$listdir/cases.txt" "$listdir/known-failures.txt" || exit 1
+# Exit status 1 when a host boot did not complete or a check failed (TODO lines aside).
+grep -h '^not ok' "$results/boot-vmm-builtin.tap" "$results/boot-vmm-kvmx.tap" \
+	"$results/vmm-compare.tap" 2>/dev/null | grep -v '# TODO' >/dev/null && exit 1
+exit 0

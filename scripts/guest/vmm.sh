@@ -14,6 +14,8 @@
 #   disk-checksum (the guest's sha256 of its virtio-blk disk is the image's),
 #   disk-write (the sector the guest wrote is in the image after QEMU exits),
 #   console-roundtrip (a token sent into the virtio console came back transformed),
+#   net-roundtrip (virtio-net on QEMU's user network: a line the guest sent over TCP
+#   reached vmm-net-echo in this host, whose answer the guest printed),
 #   poweroff-status-0 (the guest reached its end, `poweroff -f` ended QEMU with status 0)
 #   host.rmmod-kvmx (kvmx only), host.dmesg-clean (no WARNING/BUG/Oops in the host's log)
 # With REPEAT > 1 a check is ok when it passed in every boot ("N/N" in the comment). The
@@ -40,7 +42,7 @@ cases() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' /vmm/cases.txt; }
 checks_of() {	# smp
 	echo boots-to-init timer-counts cpus-online
 	[ "$1" -gt 1 ] && echo ipis
-	echo disk-checksum disk-write console-roundtrip poweroff-status-0
+	echo disk-checksum disk-write console-roundtrip net-roundtrip poweroff-status-0
 }
 record() {	# case check ok|fail [why]
 	echo "$3${4:+ $4}" >>"$res/$1.$2"
@@ -51,7 +53,7 @@ fact_time() { awk -v w="@@VMM-$1" '$2 == w { print $1; exit }' $t/console.log; }
 
 boot_once() {	# case smp machine
 	c=$1 smp=$2 machine=$3
-	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/vc.reply
+	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/vc.reply $t/net.log
 	dd if=/dev/urandom of=$t/disk.img bs=65536 count=64 2>/dev/null
 	disk=$(sha256sum $t/disk.img | cut -d' ' -f1)
 	sectors=$(($(wc -c <$t/disk.img) / 512))
@@ -68,12 +70,15 @@ boot_once() {	# case smp machine
 	awk '{ sub(/\r$/, ""); getline u < "/proc/uptime"; close("/proc/uptime")
 		split(u, a, " "); print a[1], $0; fflush() }' <$t/con >$t/console.log &
 	apid=$!
+	dmesg -c >>$t/dmesg-all
 	start=$(cut -d' ' -f1 /proc/uptime)
 	$qemu -accel kvm -cpu host -M "$machine" -smp "$smp" -m 256 -nographic -nodefaults \
 		-serial stdio -kernel $kernel -initrd $initrd -append "console=ttyAMA0 panic=-1" \
 		-no-reboot -drive if=none,id=disk0,file=$t/disk.img,format=raw \
 		-device virtio-blk-device,drive=disk0 -device virtio-serial-device \
 		-chardev pipe,id=vc0,path=$t/vc -device virtconsole,chardev=vc0 \
+		-netdev user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:/bin/vmm-net-echo \
+		-device virtio-net-device,netdev=net0 \
 		</dev/null >$t/con 2>$t/qemu.err 5>&- 6>&- &
 	qpid=$!
 	(sleep "$tmo"; echo >$t/timeout; kill -TERM $qpid; sleep 5; kill -KILL $qpid) \
@@ -152,6 +157,14 @@ boot_once() {	# case smp machine
 	else
 		check console-roundtrip fail "guest read '$(fact CONSOLE)', host got '$(clean <$t/vc.reply | cut -c1-60)'"
 	fi
+	# shellcheck disable=SC2046
+	set -- $(fact NET) x
+	if [ "$1" = net-token ] && [ "$3 $4" = "net-reply $(echo "$1 $2" | sha256sum | cut -c1-16)" ] &&
+		grep -x "$1 $2" $t/net.log >/dev/null 2>&1; then
+		check net-roundtrip ok
+	else
+		check net-roundtrip fail "guest: '$(fact NET)', host read '$(cat $t/net.log 2>/dev/null | clean | cut -c1-40)'"
+	fi
 	if [ -f $t/timeout ]; then
 		check poweroff-status-0 fail "timeout after $tmo s"
 	elif [ $rc = 0 ] && [ -n "$(fact_time DONE)" ]; then
@@ -169,9 +182,13 @@ boot_once() {	# case smp machine
 		echo "# --- $c: nested QEMU stderr"
 		head -n 20 $t/qemu.err | comment
 	fi
+	dmesg -c >$t/dmesg-boot
+	cat $t/dmesg-boot >>$t/dmesg-all
 	if [ $bad = 1 ]; then
 		echo "# --- $c: last lines of the nested console"
 		cut -d' ' -f2- $t/console.log | grep -v '^@@VMM-PROC' | tail -n 25 | comment
+		echo "# --- $c: the host's kernel log during the boot (kvm, kvmx, BUG, WARNING, Oops)"
+		grep -E 'kvm|BUG|WARNING|Oops' $t/dmesg-boot | tail -n 20 | comment
 	fi
 	grep '@@VMM-PROC' $t/console.log | cut -d' ' -f3- | comment
 }
@@ -209,6 +226,8 @@ echo "# /proc/version: $(cat /proc/version)"
 echo "# /proc/cmdline: $(cat /proc/cmdline)"
 [ -f /vmm-manifest.txt ] && echo "# nested QEMU tree: $(awk '{ print $1 "=" $3 }' /vmm-manifest.txt | tr '\n' ' ')"
 
+# QEMU's user network (the virtio-net case) makes its socket pairs over the loopback.
+ip link set lo up
 v=$($qemu --version 2>&1 | head -1)
 case $v in
 QEMU*) tap ok host.nested-qemu-runs "$v" ;;
@@ -249,7 +268,8 @@ if [ "$mode" = kvmx ]; then
 		tap fail host.rmmod-kvmx "$(clean </tmp/rmmod.err)"
 	fi
 fi
-if dmesg | grep -E 'WARNING|BUG|Oops|Call trace' >/tmp/dmesg.bad; then
+dmesg -c >>$t/dmesg-all
+if grep -E 'WARNING|BUG|Oops|Call trace' $t/dmesg-all >/tmp/dmesg.bad; then
 	tap fail host.dmesg-clean "$(wc -l </tmp/dmesg.bad) lines"
 	head -n 40 /tmp/dmesg.bad | comment
 else
