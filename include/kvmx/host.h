@@ -190,6 +190,14 @@ struct kvmx_eventfd_watch *kvmx_host_eventfd_watch(int fd, void (*fire)(void *ar
 struct kvmx_eventfd *kvmx_host_eventfd_watched(struct kvmx_eventfd_watch *watch);
 void kvmx_host_eventfd_unwatch(struct kvmx_eventfd_watch *watch);
 
+/*
+ * arm64: the host interrupt of the EL1 virtual timer (the GIC's PPI for it) on this CPU,
+ * enabled (1) or masked (0). Enabled, it ends a guest run when the guest's timer fires
+ * (the interrupt itself does nothing more). Interrupts must be masked; no-op on hosts
+ * where the interrupt is unknown (no "arm,armv8-timer" device-tree node).
+ */
+void kvmx_host_arm64_vtimer_irq(int enable);
+
 /* Logging. Levels follow the kernel's: 3 error, 4 warning, 6 info, 7 debug. */
 enum kvmx_log_level {
 	KVMX_LOG_ERR = 3,

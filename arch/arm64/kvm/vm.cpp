@@ -63,26 +63,26 @@ long arch_check_extension(const Vm *, u64 cap)
 	switch (cap) {
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return arm64_ipa_limit(registry().host.arm64_id_aa64mmfr0);
-	case KVM_CAP_SYNC_MMU:		 // stage 2 follows the MMU notifier (mmu.cpp)
-	case KVM_CAP_ONE_REG:		 // guest.cpp
-	case KVM_CAP_IMMEDIATE_EXIT:	 // core vcpu.cpp
-	case KVM_CAP_ARM_PSCI:		 // PSCI 0.1 (psci.cpp)
-	case KVM_CAP_ARM_PSCI_0_2:	 // PSCI 0.2-1.1 (psci.cpp)
-	case KVM_CAP_SET_GUEST_DEBUG:	 // single-step and software breakpoints (guest.cpp)
-	case KVM_CAP_ARM_SYSTEM_SUSPEND: // psci.cpp
-	case KVM_CAP_VCPU_ATTRIBUTES:	 // KVM_*_DEVICE_ATTR on vCPUs (PV time)
-	case KVM_CAP_READONLY_MEM:	 // read-only memslots: writes exit as MMIO (mmu.cpp)
-	case KVM_CAP_MP_STATE:		 // KVM_GET/SET_MP_STATE (guest.cpp)
-	case KVM_CAP_VCPU_EVENTS:	 // KVM_GET/SET_VCPU_EVENTS: SError, external abort
+	case KVM_CAP_SYNC_MMU:		    // stage 2 follows the MMU notifier (mmu.cpp)
+	case KVM_CAP_ONE_REG:		    // guest.cpp
+	case KVM_CAP_IMMEDIATE_EXIT:	    // core vcpu.cpp
+	case KVM_CAP_ARM_PSCI:		    // PSCI 0.1 (psci.cpp)
+	case KVM_CAP_ARM_PSCI_0_2:	    // PSCI 0.2-1.1 (psci.cpp)
+	case KVM_CAP_SET_GUEST_DEBUG:	    // single-step and software breakpoints (guest.cpp)
+	case KVM_CAP_ARM_SYSTEM_SUSPEND:    // psci.cpp
+	case KVM_CAP_VCPU_ATTRIBUTES:	    // KVM_*_DEVICE_ATTR on vCPUs (PV time)
+	case KVM_CAP_READONLY_MEM:	    // read-only memslots: writes exit as MMIO (mmu.cpp)
+	case KVM_CAP_MP_STATE:		    // KVM_GET/SET_MP_STATE (guest.cpp)
+	case KVM_CAP_VCPU_EVENTS:	    // KVM_GET/SET_VCPU_EVENTS: SError, external abort
 	case KVM_CAP_ARM_IRQ_LINE_LAYOUT_2: // KVM_IRQ_LINE's vcpu2_index field
-	case KVM_CAP_ARM_USER_IRQ:	 // timer line in kvm_run (timer.cpp)
-	case KVM_CAP_DEVICE_CTRL:	 // KVM_CREATE_DEVICE (no device type yet: -ENODEV)
-	case KVM_CAP_SIGNAL_MSI:	 // the ioctl exists: -EINVAL without an irqchip
+	case KVM_CAP_ARM_USER_IRQ:	    // timer line in kvm_run (timer.cpp)
+	case KVM_CAP_DEVICE_CTRL:	    // KVM_CREATE_DEVICE (no device type yet: -ENODEV)
+	case KVM_CAP_SIGNAL_MSI:	    // the ioctl exists: -EINVAL without an irqchip
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return max_irq_routes; // irq_routing.cpp; entries validated below
 	case KVM_CAP_IRQCHIP:
-		return 0; // no in-kernel GIC yet
+		return 0;	 // no in-kernel GIC yet
 	case KVM_CAP_STEAL_TIME: // pvtime.cpp, if the host scheduler tracks run delay
 		return pvtime_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)

@@ -111,6 +111,7 @@ struct FakeEventfd {
 };
 FakeEventfd eventfds[fake_host::eventfd_count];
 long eventfd_ref_count;
+int vtimer_irq_enabled = -1; // never set
 int eventfd_watch_count;
 
 static void reset_eventfds()
@@ -118,6 +119,7 @@ static void reset_eventfds()
 	for (FakeEventfd &e : eventfds)
 		e = FakeEventfd{};
 	eventfd_ref_count = 0;
+	vtimer_irq_enabled = -1;
 	eventfd_watch_count = 0;
 }
 
@@ -735,6 +737,13 @@ void kvmx_host_log_guest(int level, unsigned int vm_id, int vcpu_id, const char 
 	va_end(ap);
 }
 
+void kvmx_host_arm64_vtimer_irq(int enable)
+{
+	if (!irq_depth)
+		report("kvmx_host_arm64_vtimer_irq(%d) with interrupts on", enable);
+	vtimer_irq_enabled = enable;
+}
+
 struct kvmx_eventfd_watch {
 	int fd;
 	void (*fire)(void *arg);
@@ -748,7 +757,8 @@ static FakeEventfd *fake_eventfd(int fd, int *err)
 		*err = -EBADF;
 		return nullptr;
 	}
-	if (fd < fake_host::eventfd_first || fd >= fake_host::eventfd_first + fake_host::eventfd_count) {
+	if (fd < fake_host::eventfd_first ||
+	    fd >= fake_host::eventfd_first + fake_host::eventfd_count) {
 		*err = -EINVAL;
 		return nullptr;
 	}
@@ -857,6 +867,11 @@ long eventfd_refs()
 int eventfd_watches()
 {
 	return eventfd_watch_count;
+}
+
+int vtimer_irq()
+{
+	return vtimer_irq_enabled;
 }
 
 } // namespace fake_host

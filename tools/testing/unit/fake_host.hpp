@@ -123,6 +123,9 @@ void eventfd_close(int fd);
 long eventfd_refs();
 int eventfd_watches();
 
+// The last kvmx_host_arm64_vtimer_irq state (1 enabled, 0 masked), -1 if never set.
+int vtimer_irq();
+
 const std::vector<std::string> &log_lines();
 int guest_log_lines();
 

@@ -48,6 +48,8 @@ bool arch_vcpu_async_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg, long
 // guest once and handle the exit; exit_user when kvm_run holds an exit for userspace.
 enum class RunStep { resume, exit_user };
 Status arch_vcpu_run_prepare(Vcpu *vcpu);
+// Every return from KVM_RUN after a successful run_prepare: state kvm_run reports back.
+void arch_vcpu_run_done(Vcpu *vcpu);
 Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu);
 
 // The VM's in-kernel interrupt controller, if it has one, is ready to take interrupts
