@@ -5,6 +5,8 @@
 #   MODE run|check|fuzz: kvm-arm.mode=none (kvmx's host)
 #   MODE builtin:   default kernel command line, the built-in KVM owns /dev/kvm
 #   MODE noel2:     virtualization=off, the kernel runs at EL1
+#   MODE cmd, cmd-builtin: by hand, kvmxcmd=<program>[:arg...] in EXTRA_KERNEL_ARGS runs
+#                   that test program on kvmx, or on the built-in KVM
 #   MODE upstream-builtin, upstream-kvmx: upstream's KVM selftests (initramfs-upstream)
 #                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
@@ -18,8 +20,8 @@ log="$results/console-$mode.log"
 virt=on
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
-run | check | fuzz | upstream-kvmx) append="$append kvm-arm.mode=none" ;;
-builtin | upstream-builtin) ;;
+run | check | fuzz | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
+builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
 esac

@@ -124,7 +124,8 @@ long assign(Vm *vm, const kvm_ioeventfd &args)
 		r = -ENOSPC;
 	Ioeventfd *fresh = nullptr;
 	if (!r) {
-		fresh = static_cast<Ioeventfd *>(kvmx_host_zalloc(sizeof(Ioeventfd) * (t.count + 1)));
+		fresh = static_cast<Ioeventfd *>(
+			kvmx_host_zalloc(sizeof(Ioeventfd) * (t.count + 1)));
 		if (!fresh)
 			r = -ENOMEM;
 	}

@@ -6,6 +6,7 @@
 // The table is replaced whole; readers (irq_set) hold the irq lock with interrupts off.
 #include "irq_routing.hpp"
 #include "arch.hpp"
+#include "ioctl.hpp"
 #include "irqfd.hpp"
 #include "vm.hpp"
 
@@ -60,13 +61,16 @@ void irq_state_destroy(Vm *vm)
 
 long set_gsi_routing(Vm *vm, unsigned long arg)
 {
-	kvm_irq_routing head;
+	struct {
+		u32 nr, flags;
+	} head;
+	static_assert(sizeof(head) == kvm_irq_routing_head_size, "C layout of kvm_irq_routing");
 	if (kvmx_host_copy_from_user(&head, arg, sizeof(head)))
 		return -EFAULT;
 	if (head.nr > max_irq_routes || head.flags)
 		return -EINVAL;
-	auto *fresh = static_cast<IrqRouting *>(kvmx_host_zalloc(
-		sizeof(IrqRouting) + sizeof(kvm_irq_routing_entry) * head.nr));
+	auto *fresh = static_cast<IrqRouting *>(
+		kvmx_host_zalloc(sizeof(IrqRouting) + sizeof(kvm_irq_routing_entry) * head.nr));
 	if (!fresh)
 		return -ENOMEM;
 	fresh->nr = head.nr;

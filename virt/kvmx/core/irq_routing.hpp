@@ -15,9 +15,9 @@ constexpr u32 max_irq_routes = 4096;
 struct IrqRouting;
 
 struct IrqState {
-	kvmx_spinlock *lock;   // taken with interrupts off: irqfds fire in atomic context
-	IrqRouting *routing;   // swapped under `lock`, replaced under the VM lock
-	struct Irqfd *irqfds;  // KVM_IRQFD list: changed under the VM lock and `lock`
+	kvmx_spinlock *lock;  // taken with interrupts off: irqfds fire in atomic context
+	IrqRouting *routing;  // swapped under `lock`, replaced under the VM lock
+	struct Irqfd *irqfds; // KVM_IRQFD list: changed under the VM lock and `lock`
 };
 
 Status irq_state_init(Vm *vm);

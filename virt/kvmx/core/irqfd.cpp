@@ -94,8 +94,8 @@ long assign(Vm *vm, const kvm_irqfd &args)
 			return err;
 		}
 	}
-	irqfd->watch =
-		kvmx_host_eventfd_watch(static_cast<int>(args.fd), fire, hangup, irqfd, &err, &pending);
+	irqfd->watch = kvmx_host_eventfd_watch(static_cast<int>(args.fd), fire, hangup, irqfd, &err,
+					       &pending);
 	if (!irqfd->watch) {
 		free_irqfd(irqfd);
 		return err;

@@ -234,7 +234,7 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return ioeventfd_ioctl(vm, arg);
 	case KVM_IRQFD:
 		return irqfd_ioctl(vm, arg);
-	case KVM_SET_GSI_ROUTING:
+	case kvm_set_gsi_routing_ioctl:
 		return set_gsi_routing(vm, arg);
 	case KVM_SIGNAL_MSI:
 		return signal_msi(vm, arg);
