@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -408,6 +409,52 @@ TEST_F(abi, user_irq_timer_wakes_wfi_then_falls_when_masked)
 	ASSERT_EQ(0, vcpu_run(&self->v));
 	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
 	expect_timer_line(_metadata, &self->v, 0);
+}
+
+/*
+ * A VMM killed with SIGKILL while its guest runs, with ioeventfds (one of them on an
+ * eventfd it closed), a routing table and a signalling guest, leaves nothing behind:
+ * kvmx's live allocations (its live_allocs parameter) return to where they were.
+ */
+#define LIVE_ALLOCS "/sys/module/kvmx/parameters/live_allocs"
+
+static void killed_vmm_child(void)
+{
+	struct vmm m;
+	struct vcpu v;
+	struct kvm_irq_routing_entry e = { .gsi = 1, .type = KVM_IRQ_ROUTING_IRQCHIP };
+	int efd = eventfd(0, 0), gone = eventfd(0, 0);
+
+	if (vmm_create(&m) || vcpu_add(&m, &v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA))
+		_exit(2);
+	load_program(&m, GUEST_CODE_IPA, g_timer_spin_start, g_timer_spin_end);
+	ioeventfd(m.vm, GUEST_MMIO_IPA, 4, efd, 0, 0);
+	ioeventfd(m.vm, GUEST_MMIO_IPA + 8, 0, gone, 0, 0);
+	close(gone);
+	set_routing(m.vm, &e, 1, 0);
+	vcpu_set(&v, CORE_REG(regs.regs[2]), 1ULL << 40); /* a timer far away: spin */
+	for (;;)
+		vcpu_run(&v);
+}
+
+TEST(vmm_killed_mid_run_leaves_nothing)
+{
+	long base = kvmx_read_long(LIVE_ALLOCS), now = base;
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		killed_vmm_child();
+	usleep(300 * 1000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	if (base < 0)
+		SKIP(return, "no %s: not kvmx", LIVE_ALLOCS);
+	for (int i = 0; i < 200 && (now = kvmx_read_long(LIVE_ALLOCS)) != base; i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(base, now);
 }
 
 TEST_HARNESS_MAIN
