@@ -5,6 +5,8 @@
 #   MODE run|check|fuzz: kvm-arm.mode=none (kvmx's host)
 #   MODE builtin:   default kernel command line, the built-in KVM owns /dev/kvm
 #   MODE noel2:     virtualization=off, the kernel runs at EL1
+#   MODE cmd, cmd-builtin: by hand, kvmxcmd=<program>[:arg...] in EXTRA_KERNEL_ARGS runs
+#                   that test program on kvmx, or on the built-in KVM
 #   MODE upstream-builtin, upstream-kvmx: upstream's KVM selftests (initramfs-upstream)
 #                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
 #   MODE vmm-builtin, vmm-kvmx: the nested QEMU of the vmm suite (initramfs-vmm, 3 GB of
@@ -21,10 +23,10 @@ virt=on
 mem=2048
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
-run | check | fuzz | upstream-kvmx) append="$append kvm-arm.mode=none" ;;
+run | check | fuzz | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
 vmm-kvmx) append="$append kvm-arm.mode=none" mem=3072 ;;
 vmm-builtin) mem=3072 ;;
-builtin | upstream-builtin) ;;
+builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
 esac

@@ -10,12 +10,18 @@
  *   create     KVM_CREATE_VM + memslot + vCPU until the guest's first instruction exits
  *   fault      stage-2 fault-in of guest RAM the VMM has already written (a loaded image,
  *              a restored VM): per page, the guest reads it and then writes it
+ *   ioeventfd  a virtio-style kick: the guest's MMIO write signals an eventfd in the kernel
+ *              (KVM_IOEVENTFD), the VMM's blocking read of it returns and the VMM answers
+ *              through guest RAM, on which the guest spins; one sample is that round trip
  * Output: one line per benchmark, "bench <name> median_ns <m> min_ns <a> max_ns <b>
  * samples <n> unit <what one sample is>", then "bench-done".
  */
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 
 #include "../testing/selftests/kvmx/vcpu_lib.h"
 
@@ -61,12 +67,25 @@ asm(".pushsection .text\n"
     "	str x3, [x1]\n"
     "	b .\n"
     "b_fault_end:\n"
+    /* Kick x5 (1, 2, ...) at MMIO, then spin until the VMM writes x5 at x4. */
+    ".global b_kick_start, b_kick_end\n"
+    "b_kick_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mov x5, #1\n"
+    "1:	str x5, [x1]\n"
+    "2:	ldr x6, [x4]\n"
+    "	cmp x6, x5\n"
+    "	b.ne 2b\n"
+    "	add x5, x5, #1\n"
+    "	b 1b\n"
+    "b_kick_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(b_hvc);
 GUEST_PROGRAM(b_mmio);
 GUEST_PROGRAM(b_suspend);
 GUEST_PROGRAM(b_fault);
+GUEST_PROGRAM(b_kick);
 
 #define MAX_SAMPLES 64
 
@@ -255,6 +274,63 @@ static void bench_fault(int samples)
 	report("fault", ns, samples, "one_page_read_then_written");
 }
 
+struct kick_vcpu {
+	struct vcpu *v;
+	atomic_int stop;
+};
+
+static void *kick_vcpu_thread(void *p)
+{
+	struct kick_vcpu *k = p;
+
+	while (!atomic_load(&k->stop)) {
+		if (vcpu_run(k->v) && errno != EINTR)
+			die("kick run");
+	}
+	return NULL;
+}
+
+static void bench_ioeventfd(int iterations, int samples)
+{
+	double ns[MAX_SAMPLES];
+	struct vmm m;
+	struct vcpu v;
+	struct kick_vcpu k = { .v = &v };
+	volatile uint64_t *ack;
+	uint64_t seq = 0, n;
+	pthread_t t;
+	int efd = eventfd(0, 0);
+	struct kvm_ioeventfd io = { .addr = GUEST_MMIO_IPA, .len = 8, .fd = efd };
+
+	setup(&m, &v, b_kick_start, b_kick_end);
+	ack = (volatile uint64_t *)(m.ram + (GUEST_DATA_IPA - GUEST_RAM_IPA));
+	*ack = 0;
+	if (efd < 0 || ioctl(m.vm, KVM_IOEVENTFD, &io) ||
+	    vcpu_set(&v, CORE_REG(regs.regs[4]), GUEST_DATA_IPA))
+		die("ioeventfd setup");
+	signal(SIGUSR1, ignore_signal);
+	pthread_create(&t, NULL, kick_vcpu_thread, &k);
+	for (int s = -1; s < samples; s++) {
+		double t0 = now_s();
+
+		for (int i = 0; i < iterations; i++) {
+			if (read(efd, &n, sizeof(n)) != sizeof(n))
+				die("eventfd read");
+			*ack = ++seq;
+		}
+		if (s >= 0)
+			ns[s] = (now_s() - t0) * 1e9 / iterations;
+	}
+	atomic_store(&k.stop, 1);
+	v.run->immediate_exit = 1; /* a KVM_RUN not yet entered returns at once */
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	report("ioeventfd", ns, samples, "guest_kick_to_vmm_read_and_back");
+	close(efd);
+	close(v.fd);
+	vmm_destroy(&m);
+}
+
 int main(int argc, char **argv)
 {
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
@@ -267,6 +343,7 @@ int main(int argc, char **argv)
 	bench_wake(31);
 	bench_create(15);
 	bench_fault(15);
+	bench_ioeventfd(200 * scale, 15);
 	printf("bench-done\n");
 	return 0;
 }
