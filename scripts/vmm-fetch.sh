@@ -72,19 +72,28 @@ while read -r name arch v; do arch_of[$name]=$arch ver_of[$name]=$v; done <"$dir
 # 2. Download and stage packages one by one (stage/<name>/ is its dpkg-deb -x tree).
 stage=$dir/stage
 mkdir -p "$stage"
-deb_of() {	# name: the cached .deb path, downloaded if missing
-	local name=$1 arch=${arch_of[$1]} v=${ver_of[$1]} f
-	f=$debs/${name}_${v//:/%3a}_$arch.deb
-	if [ ! -f "$f" ]; then
-		(cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$name:$arch=$v" >&2) ||
-			die "apt-get download $name:$arch=$v failed"
-		[ -f "$f" ] || die "apt-get download $name:$arch=$v did not produce $f"
-	fi
-	echo "$f"
+deb_of() {	# name: the path of its cached .deb
+	local name=$1 v=${ver_of[$1]}
+	echo "$debs/${name}_${v//:/%3a}_${arch_of[$1]}.deb"
+}
+# Download the packages whose .deb is not cached yet, all in one apt-get call (each call
+# reads the whole package cache: one per package took minutes).
+fetch_debs() {	# name...
+	local want=() n
+	for n in "$@"; do
+		[ -f "$(deb_of "$n")" ] || want+=("$n:${arch_of[$n]}=${ver_of[$n]}")
+	done
+	[ ${#want[@]} -gt 0 ] || return 0
+	(cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "${want[@]}" >&2) ||
+		die "apt-get download ${want[*]} failed"
+	for n in "$@"; do
+		[ -f "$(deb_of "$n")" ] || die "apt-get download did not produce $(deb_of "$n")"
+	done
 }
 stage_pkg() {	# name
 	local name=$1 f
 	[ -f "$stage/$name.done" ] && return 0
+	fetch_debs "$name"
 	f=$(deb_of "$name")
 	rm -rf "${stage:?}/$name"
 	mkdir -p "$stage/$name"
@@ -117,6 +126,7 @@ needed_of() {	# file: its DT_NEEDED sonames
 
 declare -A ship indexed seen_so
 ship[qemu-system-arm]=1 ship[qemu-system-data]=1
+fetch_debs qemu-system-arm qemu-system-data
 stage_pkg qemu-system-arm
 stage_pkg qemu-system-data
 qemu_bin=usr/bin/qemu-system-aarch64
@@ -137,11 +147,11 @@ while :; do
 	todo=()
 	[ -n "${missing// /}" ] || break
 	# Candidates: the direct dependencies of every package shipped so far.
-	for p in "${!ship[@]}"; do
-		for d in $(deps_of "$p"); do
-			stage_pkg "$d"
-			[ -n "${indexed[$d]:-}" ] || { index_pkg "$d"; indexed[$d]=1; }
-		done
+	mapfile -t cands < <(for p in "${!ship[@]}"; do deps_of "$p"; done | LC_ALL=C sort -u)
+	fetch_debs "${cands[@]}"
+	for d in "${cands[@]}"; do
+		stage_pkg "$d"
+		[ -n "${indexed[$d]:-}" ] || { index_pkg "$d"; indexed[$d]=1; }
 	done
 	still=
 	for so in $missing; do
