@@ -14,6 +14,7 @@
 #   root/             the unpacked tree; vmm-tree.cpio.gz, its archive
 #   complete          the sha256 of manifest.txt once all of that is in place
 # When `complete` matches, nothing else runs: no apt-get, no apt-cache, no dpkg-deb.
+# A build holds the lock $CACHE/vmm/.lock (flock): concurrent runs wait for it.
 # VMM_REFRESH=1 solves the package set again (to pick up updated libraries).
 #
 # Which libraries: the ELF NEEDED closure of qemu-system-aarch64 (readelf -d), plus
@@ -38,13 +39,24 @@ dir=$CACHE/vmm/qemu-${ver//:/%3a}-f$FORMAT
 debs=$CACHE/vmm/debs
 out=$dir/vmm-tree.cpio.gz
 
-if [ -z "${VMM_REFRESH:-}" ] && [ -f "$dir/complete" ] && [ -f "$out" ] && [ -f "$dir/manifest.txt" ] &&
-	[ "$(cat "$dir/complete")" = "$(sha256sum <"$dir/manifest.txt" | cut -d' ' -f1)" ]; then
+cached() {
+	[ -f "$dir/complete" ] && [ -f "$out" ] && [ -f "$dir/manifest.txt" ] &&
+		[ "$(cat "$dir/complete")" = "$(sha256sum <"$dir/manifest.txt" | cut -d' ' -f1)" ]
+}
+if [ -z "${VMM_REFRESH:-}" ] && cached; then
+	echo "$out"
+	exit 0
+fi
+# One builder at a time (two worktrees' make check share the cache); whoever waited finds
+# the tree complete.
+mkdir -p "$dir" "$debs"
+exec 9>"$CACHE/vmm/.lock"
+flock 9
+if [ -z "${VMM_REFRESH:-}" ] && cached; then
 	echo "$out"
 	exit 0
 fi
 echo "vmm-fetch: building the nested QEMU $ver tree in $dir" >&2
-mkdir -p "$dir" "$debs"
 rm -f "$dir/complete"
 
 # 1. Every package (and its version) an arm64 system would install, from apt's solver on
