@@ -255,6 +255,16 @@ void vgic_dispatch_sgi(Vgic *vgic, VgicCpu *src, u64 reg, bool allow_group1)
 	}
 }
 
+void vgic_queue_all(const VgicLocked &l)
+{
+	Vgic *vgic = l.vgic();
+	for (u32 i = 0; i < vgic->nr_cpus; i++)
+		for (VgicIrq &irq : vgic->cpus[i]->private_irqs)
+			vgic_queue_irq(l, &irq);
+	for (u32 i = 0; vgic->spis && i < vgic->nr_spis; i++)
+		vgic_queue_irq(l, &vgic->spis[i]);
+}
+
 void vgic_kick_vcpus(const VgicLocked &l)
 {
 	Vgic *vgic = l.vgic();

@@ -50,8 +50,10 @@ void dist_misc_write(const VgicLocked &l, VgicCpu *, u64 offset, u32, u64 val)
 		return; // TYPER, IIDR, TYPER2 are read-only
 	bool was = vgic->enabled;
 	vgic->enabled = val & CTLR_ENABLE_G1;
-	if (!was && vgic->enabled)
+	if (!was && vgic->enabled) {
+		vgic_queue_all(l);
 		vgic_kick_vcpus(l);
+	}
 }
 
 // Userspace restores GICD_CTLR as it is, and may pick the implementation revision it
@@ -72,9 +74,13 @@ int dist_misc_uwrite(const VgicLocked &l, VgicCpu *cpu, u64 offset, u32 len, u64
 		vgic->implementation_rev = rev;
 		return 0;
 	}
-	case GICD_CTLR:
+	case GICD_CTLR: {
+		bool was = vgic->enabled;
 		vgic->enabled = val & CTLR_ENABLE_G1;
+		if (!was && vgic->enabled)
+			vgic_queue_all(l); // whatever order the VMM restores things in
 		return 0;
+	}
 	default:
 		return 0;
 	}
@@ -174,43 +180,61 @@ void pendbase_write(const VgicLocked &, VgicCpu *cpu, u64 offset, u32 len, u64 v
 constexpr u8 A32 = vgic_acc32, A8_32 = vgic_acc8 | vgic_acc32, A32_64 = vgic_acc32 | vgic_acc64;
 
 // A per-interrupt register of the distributor: its private part (INTIDs 0-31, banked in
-// the redistributors) is RAZ/WI here.
-#define VGIC_SHARED(off, bpi, acc, rd, wr, urd, uwr)                                                \
-	{                                                                                           \
-		off,	(bpi)*vgic_nr_private / 8, bpi, acc, vgic_read_raz, vgic_write_wi, nullptr, \
-		nullptr                                                                             \
-	},                                                                                          \
-	{                                                                                           \
-		(off) + (bpi)*vgic_nr_private / 8, (bpi) * (1024 - vgic_nr_private) / 8, bpi, acc,  \
-			rd, wr, urd, uwr                                                            \
-	}
+// the redistributors) is RAZ/WI here; the SPIs' part follows it.
+constexpr VgicRegion private_raz(u32 off, u8 bpi, u8 acc)
+{
+	return { off,		bpi * vgic_nr_private / 8u,
+		 bpi,		acc,
+		 vgic_read_raz, vgic_write_wi,
+		 nullptr,	nullptr };
+}
 
-const VgicRegion dist_regions[] = {
+constexpr VgicRegion spis(u32 off, u8 bpi, u8 acc, VgicRead rd, VgicWrite wr,
+			  VgicRead urd = nullptr, VgicUWrite uwr = nullptr)
+{
+	return { off + bpi * vgic_nr_private / 8u,
+		 bpi * (1024 - vgic_nr_private) / 8u,
+		 bpi,
+		 acc,
+		 rd,
+		 wr,
+		 urd,
+		 uwr };
+}
+
+constexpr VgicRegion dist_regions[] = {
 	{ GICD_CTLR, 16, 0, A32, dist_misc_read, dist_misc_write, nullptr, dist_misc_uwrite },
 	// GICD_STATUSR reads as all ones, as upstream 6.1 presents it.
 	{ 0x10, 4, 0, A32, vgic_read_rao, vgic_write_wi, nullptr, nullptr },
-	VGIC_SHARED(0x080, 1, A32, vgic_read_group, vgic_write_group, nullptr, nullptr),
-	VGIC_SHARED(0x100, 1, A32, vgic_read_enable, vgic_write_senable, nullptr,
-		    vgic_uwrite_senable),
-	VGIC_SHARED(0x180, 1, A32, vgic_read_enable, vgic_write_cenable, nullptr,
-		    vgic_uwrite_cenable),
-	VGIC_SHARED(0x200, 1, A32, vgic_read_pending, vgic_write_spending, vgic_uread_pending,
-		    vgic_uwrite_pending),
-	VGIC_SHARED(0x280, 1, A32, vgic_read_pending, vgic_write_cpending, vgic_read_raz,
-		    vgic_uwrite_wi),
-	VGIC_SHARED(0x300, 1, A32, vgic_read_active, vgic_write_sactive, nullptr,
-		    vgic_uwrite_sactive),
-	VGIC_SHARED(0x380, 1, A32, vgic_read_active, vgic_write_cactive, nullptr,
-		    vgic_uwrite_cactive),
-	VGIC_SHARED(0x400, 8, A8_32, vgic_read_priority, vgic_write_priority, nullptr, nullptr),
-	VGIC_SHARED(0x800, 8, A8_32, vgic_read_raz, vgic_write_wi, nullptr, nullptr), // ITARGETSR
-	VGIC_SHARED(0xc00, 2, A32, vgic_read_config, vgic_write_config, nullptr, nullptr),
-	VGIC_SHARED(0xd00, 1, A32, vgic_read_raz, vgic_write_wi, nullptr, nullptr), // IGRPMODR
-	VGIC_SHARED(0x6000, 64, A32_64, dist_irouter_read, dist_irouter_write, nullptr, nullptr),
+	private_raz(0x080, 1, A32), // IGROUPR
+	spis(0x080, 1, A32, vgic_read_group, vgic_write_group),
+	private_raz(0x100, 1, A32), // ISENABLER
+	spis(0x100, 1, A32, vgic_read_enable, vgic_write_senable, nullptr, vgic_uwrite_senable),
+	private_raz(0x180, 1, A32), // ICENABLER
+	spis(0x180, 1, A32, vgic_read_enable, vgic_write_cenable, nullptr, vgic_uwrite_cenable),
+	private_raz(0x200, 1, A32), // ISPENDR
+	spis(0x200, 1, A32, vgic_read_pending, vgic_write_spending, vgic_uread_pending,
+	     vgic_uwrite_pending),
+	private_raz(0x280, 1, A32), // ICPENDR
+	spis(0x280, 1, A32, vgic_read_pending, vgic_write_cpending, vgic_read_raz, vgic_uwrite_wi),
+	private_raz(0x300, 1, A32), // ISACTIVER
+	spis(0x300, 1, A32, vgic_read_active, vgic_write_sactive, nullptr, vgic_uwrite_sactive),
+	private_raz(0x380, 1, A32), // ICACTIVER
+	spis(0x380, 1, A32, vgic_read_active, vgic_write_cactive, nullptr, vgic_uwrite_cactive),
+	private_raz(0x400, 8, A8_32), // IPRIORITYR
+	spis(0x400, 8, A8_32, vgic_read_priority, vgic_write_priority),
+	private_raz(0x800, 8, A8_32), // ITARGETSR: unused with affinity routing
+	spis(0x800, 8, A8_32, vgic_read_raz, vgic_write_wi),
+	private_raz(0xc00, 2, A32), // ICFGR
+	spis(0xc00, 2, A32, vgic_read_config, vgic_write_config),
+	private_raz(0xd00, 1, A32), // IGRPMODR: one security state
+	spis(0xd00, 1, A32, vgic_read_raz, vgic_write_wi),
+	private_raz(0x6000, 64, A32_64), // IROUTER
+	spis(0x6000, 64, A32_64, dist_irouter_read, dist_irouter_write),
 	{ 0xffd0, 48, 0, A32, idregs_read, vgic_write_wi, nullptr, nullptr },
 };
 
-const VgicRegion redist_regions[] = {
+constexpr VgicRegion redist_regions[] = {
 	// RD_base frame.
 	{ GICR_CTLR, 4, 0, A32, redist_ctlr_read, vgic_write_wi, nullptr, nullptr },
 	{ GICR_IIDR, 4, 0, A32, redist_iidr_read, vgic_write_wi, nullptr, nullptr },
@@ -244,8 +268,6 @@ const VgicRegion redist_regions[] = {
 	  nullptr }, // IGRPMODR0
 	{ SGI_BASE + 0xe00, 4, 0, A32, vgic_read_raz, vgic_write_wi, nullptr, nullptr }, // NSACR
 };
-
-#undef VGIC_SHARED
 
 constexpr VgicRegionTable dist_table = { dist_regions,
 					 sizeof(dist_regions) / sizeof(dist_regions[0]) };

@@ -189,6 +189,10 @@ VgicIrq *vgic_next_irq(const VgicLocked &l, VgicCpu *cpu);
 void vgic_dispatch_sgi(Vgic *vgic, VgicCpu *src, u64 reg, bool allow_group1);
 // Kick every vCPU with something to take (after GICD_CTLR enables the distributor).
 void vgic_kick_vcpus(const VgicLocked &l);
+// Queue every interrupt that became deliverable while the distributor was disabled.
+// (Upstream only kicks vCPUs whose ap lists already hold something, so an interrupt made
+// pending while it was disabled waits for the next injection; the architecture forwards it.)
+void vgic_queue_all(const VgicLocked &l);
 void vgic_kick(const VgicLocked &l, VgicCpu *cpu);
 
 // --- List registers (lr.cpp) ---
