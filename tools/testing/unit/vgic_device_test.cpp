@@ -15,9 +15,9 @@ u64 region(u64 count, u64 base, u64 flags, u64 index)
 	return count << 52 | base | flags << 12 | index;
 }
 
-using Device = Vgic;
+using VgicDevice = Vgic;
 
-TEST_F(Device, has_attr_knows_upstreams_groups_and_attributes)
+TEST_F(VgicDevice, has_attr_knows_upstreams_groups_and_attributes)
 {
 	create({ 0 });
 	EXPECT_EQ(0, has(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST));
@@ -39,7 +39,7 @@ TEST_F(Device, has_attr_knows_upstreams_groups_and_attributes)
 	EXPECT_EQ(-ENXIO, get(99, 0, nullptr));
 }
 
-TEST_F(Device, distributor_address_alignment_range_and_second_set)
+TEST_F(VgicDevice, distributor_address_alignment_range_and_second_set)
 {
 	create({ 0 });
 	u64 v = 0;
@@ -58,7 +58,7 @@ TEST_F(Device, distributor_address_alignment_range_and_second_set)
 }
 
 // vgic_init's subtest_dist_rdist with 4 vCPUs.
-TEST_F(Device, legacy_redistributor_region_checks_room_for_every_vcpu)
+TEST_F(VgicDevice, legacy_redistributor_region_checks_room_for_every_vcpu)
 {
 	create({ 0, 1, 2, 3 });
 	EXPECT_EQ(-EINVAL, set_addr(KVM_VGIC_V3_ADDR_TYPE_REDIST, 0x10000 / 0x10));
@@ -85,7 +85,7 @@ TEST_F(Device, legacy_redistributor_region_checks_room_for_every_vcpu)
 
 // Upstream only compares the new region's index with the last one's: after a legacy region
 // (index 0), index 1 is taken.
-TEST_F(Device, discrete_region_with_index_one_after_legacy_is_accepted_as_upstream)
+TEST_F(VgicDevice, discrete_region_with_index_one_after_legacy_is_accepted_as_upstream)
 {
 	create({ 0 });
 	ASSERT_EQ(0, set_addr(KVM_VGIC_V3_ADDR_TYPE_REDIST, 0));
@@ -93,7 +93,7 @@ TEST_F(Device, discrete_region_with_index_one_after_legacy_is_accepted_as_upstre
 }
 
 // vgic_init's subtest_v3_redist_regions.
-TEST_F(Device, redistributor_regions_follow_upstreams_errno_table)
+TEST_F(VgicDevice, redistributor_regions_follow_upstreams_errno_table)
 {
 	create({ 0, 1, 2, 3 });
 	const u32 R = KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION;
@@ -133,7 +133,7 @@ TEST_F(Device, redistributor_regions_follow_upstreams_errno_table)
 	EXPECT_EQ(-ENXIO, kvmx::vgic_map_resources(vgic_).err()); // not enough frames
 }
 
-TEST_F(Device, region_index_keeps_eight_bits_as_upstream)
+TEST_F(VgicDevice, region_index_keeps_eight_bits_as_upstream)
 {
 	create({ 0 });
 	const u32 R = KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION;
@@ -143,7 +143,7 @@ TEST_F(Device, region_index_keeps_eight_bits_as_upstream)
 	EXPECT_EQ(region(1, 0x200000, 0, 0), v);
 }
 
-TEST_F(Device, address_attributes_fault_on_bad_pointers_before_anything_else)
+TEST_F(VgicDevice, address_attributes_fault_on_bad_pointers_before_anything_else)
 {
 	create({ 0 });
 	const void *bad = reinterpret_cast<const void *>(0x100);
@@ -158,7 +158,7 @@ TEST_F(Device, address_attributes_fault_on_bad_pointers_before_anything_else)
 	EXPECT_EQ(-EFAULT, get(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, const_cast<void *>(bad)));
 }
 
-TEST_F(Device, nr_irqs_between_64_and_992_in_steps_of_32_set_once)
+TEST_F(VgicDevice, nr_irqs_between_64_and_992_in_steps_of_32_set_once)
 {
 	create({ 0 });
 	u32 n = 0;
@@ -179,7 +179,7 @@ TEST_F(Device, nr_irqs_between_64_and_992_in_steps_of_32_set_once)
 	EXPECT_EQ(992u, n);
 }
 
-TEST_F(Device, init_is_idempotent_and_defaults_to_256_interrupts)
+TEST_F(VgicDevice, init_is_idempotent_and_defaults_to_256_interrupts)
 {
 	create({ 0, 1 });
 	ASSERT_EQ(0, init());
@@ -194,14 +194,14 @@ TEST_F(Device, init_is_idempotent_and_defaults_to_256_interrupts)
 	EXPECT_EQ(-EBUSY, add_vcpu(2));
 }
 
-TEST_F(Device, init_with_no_vcpus_succeeds_as_upstream)
+TEST_F(VgicDevice, init_with_no_vcpus_succeeds_as_upstream)
 {
 	create({});
 	EXPECT_EQ(0, init());
 	EXPECT_EQ(-ENXIO, kvmx::vgic_map_resources(vgic_).err()); // no distributor yet
 }
 
-TEST_F(Device, save_pending_tables_needs_init_and_idle_vcpus)
+TEST_F(VgicDevice, save_pending_tables_needs_init_and_idle_vcpus)
 {
 	create({ 0 });
 	const u32 C = KVM_DEV_ARM_VGIC_GRP_CTRL, S = KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES;
@@ -214,7 +214,7 @@ TEST_F(Device, save_pending_tables_needs_init_and_idle_vcpus)
 
 // vgic_init's test_v3_typer_accesses: vCPUs 0 and 3 exist when the device is created,
 // 1 and 2 come later.
-TEST_F(Device, register_groups_name_vcpus_by_affinity_and_need_init)
+TEST_F(VgicDevice, register_groups_name_vcpus_by_affinity_and_need_init)
 {
 	create({ 0, 3 });
 	u32 v;
@@ -245,7 +245,7 @@ TEST_F(Device, register_groups_name_vcpus_by_affinity_and_need_init)
 }
 
 // vgic_init's test_v3_last_bit_redist_regions: regions 1 and 2 are contiguous.
-TEST_F(Device, gicr_typer_last_marks_the_end_of_contiguous_frames)
+TEST_F(VgicDevice, gicr_typer_last_marks_the_end_of_contiguous_frames)
 {
 	create({ 0, 3, 5, 4, 1, 2 });
 	ASSERT_EQ(0, init());
@@ -263,7 +263,7 @@ TEST_F(Device, gicr_typer_last_marks_the_end_of_contiguous_frames)
 }
 
 // vgic_init's test_v3_last_bit_single_rdist.
-TEST_F(Device, gicr_typer_last_in_the_legacy_region_is_the_last_vcpu)
+TEST_F(VgicDevice, gicr_typer_last_in_the_legacy_region_is_the_last_vcpu)
 {
 	create({ 0, 3, 5, 4, 1, 2 });
 	ASSERT_EQ(0, init());
@@ -279,7 +279,7 @@ TEST_F(Device, gicr_typer_last_in_the_legacy_region_is_the_last_vcpu)
 }
 
 // vgic_init's test_v3_new_redist_regions steps 2 and 3.
-TEST_F(Device, first_run_needs_frames_for_all_vcpus_and_init)
+TEST_F(VgicDevice, first_run_needs_frames_for_all_vcpus_and_init)
 {
 	create({ 0, 1, 2, 3 });
 	const u32 R = KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION;
@@ -298,7 +298,7 @@ TEST_F(Device, first_run_needs_frames_for_all_vcpus_and_init)
 
 // vgic_init's test_v3_redist_ipa_range_check_at_vcpu_run: the legacy region grows with
 // the vCPUs created after it was placed.
-TEST_F(Device, legacy_region_leaving_the_ipa_space_fails_the_first_run)
+TEST_F(VgicDevice, legacy_region_leaving_the_ipa_space_fails_the_first_run)
 {
 	create({ 0 });
 	ASSERT_EQ(0, set_addr(KVM_VGIC_V3_ADDR_TYPE_REDIST, max_phys - 3 * 0x20000));
@@ -312,7 +312,7 @@ TEST_F(Device, legacy_region_leaving_the_ipa_space_fails_the_first_run)
 // A joining vCPU is placed after checking the frames of the vCPUs before it (upstream
 // places it while creating it): the second vCPU's frame may land on the distributor, the
 // third vCPU then finds the overlap.
-TEST_F(Device, vcpu_joining_after_an_overlap_appeared_is_refused)
+TEST_F(VgicDevice, vcpu_joining_after_an_overlap_appeared_is_refused)
 {
 	create({ 0 });
 	ASSERT_EQ(0, set_addr(KVM_VGIC_V3_ADDR_TYPE_REDIST, 0));
@@ -325,7 +325,7 @@ TEST_F(Device, vcpu_joining_after_an_overlap_appeared_is_refused)
 	EXPECT_EQ(-EINVAL, kvmx::vgic_map_resources(vgic_).err());
 }
 
-TEST_F(Device, register_groups_are_ebusy_while_a_vcpu_runs)
+TEST_F(VgicDevice, register_groups_are_ebusy_while_a_vcpu_runs)
 {
 	create({ 0 });
 	ASSERT_EQ(0, init());
@@ -341,7 +341,7 @@ TEST_F(Device, register_groups_are_ebusy_while_a_vcpu_runs)
 	EXPECT_EQ(-EFAULT, set(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0, nullptr));
 }
 
-TEST_F(Device, distributor_group_goes_through_the_first_vcpu)
+TEST_F(VgicDevice, distributor_group_goes_through_the_first_vcpu)
 {
 	create({});
 	u32 v;
@@ -351,7 +351,7 @@ TEST_F(Device, distributor_group_goes_through_the_first_vcpu)
 	EXPECT_EQ(0, has(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0xdead00000000ULL)); // mpidr ignored
 }
 
-TEST_F(Device, register_offsets_have_attr_only_where_a_register_is)
+TEST_F(VgicDevice, register_offsets_have_attr_only_where_a_register_is)
 {
 	create({ 0 });
 	const u32 D = KVM_DEV_ARM_VGIC_GRP_DIST_REGS, RD = KVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
@@ -373,7 +373,7 @@ TEST_F(Device, register_offsets_have_attr_only_where_a_register_is)
 
 // Upstream's uaccess answers an offset with no register with 0 and success, although
 // KVM_HAS_DEVICE_ATTR says -ENXIO for it.
-TEST_F(Device, unknown_register_offsets_read_zero_and_ignore_writes)
+TEST_F(VgicDevice, unknown_register_offsets_read_zero_and_ignore_writes)
 {
 	create({ 0 });
 	ASSERT_EQ(0, init());
@@ -386,7 +386,7 @@ TEST_F(Device, unknown_register_offsets_read_zero_and_ignore_writes)
 	EXPECT_EQ(0u, v);
 }
 
-TEST_F(Device, gicd_iidr_restore_takes_revision_2_or_3_only)
+TEST_F(VgicDevice, gicd_iidr_restore_takes_revision_2_or_3_only)
 {
 	create({ 0 });
 	ASSERT_EQ(0, init());
@@ -405,7 +405,7 @@ TEST_F(Device, gicd_iidr_restore_takes_revision_2_or_3_only)
 	EXPECT_EQ(6u, ctlr);
 }
 
-TEST_F(Device, gicd_typer2_restore_must_match_and_typer_is_ignored)
+TEST_F(VgicDevice, gicd_typer2_restore_must_match_and_typer_is_ignored)
 {
 	create({ 0 });
 	ASSERT_EQ(0, init());
@@ -419,7 +419,7 @@ TEST_F(Device, gicd_typer2_restore_must_match_and_typer_is_ignored)
 	EXPECT_EQ(typer, again);
 }
 
-TEST_F(Device, gicd_statusr_reads_all_ones_as_upstream_and_ignores_writes)
+TEST_F(VgicDevice, gicd_statusr_reads_all_ones_as_upstream_and_ignores_writes)
 {
 	create({ 0 });
 	ASSERT_EQ(0, init());
@@ -431,7 +431,7 @@ TEST_F(Device, gicd_statusr_reads_all_ones_as_upstream_and_ignores_writes)
 	EXPECT_EQ(0u, v); // GICR_STATUSR is RAZ/WI
 }
 
-TEST_F(Device, gicr_typer_ignores_userspace_writes)
+TEST_F(VgicDevice, gicr_typer_ignores_userspace_writes)
 {
 	create({ 0, 1 });
 	ASSERT_EQ(0, init());
@@ -443,7 +443,7 @@ TEST_F(Device, gicr_typer_ignores_userspace_writes)
 	EXPECT_EQ(1u, v); // the affinity, upper word
 }
 
-TEST_F(Device, pending_uaccess_is_the_latch_and_icpendr_is_raz_wi)
+TEST_F(VgicDevice, pending_uaccess_is_the_latch_and_icpendr_is_raz_wi)
 {
 	create({ 0 });
 	ready();
@@ -468,7 +468,7 @@ TEST_F(Device, pending_uaccess_is_the_latch_and_icpendr_is_raz_wi)
 	EXPECT_EQ(2u, dist_read(0x204, 4)); // the line still holds INTID 33
 }
 
-TEST_F(Device, level_info_reads_and_restores_input_lines)
+TEST_F(VgicDevice, level_info_reads_and_restores_input_lines)
 {
 	create({ 0, 1 }); // 256 interrupts
 	const u32 L = KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO;
@@ -499,7 +499,7 @@ TEST_F(Device, level_info_reads_and_restores_input_lines)
 	EXPECT_EQ(0u, v);
 }
 
-TEST_F(Device, register_reads_fault_after_the_access_on_a_bad_pointer)
+TEST_F(VgicDevice, register_reads_fault_after_the_access_on_a_bad_pointer)
 {
 	create({ 0 });
 	ASSERT_EQ(0, init());
@@ -510,7 +510,7 @@ TEST_F(Device, register_reads_fault_after_the_access_on_a_bad_pointer)
 	EXPECT_EQ(-EFAULT, set(KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, attr_mpidr(0) | 0xc230, bad));
 }
 
-TEST_F(Device, create_refuses_after_a_run_and_above_512_vcpus)
+TEST_F(VgicDevice, create_refuses_after_a_run_and_above_512_vcpus)
 {
 	kvmx::VgicConfig cfg = {};
 	cfg.ipa_bits = 40;
@@ -522,7 +522,7 @@ TEST_F(Device, create_refuses_after_a_run_and_above_512_vcpus)
 	EXPECT_EQ(-ENOMEM, kvmx::vgic_create(cfg, 1, false).err());
 }
 
-TEST_F(Device, init_out_of_memory_leaves_it_uninitialised)
+TEST_F(VgicDevice, init_out_of_memory_leaves_it_uninitialised)
 {
 	create({ 0 });
 	fake_host::fail_alloc_after(0);
