@@ -27,6 +27,15 @@ if [ -x "$bin" ]; then
 	echo "$bin"
 	exit 0
 fi
+# One build at a time in a shared cache: a second caller waits for the first (which
+# would otherwise find its source tree removed under it), then uses its binary.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.qemu-ppc-patched.lock"
+flock 9
+if [ -x "$bin" ]; then
+	echo "$bin"
+	exit 0
+fi
 
 start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive

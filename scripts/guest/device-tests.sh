@@ -52,6 +52,7 @@ node_becomes() {
 }
 
 echo "1..17"
+t0=$(cut -d' ' -f1 /proc/uptime)
 mkdir -p /etc/modprobe.d
 cat >/etc/passwd <<EOF
 root:x:0:0:root:/root:/bin/sh
@@ -112,4 +113,5 @@ wait $mdev_pid 2>/dev/null
 sed 's/^/# mdev: /' /tmp/mdev.log
 rm -f /etc/modprobe.d/kvmx.conf /etc/mdev.conf
 loaded && rmmod kvmx
+echo "# device suite: $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 [ $failed -eq 0 ]
