@@ -44,11 +44,15 @@ missing() {
 mapfile -t miss_main < <(missing "${PKGS[@]}")
 mapfile -t miss_bpo < <(missing "${BPO_PKGS[@]}")
 # qemu must come from backports (>= 10): an older one counts as missing.
-if command -v qemu-system-aarch64 >/dev/null; then
-	qv=$(qemu-system-aarch64 --version)
-	qv=$(sed -n '1s/.*version \([0-9]*\)\..*/\1/p' <<<"$qv")
-	[ "${qv:-0}" -ge 10 ] || [[ " ${miss_bpo[*]} " == *" qemu-system-arm "* ]] ||
-		miss_bpo+=(qemu-system-arm)
+qemu_too_old() {
+	local v
+	command -v qemu-system-aarch64 >/dev/null || return 1
+	v=$(qemu-system-aarch64 --version)
+	v=$(sed -n '1s/.*version \([0-9]*\)\..*/\1/p' <<<"$v")
+	[ "${v:-0}" -lt 10 ]
+}
+if qemu_too_old && [[ " ${miss_bpo[*]} " != *" qemu-system-arm "* ]]; then
+	miss_bpo+=(qemu-system-arm)
 fi
 foreign=$(dpkg --print-foreign-architectures)
 arm64_ok=0
@@ -115,7 +119,7 @@ explain() {
 	desc=${desc%%|*}
 	cand=$(candidate "$p")
 	if [ -n "$cand" ]; then
-		log "$p: apt has version $cand (index: $desc) but could not install it; apt-get's errors above say why"
+		log "$p: apt has version $cand of it but could not install it; apt-get's errors above say why"
 	elif [ -z "$desc" ]; then
 		log "$p: not installed, and apt has no source for Debian $suite main ($arch): add one, then run make again"
 	elif compgen -G "$file*" >/dev/null; then
@@ -129,13 +133,16 @@ explain() {
 
 mapfile -t still_main < <(missing "${PKGS[@]}")
 mapfile -t still_bpo < <(missing "${BPO_PKGS[@]}")
+if qemu_too_old && [[ " ${still_bpo[*]} " != *" qemu-system-arm "* ]]; then
+	still_bpo+=(qemu-system-arm)
+fi
 if [ ${#still_main[@]} -gt 0 ] || [ ${#still_bpo[@]} -gt 0 ]; then
 	for p in "${still_main[@]}"; do explain bookworm "$p"; done
 	for p in "${still_bpo[@]}"; do explain "$BPO" "$p"; done
 	if [ -n "$failed_indexes" ]; then
 		log "apt-get update could not fetch:"
 		sed 's/^/setup-host:   /' <<<"$failed_indexes" >&2
-		log "(a mirror in the middle of a sync; try again later or set another mirror in /etc/apt/sources.list.d)"
+		log "(a mirror in the middle of a sync serves such indexes for hours or days: try again later, or another mirror)"
 	fi
 	exit 1
 fi
