@@ -100,14 +100,19 @@ TEST_F(VgicState, level_injection_follows_the_line)
 TEST_F(VgicState, an_owned_line_answers_its_owner_only)
 {
 	create({ 0 });
-	ready();
 	int timer;
+	EXPECT_EQ(-EAGAIN, kvmx::vgic_set_owner(vgic_, cpu(0), 27, &timer));
+	ready();
 	ASSERT_EQ(0, kvmx::vgic_set_owner(vgic_, cpu(0), 27, &timer));
 	EXPECT_EQ(0, kvmx::vgic_set_owner(vgic_, cpu(0), 27, &timer));
 	int other;
 	EXPECT_EQ(-EEXIST, kvmx::vgic_set_owner(vgic_, cpu(0), 27, &other));
-	EXPECT_EQ(-EINVAL, kvmx::vgic_set_owner(vgic_, cpu(0), 3, &timer));  // an SGI
-	EXPECT_EQ(-EINVAL, kvmx::vgic_set_owner(vgic_, cpu(0), 40, &timer)); // an SPI
+	EXPECT_EQ(-EINVAL, kvmx::vgic_set_owner(vgic_, cpu(0), 3, &timer));    // an SGI
+	EXPECT_EQ(-EINVAL, kvmx::vgic_set_owner(vgic_, cpu(0), 256, &timer));  // no such SPI
+	EXPECT_EQ(-EINVAL, kvmx::vgic_set_owner(vgic_, cpu(0), 8192, &timer)); // an LPI
+	EXPECT_EQ(0, kvmx::vgic_set_owner(vgic_, cpu(0), 40, &other));	       // an SPI
+	ASSERT_EQ(0, kvmx::vgic_inject_irq(vgic_, 0, 40, true, nullptr));
+	EXPECT_FALSE(irq(0, 40)->pending_latch);
 	ASSERT_EQ(0, kvmx::vgic_inject_irq(vgic_, 0, 27, true, nullptr));
 	EXPECT_FALSE(irq(0, 27)->line_level); // userspace cannot drive it
 	ASSERT_EQ(0, kvmx::vgic_inject_irq(vgic_, 0, 27, true, &timer));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // The boundary between the vGIC model and the hardware's GICv3 virtual CPU interface: the
 // values the world switch will load into the ICH_*_EL2 (interrupt controller hypervisor)
-// registers before a guest runs and save from them after it exits. Plain data and field
-// layouts only; nothing here touches a register.
+// registers before a guest runs and save from them after it exits, behind which the guest
+// uses the ICC_*_EL1 (CPU interface) registers itself. Plain data and field layouts only;
+// nothing here touches a register.
 #pragma once
 
 #include "base.hpp"

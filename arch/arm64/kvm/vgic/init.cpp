@@ -212,7 +212,9 @@ Status vgic_vcpu_add(Vgic *vgic, u32 idx, u32 id, const u64 *mpidr)
 		return st;
 	}
 	VgicLocked l(vgic);
-	vgic->cpus[vgic->nr_cpus++] = cpu;
+	vgic->cpus[vgic->nr_cpus] = cpu;
+	// Published last: attribute lookups read the vCPUs without the locks, as upstream.
+	store_release(&vgic->nr_cpus, vgic->nr_cpus + 1);
 	return Status::ok();
 }
 
@@ -330,7 +332,8 @@ bool vgic_rdist_is_last(const VgicCpu *cpu)
 VgicCpu *vgic_cpu_by_mpidr(Vgic *vgic, u64 mpidr)
 {
 	mpidr &= mpidr_hwid_mask;
-	for (u32 i = 0; i < vgic->nr_cpus; i++) {
+	u32 n = load_acquire(&vgic->nr_cpus);
+	for (u32 i = 0; i < n; i++) {
 		VgicCpu *cpu = vgic->cpus[i];
 		if ((load_acquire(cpu->mpidr) & mpidr_hwid_mask) == mpidr)
 			return cpu;

@@ -119,9 +119,12 @@ int vgic_set_owner(Vgic *vgic, VgicCpu *cpu, u32 intid, const void *owner)
 {
 	VgicLocked l(vgic);
 	if (!vgic->initialized)
-		return -ENODEV;
-	VgicIrq *irq = vgic_get_irq(l, cpu, intid);
-	if (!irq || intid < vgic_nr_sgis || intid >= vgic_nr_private)
+		return -EAGAIN;
+	// SGIs and LPIs cannot be wired to a device; PPIs and existing SPIs can.
+	bool ppi = intid >= vgic_nr_sgis && intid < vgic_nr_private;
+	bool spi = intid >= vgic_nr_private && intid < vgic_nr_irqs(vgic);
+	VgicIrq *irq = ppi || spi ? vgic_get_irq(l, cpu, intid) : nullptr;
+	if (!irq)
 		return -EINVAL;
 	if (irq->owner && irq->owner != owner)
 		return -EEXIST;

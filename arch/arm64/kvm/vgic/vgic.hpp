@@ -165,7 +165,9 @@ VgicIrq *vgic_get_irq(const VgicLocked &l, VgicCpu *cpu, u32 intid);
 // the interrupt's owner (nullptr for userspace and irqfds). -EINVAL (no such vCPU or
 // interrupt), -EBUSY before INIT; 0 otherwise, also when the call changes nothing.
 int vgic_inject_irq(Vgic *vgic, u32 cpu_idx, u32 intid, bool level, const void *owner);
-// An in-kernel source (the timer) claims private @intid of @cpu. -EINVAL if taken.
+// An in-kernel source (the timer) claims PPI or SPI @intid (@cpu's, for a PPI). -EAGAIN
+// before INIT, -EINVAL for an SGI or an INTID that does not exist, -EEXIST if another
+// source owns it.
 int vgic_set_owner(Vgic *vgic, VgicCpu *cpu, u32 intid, const void *owner);
 // Map private @intid of @cpu to physical @hwintid (ICH_LR_HW), or unmap it.
 int vgic_map_phys_irq(Vgic *vgic, VgicCpu *cpu, u32 intid, u32 hwintid);
