@@ -150,7 +150,9 @@ Status vgic_init_locked(Vgic *vgic);
 // Before the first guest run: every vCPU has a GICR frame (-ENXIO), the distributor is
 // placed (-ENXIO), no frame overlaps or leaves the IPA space (-EINVAL), INIT done (-EBUSY).
 Status vgic_map_resources(Vgic *vgic);
-// GICD_TYPER, GICR_TYPER and KVM_DEV_ARM_VGIC_GRP_ADDR helpers shared with device.cpp.
+// KVM_DEV_ARM_VGIC_GRP_ADDR (config_lock held) and GICR_TYPER helpers: add a redistributor
+// region (count 0: the legacy one) and place the vCPUs still without a frame; upstream's
+// alignment, range and "already set" check; regions by index; GICR_TYPER.Last.
 Status vgic_set_redist_base(Vgic *vgic, u32 index, u64 base, u32 count);
 Status vgic_check_iorange(const Vgic *vgic, u64 cur, u64 addr, u64 align, u64 size);
 VgicRedistRegion *vgic_region_by_index(Vgic *vgic, u32 index);
@@ -174,7 +176,8 @@ int vgic_map_phys_irq(Vgic *vgic, VgicCpu *cpu, u32 intid, u32 hwintid);
 int vgic_unmap_phys_irq(Vgic *vgic, VgicCpu *cpu, u32 intid);
 // KVM_IRQ_LINE for types KVM_ARM_IRQ_TYPE_PPI and _SPI (the field as userspace passes it).
 int vgic_irq_line(Vgic *vgic, u32 irq, bool level);
-// SPI @intid pending or inactive from KVM_SET_GSI_ROUTING's irqchip pin (pin + 32).
+// An irqchip route (KVM_SET_GSI_ROUTING, irqfds): pin @pin is SPI 32 + @pin. -EINVAL for
+// an SPI that does not exist, else as vgic_inject_irq.
 int vgic_set_spi(Vgic *vgic, u32 pin, bool level);
 // Where the interrupt should be queued now, or nullptr (upstream's target oracle).
 VgicCpu *vgic_target_oracle(const VgicLocked &l, const VgicIrq *irq);
@@ -199,12 +202,13 @@ void vgic_kick(const VgicLocked &l, VgicCpu *cpu);
 
 // --- List registers (lr.cpp) ---
 
-// Up to VgicHwInfo::nr_lr interrupts the guest should see, at most one per LR.
+// What a fold found that the caller must pass on once it holds no vGIC lock.
 struct VgicSyncResult {
 	u32 nr_acked;
 	u32 acked_spi_pins[vgic_max_lrs]; // level SPIs the guest EOIed (irqfd resample)
 };
-// Before entry, interrupts masked: fill cpu->cpuif from the ap list.
+// Before entry, interrupts masked: fill cpu->cpuif from the ap list, at most
+// VgicHwInfo::nr_lr interrupts, one per LR (ICH_HCR_EL2.UIE if more are waiting).
 void vgic_flush_lr_state(VgicCpu *cpu);
 // After exit, once the world switch saved the LRs: fold them back into the interrupt
 // state, drop or migrate what no longer belongs here, report EOIed level SPIs.
