@@ -272,7 +272,7 @@ Status vgic_map_resources(Vgic *vgic)
 		return Status::error(-EINVAL);
 	if (!vgic->initialized)
 		return Status::error(-EBUSY);
-	vgic->ready = true;
+	store_release(&vgic->ready, true); // the frames decode from now on
 	return Status::ok();
 }
 
