@@ -9,6 +9,8 @@
 #                   that test program on kvmx, or on the built-in KVM
 #   MODE upstream-builtin, upstream-kvmx: upstream's KVM selftests (initramfs-upstream)
 #                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
+#   MODE vmm-builtin, vmm-kvmx: the nested QEMU of the vmm suite (initramfs-vmm, 3 GB of
+#                   memory) on the built-in KVM, or on kvmx with kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
 # The console log is written line by line as the guest prints, and QEMU's pid is in
 # RESULTS/qemu-MODE.pid while it runs (for upstream-selftests.sh's watchdog).
@@ -18,9 +20,12 @@ mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-600} extra=${6:-}
 mkdir -p "$results"
 log="$results/console-$mode.log"
 virt=on
+mem=2048
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
 run | check | fuzz | device | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
+vmm-kvmx) append="$append kvm-arm.mode=none" mem=3072 ;;
+vmm-builtin) mem=3072 ;;
 builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
@@ -28,7 +33,7 @@ esac
 pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
-	-M virt,virtualization=$virt,gic-version=3 -cpu max -smp 2 -m 2048 \
+	-M virt,virtualization=$virt,gic-version=3 -cpu max -smp 2 -m $mem \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
