@@ -16,6 +16,9 @@
 #               the same for POWER9: QEMU powernv9 host, insmod, capability table, rmmod
 #   make check-ppc
 #               the POWER9 suites alone (make check runs them too)
+#   make vmm ARCH=powerpc
+#               Debian's qemu-system-ppc64 -accel kvm boots a pseries guest inside the
+#               powernv9 host, on kvm-hv and on kvmx, side by side (make check runs it too)
 # The kernel build itself is driven by ./Kbuild (make -C <headers> M=$(CURDIR)).
 
 ARCH ?= arm64
@@ -162,6 +165,7 @@ selftests: initramfs
 		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 	-bash scripts/qemu-ppc.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 qemu-system-ppc64 \
 		"$(PPC_FUZZ_ARGS)"
+	-$(MAKE) --no-print-directory vmm
 
 # The ioctl fuzzer on POWER in `make check` (make fuzz ARCH=powerpc FUZZ_CALLS=... for more).
 PPC_FUZZ_CALLS ?= $(if $(filter command line,$(origin FUZZ_CALLS)),$(FUZZ_CALLS),30000)
@@ -180,6 +184,23 @@ ppc-kvmx-run: initramfs
 	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 .PHONY: ppc-hvref ppc-kvmx-run
+
+# A real VMM (issue 19): Debian's ppc64el qemu-system-ppc64 (scripts/vmm-ppc-fetch.sh,
+# cached by version) packed into the powernv9 host's initramfs boots Debian's kernel as a
+# pseries guest on kvm-hv, then on kvmx (scripts/guest/vmm-ppc.sh): suites vmm-ppc-kvmhv,
+# vmm-ppc-kvmx, and the side-by-side table in build/results/vmm-ppc-table.txt.
+VMM_INITRAMFS := $(OUT)/initramfs-vmm.cpio.gz
+VMM_TIMEOUT ?= 1500
+initramfs-vmm: initramfs
+	p=$$(bash scripts/vmm-ppc-fetch.sh) && bash scripts/mkinitramfs-vmm-ppc.sh $(VMM_INITRAMFS) \
+		$(INITRAMFS) "$$p" $(KVMX_BUSYBOX) $(KVMX_KIMAGE) $(KVMX_KMODDIR)
+
+vmm: initramfs-vmm
+	@mkdir -p $(RESULTS)
+	-bash scripts/qemu-ppc.sh vmm $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_TIMEOUT)
+	@sed -n 's/^@@VMM-TABLE //p' $(RESULTS)/console-ppc-vmm.log >$(RESULTS)/vmm-ppc-table.txt
+	@cat $(RESULTS)/vmm-ppc-table.txt
+.PHONY: initramfs-vmm vmm
 else
 initramfs: module probe selftests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \
