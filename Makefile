@@ -189,15 +189,22 @@ ppc-kvmx-run: initramfs
 # cached by version) packed into the powernv9 host's initramfs boots Debian's kernel as a
 # pseries guest on kvm-hv, then on kvmx (scripts/guest/vmm-ppc.sh): suites vmm-ppc-kvmhv,
 # vmm-ppc-kvmx, and the side-by-side table in build/results/vmm-ppc-table.txt.
+# VMM_ARGS (kernel command line) narrows a run by hand: kvmxvmmhv=kvmx (or kvm-hv),
+# kvmxvmmcases=smp1,xive.
 VMM_INITRAMFS := $(OUT)/initramfs-vmm.cpio.gz
 VMM_TIMEOUT ?= 1500
+VMM_ARGS ?=
 initramfs-vmm: initramfs
+	sed -n 's/^#define \(KVM_CAP_[A-Z0-9_]*\)[ \t]*\([0-9][0-9]*\)$$/{ \2, "\1" },/p' \
+		$(UAPI)/linux/kvm.h >$(OUT)/kvm_cap_names.h
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -I$(OUT) -o $(OUT)/kvm-caps tools/kvmx/kvm-caps.c
 	p=$$(bash scripts/vmm-ppc-fetch.sh) && bash scripts/mkinitramfs-vmm-ppc.sh $(VMM_INITRAMFS) \
-		$(INITRAMFS) "$$p" $(KVMX_BUSYBOX) $(KVMX_KIMAGE) $(KVMX_KMODDIR)
+		$(INITRAMFS) "$$p" $(KVMX_BUSYBOX) $(KVMX_KIMAGE) $(KVMX_KMODDIR) $(OUT)/kvm-caps
 
 vmm: initramfs-vmm
 	@mkdir -p $(RESULTS)
-	-bash scripts/qemu-ppc.sh vmm $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_TIMEOUT)
+	-bash scripts/qemu-ppc.sh vmm $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_TIMEOUT) \
+		qemu-system-ppc64 "$(VMM_ARGS)"
 	@sed -n 's/^@@VMM-TABLE //p' $(RESULTS)/console-ppc-vmm.log >$(RESULTS)/vmm-ppc-table.txt
 	@cat $(RESULTS)/vmm-ppc-table.txt
 .PHONY: initramfs-vmm vmm

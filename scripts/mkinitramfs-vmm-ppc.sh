@@ -5,9 +5,10 @@
 # the nested guest needs: Debian's ppc64el vmlinux, a busybox initramfs whose /init is
 # scripts/guest/vmm-ppc-guest-init (with the virtio-pci/virtio-blk modules) and a disk
 # image with a known checksum. The kernel unpacks concatenated cpio archives in order.
-# Usage: mkinitramfs-vmm-ppc.sh OUT BASE.cpio.gz PAYLOAD.cpio.gz BUSYBOX VMLINUX KMODDIR
+# KVM_CAPS (tools/kvmx/kvm-caps.c) goes to /bin: the capability lists of both hypervisors.
+# Usage: mkinitramfs-vmm-ppc.sh OUT BASE.cpio.gz PAYLOAD.cpio.gz BUSYBOX VMLINUX KMODDIR KVM_CAPS
 set -euo pipefail
-out=$1 base=$2 payload=$3 busybox=$4 vmlinux=$5 kmoddir=$6
+out=$1 base=$2 payload=$3 busybox=$4 vmlinux=$5 kmoddir=$6 kvmcaps=$7
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -31,6 +32,7 @@ sha256sum "$v/vmm/disk.img" | cut -d' ' -f1 >"$g/disk.sha256"
 pack "$g" >"$v/vmm/guest.cpio.gz"
 install -m 0644 "$vmlinux" "$v/vmm/vmlinux"
 install -m 0755 "$here/guest/vmm-ppc.sh" "$v/bin/vmm-ppc.sh"
+install -m 0755 "$kvmcaps" "$v/bin/kvm-caps"
 
 mkdir -p "$(dirname "$out")"
 {
