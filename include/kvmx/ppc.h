@@ -39,6 +39,8 @@ void kvmx_ppc_shadow_set_vsr(struct kvmx_ppc_shadow *shadow, unsigned int idx,
 			     const kvmx_u64 val[2]);
 kvmx_u64 kvmx_ppc_shadow_get_fpscr(struct kvmx_ppc_shadow *shadow);
 void kvmx_ppc_shadow_set_fpscr(struct kvmx_ppc_shadow *shadow, kvmx_u64 val);
+unsigned int kvmx_ppc_shadow_get_vscr(struct kvmx_ppc_shadow *shadow);
+void kvmx_ppc_shadow_set_vscr(struct kvmx_ppc_shadow *shadow, unsigned int val);
 
 /*
  * Mask interrupts hard (MSR[EE] = 0 as well as the kernel's soft mask) on this CPU;

@@ -96,7 +96,8 @@ Status arch_vm_create(Vm *vm)
 {
 	ArchVm &a = vm->arch;
 	a.mmu_cfg = kvmx_host_mutex_create();
-	if (!a.mmu_cfg)
+	a.vpa_lock = kvmx_host_spinlock_create();
+	if (!a.mmu_cfg || !a.vpa_lock)
 		return Status::error(-ENOMEM);
 	Result<RadixTree *> t = RadixTree::create();
 	if (!t.is_ok())
@@ -123,6 +124,8 @@ void arch_vm_destroy(Vm *vm)
 	RadixTree::destroy(a.radix);
 	if (a.mmu_cfg)
 		kvmx_host_mutex_destroy(a.mmu_cfg);
+	if (a.vpa_lock)
+		kvmx_host_spinlock_destroy(a.vpa_lock);
 	a = ArchVm{};
 }
 
@@ -148,12 +151,28 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_PPC_IRQ_LEVEL:
 	case KVMX_CAP_PPC_STOP0LITE:
 		return 1;
+	case KVM_CAP_PPC_SEGSTATE:
+		return 1; // KVM_GET/SET_SREGS in the Book3S layout (the PVR; no SLB: radix)
+	case KVM_CAP_PPC_GET_SMMU_INFO:
+	case KVM_CAP_PPC_GET_CPU_CHAR:
+		return 1; // host_info.cpp
+	case KVM_CAP_ENABLE_CAP:
+		return 1; // vCPU KVM_ENABLE_CAP: PAPR, IRQ_XIVE, FWNMI (vcpu.cpp)
+	case KVM_CAP_PPC_ENABLE_HCALL:
+		return 1; // in-kernel hypercalls switched off and on (hcalls_enabled)
+	case KVM_CAP_PPC_FWNMI:
+		return 1; // guest machine checks end KVM_RUN as KVM_EXIT_NMI once enabled
+	case KVM_CAP_DEVICE_CTRL:
+		return 1; // KVM_CREATE_DEVICE (the XIVE native device, xive_native.cpp)
 	case KVM_CAP_PPC_SMT:
 		return 1; // one thread per core by default; up to 8 emulated (ENABLE_CAP)
 	case KVM_CAP_PPC_IRQ_XIVE:
 		return xive_host_ok() ? 1 : 0;
 	case KVM_CAP_PPC_AIL_MODE_3:
-		return 0; // guests run with LPCR[AIL] = 0 (vcpu.cpp)
+		// Guests run with LPCR[AIL] = 0 (vcpu.cpp): with AIL = 3 a POWER9 delivers the
+		// hypervisor interrupts of a radix guest with translation on, and kvmx's way
+		// back from the kernel's exit path only runs in real mode (powerpc.rst).
+		return 0;
 	case KVM_CAP_PPC_SMT_POSSIBLE:
 		return 1 | 2 | 4 | 8;
 	default:
@@ -210,6 +229,14 @@ long enable_cap(Vm *vm, const kvm_enable_cap &cap)
 		kvmx_host_mutex_unlock(vm->lock);
 		return r;
 	}
+	case KVM_CAP_PPC_ENABLE_HCALL:
+		// args[0] = the hypercall, args[1] = 1 (handle it in the kernel) or 0 (hand it
+		// to userspace). Only the hypercalls kvmx implements in the kernel; upstream's
+		// checks and errno.
+		if (cap.flags || cap.args[0] > max_hcall_opcode || (cap.args[0] & 3) ||
+		    cap.args[1] > 1)
+			return -EINVAL;
+		return ppc_hcall_set_enabled(vm, cap.args[0], cap.args[1] != 0);
 	default:
 		return -EINVAL;
 	}
@@ -222,6 +249,12 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case KVM_PPC_CONFIGURE_V3_MMU:
 		return configure_v3_mmu(vm, arg);
+	case KVM_PPC_GET_SMMU_INFO:
+		return ppc_get_smmu_info(arg);
+	case KVM_PPC_GET_RMMU_INFO:
+		return ppc_get_rmmu_info(arg);
+	case KVM_PPC_GET_CPU_CHAR:
+		return ppc_get_cpu_char(arg);
 	case KVM_ENABLE_CAP: {
 		kvm_enable_cap cap;
 		if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))
