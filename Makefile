@@ -110,7 +110,7 @@ ifeq ($(ARCH),powerpc)
 # Documentation/virt/kvmx/powerpc.rst.
 # ppc_run_test, ppc_stop0lite_test, ppc_wake_lat and ppc_xive_test share the guest image and
 # VM plumbing of tools/kvmx/ppc_guest_lib.c (#included, not built alone).
-PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat ppc_xive_test
+PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat ppc_xive_test ppc_vmm_test
 PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test \
 	$(OUT)/tests/ppc_nohv_test $(OUT)/tests/ppc_noxive_test $(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
 ppc-tests-build: $(UAPI)/.done

@@ -7,6 +7,7 @@
 #include "radix.hpp"
 
 struct kvmx_xive_dev;
+struct kvmx_ppc_tce;
 
 namespace kvmx {
 
@@ -22,10 +23,12 @@ struct ArchVm {
 	bool stop0lite;		 // KVMX_CAP_PPC_STOP0LITE enabled
 	u32 smt_mode;		 // KVM_CAP_PPC_SMT: vCPU ids id & ~(smt_mode - 1) form a core
 	kvmx_xive_dev *xive;	 // the XIVE device while its fd lives (under the VM lock)
-	u32 hcalls_off;		 // atomic: in-kernel hypercalls handed to userspace (exits.cpp)
+	u32 hcalls_on;		 // atomic: in-kernel hypercalls switched on (exits.cpp)
 	bool fwnmi;		 // KVM_CAP_PPC_FWNMI: machine checks exit as KVM_EXIT_NMI
 	kvmx_spinlock *vpa_lock; // the vCPUs' H_REGISTER_VPA areas (vpa.cpp)
 	u64 ptcr;		 // KVM_REG_PPC_PTCR: kept (no nested guests on kvmx)
+	kvmx_mutex *tce_lock;	 // the TCE tables list and their use by hypercalls
+	kvmx_ppc_tce *tces;	 // KVM_CREATE_SPAPR_TCE_64 tables (tce.cpp), by LIOBN
 };
 
 // KVM_PPC_CONFIGURE_V3_MMU's argument checks, without the VM (unit-testable): 0 or

@@ -117,9 +117,14 @@ Vcpu *find_vcpu(Vm *vm, u64 id)
 
 // ---- hypercalls ----
 
-// The hypercalls kvmx implements in the kernel, each with its bit in ArchVm::hcalls_off
-// (set: KVM_CAP_PPC_ENABLE_HCALL switched it off, it goes to userspace like any other).
-constexpr u64 in_kernel_hcalls[] = { H_CEDE, H_CONFER, H_PROD, H_REGISTER_VPA };
+// The hypercalls kvmx implements in the kernel, each with its bit in ArchVm::hcalls_on
+// (clear: KVM_CAP_PPC_ENABLE_HCALL switched it off, it goes to userspace like any other).
+// As upstream, H_STUFF_TCE and H_PUT_TCE_INDIRECT start off (the VMM turns them on when
+// it advertises them to the guest), the others on.
+constexpr u64 H_GET_TCE = 0x1c, H_PUT_TCE = 0x20, H_STUFF_TCE = 0x138, H_PUT_TCE_INDIRECT = 0x13c;
+constexpr u64 in_kernel_hcalls[] = { H_CEDE,	H_CONFER,  H_PROD,	H_REGISTER_VPA,
+				     H_GET_TCE, H_PUT_TCE, H_STUFF_TCE, H_PUT_TCE_INDIRECT };
+constexpr u32 hcalls_default_on = 0x3f;
 
 int in_kernel_hcall_bit(u64 nr)
 {
@@ -135,8 +140,10 @@ Result<RunStep> handle_hcall(Vcpu *vcpu)
 	ArchVcpu &a = vcpu->arch;
 	u64 nr = a.regs.gpr[3];
 	int bit = in_kernel_hcall_bit(nr);
-	if (bit >= 0 && (load_acquire(&vcpu->vm->arch.hcalls_off) & (1u << bit)))
+	if (bit < 0 || !(load_acquire(&vcpu->vm->arch.hcalls_on) & (1u << bit)))
 		nr = ~0ULL; // handed to userspace below
+	if (ppc_tce_hcall(vcpu, nr))
+		return RunStep::resume;
 	switch (nr) {
 	case H_CEDE:
 		// PAPR: the vCPU idles with external interrupts enabled until one arrives
@@ -479,10 +486,15 @@ long ppc_hcall_set_enabled(Vm *vm, u64 nr, bool enable)
 	if (bit < 0)
 		return -EINVAL; // not implemented in the kernel: always the VMM's
 	if (enable)
-		__atomic_fetch_and(&vm->arch.hcalls_off, ~(1u << bit), __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&vm->arch.hcalls_on, 1u << bit, __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_or(&vm->arch.hcalls_off, 1u << bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&vm->arch.hcalls_on, ~(1u << bit), __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+u32 ppc_hcalls_default_on()
+{
+	return hcalls_default_on;
 }
 
 void ppc_inject(Vcpu *vcpu, u64 vec, u64 srr1_flags)

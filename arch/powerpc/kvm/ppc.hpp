@@ -8,6 +8,7 @@
 #include "spr.hpp"
 #include "vcpu.hpp"
 #include <kvmx/ppc.h>
+#include <linux/kvm.h>
 
 namespace kvmx {
 
@@ -63,6 +64,14 @@ long ppc_vpa_set_reg(Vcpu *vcpu, u64 id, const u64 val[2]);
 
 // KVM_GET_ONE_REG (@set false) and KVM_SET_ONE_REG (one_reg.cpp).
 long ppc_one_reg(Vcpu *vcpu, unsigned long arg, bool set);
+
+// The TCE hypercalls (tce.cpp): true when answered here (r3, r4 set), false when they go
+// to userspace (no table for the LIOBN, or what upstream calls H_TOO_HARD).
+bool ppc_tce_hcall(Vcpu *vcpu, u64 nr);
+// KVM_CREATE_SPAPR_TCE(_64): the table's fd or -errno.
+long ppc_create_spapr_tce(Vm *vm, const kvm_create_spapr_tce_64 &args);
+// The in-kernel hypercalls switched on in a new VM (exits.cpp).
+u32 ppc_hcalls_default_on();
 
 // KVM_CAP_PPC_ENABLE_HCALL for hypercall @nr: 0, or -EINVAL when kvmx has no in-kernel
 // implementation of it (exits.cpp).

@@ -97,8 +97,10 @@ Status arch_vm_create(Vm *vm)
 	ArchVm &a = vm->arch;
 	a.mmu_cfg = kvmx_host_mutex_create();
 	a.vpa_lock = kvmx_host_spinlock_create();
-	if (!a.mmu_cfg || !a.vpa_lock)
+	a.tce_lock = kvmx_host_mutex_create();
+	if (!a.mmu_cfg || !a.vpa_lock || !a.tce_lock)
 		return Status::error(-ENOMEM);
+	a.hcalls_on = ppc_hcalls_default_on();
 	Result<RadixTree *> t = RadixTree::create();
 	if (!t.is_ok())
 		return Status::error(t.err());
@@ -126,6 +128,9 @@ void arch_vm_destroy(Vm *vm)
 		kvmx_host_mutex_destroy(a.mmu_cfg);
 	if (a.vpa_lock)
 		kvmx_host_spinlock_destroy(a.vpa_lock);
+	// Every TCE table's fd holds a VM reference: none is left when the VM goes.
+	if (a.tce_lock)
+		kvmx_host_mutex_destroy(a.tce_lock);
 	a = ArchVm{};
 }
 
@@ -164,6 +169,10 @@ long arch_check_extension(const Vm *, u64 cap)
 		return 1; // guest machine checks end KVM_RUN as KVM_EXIT_NMI once enabled
 	case KVM_CAP_DEVICE_CTRL:
 		return 1; // KVM_CREATE_DEVICE (the XIVE native device, xive_native.cpp)
+	case KVM_CAP_SPAPR_TCE:
+	case KVM_CAP_SPAPR_TCE_64:
+	case KVM_CAP_SPAPR_MULTITCE:
+		return 1; // in-kernel TCE tables and their four hypercalls (tce.cpp)
 	case KVM_CAP_PPC_SMT:
 		return 1; // one thread per core by default; up to 8 emulated (ENABLE_CAP)
 	case KVM_CAP_PPC_IRQ_XIVE:
@@ -255,6 +264,23 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return ppc_get_rmmu_info(arg);
 	case KVM_PPC_GET_CPU_CHAR:
 		return ppc_get_cpu_char(arg);
+	case KVM_CREATE_SPAPR_TCE_64: {
+		kvm_create_spapr_tce_64 args;
+		if (kvmx_host_copy_from_user(&args, arg, sizeof(args)))
+			return -EFAULT;
+		return ppc_create_spapr_tce(vm, args);
+	}
+	case KVM_CREATE_SPAPR_TCE: {
+		// The 32-bit form: 4 KB IOMMU pages from bus address 0, as upstream.
+		kvm_create_spapr_tce old;
+		if (kvmx_host_copy_from_user(&old, arg, sizeof(old)))
+			return -EFAULT;
+		kvm_create_spapr_tce_64 args{};
+		args.liobn = old.liobn;
+		args.page_shift = 12;
+		args.size = old.window_size >> 12;
+		return ppc_create_spapr_tce(vm, args);
+	}
 	case KVM_ENABLE_CAP: {
 		kvm_enable_cap cap;
 		if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))

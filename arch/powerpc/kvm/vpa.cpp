@@ -30,7 +30,7 @@ constexpr u64 H_SUCCESS = 0, H_PARAMETER = static_cast<u64>(-4LL),
 // (VPA) or word (DTL, SLB shadow) at offset 4 of the area itself.
 constexpr u64 cache_line = 128;
 constexpr u64 lppaca_size = 640;   // struct lppaca, the least a VPA may be
-constexpr u64 dtl_entry_size = 64; // struct dtl_entry
+constexpr u64 dtl_entry_size = 48; // struct dtl_entry
 constexpr u64 reg_vpa_size = 8;	   // the header holding the length
 
 Vcpu *vcpu_by_id(Vm *vm, u64 id)
