@@ -2,8 +2,15 @@
 # Fetch the Debian arm64 host kernel, its headers and busybox into the download cache,
 # unpacked with dpkg-deb -x (nothing is installed into the host system's dpkg database).
 # The kernel ABI (6.1.0-NN) is discovered from linux-image-arm64's dependency, so a new
-# Debian point release that drops the old ABI from the mirror is followed automatically.
+# Debian point release that drops the old ABI from the mirror is followed by a fresh
+# cache or by `make fetch`.
 # Prints nothing but the path of an env file that the Makefile includes.
+#
+# The env file pins what was found: while the files it names are in the cache it is
+# reused, however old, and this script runs no apt command at all (not even apt-cache,
+# whose answer changes whenever anything runs apt-get update, and would then download a
+# new kernel in the middle of someone's work). Only a missing or incomplete env file, or
+# KVMX_REFRESH=1 (`make fetch`, after an apt-get update), resolves the ABI again.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -14,20 +21,28 @@ mkdir -p "$CACHE/debs" "$CACHE/$ARCH"
 envfile="$CACHE/$ARCH/env.mk"
 
 # Debian's arch headers name their -common tree by absolute path, /usr/src/<common>:
-# point that at the cache. A real directory there (the package installed the normal way)
-# is the same tree: keep it.
+# point that at the cache. Whatever is there already and holds that tree (the package
+# installed the normal way, or a link into another cache of the same download) is the
+# same tree: keep it, so that two caches on one machine never pull the link away from
+# each other. A dangling link is replaced.
 link_common() {	# common-name root
 	local link=/usr/src/$1 target=$2/usr/src/$1
+	[ -f "$link/Makefile" ] && return 0
 	if [ -L "$link" ] || [ ! -e "$link" ]; then
-		[ "$(readlink "$link" 2>/dev/null)" = "$target" ] || $SUDO ln -sfn "$target" "$link"
+		$SUDO ln -sfn "$target" "$link"
 	fi
 }
 
-# Reuse what was found within the last day: a second `make run` must not hit apt.
-if [ -f "$envfile" ] && grep -q "^KVMX_COMMON" "$envfile" && [ -z "$(find "$envfile" -mmin +1440)" ]; then
-	link_common "$(sed -n 's/^KVMX_COMMON := //p' "$envfile")" "$CACHE/$ARCH/root"
-	echo "$envfile"
-	exit 0
+env_value() { sed -n "s/^$1 := //p" "$envfile"; }
+if [ -f "$envfile" ] && [ "${KVMX_REFRESH:-0}" != 1 ]; then
+	kdir=$(env_value KVMX_KDIR)
+	common=$(env_value KVMX_COMMON)
+	if [ -n "$common" ] && [ -f "$kdir/Makefile" ] && [ -f "$(env_value KVMX_KIMAGE)" ] &&
+		[ -x "$(env_value KVMX_BUSYBOX)" ]; then
+		link_common "$common" "${kdir%/usr/src/*}"
+		echo "$envfile"
+		exit 0
+	fi
 fi
 
 # Kernel ARCH -> Debian architecture and kernel flavour (arm64: both "arm64").
@@ -36,25 +51,45 @@ powerpc) debarch=ppc64el flavour=powerpc64le kimage=vmlinux ;;
 *) debarch=$ARCH flavour=$ARCH kimage=vmlinuz ;;
 esac
 meta=linux-image-$flavour:$debarch
-image=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' | head -1)
+deps=$(apt-cache depends "$meta" 2>/dev/null) || deps=""
+image=$(sed -n 's/^ *Depends: \(linux-image-[0-9][^:]*\).*/\1/p' <<<"$deps")
+image=${image%%$'\n'*}
 if [ -z "$image" ]; then
-	echo "fetch-debian: cannot resolve $meta (did scripts/setup-host.sh run?)" >&2
+	index=$(apt-get indextargets --no-release-info --format '$(DESCRIPTION)' \
+		'Created-By: Packages' 'Release: bookworm' "Architecture: $debarch" 'Component: main' \
+		2>/dev/null) || index=""
+	echo "fetch-debian: cannot resolve $meta: apt knows no such package." >&2
+	if [ -n "$index" ]; then
+		echo "fetch-debian: it comes from the index ${index%%$'\n'*}; if apt-get update could not fetch that index (see setup-host's messages), try again later." >&2
+	else
+		echo "fetch-debian: apt has no $debarch index: did scripts/setup-host.sh run (dpkg --add-architecture $debarch, apt-get update)?" >&2
+	fi
 	exit 1
 fi
 abi=${image#linux-image-}            # e.g. 6.1.0-56-arm64
 common=linux-headers-${abi%-$flavour}-common
 pkgs=("$image:$debarch" "linux-headers-$abi:$debarch" "$common" "busybox-static:$debarch")
 
+cached_deb() { # name_version_ prefix: this arch's (or an _all) .deb in the cache, if any
+	local f
+	for f in "$1$debarch.deb" "${1}all.deb"; do
+		if [ -f "$f" ]; then
+			echo "$f"
+			return
+		fi
+	done
+}
 cd "$CACHE/debs"
 for p in "${pkgs[@]}"; do
 	name=${p%%:*}
-	ver=$(apt-cache policy "$p" | sed -n 's/^ *Candidate: //p')
+	ver=$(apt-cache policy "$p")
+	ver=$(sed -n 's/^ *Candidate: //p' <<<"$ver")
 	# The download cache is shared by the arches: match this one's (or an _all) .deb.
 	pat="${name}_${ver//:/%3a}_"
-	deb=$(ls "$pat$debarch.deb" "${pat}all.deb" 2>/dev/null | head -1 || true)
+	deb=$(cached_deb "$pat")
 	if [ -z "$deb" ]; then
 		apt-get download -qq -o APT::Sandbox::User=root "$p=$ver" >&2
-		deb=$(ls "$pat$debarch.deb" "${pat}all.deb" 2>/dev/null | head -1 || true)
+		deb=$(cached_deb "$pat")
 		[ -n "$deb" ] || { echo "fetch-debian: no .deb for $p=$ver" >&2; exit 1; }
 	fi
 	dest="$CACHE/$ARCH/root"

@@ -8,10 +8,13 @@ shift 4
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+# mktemp made it 0700: the initramfs's / must let the unprivileged users of the device suite in.
+chmod 0755 "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 install -m 0755 "$busybox" "$root/bin/busybox"
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/module-tests.sh" "$root/bin/module-tests.sh"
+install -m 0755 "$here/guest/device-tests.sh" "$root/bin/device-tests.sh"
 install -m 0755 "$here/guest/ppc-tests.sh" "$root/bin/ppc-tests.sh"
 install -m 0755 "$here/guest/fuzz.sh" "$root/bin/fuzz.sh"
 install -m 0755 "$here/guest/debug-reports.sh" "$root/bin/debug-reports.sh"

@@ -63,7 +63,7 @@ timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp
 status=${PIPESTATUS[0]}
 secs=$(($(date +%s) - start))
 echo "qemu-ppc.sh: $mode boot finished in $secs s (qemu status $status)" >&2
-qemu_version=$("$qemu" --version | head -1)
+qemu_version=$("$qemu" --version | sed -n 1p)
 awk -v dir="$results" -v qemu="$qemu_version" '
 	/@@KVMX-BOOTED / { sub(/.*@@KVMX-BOOTED /, ""); kernel = $1 }
 	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; first = 1; next }

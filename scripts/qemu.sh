@@ -2,9 +2,11 @@
 # Boot the QEMU arm64 host on the test initramfs in one mode (scripts/guest/init) and cut
 # the TAP suites it prints into RESULTS/<suite>.tap.
 # Usage: qemu.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [EXTRA_KERNEL_ARGS]]
-#   MODE run|check|fuzz: kvm-arm.mode=none (kvmx's host)
+#   MODE run|check|fuzz|device: kvm-arm.mode=none (kvmx's host)
 #   MODE builtin:   default kernel command line, the built-in KVM owns /dev/kvm
 #   MODE noel2:     virtualization=off, the kernel runs at EL1
+#   MODE cmd, cmd-builtin: by hand, kvmxcmd=<program>[:arg...] in EXTRA_KERNEL_ARGS runs
+#                   that test program on kvmx, or on the built-in KVM
 #   MODE upstream-builtin, upstream-kvmx: upstream's KVM selftests (initramfs-upstream)
 #                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
@@ -18,8 +20,8 @@ log="$results/console-$mode.log"
 virt=on
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
-run | check | fuzz | upstream-kvmx) append="$append kvm-arm.mode=none" ;;
-builtin | upstream-builtin) ;;
+run | check | fuzz | device | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
+builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
@@ -33,7 +35,7 @@ timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
 status=${PIPESTATUS[0]}
 rm -f "$pidfile"
 echo "qemu.sh: $mode boot finished in $(( $(date +%s) - start )) s (qemu status $status)" >&2
-qemu_version=$(qemu-system-aarch64 --version | head -1)
+qemu_version=$(qemu-system-aarch64 --version | sed -n 1p)
 # The comments go after a leading "TAP version" line (kselftest harness), else first.
 awk -v dir="$results" -v qemu="$qemu_version" '
 	/^@@KVMX-BOOTED / { kernel = $2 }

@@ -10,7 +10,7 @@ set -uo pipefail
 results=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 # SUMMARY_EXPECTED replaces the list of suites besides the kselftests (make check-debug).
-expected=${SUMMARY_EXPECTED:-"unit sparse format module-info boot-check boot-builtin boot-noel2 module fuzz
+expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check boot-builtin boot-noel2 device module fuzz
 	host-builtin host-noel2 boot-upstream-builtin boot-upstream-kvmx upstream-compare
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched

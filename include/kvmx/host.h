@@ -159,6 +159,45 @@ int kvmx_host_put_user_u64(kvmx_uptr addr, kvmx_u64 val);
 void kvmx_host_fpsimd_begin(void);
 void kvmx_host_fpsimd_end(void);
 
+/*
+ * Eventfds (KVM_IOEVENTFD, KVM_IRQFD). get takes a reference on the eventfd behind the
+ * calling process's descriptor @fd: NULL with *err = -EBADF (no such descriptor) or
+ * -EINVAL (not an eventfd). signal adds 1 to its counter and wakes its readers; any
+ * context, never sleeps. Two references are the same eventfd if the pointers are equal.
+ */
+struct kvmx_eventfd;
+struct kvmx_eventfd *kvmx_host_eventfd_get(int fd, int *err);
+void kvmx_host_eventfd_put(struct kvmx_eventfd *efd);
+void kvmx_host_eventfd_signal(struct kvmx_eventfd *efd);
+
+/*
+ * Watching an eventfd (irqfd): the eventfd behind the calling process's descriptor @fd
+ * (NULL with *err = -EBADF, -EINVAL as for get, or -ENOMEM). From watch until unwatch,
+ * every write that makes it readable consumes its counter and calls @fire(@arg) in
+ * atomic context (never sleep there). A counter already non-zero at watch time is
+ * consumed and reported as *pending = 1 instead: the caller delivers it once it is ready.
+ * When the eventfd's last descriptor is closed, @hangup(@arg) runs once in process
+ * context (it may sleep and take the caller's locks): it returns non-zero if the watcher
+ * gives the watch up there (the host then ends it: no fire afterwards, the handle is
+ * gone), 0 if the watcher unwatches it itself (it was already on its way out).
+ * unwatch ends the watch: no fire runs after it returns; it waits for a running hangup,
+ * so never call it holding a lock hangup takes. watched names the eventfd (for equality).
+ */
+struct kvmx_eventfd_watch;
+struct kvmx_eventfd_watch *kvmx_host_eventfd_watch(int fd, void (*fire)(void *arg),
+						   int (*hangup)(void *arg), void *arg, int *err,
+						   int *pending);
+struct kvmx_eventfd *kvmx_host_eventfd_watched(struct kvmx_eventfd_watch *watch);
+void kvmx_host_eventfd_unwatch(struct kvmx_eventfd_watch *watch);
+
+/*
+ * arm64: the host interrupt of the EL1 virtual timer (the GIC's PPI for it) on this CPU,
+ * enabled (1) or masked (0). Enabled, it ends a guest run when the guest's timer fires
+ * (the interrupt itself does nothing more). Interrupts must be masked; no-op on hosts
+ * where the interrupt is unknown (no "arm,armv8-timer" device-tree node).
+ */
+void kvmx_host_arm64_vtimer_irq(int enable);
+
 /* Logging. Levels follow the kernel's: 3 error, 4 warning, 6 info, 7 debug. */
 enum kvmx_log_level {
 	KVMX_LOG_ERR = 3,

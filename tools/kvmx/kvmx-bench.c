@@ -10,12 +10,15 @@
  *   create     KVM_CREATE_VM + memslot + vCPU until the guest's first instruction exits
  *   fault      stage-2 fault-in of guest RAM the VMM has already written (a loaded image,
  *              a restored VM): per page, the guest reads it and then writes it
+ *   ioeventfd  a virtio-style kick: the guest's MMIO write signals an eventfd in the kernel
+ *              (KVM_IOEVENTFD) and the guest runs on; per kick, checked in the eventfd's count
  * Output: one line per benchmark, "bench <name> median_ns <m> min_ns <a> max_ns <b>
  * samples <n> unit <what one sample is>", then "bench-done".
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 
 #include "../testing/selftests/kvmx/vcpu_lib.h"
 
@@ -61,12 +64,23 @@ asm(".pushsection .text\n"
     "	str x3, [x1]\n"
     "	b .\n"
     "b_fault_end:\n"
+    /* x9 kicks at MMIO (an ioeventfd takes them), then one MMIO write at MMIO + 8. */
+    ".global b_kick_start, b_kick_end\n"
+    "b_kick_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "1:	str x9, [x1]\n"
+    "	subs x9, x9, #1\n"
+    "	b.ne 1b\n"
+    "	str x0, [x1, #8]\n"
+    "	b b_kick_start\n"
+    "b_kick_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(b_hvc);
 GUEST_PROGRAM(b_mmio);
 GUEST_PROGRAM(b_suspend);
 GUEST_PROGRAM(b_fault);
+GUEST_PROGRAM(b_kick);
 
 #define MAX_SAMPLES 64
 
@@ -255,6 +269,39 @@ static void bench_fault(int samples)
 	report("fault", ns, samples, "one_page_read_then_written");
 }
 
+static void bench_ioeventfd(int iterations, int samples)
+{
+	double ns[MAX_SAMPLES];
+	struct vmm m;
+	struct vcpu v;
+	uint64_t n;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct kvm_ioeventfd io = { .addr = GUEST_MMIO_IPA, .len = 8, .fd = efd };
+
+	setup(&m, &v, b_kick_start, b_kick_end);
+	if (efd < 0 || ioctl(m.vm, KVM_IOEVENTFD, &io))
+		die("ioeventfd setup");
+	for (int s = -1; s < samples; s++) {
+		double t0;
+
+		if (vcpu_set(&v, CORE_REG(regs.regs[9]), iterations))
+			die("set x9");
+		t0 = now_s();
+		if (vcpu_run(&v) || v.run->exit_reason != KVM_EXIT_MMIO ||
+		    v.run->mmio.phys_addr != GUEST_MMIO_IPA + 8)
+			die("kick run");
+		if (s >= 0)
+			ns[s] = (now_s() - t0) * 1e9 / iterations;
+		/* Every kick reached the eventfd, none reached userspace. */
+		if (read(efd, &n, sizeof(n)) != sizeof(n) || n != (uint64_t)iterations)
+			die("eventfd count");
+	}
+	report("ioeventfd", ns, samples, "one_guest_kick_to_the_eventfd");
+	close(efd);
+	close(v.fd);
+	vmm_destroy(&m);
+}
+
 int main(int argc, char **argv)
 {
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
@@ -267,6 +314,7 @@ int main(int argc, char **argv)
 	bench_wake(31);
 	bench_create(15);
 	bench_fault(15);
+	bench_ioeventfd(1000 * scale, 15);
 	printf("bench-done\n");
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -787,6 +788,10 @@ static const struct known known[] = {
 	{ K_VM, KVM_IRQ_LINE, sizeof(struct kvm_irq_level) },
 #endif
 	{ K_VM, KVM_ENABLE_CAP, sizeof(struct kvm_enable_cap) },
+	{ K_VM, KVM_IOEVENTFD, sizeof(struct kvm_ioeventfd) },
+	{ K_VM, KVM_IRQFD, sizeof(struct kvm_irqfd) },
+	{ K_VM, KVM_SET_GSI_ROUTING, 8 },
+	{ K_VM, KVM_SIGNAL_MSI, sizeof(struct kvm_msi) },
 	{ K_VM, KVM_CREATE_DEVICE, sizeof(struct kvm_create_device) },
 	{ K_VM, KVM_GET_STATS_FD, 0 },
 	{ K_VCPU, KVM_RUN, 0 },
@@ -796,6 +801,8 @@ static const struct known known[] = {
 	{ K_VCPU, KVM_SET_SREGS, sizeof(struct kvm_sregs) },
 #else
 	{ K_VCPU, KVM_ARM_VCPU_INIT, sizeof(struct kvm_vcpu_init) },
+	{ K_VCPU, KVM_GET_VCPU_EVENTS, sizeof(struct kvm_vcpu_events) },
+	{ K_VCPU, KVM_SET_VCPU_EVENTS, sizeof(struct kvm_vcpu_events) },
 #endif
 	{ K_VCPU, KVM_GET_ONE_REG, sizeof(struct kvm_one_reg) },
 	{ K_VCPU, KVM_SET_ONE_REG, sizeof(struct kvm_one_reg) },
@@ -1302,6 +1309,116 @@ static void op_xive(struct rng *r)
 }
 #endif
 
+/*
+ * Eventfds bound to VMs (KVM_IOEVENTFD, KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI):
+ * real eventfds at addresses the guest programs write to, random and closed descriptors,
+ * overlapping ranges, deassigns of what was never assigned, the eventfd closed while bound.
+ */
+#define NR_EVENTFDS 8
+static atomic_int evfds[NR_EVENTFDS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+static int rnd_evfd(struct rng *r)
+{
+	int i = below(r, NR_EVENTFDS), fd;
+
+	switch (below(r, 8)) {
+	case 0:
+		return (int)rnd(r); /* anything */
+	case 1:
+		return r->s & 1 ? 0 : -1; /* stdin (not an eventfd), or none */
+	default:
+		fd = atomic_load(&evfds[i]);
+		if (fd < 0) {
+			fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (fd >= 0) {
+				int none = -1;
+
+				if (!atomic_compare_exchange_strong(&evfds[i], &none, fd)) {
+					close(fd);
+					fd = none;
+				}
+			}
+		}
+		return fd;
+	}
+}
+
+static void op_eventfd(struct rng *r)
+{
+	int vm, i = get_fd(r, K_VM, &vm, NULL);
+
+	if (i < 0)
+		return op_create_vm(r);
+	switch (below(r, 6)) {
+	case 0:
+	case 1: {
+		static const uint32_t lens[] = { 0, 1, 2, 4, 8, 3, 16 };
+		struct kvm_ioeventfd io = {
+			.datamatch = chance(r, 50) ? below(r, 4) : rnd_val(r),
+			.addr = chance(r, 70) ? GUEST_MMIO + 8 * below(r, 16) : rnd_ipa(r),
+			.len = chance(r, 90) ? lens[below(r, 7)] : (uint32_t)rnd(r),
+			.fd = rnd_evfd(r),
+			.flags = chance(r, 80) ? below(r, 16) : (uint32_t)rnd(r),
+		};
+
+		xioctl(vm, KVM_IOEVENTFD, (uintptr_t)&io);
+		break;
+	}
+	case 2: {
+		struct kvm_irqfd irqfd = {
+			.fd = rnd_evfd(r),
+			.gsi = chance(r, 80) ? below(r, 64) : (uint32_t)rnd(r),
+			.flags = chance(r, 80) ? below(r, 4) : (uint32_t)rnd(r),
+			.resamplefd = rnd_evfd(r),
+		};
+
+		xioctl(vm, KVM_IRQFD, (uintptr_t)&irqfd);
+		break;
+	}
+	case 3: {
+		/* A routing table in the scratch page; nr may claim more than fits. */
+		uint32_t nr = chance(r, 80) ? below(r, 8) : (uint32_t)rnd(r);
+		uint32_t *head = (uint32_t *)scratch;
+		struct kvm_irq_routing_entry *e = (void *)(scratch + 8);
+		size_t room = (4096 - 8) / sizeof(*e);
+
+		for (size_t k = 0; k < room; k++) {
+			e[k] = (struct kvm_irq_routing_entry){
+				.gsi = chance(r, 80) ? below(r, 8) : (uint32_t)rnd(r),
+				.type = chance(r, 80) ? 1 + below(r, 2) : (uint32_t)rnd(r),
+				.flags = chance(r, 80) ? 0 : (uint32_t)rnd(r),
+			};
+			e[k].u.irqchip.irqchip = chance(r, 80) ? 0 : below(r, 4);
+			e[k].u.irqchip.pin = chance(r, 80) ? below(r, 32) : (uint32_t)rnd(r);
+		}
+		head[0] = nr;
+		head[1] = chance(r, 90) ? 0 : (uint32_t)rnd(r);
+		xioctl(vm, KVM_SET_GSI_ROUTING, (uintptr_t)scratch);
+		break;
+	}
+	case 4: {
+		struct kvm_msi msi = { .address_lo = rnd(r), .data = rnd(r), .flags = below(r, 2) };
+
+		xioctl(vm, KVM_SIGNAL_MSI, (uintptr_t)&msi);
+		break;
+	}
+	default: {
+		/* Close an eventfd that may be bound: KVM keeps its own reference (ioeventfd) or
+		 * ends the binding (irqfd); a write first makes a bound irqfd fire. */
+		int k = below(r, NR_EVENTFDS), fd = atomic_exchange(&evfds[k], -1);
+		uint64_t one = 1;
+
+		if (fd >= 0) {
+			if (chance(r, 50) && write(fd, &one, sizeof(one)) < 0)
+				one = 0;
+			close(fd);
+			count_call();
+		}
+	}
+	}
+	release_entry(K_VM, i);
+}
+
 /* ---- threads ------------------------------------------------------------------------ */
 enum op {
 	OP_OPEN,
@@ -1316,16 +1433,17 @@ enum op {
 	OP_MEMORY,
 	OP_CLOSE,
 	OP_XIVE,
+	OP_EVENTFD,
 	NR_OPS
 };
 static const char *const op_name[NR_OPS] = {
-	"open",		"create_vm", "runnable_vm", "memslot",	    "run",   "known_ioctl",
-	"random_ioctl", "stats",     "mmap_vcpu",   "guest_memory", "close", "xive",
+	"open",	 "create_vm", "runnable_vm",  "memslot", "run",	 "known_ioctl", "random_ioctl",
+	"stats", "mmap_vcpu", "guest_memory", "close",	 "xive", "eventfd",
 };
 #ifdef __powerpc64__
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8 };
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8, 6 };
 #else
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0 };
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0, 6 };
 #endif
 
 static enum op pick_op(struct rng *r)
@@ -1408,6 +1526,9 @@ static void *worker(void *p)
 			op_xive(&r);
 			break;
 #endif
+		case OP_EVENTFD:
+			op_eventfd(&r);
+			break;
 		default:
 			op_close(&r, below(&r, NR_KINDS));
 		}

@@ -2,8 +2,16 @@
 /*
  * arm64 host check: kvmx needs the kernel itself at EL2 with VHE (HCR_EL2.E2H set), as
  * Debian's kernel runs when the firmware enters it at EL2 and KVM is kept out with
- * kvm-arm.mode=none. Reads the system registers the core may not read itself.
+ * kvm-arm.mode=none. Reads the system registers the core may not read itself, and owns
+ * the host interrupt of the guests' EL1 virtual timer (unused by a VHE host kernel, whose
+ * own timer is the EL2 one): while a guest runs, that interrupt ends the run when the
+ * guest's timer fires, so a userspace irqchip hears of it at once.
  */
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/of.h>
+#include <linux/of_irq.h>
+#include <linux/percpu.h>
 #include <linux/printk.h>
 #include <asm/cpufeature.h>
 #include <asm/neon.h>
@@ -53,6 +61,74 @@ void kvmx_host_fpsimd_end(void)
 	kernel_neon_end();
 }
 
+/* Index of the EL1 virtual timer in the "arm,armv8-timer" node's interrupts. */
+#define KVMX_VTIMER_DT_INDEX 2
+
+static unsigned int kvmx_vtimer_irq;
+static u32 kvmx_vtimer_irq_type;
+static DEFINE_PER_CPU(bool, kvmx_vtimer_irq_on);
+static void __percpu *kvmx_vtimer_dev;
+
+static irqreturn_t kvmx_vtimer_handler(int irq, void *dev)
+{
+	/* Taking the guest out was the whole point; the line fell at the exit. */
+	return IRQ_HANDLED;
+}
+
+void kvmx_host_arm64_vtimer_irq(int enable)
+{
+	bool *on;
+
+	if (!kvmx_vtimer_irq)
+		return;
+	on = this_cpu_ptr(&kvmx_vtimer_irq_on);
+	if (*on == !!enable)
+		return;
+	if (enable)
+		enable_percpu_irq(kvmx_vtimer_irq, kvmx_vtimer_irq_type);
+	else
+		disable_percpu_irq(kvmx_vtimer_irq);
+	*on = !!enable;
+}
+
+static void kvmx_vtimer_irq_off(void *unused)
+{
+	if (this_cpu_read(kvmx_vtimer_irq_on))
+		disable_percpu_irq(kvmx_vtimer_irq);
+	this_cpu_write(kvmx_vtimer_irq_on, false);
+}
+
+/* Without it guests still run; a timer line then reaches the VMM at the next host tick. */
+static void kvmx_vtimer_irq_setup(void)
+{
+	struct device_node *np = of_find_compatible_node(NULL, NULL, "arm,armv8-timer");
+	unsigned int irq;
+	int r;
+
+	if (!np) {
+		pr_info("kvmx: no arm,armv8-timer device-tree node: guest timer lines are seen at the next host interrupt\n");
+		return;
+	}
+	irq = irq_of_parse_and_map(np, KVMX_VTIMER_DT_INDEX);
+	of_node_put(np);
+	if (!irq) {
+		pr_info("kvmx: no virtual timer interrupt in the device tree\n");
+		return;
+	}
+	kvmx_vtimer_dev = alloc_percpu(u8);
+	if (!kvmx_vtimer_dev)
+		return;
+	r = request_percpu_irq(irq, kvmx_vtimer_handler, "kvmx-vtimer", kvmx_vtimer_dev);
+	if (r) {
+		pr_info("kvmx: cannot take the virtual timer interrupt %u (%d)\n", irq, r);
+		free_percpu(kvmx_vtimer_dev);
+		kvmx_vtimer_dev = NULL;
+		return;
+	}
+	kvmx_vtimer_irq_type = irq_get_trigger_type(irq);
+	kvmx_vtimer_irq = irq;
+}
+
 int kvmx_arch_host_check(struct kvmx_host_info *info)
 {
 	if (!is_kernel_in_hyp_mode()) {
@@ -65,7 +141,17 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	}
 	info->arm64_id_aa64mmfr0 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
 	kvmx_read_id_regs(info);
+	kvmx_vtimer_irq_setup();
 	return 0;
 }
 
-void kvmx_arch_host_release(void) {}
+void kvmx_arch_host_release(void)
+{
+	if (!kvmx_vtimer_irq)
+		return;
+	on_each_cpu(kvmx_vtimer_irq_off, NULL, 1);
+	free_percpu_irq(kvmx_vtimer_irq, kvmx_vtimer_dev);
+	free_percpu(kvmx_vtimer_dev);
+	kvmx_vtimer_irq = 0;
+	kvmx_vtimer_dev = NULL;
+}

@@ -72,6 +72,7 @@ struct ArchVcpu {
 	FirmwareRegs fw;
 	MmioPending mmio;
 	u64 exit_esr;	 // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)
+	u64 exit_far;	 // FAR_EL2 of that exit (an external abort the VMM injects reports it)
 	u32 irq_lines;	 // atomic: irq_line_* from KVM_IRQ_LINE
 	int running_cpu; // atomic: the CPU while in the guest section, else -1
 	PageCache cache; // stage-2 table pages for this vCPU's faults

@@ -7,6 +7,7 @@
 #include "firmware.hpp"
 #include "inject.hpp"
 #include "sysregs.hpp"
+#include "timer.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -51,37 +52,19 @@ Result<RunStep> undef_feature(Vcpu *vcpu, const ExitInfo &)
 	return RunStep::resume;
 }
 
-u64 timer_deadline_ns(Vcpu *vcpu, bool *fired)
-{
-	// CNTV_CTL_EL0: ENABLE bit 0, IMASK bit 1. An unmasked enabled timer past its
-	// compare value is an interrupt condition even without an interrupt controller.
-	const GuestCpu &c = vcpu->arch.cpu;
-	u64 ctl = c.sys.r[CNTV_CTL_EL0];
-	*fired = false;
-	if ((ctl & 3) != 1)
-		return KVMX_WAIT_FOREVER;
-	u64 now = arm64_counter() - vcpu->vm->arch.cntvoff;
-	u64 cval = c.sys.r[CNTV_CVAL_EL0];
-	if (static_cast<s64>(cval - now) <= 0) {
-		*fired = true;
-		return 0;
-	}
-	u64 delta = cval - now, freq = arm64_counter_freq();
-	if (!freq)
-		return KVMX_WAIT_FOREVER;
-	constexpr u64 ns_per_s = 1000000000ULL;
-	if (delta / freq >= ~0ULL / ns_per_s)
-		return KVMX_WAIT_FOREVER;
-	return delta / freq * ns_per_s + delta % freq * ns_per_s / freq;
-}
-
+// WFI wakes on an interrupt line the VMM raised, or on a timer line change the VMM's
+// irqchip must hear of (upstream's kvm_arch_vcpu_runnable without a vGIC).
 bool wfi_ready(Vcpu *vcpu)
 {
-	if (load_acquire(&vcpu->arch.irq_lines))
-		return true;
-	bool fired;
-	timer_deadline_ns(vcpu, &fired);
-	return fired;
+	return load_acquire(&vcpu->arch.irq_lines) || vtimer_should_notify_user(vcpu);
+}
+
+// How long a WFI may sleep: until the timer's line rises, unless the VMM already knows
+// it is high (then only the VMM's lines or a kick end the wait).
+u64 wfi_timeout_ns(Vcpu *vcpu)
+{
+	u64 ns = vtimer_deadline_ns(vcpu);
+	return ns == 0 && !vtimer_should_notify_user(vcpu) ? KVMX_WAIT_FOREVER : ns;
 }
 
 Result<RunStep> handle_wfx(Vcpu *vcpu, const ExitInfo &exit)
@@ -214,18 +197,15 @@ bool psci_wake_event_pending(Vcpu *vcpu)
 
 u64 psci_wake_timeout_ns(Vcpu *vcpu)
 {
-	bool fired;
-	return timer_deadline_ns(vcpu, &fired);
+	return wfi_timeout_ns(vcpu);
 }
 
 void psci_suspend_as_wfi(Vcpu *vcpu)
 {
-	bool fired;
-	u64 timeout = timer_deadline_ns(vcpu, &fired);
-	if (fired || load_acquire(&vcpu->arch.irq_lines))
+	if (wfi_ready(vcpu))
 		return;
 	// -EINTR needs nothing here: the run loop sees the signal before re-entering.
-	if (vcpu_block(vcpu, timeout, wfi_ready) == 0)
+	if (vcpu_block(vcpu, wfi_timeout_ns(vcpu), wfi_ready) == 0)
 		vcpu->stats.halt_wakeup++;
 }
 
@@ -250,6 +230,7 @@ Result<RunStep> handle_exit(Vcpu *vcpu, const ExitInfo &exit)
 		break;
 	}
 	vcpu->arch.exit_esr = exit.esr;
+	vcpu->arch.exit_far = exit.far;
 	const u32 ec = exit_ec(exit);
 	// A conditional AArch32 instruction may trap even when its condition fails
 	// (G1.9.5): then it does nothing but move on.

@@ -4,6 +4,7 @@
 // registers), KVM_GET/SET_MP_STATE. Guest exits are exits.cpp's business.
 #include "aarch32.hpp"
 #include "firmware.hpp"
+#include "inject.hpp"
 #include "ioctl.hpp"
 #include "psci.hpp"
 #include "sysregs.hpp"
@@ -320,6 +321,35 @@ long set_mp_state(Vcpu *vcpu, unsigned long arg)
 	return 0;
 }
 
+// KVM_GET/SET_VCPU_EVENTS (api.rst, arm64): a pending virtual SError (HCR_EL2.VSE) and
+// an external data abort to inject. No SError syndrome: KVM_CAP_ARM_INJECT_SERROR_ESR
+// reads 0 (the world switch does not switch VSESR_EL2), so serror_has_esr is 0 on GET
+// and -EINVAL on SET with an SError, as upstream on a host without RAS.
+long get_vcpu_events(Vcpu *vcpu, unsigned long arg)
+{
+	if (!vcpu->arch.initialised)
+		return -ENOEXEC;
+	kvm_vcpu_events ev = {};
+	ev.exception.serror_pending = (vcpu->arch.cpu.hcr & HCR_VSE) != 0;
+	return kvmx_host_copy_to_user(arg, &ev, sizeof(ev)) ? -EFAULT : 0;
+}
+
+long set_vcpu_events(Vcpu *vcpu, unsigned long arg)
+{
+	if (!vcpu->arch.initialised)
+		return -ENOEXEC;
+	kvm_vcpu_events ev;
+	if (kvmx_host_copy_from_user(&ev, arg, sizeof(ev)))
+		return -EFAULT;
+	if (ev.exception.serror_pending && ev.exception.serror_has_esr)
+		return -EINVAL;
+	if (ev.exception.serror_pending)
+		vcpu->arch.cpu.hcr |= HCR_VSE;
+	if (ev.exception.ext_dabt_pending)
+		inject_dabt(vcpu, vcpu->arch.exit_far);
+	return 0;
+}
+
 // KVM_SET_GUEST_DEBUG: single-stepping and software breakpoints for the VMM. Hardware
 // breakpoints set by the VMM (KVM_GUESTDBG_USE_HW) are not offered
 // (KVM_CAP_GUEST_DEBUG_HW_BPS reads 0).
@@ -421,6 +451,10 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 		return set_mp_state(vcpu, arg);
 	case KVM_SET_GUEST_DEBUG:
 		return set_guest_debug(vcpu, arg);
+	case KVM_GET_VCPU_EVENTS:
+		return get_vcpu_events(vcpu, arg);
+	case KVM_SET_VCPU_EVENTS:
+		return set_vcpu_events(vcpu, arg);
 	case KVM_HAS_DEVICE_ATTR:
 	case KVM_SET_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:

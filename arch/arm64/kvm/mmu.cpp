@@ -97,6 +97,13 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 		u64 val = m.rt == 31 ? 0 : vcpu->arch.cpu.frame.x[m.rt];
 		for (u32 i = 0; i < m.len; i++)
 			run->mmio.data[i] = static_cast<u8>(val >> (8 * i));
+		// A write an ioeventfd takes is done: its eventfd was signalled, no exit.
+		if (ioeventfd_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data)) {
+			m.active = false;
+			skip_instruction(vcpu);
+			vcpu->stats.mmio_exit_kernel++;
+			return RunStep::resume;
+		}
 	}
 	vcpu->stats.mmio_exit_user++;
 	return RunStep::exit_user;

@@ -63,15 +63,26 @@ long arch_check_extension(const Vm *, u64 cap)
 	switch (cap) {
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return arm64_ipa_limit(registry().host.arm64_id_aa64mmfr0);
-	case KVM_CAP_SYNC_MMU:		 // stage 2 follows the MMU notifier (mmu.cpp)
-	case KVM_CAP_ONE_REG:		 // guest.cpp
-	case KVM_CAP_IMMEDIATE_EXIT:	 // core vcpu.cpp
-	case KVM_CAP_ARM_PSCI:		 // PSCI 0.1 (psci.cpp)
-	case KVM_CAP_ARM_PSCI_0_2:	 // PSCI 0.2-1.1 (psci.cpp)
-	case KVM_CAP_SET_GUEST_DEBUG:	 // single-step and software breakpoints (guest.cpp)
-	case KVM_CAP_ARM_SYSTEM_SUSPEND: // psci.cpp
-	case KVM_CAP_VCPU_ATTRIBUTES:	 // KVM_*_DEVICE_ATTR on vCPUs (PV time)
+	case KVM_CAP_SYNC_MMU:		    // stage 2 follows the MMU notifier (mmu.cpp)
+	case KVM_CAP_ONE_REG:		    // guest.cpp
+	case KVM_CAP_IMMEDIATE_EXIT:	    // core vcpu.cpp
+	case KVM_CAP_ARM_PSCI:		    // PSCI 0.1 (psci.cpp)
+	case KVM_CAP_ARM_PSCI_0_2:	    // PSCI 0.2-1.1 (psci.cpp)
+	case KVM_CAP_SET_GUEST_DEBUG:	    // single-step and software breakpoints (guest.cpp)
+	case KVM_CAP_ARM_SYSTEM_SUSPEND:    // psci.cpp
+	case KVM_CAP_VCPU_ATTRIBUTES:	    // KVM_*_DEVICE_ATTR on vCPUs (PV time)
+	case KVM_CAP_READONLY_MEM:	    // read-only memslots: writes exit as MMIO (mmu.cpp)
+	case KVM_CAP_MP_STATE:		    // KVM_GET/SET_MP_STATE (guest.cpp)
+	case KVM_CAP_VCPU_EVENTS:	    // KVM_GET/SET_VCPU_EVENTS: SError, external abort
+	case KVM_CAP_ARM_IRQ_LINE_LAYOUT_2: // KVM_IRQ_LINE's vcpu2_index field
+	case KVM_CAP_ARM_USER_IRQ:	    // timer line in kvm_run (timer.cpp)
+	case KVM_CAP_DEVICE_CTRL:	    // KVM_CREATE_DEVICE (no device type yet: -ENODEV)
+	case KVM_CAP_SIGNAL_MSI:	    // the ioctl exists: -EINVAL without an irqchip
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return max_irq_routes; // irq_routing.cpp; entries validated below
+	case KVM_CAP_IRQCHIP:
+		return 0;	 // no in-kernel GIC yet
 	case KVM_CAP_STEAL_TIME: // pvtime.cpp, if the host scheduler tracks run delay
 		return pvtime_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
@@ -126,6 +137,9 @@ long irq_line(Vm *vm, unsigned long arg)
 	return 0;
 }
 
+// The GIC's 1020 interrupt ids less the 32 private ones: routable SPIs (api.rst).
+constexpr u32 irqchip_pins = 1020 - 32;
+
 long enable_cap(Vm *vm, unsigned long arg)
 {
 	kvm_enable_cap cap;
@@ -141,6 +155,35 @@ long enable_cap(Vm *vm, unsigned long arg)
 }
 
 } // namespace
+
+bool arch_irqchip_ready(const Vm *)
+{
+	return false; // no in-kernel GIC yet: irqfds -EAGAIN, KVM_SIGNAL_MSI -EINVAL
+}
+
+Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &e)
+{
+	switch (e.type) {
+	case KVM_IRQ_ROUTING_IRQCHIP: // one irqchip (0), pin = SPI number - 32
+		return e.u.irqchip.irqchip < 1 && e.u.irqchip.pin < irqchip_pins
+			       ? Status::ok()
+			       : Status::error(-EINVAL);
+	case KVM_IRQ_ROUTING_MSI:
+		return Status::ok();
+	default:
+		return Status::error(-EINVAL);
+	}
+}
+
+int arch_set_irq(Vm *, const kvm_irq_routing_entry &, int)
+{
+	return -ENXIO; // unreachable while arch_irqchip_ready() is false
+}
+
+long arch_signal_msi(Vm *, const kvm_msi &)
+{
+	return -ENODEV; // unreachable while arch_irqchip_ready() is false
+}
 
 long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 {

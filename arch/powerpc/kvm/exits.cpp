@@ -354,10 +354,15 @@ Result<RunStep> emulate_mmio(Vcpu *vcpu, u64 gpa, u64 ea)
 			run->mmio.data[i] = static_cast<u8>(v >> shift);
 		}
 	}
-	a.mmio = PpcMmio{ true, m.store, m.sign, m.byterev, m.rs, m.len };
 	if (m.update && m.ra)
 		a.regs.gpr[m.ra] = ea;
 	a.regs.nip += 4;
+	// A store an ioeventfd takes is done: its eventfd was signalled, no exit.
+	if (m.store && ioeventfd_mmio_write(vcpu->vm, gpa, m.len, run->mmio.data)) {
+		vcpu->stats.mmio_exit_kernel++;
+		return RunStep::resume;
+	}
+	a.mmio = PpcMmio{ true, m.store, m.sign, m.byterev, m.rs, m.len };
 	vcpu->stats.mmio_exit_user++;
 	return RunStep::exit_user;
 }

@@ -178,6 +178,11 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	}
 }
 
+void arch_vcpu_run_done(Vcpu *)
+{
+	// Nothing to report back in kvm_run beyond what the exit wrote.
+}
+
 Status arch_vcpu_run_prepare(Vcpu *vcpu)
 {
 	// As upstream on a radix host, a VM is radix from creation: it may run before (or

@@ -190,6 +190,28 @@ long arch_check_extension(const Vm *, u64 cap)
 	}
 }
 
+// In-kernel interrupt sources (irqfd, KVM_SIGNAL_MSI) on POWER are not wired to the
+// XIVE device yet: irqfds -EAGAIN, KVM_SET_GSI_ROUTING entries refused.
+bool arch_irqchip_ready(const Vm *)
+{
+	return false;
+}
+
+Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &)
+{
+	return Status::error(-EINVAL);
+}
+
+int arch_set_irq(Vm *, const kvm_irq_routing_entry &, int)
+{
+	return -ENXIO;
+}
+
+long arch_signal_msi(Vm *, const kvm_msi &)
+{
+	return -ENODEV;
+}
+
 namespace {
 
 long configure_v3_mmu(Vm *vm, unsigned long arg)

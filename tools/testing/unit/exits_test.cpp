@@ -315,7 +315,10 @@ TEST_F(Exits, wfi_without_a_timer_blocks_until_a_signal)
 	EXPECT_EQ(0u, vcpu(fd)->stats.halt_wakeup);
 }
 
-TEST_F(Exits, wfi_sleeps_until_the_virtual_timer_deadline)
+// Without an in-kernel irqchip the timer's line goes to the VMM (KVM_CAP_ARM_USER_IRQ):
+// a WFI sleeps until the line rises, then KVM_RUN returns -EINTR (KVM_EXIT_INTR) with
+// the line in device_irq_level before the guest runs again, as upstream.
+TEST_F(Exits, wfi_sleeps_until_the_timer_line_rises_and_the_vmm_hears_of_it)
 {
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
@@ -324,12 +327,21 @@ TEST_F(Exits, wfi_sleeps_until_the_virtual_timer_deadline)
 	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 1)); // enabled, unmasked
 	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CVAL, 5000 + 250));
 	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, 0)));
-	ASSERT_TRUE(run_script(fd));
+	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, 0)));
+	EXPECT_EQ(-EINTR, run(fd));
+	EXPECT_EQ(KVM_EXIT_INTR, run_page(fd)->exit_reason);
 	EXPECT_EQ(250000u, fake_host::waits().last_timeout_ns);
 	EXPECT_EQ(-ETIME, fake_host::waits().last_result);
+	EXPECT_EQ(1, fake_arch::runs_left()) << "the guest must not run before the VMM knows";
+	EXPECT_EQ(KVM_ARM_DEV_EL1_VTIMER, run_page(fd)->s.regs.device_irq_level);
+	// Known to the VMM now: the next WFI sleeps until the VMM raises a line (a signal
+	// here), and the line stays reported.
+	ASSERT_TRUE(run_until_signal(fd));
+	EXPECT_EQ(KVMX_WAIT_FOREVER, fake_host::waits().last_timeout_ns);
+	EXPECT_EQ(KVM_ARM_DEV_EL1_VTIMER, run_page(fd)->s.regs.device_irq_level);
 }
 
-TEST_F(Exits, wfi_with_an_expired_or_masked_timer)
+TEST_F(Exits, an_expired_timer_is_reported_before_entry_and_a_masked_one_is_not)
 {
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
@@ -337,12 +349,39 @@ TEST_F(Exits, wfi_with_an_expired_or_masked_timer)
 	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 1));
 	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CVAL, 4000));
 	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, 0)));
-	ASSERT_TRUE(run_script(fd));
-	EXPECT_EQ(0, fake_host::waits().waits) << "an expired timer is a pending interrupt";
-	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 3)); // masked
-	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, 0)));
+	EXPECT_EQ(-EINTR, run(fd));
+	EXPECT_EQ(KVM_EXIT_INTR, run_page(fd)->exit_reason);
+	EXPECT_EQ(1, fake_arch::runs_left());
+	EXPECT_EQ(KVM_ARM_DEV_EL1_VTIMER, run_page(fd)->s.regs.device_irq_level);
+	EXPECT_EQ(0, fake_host::waits().waits);
+	// Masked, the line falls: the VMM hears of that too, and a WFI then sleeps without
+	// a deadline.
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 3));
+	EXPECT_EQ(-EINTR, run(fd));
+	EXPECT_EQ(0u, run_page(fd)->s.regs.device_irq_level);
 	ASSERT_TRUE(run_until_signal(fd));
 	EXPECT_EQ(KVMX_WAIT_FOREVER, fake_host::waits().last_timeout_ns);
+}
+
+TEST_F(Exits, the_timer_host_interrupt_is_masked_while_its_line_is_high)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::set_counter(5000);
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 1));
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CVAL, 9000));
+	fake_arch::push(fake_arch::irq_exit());
+	EXPECT_EQ(-EINTR, run(fd)) << "the script ends with a signal";
+	fake_host::set_signal_pending(false);
+	EXPECT_EQ(1, fake_host::vtimer_irq()) << "a low line may end the guest run";
+	fake_arch::set_counter(9000);
+	EXPECT_EQ(-EINTR, run(fd)); // reports the rising line
+	EXPECT_EQ(KVM_ARM_DEV_EL1_VTIMER, run_page(fd)->s.regs.device_irq_level);
+	fake_arch::push(fake_arch::irq_exit());
+	EXPECT_EQ(-EINTR, run(fd));
+	fake_host::set_signal_pending(false);
+	EXPECT_EQ(0, fake_host::vtimer_irq()) << "a known high line must not end every entry";
+	EXPECT_EQ(0, fake_host::misuse()) << fake_host::misuse_log().front();
 }
 
 TEST_F(Exits, irq_line_raises_hcr_vi_at_the_next_entry_and_wakes_wfi)

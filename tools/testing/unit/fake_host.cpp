@@ -105,6 +105,24 @@ int count_fds(FdKind kind)
 
 } // namespace
 
+struct FakeEventfd {
+	kvmx_u64 counter;
+	struct kvmx_eventfd_watch *watch;
+};
+FakeEventfd eventfds[fake_host::eventfd_count];
+long eventfd_ref_count;
+int vtimer_irq_enabled = -1; // never set
+int eventfd_watch_count;
+
+static void reset_eventfds()
+{
+	for (FakeEventfd &e : eventfds)
+		e = FakeEventfd{};
+	eventfd_ref_count = 0;
+	vtimer_irq_enabled = -1;
+	eventfd_watch_count = 0;
+}
+
 void reset()
 {
 	allocs = 0;
@@ -131,6 +149,7 @@ void reset()
 	fpsimd_count = 0;
 	fpsimd_in = false;
 	spin_held = irq_depth = 0;
+	reset_eventfds();
 	misuse_lines.clear();
 	lines.clear();
 	guest_lines = 0;
@@ -718,4 +737,141 @@ void kvmx_host_log_guest(int level, unsigned int vm_id, int vcpu_id, const char 
 	va_end(ap);
 }
 
+void kvmx_host_arm64_vtimer_irq(int enable)
+{
+	if (!irq_depth)
+		report("kvmx_host_arm64_vtimer_irq(%d) with interrupts on", enable);
+	vtimer_irq_enabled = enable;
+}
+
+struct kvmx_eventfd_watch {
+	int fd;
+	void (*fire)(void *arg);
+	int (*hangup)(void *arg);
+	void *arg;
+};
+
+static FakeEventfd *fake_eventfd(int fd, int *err)
+{
+	if (fd < 0) {
+		*err = -EBADF;
+		return nullptr;
+	}
+	if (fd < fake_host::eventfd_first ||
+	    fd >= fake_host::eventfd_first + fake_host::eventfd_count) {
+		*err = -EINVAL;
+		return nullptr;
+	}
+	return &eventfds[fd - fake_host::eventfd_first];
+}
+
+struct kvmx_eventfd *kvmx_host_eventfd_get(int fd, int *err)
+{
+	might_sleep("kvmx_host_eventfd_get");
+	FakeEventfd *e = fake_eventfd(fd, err);
+	if (e)
+		eventfd_ref_count++;
+	return reinterpret_cast<struct kvmx_eventfd *>(e);
+}
+
+void kvmx_host_eventfd_put(struct kvmx_eventfd *efd)
+{
+	if (efd)
+		eventfd_ref_count--;
+}
+
+void kvmx_host_eventfd_signal(struct kvmx_eventfd *efd)
+{
+	reinterpret_cast<FakeEventfd *>(efd)->counter++;
+}
+
+struct kvmx_eventfd_watch *kvmx_host_eventfd_watch(int fd, void (*fire)(void *arg),
+						   int (*hangup)(void *arg), void *arg, int *err,
+						   int *pending)
+{
+	might_sleep("kvmx_host_eventfd_watch");
+	FakeEventfd *e = fake_eventfd(fd, err);
+	if (!e)
+		return nullptr;
+	if (e->watch) {
+		// The kernel allows several; the fake keeps one per eventfd, which is all
+		// the core may have per VM (-EBUSY): a second means a test of two VMs.
+		report("second watch on fake eventfd %d", fd);
+	}
+	auto *w = new kvmx_eventfd_watch{ fd, fire, hangup, arg };
+	e->watch = w;
+	*pending = e->counter != 0;
+	e->counter = 0;
+	eventfd_ref_count++;
+	eventfd_watch_count++;
+	return w;
+}
+
+struct kvmx_eventfd *kvmx_host_eventfd_watched(struct kvmx_eventfd_watch *w)
+{
+	return reinterpret_cast<struct kvmx_eventfd *>(&eventfds[w->fd - fake_host::eventfd_first]);
+}
+
+void kvmx_host_eventfd_unwatch(struct kvmx_eventfd_watch *w)
+{
+	if (!w)
+		return;
+	might_sleep("kvmx_host_eventfd_unwatch");
+	FakeEventfd &e = eventfds[w->fd - fake_host::eventfd_first];
+	if (e.watch == w)
+		e.watch = nullptr;
+	eventfd_ref_count--;
+	eventfd_watch_count--;
+	delete w;
+}
+
 } // extern "C"
+
+namespace fake_host {
+
+kvmx_u64 eventfd_counter(int fd)
+{
+	return eventfds[fd - eventfd_first].counter;
+}
+
+void eventfd_write(int fd)
+{
+	FakeEventfd &e = eventfds[fd - eventfd_first];
+	e.counter++;
+	if (e.watch) {
+		// The kernel's wake-up runs with the wait-queue lock held, interrupts off.
+		e.counter = 0;
+		irq_depth++;
+		e.watch->fire(e.watch->arg);
+		irq_depth--;
+	}
+}
+
+void eventfd_close(int fd)
+{
+	FakeEventfd &e = eventfds[fd - eventfd_first];
+	kvmx_eventfd_watch *w = e.watch;
+	if (w && w->hangup(w->arg)) {
+		e.watch = nullptr;
+		eventfd_ref_count--;
+		eventfd_watch_count--;
+		delete w;
+	}
+}
+
+long eventfd_refs()
+{
+	return eventfd_ref_count;
+}
+
+int eventfd_watches()
+{
+	return eventfd_watch_count;
+}
+
+int vtimer_irq()
+{
+	return vtimer_irq_enabled;
+}
+
+} // namespace fake_host

@@ -111,6 +111,21 @@ const std::vector<std::string> &misuse_log();
 int spinlocks_held();
 int irqs_masked();
 
+// Eventfds: descriptors 100..163 are eventfds (any other >= 0 is "not an eventfd",
+// negative ones do not exist). counter() is what a read would return; write() adds 1
+// and, if the eventfd is watched, consumes it and calls the watch's fire (as the kernel's
+// wake-up does); close() is the last close: the watch's hangup runs. References taken
+// and not yet dropped (get/put, watches) are counted.
+constexpr int eventfd_first = 100, eventfd_count = 64;
+kvmx_u64 eventfd_counter(int fd);
+void eventfd_write(int fd);
+void eventfd_close(int fd);
+long eventfd_refs();
+int eventfd_watches();
+
+// The last kvmx_host_arm64_vtimer_irq state (1 enabled, 0 masked), -1 if never set.
+int vtimer_irq();
+
 const std::vector<std::string> &log_lines();
 int guest_log_lines();
 

@@ -5,6 +5,7 @@
 
 #include "base.hpp"
 #include <kvmx/core.h>
+#include <linux/kvm.h>
 #include "arch_vm.hpp"	 // struct ArchVm, from arch/<arch>/kvm/
 #include "arch_vcpu.hpp" // struct ArchVcpu, from arch/<arch>/kvm/
 
@@ -47,7 +48,20 @@ bool arch_vcpu_async_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg, long
 // guest once and handle the exit; exit_user when kvm_run holds an exit for userspace.
 enum class RunStep { resume, exit_user };
 Status arch_vcpu_run_prepare(Vcpu *vcpu);
+// Every return from KVM_RUN after a successful run_prepare: state kvm_run reports back.
+void arch_vcpu_run_done(Vcpu *vcpu);
 Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu);
+
+// The VM's in-kernel interrupt controller, if it has one, is ready to take interrupts
+// from irqfds and KVM_SIGNAL_MSI (arm64: an initialised vGIC; none yet: false).
+bool arch_irqchip_ready(const Vm *vm);
+// Judge one KVM_SET_GSI_ROUTING entry (type and its union member): 0 or -EINVAL.
+Status arch_routing_entry_check(const Vm *vm, const kvm_irq_routing_entry &e);
+// Drive the target of a routing entry to @level. Any context (irqfds fire with a
+// wait-queue lock held and interrupts off): never sleeps. 0 or -errno.
+int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level);
+// KVM_SIGNAL_MSI once the core has checked the flags and the irqchip: >= 0 or -errno.
+long arch_signal_msi(Vm *vm, const kvm_msi &msi);
 
 // Value of an arch capability for KVM_CHECK_EXTENSION; @vm is null on /dev/kvm.
 long arch_check_extension(const Vm *vm, u64 cap);

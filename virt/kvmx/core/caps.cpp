@@ -51,6 +51,17 @@ long check_extension(const Vm *vm, u64 cap)
 		return 1; // the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
 	case KVM_CAP_USER_MEMORY:
 		return 1; // KVM_SET_USER_MEMORY_REGION (vm.cpp, memslot.cpp)
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS: // a zero-sized region deletes the slot
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:	  // adjacent slots are independent
+	case KVM_CAP_INTERNAL_ERROR_DATA:	  // KVM_EXIT_INTERNAL_ERROR fills ndata
+	case KVM_CAP_SYSTEM_EVENT_DATA:		  // KVM_EXIT_SYSTEM_EVENT fills ndata
+	case KVM_CAP_ENABLE_CAP_VM:		  // KVM_ENABLE_CAP on the VM fd
+	case KVM_CAP_IOEVENTFD:			  // ioeventfd.cpp
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:	  // length 0: any write to the address
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_IRQFD: // irqfd.cpp (-EAGAIN without an irqchip)
+	case KVM_CAP_IRQFD_RESAMPLE:
+		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return max_memslots;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:

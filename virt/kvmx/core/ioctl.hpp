@@ -11,6 +11,10 @@ namespace kvmx {
 // its __DECLARE_FLEX_ARRAY member is laid out differently in C++, which would change the
 // ioctl number's size field. The layout itself (u64 n; u64 reg[]) is read by hand.
 constexpr unsigned int kvm_get_reg_list_ioctl = _IOWR(KVMIO, 0xb0, __u64);
+// KVM_SET_GSI_ROUTING likewise: struct kvm_irq_routing (u32 nr; u32 flags; entries[])
+// is 8 bytes in C, 16 in C++.
+constexpr unsigned int kvm_set_gsi_routing_ioctl = _IOW(KVMIO, 0x6a, __u64);
+constexpr usize kvm_irq_routing_head_size = 8;
 
 // An ioctl no dispatcher knows: -EINVAL for KVM's own ioctl type, as upstream KVM
 // answers, and -ENOTTY for anything that is not a KVM ioctl at all.

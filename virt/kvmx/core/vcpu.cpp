@@ -30,14 +30,9 @@ Result<Vcpu *> vcpu_alloc(Vm *vm, u32 id, u32 idx)
 
 namespace {
 
-long run(Vcpu *vcpu, unsigned long arg)
+long run_loop(Vcpu *vcpu)
 {
-	if (arg)
-		return -EINVAL;
 	kvm_run *run = vcpu->run;
-	Status st = arch_vcpu_run_prepare(vcpu);
-	if (!st.is_ok())
-		return st.err();
 	// Upstream's order: a completed MMIO read lands in the registers even when the
 	// VMM only wanted to return to userspace at once. exit_reason stays as it was (VMMs
 	// and the selftests' ucall code read it again after such a call).
@@ -64,6 +59,18 @@ long run(Vcpu *vcpu, unsigned long arg)
 		if (step.value() == RunStep::exit_user)
 			return 0;
 	}
+}
+
+long run(Vcpu *vcpu, unsigned long arg)
+{
+	if (arg)
+		return -EINVAL;
+	Status st = arch_vcpu_run_prepare(vcpu);
+	if (!st.is_ok())
+		return st.err();
+	long r = run_loop(vcpu);
+	arch_vcpu_run_done(vcpu);
+	return r;
 }
 
 int wake_ready(void *arg)

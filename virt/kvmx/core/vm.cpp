@@ -5,6 +5,7 @@
 #include "caps.hpp"
 #include "dirty_log.hpp"
 #include "ioctl.hpp"
+#include "irqfd.hpp"
 #include "registry.hpp"
 #include "stats.hpp"
 #include "vcpu.hpp"
@@ -21,6 +22,11 @@ Status vm_init_memory(Vm *vm)
 	vm->vcpus = static_cast<Vcpu **>(kvmx_host_zalloc(sizeof(Vcpu *) * max_vcpus));
 	if (!vm->lock || !vm->mmu_lock || !vm->vcpus)
 		return Status::error(-ENOMEM);
+	Status eventfds = ioeventfd_init(vm);
+	if (eventfds.is_ok())
+		eventfds = irq_state_init(vm);
+	if (!eventfds.is_ok())
+		return eventfds;
 	Result<MemslotTable *> slots = MemslotTable::create();
 	if (!slots.is_ok())
 		return Status::error(slots.err());
@@ -39,9 +45,12 @@ void vm_free(Vm *vm)
 		kvmx_host_free(bitmap);
 	// First: no notifier callback may run while the VM is taken apart.
 	kvmx_host_mmu_notifier_unregister(vm->mmu_notifier);
+	// Before the vCPUs and the arch's interrupt controller: no irqfd may fire into them.
+	irq_state_destroy(vm);
 	for (u32 i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		vcpu_free(vm->vcpus[i]);
 	arch_vm_destroy(vm);
+	ioeventfd_destroy(vm);
 	MemslotTable::destroy(vm->memslots);
 	kvmx_host_free(vm->vcpus);
 	kvmx_host_spinlock_destroy(vm->mmu_lock);
@@ -221,6 +230,14 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return clear_dirty_log(vm, arg);
 	case KVM_ENABLE_CAP:
 		return enable_cap(vm, arg);
+	case KVM_IOEVENTFD:
+		return ioeventfd_ioctl(vm, arg);
+	case KVM_IRQFD:
+		return irqfd_ioctl(vm, arg);
+	case kvm_set_gsi_routing_ioctl:
+		return set_gsi_routing(vm, arg);
+	case KVM_SIGNAL_MSI:
+		return signal_msi(vm, arg);
 	default:
 		return arch_vm_ioctl(vm, cmd, arg);
 	}

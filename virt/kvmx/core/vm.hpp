@@ -6,6 +6,8 @@
 
 #include "arch.hpp"
 #include "base.hpp"
+#include "ioeventfd.hpp"
+#include "irq_routing.hpp"
 #include "memslot.hpp"
 #include "vcpu.hpp"
 
@@ -35,6 +37,8 @@ struct kvmx_vm {
 	kvmx_mmu_notifier *mmu_notifier;
 	kvmx::u64 *dirty_bitmaps[kvmx::max_memslots]; // by slot id; written under both locks
 	kvmx::u64 dirty_log_manual;		      // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags
+	kvmx::IoeventfdTable *ioeventfds;	      // KVM_IOEVENTFD (ioeventfd.cpp)
+	kvmx::IrqState *irq;			      // GSI routing and irqfds (irq_routing.cpp)
 	kvmx::ArchVm arch;
 };
 

@@ -6,6 +6,7 @@
 #include "../psci.hpp"
 #include "../pvtime.hpp"
 #include "../sysregs.hpp"
+#include "../timer.hpp"
 #include "switch.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
@@ -29,6 +30,11 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 	return Status::ok();
 }
 
+void arch_vcpu_run_done(Vcpu *vcpu)
+{
+	vtimer_update_run(vcpu);
+}
+
 Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
@@ -50,6 +56,14 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	if (fp)
 		kvmx_host_fpsimd_begin();
 	unsigned long flags = kvmx_host_irq_save();
+	// The VMM's irqchip must hear of a timer line change before the guest runs on
+	// (KVM_CAP_ARM_USER_IRQ): KVM_RUN returns -EINTR with KVM_EXIT_INTR, as upstream.
+	if (!vtimer_prepare_entry(vcpu)) {
+		kvmx_host_irq_restore(flags);
+		if (fp)
+			kvmx_host_fpsimd_end();
+		return Status::error(-EINTR);
+	}
 	u32 cpu = kvmx_host_cpu_id();
 	store_release(&a.running_cpu, static_cast<int>(cpu));
 	// Pairs with the barrier in a kick: either the kicker sees running_cpu and sends
