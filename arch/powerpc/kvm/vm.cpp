@@ -190,11 +190,13 @@ long arch_check_extension(const Vm *, u64 cap)
 	}
 }
 
-// In-kernel interrupt sources (irqfd, KVM_SIGNAL_MSI) on POWER are not wired to the
-// XIVE device yet: irqfds -EAGAIN, KVM_SET_GSI_ROUTING entries refused.
-bool arch_irqchip_ready(const Vm *)
+// In-kernel interrupt sources on POWER, as upstream: a GSI is a source number of the
+// VM's XIVE device (no routing tables: KVM_CAP_IRQ_ROUTING reads 0, every
+// KVM_SET_GSI_ROUTING entry is refused, no KVM_SIGNAL_MSI); an irqfd triggers the source
+// (xive_native.cpp). Without a XIVE device irqfds are refused with -EAGAIN.
+bool arch_irqchip_ready(const Vm *vm)
 {
-	return false;
+	return load_acquire(&vm->arch.xive) != nullptr;
 }
 
 Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &)
@@ -202,9 +204,21 @@ Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &)
 	return Status::error(-EINVAL);
 }
 
-int arch_set_irq(Vm *, const kvm_irq_routing_entry &, int)
+bool arch_gsi_direct(const Vm *, u32 gsi, kvm_irq_routing_entry *e)
 {
-	return -ENXIO;
+	*e = kvm_irq_routing_entry{};
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = 0;
+	e->u.irqchip.pin = gsi;
+	return true;
+}
+
+int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level)
+{
+	if (e.type != KVM_IRQ_ROUTING_IRQCHIP)
+		return -EINVAL;
+	return xive_set_irq(vm, e.u.irqchip.pin, level);
 }
 
 long arch_signal_msi(Vm *, const kvm_msi &)
