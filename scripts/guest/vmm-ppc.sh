@@ -29,6 +29,11 @@ result() {
 		echo "ok $n $1${3:+ # $3}"
 	elif [ "$hv" = kvmx ] && [ -f "$R/kvm-hv.$k" ] && [ "$(cat "$R/kvm-hv.$k")" != ok ]; then
 		echo "not ok $n $1 # TODO fails on kvm-hv too${3:+; $3}"
+	elif [ "$hv" = kvmx ] && [ "${k%%_*}" = ail3 ]; then
+		# Known, on purpose: kvmx cannot give a radix guest LPCR[AIL]=3 (the kernel's
+		# guest-exit path would return to kvmx with translation on); QEMU's default
+		# cap-ail-mode-3=on then refuses to start (Documentation/virt/kvmx/powerpc.rst).
+		echo "not ok $n $1 # TODO KVM_CAP_PPC_AIL_MODE_3 reads 0 on kvmx${3:+; $3}"
 	else
 		echo "not ok $n $1${3:+ # $3}"
 	fi
