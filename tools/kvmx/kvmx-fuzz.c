@@ -1023,6 +1023,10 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	return chance(r, 85) ? (uintptr_t)a : rnd_ptr(r, size);
 }
 
+#ifdef __powerpc64__
+static atomic_long tce_ok[2]; /* TCE tables made, mappings of one */
+#endif
+
 static void op_known_ioctl(struct rng *r)
 {
 	const struct known *k = &known[below(r, NR_KNOWN)];
@@ -1052,8 +1056,10 @@ static void op_known_ioctl(struct rng *r)
 #ifdef __powerpc64__
 	/* A TCE table's fd: its own kind (mapped and touched by op_tce). */
 	if (ret > 2 && kind == K_VM &&
-	    (k->cmd == KVM_CREATE_SPAPR_TCE_64 || k->cmd == KVM_CREATE_SPAPR_TCE))
+	    (k->cmd == KVM_CREATE_SPAPR_TCE_64 || k->cmd == KVM_CREATE_SPAPR_TCE)) {
 		put_fd(K_TCE, ret, NULL);
+		atomic_fetch_add(&tce_ok[0], 1);
+	}
 #endif
 	if (ret >= 0 && (k->cmd == KVM_CREATE_VM || k->cmd == KVM_CREATE_VCPU ||
 			 k->cmd == KVM_GET_STATS_FD || k->cmd == KVM_CREATE_DEVICE)) {
@@ -1204,6 +1210,7 @@ static void op_tce(struct rng *r)
 	release_entry(K_TCE, i);
 	if (p == MAP_FAILED)
 		return;
+	atomic_fetch_add(&tce_ok[1], 1);
 	if (!off) {
 		uint64_t v = p[below(r, 8)];
 
@@ -1765,6 +1772,8 @@ int main(int argc, char **argv)
 	printf("# xive: %ld attributes accepted, %ld vCPUs connected, %ld mappings lent to VMs\n",
 	       (long)atomic_load(&xive_ok[0]), (long)atomic_load(&xive_ok[1]),
 	       (long)atomic_load(&xive_ok[2]));
+	printf("# tce: %ld tables made, %ld mapped\n", (long)atomic_load(&tce_ok[0]),
+	       (long)atomic_load(&tce_ok[1]));
 #endif
 	printf("# fingerprint of the first 1000 operations of each thread: %#llx\n",
 	       (unsigned long long)atomic_load(&trace_hash));
