@@ -22,6 +22,9 @@
 #               the same for POWER9: QEMU powernv9 host, insmod, capability table, rmmod
 #   make check-ppc
 #               the POWER9 suites alone (make check runs them too)
+#   make vmm ARCH=powerpc
+#               Debian's qemu-system-ppc64 -accel kvm boots a pseries guest inside the
+#               powernv9 host, on kvm-hv and on kvmx, side by side (make check runs it too)
 # The kernel build itself is driven by ./Kbuild (make -C <headers> M=$(CURDIR)).
 
 ARCH ?= arm64
@@ -119,7 +122,7 @@ ifeq ($(ARCH),powerpc)
 # Documentation/virt/kvmx/powerpc.rst.
 # ppc_run_test, ppc_stop0lite_test, ppc_wake_lat and ppc_xive_test share the guest image and
 # VM plumbing of tools/kvmx/ppc_guest_lib.c (#included, not built alone).
-PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat ppc_xive_test
+PPC_GUEST_TESTS := ppc_run_test ppc_stop0lite_test ppc_wake_lat ppc_xive_test ppc_vmm_test
 PPC_TESTS := $(OUT)/tests/ppc_vm_test $(OUT)/tests/ppc_stop_test $(OUT)/tests/ppc_mmu_test \
 	$(OUT)/tests/ppc_nohv_test $(OUT)/tests/ppc_noxive_test $(addprefix $(OUT)/tests/,$(PPC_GUEST_TESTS))
 ppc-tests-build: $(UAPI)/.done
@@ -174,6 +177,7 @@ selftests: initramfs
 		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 	-bash scripts/qemu-ppc.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 qemu-system-ppc64 \
 		"$(PPC_FUZZ_ARGS)"
+	-$(MAKE) --no-print-directory vmm
 
 # The ioctl fuzzer on POWER in `make check` (make fuzz ARCH=powerpc FUZZ_CALLS=... for more).
 PPC_FUZZ_CALLS ?= $(if $(filter command line,$(origin FUZZ_CALLS)),$(FUZZ_CALLS),30000)
@@ -192,6 +196,30 @@ ppc-kvmx-run: initramfs
 	q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 .PHONY: ppc-hvref ppc-kvmx-run
+
+# A real VMM (issue 19): Debian's ppc64el qemu-system-ppc64 (scripts/vmm-ppc-fetch.sh,
+# cached by version) packed into the powernv9 host's initramfs boots Debian's kernel as a
+# pseries guest on kvm-hv, then on kvmx (scripts/guest/vmm-ppc.sh): suites vmm-ppc-kvmhv,
+# vmm-ppc-kvmx, and the side-by-side table in build/results/vmm-ppc-table.txt.
+# VMM_ARGS (kernel command line) narrows a run by hand: kvmxvmmhv=kvmx (or kvm-hv),
+# kvmxvmmcases=smp1,xive.
+VMM_INITRAMFS := $(OUT)/initramfs-vmm.cpio.gz
+VMM_TIMEOUT ?= 1500
+VMM_ARGS ?=
+initramfs-vmm: initramfs
+	sed -n 's/^#define \(KVM_CAP_[A-Z0-9_]*\)[ \t]*\([0-9][0-9]*\)$$/{ \2, "\1" },/p' \
+		$(UAPI)/linux/kvm.h >$(OUT)/kvm_cap_names.h
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -I$(OUT) -o $(OUT)/kvm-caps tools/kvmx/ppc-kvm-caps.c
+	p=$$(bash scripts/vmm-ppc-fetch.sh) && bash scripts/mkinitramfs-vmm-ppc.sh $(VMM_INITRAMFS) \
+		$(INITRAMFS) "$$p" $(KVMX_BUSYBOX) $(KVMX_KIMAGE) $(KVMX_KMODDIR) $(OUT)/kvm-caps
+
+vmm: initramfs-vmm
+	@mkdir -p $(RESULTS)
+	-bash scripts/qemu-ppc.sh vmm $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_TIMEOUT) \
+		qemu-system-ppc64 "$(VMM_ARGS)"
+	@sed -n 's/^@@VMM-TABLE //p' $(RESULTS)/console-ppc-vmm.log >$(RESULTS)/vmm-ppc-table.txt
+	@cat $(RESULTS)/vmm-ppc-table.txt
+.PHONY: initramfs-vmm vmm
 else
 initramfs: module probe selftests-build
 	bash scripts/mkinitramfs.sh $(INITRAMFS) $(KVMX_BUSYBOX) $(KO) $(PROBE) $(OUT)/tests/*_test \

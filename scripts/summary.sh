@@ -16,9 +16,9 @@ expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check bo
 	boot-vmm-builtin boot-vmm-kvmx vmm-compare
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched
-	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive
-	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-unload
-	boot-ppc-fuzz ppc-fuzz sparse-powerpc"}
+	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive ppc-hvref-vmm
+	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-vmm ppc-kvmx-unload
+	boot-ppc-fuzz ppc-fuzz sparse-powerpc boot-ppc-vmm vmm-ppc-kvmhv vmm-ppc-kvmx"}
 informative="upstream-builtin upstream-kvmx vmm-builtin vmm-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
 	expected="$expected kselftest-$(basename "$t" .c)"
