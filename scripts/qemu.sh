@@ -9,6 +9,8 @@
 #                   that test program on kvmx, or on the built-in KVM
 #   MODE upstream-builtin, upstream-kvmx: upstream's KVM selftests (initramfs-upstream)
 #                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
+#   MODE vmm-builtin, vmm-kvmx: the nested QEMU of the vmm suite (initramfs-vmm, 3 GB of
+#                   memory) on the built-in KVM, or on kvmx with kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
 # KVMX_QEMU_CPU replaces the emulated CPU model, "max" (make selftests-upstream KVER=6.12:
 # "max,lpa2=off", see the Makefile); the TAP comment names it when it is not the default.
@@ -20,9 +22,12 @@ mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-600} extra=${6:-}
 mkdir -p "$results"
 log="$results/console-$mode.log"
 virt=on
+mem=2048
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
 run | check | fuzz | device | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
+vmm-kvmx) append="$append kvm-arm.mode=none" mem=3072 ;;
+vmm-builtin) mem=3072 ;;
 builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
@@ -30,7 +35,7 @@ esac
 pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
-	-M virt,virtualization=$virt,gic-version=3 -cpu "${KVMX_QEMU_CPU:-max}" -smp 2 -m 2048 \
+	-M virt,virtualization=$virt,gic-version=3 -cpu "${KVMX_QEMU_CPU:-max}" -smp 2 -m $mem \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }

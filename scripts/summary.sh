@@ -4,14 +4,16 @@
 # failure, see tools/testing/upstream/known-failures.txt) counts as todo, never as failed.
 # A suite that promised more tests (1..N) than it reported counts the missing ones as
 # failed; a suite expected but absent (it did not run at all) counts as one failure.
-# The upstream selftests' raw runs (upstream-builtin, upstream-kvmx) are shown but not
-# counted: upstream-compare is their verdict. Exit status 1 if anything failed.
+# The upstream selftests' raw runs (upstream-builtin, upstream-kvmx) and the vmm suite's
+# (vmm-builtin, vmm-kvmx) are shown but not counted: upstream-compare and vmm-compare are
+# their verdicts. Exit status 1 if anything failed.
 set -uo pipefail
 results=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 # SUMMARY_EXPECTED replaces the list of suites besides the kselftests (make check-debug).
 expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check boot-builtin boot-noel2 device module fuzz
 	host-builtin host-noel2 boot-upstream-builtin boot-upstream-kvmx upstream-compare
+	boot-vmm-builtin boot-vmm-kvmx vmm-compare
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched
 	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive
@@ -24,7 +26,7 @@ kvers=${SUMMARY_KVERS:-}
 for k in $kvers; do
 	for s in ${SUMMARY_KVER_SUITES:-}; do expected="$expected $s$k"; done
 done
-informative="upstream-builtin upstream-kvmx"
+informative="upstream-builtin upstream-kvmx vmm-builtin vmm-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
 	for k in "" $kvers; do
 		expected="$expected kselftest-$(basename "$t" .c)$k"
@@ -63,6 +65,7 @@ for s in $informative; do
 	row "$s" "$p" "$fl" "$sk" "$td" "   (not counted)"
 done
 [ -f "$results/upstream-table.txt" ] && echo "upstream selftests: $results/upstream-table.txt"
+[ -f "$results/vmm-table.txt" ] && echo "vmm (nested QEMU): $results/vmm-table.txt"
 echo "results: $results"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped, $total_todo todo"
 [ $total_fail -eq 0 ]
