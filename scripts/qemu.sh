@@ -12,6 +12,8 @@
 #   MODE vmm-builtin, vmm-kvmx: the nested QEMU of the vmm suite (initramfs-vmm, 3 GB of
 #                   memory) on the built-in KVM, or on kvmx with kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
+# KVMX_QEMU_CPU replaces the emulated CPU model, "max" (make selftests-upstream KVER=6.12:
+# "max,lpa2=off", see the Makefile); the TAP comment names it when it is not the default.
 # The console log is written line by line as the guest prints, and QEMU's pid is in
 # RESULTS/qemu-MODE.pid while it runs (for upstream-selftests.sh's watchdog).
 # Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
@@ -33,7 +35,7 @@ esac
 pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
-	-M virt,virtualization=$virt,gic-version=3 -cpu max -smp 2 -m $mem \
+	-M virt,virtualization=$virt,gic-version=3 -cpu "${KVMX_QEMU_CPU:-max}" -smp 2 -m $mem \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
@@ -41,6 +43,7 @@ status=${PIPESTATUS[0]}
 rm -f "$pidfile"
 echo "qemu.sh: $mode boot finished in $(( $(date +%s) - start )) s (qemu status $status)" >&2
 qemu_version=$(qemu-system-aarch64 --version | sed -n 1p)
+[ "${KVMX_QEMU_CPU:-max}" = max ] || qemu_version="$qemu_version, -cpu $KVMX_QEMU_CPU"
 # The comments go after a leading "TAP version" line (kselftest harness), else first.
 awk -v dir="$results" -v qemu="$qemu_version" '
 	/^@@KVMX-BOOTED / { kernel = $2 }

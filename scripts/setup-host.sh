@@ -15,7 +15,7 @@ PKGS=(
 	build-essential make bc bison flex libelf-dev
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
 	gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
-	linux-kbuild-6.1 linux-source-6.1
+	linux-kbuild-6.1 linux-source-6.1 pahole
 	cpio xz-utils rsync sparse
 	cmake libgtest-dev
 	clang-format kmod

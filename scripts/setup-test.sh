@@ -4,9 +4,10 @@
 # shadowed by stubs on PATH that record every call; the rest of dpkg is the real one.
 # Usage: setup-test.sh CACHE   (the download cache make uses; it is only read)
 #   - a second `make deps` (setup-host.sh, then fetch-debian.sh reusing the cache: what
-#     every make run and make check goes through), setup-host.sh, fetch-debian.sh with
-#     an env file days old, and qemu-ppc-patched.sh with its binary cached: exit 0 and
-#     no apt call;
+#     every make run and make check goes through; also with KVER=6.12), setup-host.sh,
+#     fetch-debian.sh for every kernel tree in the cache (arm64, powerpc, and their -6.12)
+#     and with an env file days old, and qemu-ppc-patched.sh with its binary cached:
+#     exit 0 and no apt call;
 #   - the pipefail trap: dpkg --print-foreign-architectures writing one line per write(),
 #     a pause between them, changes nothing;
 #   - a broken index: `apt-get update` exits 100 ("File has unexpected size ... Mirror
@@ -131,19 +132,29 @@ no_apt() {	# name: exit 0 and no call recorded
 says() { grep -qF -- "$1" "$tmp/out"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-echo "1..10"
+echo "1..13"
 run make -C "$top" --no-print-directory -s deps CACHE="$cache"
 no_apt "second_make_deps_runs_no_apt"
+# The same for Debian's 6.12 kernel (make ... KVER=6.12), once it has been fetched.
+if [ -f "$cache/arm64-6.12/env.mk" ]; then
+	run make -C "$top" --no-print-directory -s deps CACHE="$cache" KVER=6.12
+	no_apt "second_make_deps_runs_no_apt_6.12"
+else
+	skip "second_make_deps_runs_no_apt_6.12" "no arm64-6.12 cache yet"
+fi
 run bash "$top/scripts/setup-host.sh"
 no_apt "setup_host_on_a_set_up_machine_runs_no_apt"
 STUB_SLOW_DPKG=1 run bash "$top/scripts/setup-host.sh"
 no_apt "foreign_arch_check_survives_dpkg_writing_line_by_line"
-for arch in arm64 powerpc; do
-	if [ -f "$cache/$arch/env.mk" ]; then
-		KVMX_CACHE=$cache run bash "$top/scripts/fetch-debian.sh" $arch
-		no_apt "fetch_debian_with_a_warm_cache_runs_no_apt_$arch"
+# Each kernel's tree: ARCH for bookworm's 6.1, ARCH-6.12 for backports' 6.12.
+for tree in arm64 powerpc arm64-6.12 powerpc-6.12; do
+	arch=${tree%-*} series=
+	[ "$tree" = "$arch" ] || series=${tree#*-}
+	if [ -f "$cache/$tree/env.mk" ]; then
+		KVMX_CACHE=$cache run bash "$top/scripts/fetch-debian.sh" $arch $series
+		no_apt "fetch_debian_with_a_warm_cache_runs_no_apt_$tree"
 	else
-		skip "fetch_debian_with_a_warm_cache_runs_no_apt_$arch" "no $arch cache yet"
+		skip "fetch_debian_with_a_warm_cache_runs_no_apt_$tree" "no $tree cache yet"
 	fi
 done
 # An env file from days ago (a copy: the cache's own is not touched) is still used.

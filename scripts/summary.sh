@@ -19,9 +19,18 @@ expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check bo
 	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive ppc-hvref-vmm
 	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-vmm ppc-kvmx-unload
 	boot-ppc-fuzz ppc-fuzz sparse-powerpc boot-ppc-vmm vmm-ppc-kvmhv vmm-ppc-kvmx"}
+# SUMMARY_KVERS: the suffixes of other kernels' suites copied into RESULTS (make check:
+# "-6.12", Debian's 6.12 host), each expected with the suites of SUMMARY_KVER_SUITES and
+# with every kselftest.
+kvers=${SUMMARY_KVERS:-}
+for k in $kvers; do
+	for s in ${SUMMARY_KVER_SUITES:-}; do expected="$expected $s$k"; done
+done
 informative="upstream-builtin upstream-kvmx vmm-builtin vmm-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
-	expected="$expected kselftest-$(basename "$t" .c)"
+	for k in "" $kvers; do
+		expected="$expected kselftest-$(basename "$t" .c)$k"
+	done
 done
 total_pass=0 total_fail=0 total_skip=0 total_todo=0
 count() {	# tap-file: prints "passed failed skipped todo"
