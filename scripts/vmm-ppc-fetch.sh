@@ -70,7 +70,7 @@ enqueue_depends() {
 fetch() {	# name version -> path of the .deb
 	local name=$1 v=$2 deb
 	(cd "$dir/debs" && apt-get download -qq -o APT::Sandbox::User=root "$name:$DEBARCH=$v" >&2)
-	deb=$(ls "$dir/debs/${name}_${v//:/%3a}_"*.deb 2>/dev/null | head -1)
+	deb=$(ls "$dir/debs/${name}_${v//:/%3a}_"*.deb 2>/dev/null | sed -n 1p)
 	[ -n "$deb" ] || { log "no .deb for $name=$v"; exit 1; }
 	echo "$deb"
 }
@@ -89,7 +89,7 @@ while [ $i -lt ${#queue[@]} ]; do
 	IFS='|' read -r name op want <<<"${queue[$i]}"
 	i=$((i + 1))
 	# A .deb of this package left by an interrupted run is reused (no apt round trip).
-	deb=$(ls "$dir/debs/${name}_"*"_$DEBARCH.deb" 2>/dev/null | head -1 || true)
+	deb=$(ls "$dir/debs/${name}_"*"_$DEBARCH.deb" 2>/dev/null | sed -n 1p || true)
 	if [ -n "$deb" ]; then
 		v=$(dpkg-deb -f "$deb" Version)
 	else
