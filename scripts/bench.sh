@@ -21,7 +21,7 @@ if [ "$arch" = powerpc ]; then
 	qemu=${QEMU_PPC:-qemu-system-ppc64}
 	tag=ppc-$tag
 fi
-qver=$("$qemu" --version | head -1)
+qver=$("$qemu" --version | sed -n 1p)
 
 boot() { # mode(builtin|kvmx) -> bench lines on stdout
 	local mode=$1 root append

@@ -11,6 +11,6 @@ for f in $files; do
 		echo "ok $n formatted $f"
 	else
 		echo "not ok $n formatted $f"
-		clang-format "$f" | diff -u "$f" - | head -20 | sed 's/^/# /'
+		clang-format "$f" | diff -u "$f" - | sed -n '1,20s/^/# /p'
 	fi
 done

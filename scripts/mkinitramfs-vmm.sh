@@ -30,7 +30,7 @@ for m in VIRTIO_MMIO:virtio_mmio VIRTIO_BLK:virtio_blk VIRTIO_CONSOLE:virtio_con
 	if grep -x "$opt=y" "$config" >/dev/null; then
 		continue # built in
 	fi
-	f=$(find "$kmoddir/kernel" -name "$mod.ko" | head -1)
+	f=$(find "$kmoddir/kernel" -name "$mod.ko" | sed -n 1p)
 	[ -n "$f" ] || { echo "mkinitramfs-vmm: no $mod.ko under $kmoddir" >&2; exit 1; }
 	for d in $(/sbin/modinfo -F depends "$f" | tr ',' ' '); do
 		grep -x "$d" "$g/modules/order" >/dev/null ||

@@ -27,11 +27,23 @@ if [ -x "$bin" ]; then
 	echo "$bin"
 	exit 0
 fi
+# One build at a time in a shared cache: a second caller waits for the first (which
+# would otherwise find its source tree removed under it), then uses its binary.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.qemu-ppc-patched.lock"
+flock 9
+if [ -x "$bin" ]; then
+	echo "$bin"
+	exit 0
+fi
 
 start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive
 src_list=/etc/apt/sources.list.d/kvmx-src.sources
-if ! apt-cache showsrc qemu 2>/dev/null | grep -q "^Version: $debver\$"; then
+# (apt-cache's output captured first: grep -q after a pipe could kill it with SIGPIPE under
+# pipefail, and a source we have would look missing.)
+srcs=$(apt-cache showsrc qemu 2>/dev/null) || srcs=""
+if ! grep -qx "Version: $debver" <<<"$srcs"; then
 	$SUDO tee "$src_list" >/dev/null <<'SRC'
 Types: deb-src
 URIs: http://deb.debian.org/debian
@@ -39,7 +51,8 @@ Suites: bookworm bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-	$SUDO apt-get update -qq
+	# A broken index elsewhere must not stop the build: apt-update.sh retries and goes on.
+	bash "$here/apt-update.sh" >/dev/null
 fi
 build_deps=(ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev flex bison pkg-config
 	python3-venv)
@@ -48,10 +61,11 @@ build_deps=(ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev flex bison pkg
 bpo_deps=(meson python3-pycotap)
 missing=()
 for p in "${build_deps[@]}" "${bpo_deps[@]}"; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || s=""
+	[ "$s" = "install ok installed" ] || missing+=("$p")
 done
 mv=$(meson --version 2>/dev/null || echo 0)
-[ "$(printf '%s\n1.5\n' "$mv" | sort -V | head -1)" = 1.5 ] || missing+=(meson)
+printf '1.5\n%s\n' "$mv" | sort -V -C || missing+=(meson) # meson >= 1.5
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	$SUDO apt-get install -y -qq --no-install-recommends "${build_deps[@]}" >/dev/null
@@ -71,7 +85,9 @@ if ls ./*.dsc >/dev/null 2>&1; then
 	tree=$work/src
 	log "building Debian's qemu $debver (Debian patches applied)"
 else
-	orig=$(ls ./qemu_"$upver"*.orig.tar.xz 2>/dev/null | head -1 || true)
+	origs=(./qemu_"$upver"*.orig.tar.xz)
+	orig=""
+	[ -f "${origs[0]}" ] && orig=${origs[0]}
 	if [ -z "$orig" ]; then
 		log "the mirror has neither the .dsc nor the orig tarball of qemu $debver"
 		exit 1

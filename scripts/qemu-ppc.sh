@@ -14,6 +14,9 @@
 #                 ppc_stop0lite_test and ppc_wake_lat (the reference for kvmx)
 #   MODE kvmx-run: powernv9 (2 CPUs) with kvmx: the same three programs
 #   MODE fuzz:    powernv9 (2 CPUs): the ioctl fuzzer's suite (fuzz.sh) on kvmx
+#   MODE vmm:     powernv9 (2 CPUs, 3 GB): Debian's qemu-system-ppc64 runs a pseries guest
+#                 on kvm-hv and on kvmx (scripts/guest/vmm-ppc.sh; initramfs of
+#                 scripts/mkinitramfs-vmm-ppc.sh)
 # QEMU defaults to the installed qemu-system-ppc64; pass another (the patched build of
 # scripts/qemu-ppc-patched.sh) as the sixth argument. EXTRA (seventh) is appended to the
 # kernel command line (e.g. kvmxstop=ill|priv: what ppc_stop0lite_test expects of a guest
@@ -24,7 +27,7 @@ mode=$1 kernel=$2 initrd=$3 results=$4 tmo=${5:-300} qemu=${6:-qemu-system-ppc64
 mkdir -p "$results"
 log="$results/console-ppc-$mode.log"
 append="console=hvc0 quiet panic=-1 kvmxtest=ppc-$mode${extra:+ $extra}"
-smp=1
+smp=1 mem=2048
 case $mode in
 run | check | stopref-stock | stopref-patched)
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
@@ -33,6 +36,11 @@ hvref | kvmx-run | fuzz)
 	# Two host CPUs: the two-vCPU cases (doorbells) run their vCPU threads side by side.
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	smp=2
+	;;
+vmm)
+	# The nested QEMU's guest has 512 MB; the initramfs (QEMU, the guest's kernel) ~200 MB.
+	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
+	smp=2 mem=3072
 	;;
 noxive)
 	# The kernel keeps off XIVE and uses the XICS emulation skiboot offers on POWER9.
@@ -48,14 +56,14 @@ pseries)
 *) echo "qemu-ppc.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
 start=$(date +%s)
-timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp $smp,cores=$smp,threads=1 -m 2048 \
+timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp $smp,cores=$smp,threads=1 -m $mem \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v -e '^@@' -e '^\[ *[0-9.]*,[0-9]\]' || cat >/dev/null; }
 status=${PIPESTATUS[0]}
 secs=$(($(date +%s) - start))
 echo "qemu-ppc.sh: $mode boot finished in $secs s (qemu status $status)" >&2
-qemu_version=$("$qemu" --version | head -1)
+qemu_version=$("$qemu" --version | sed -n 1p)
 awk -v dir="$results" -v qemu="$qemu_version" '
 	/@@KVMX-BOOTED / { sub(/.*@@KVMX-BOOTED /, ""); kernel = $1 }
 	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; first = 1; next }

@@ -2,7 +2,7 @@
 # Boot the QEMU arm64 host on the test initramfs in one mode (scripts/guest/init) and cut
 # the TAP suites it prints into RESULTS/<suite>.tap.
 # Usage: qemu.sh MODE KERNEL INITRAMFS RESULTS [TIMEOUT_S [EXTRA_KERNEL_ARGS]]
-#   MODE run|check|fuzz: kvm-arm.mode=none (kvmx's host)
+#   MODE run|check|fuzz|device: kvm-arm.mode=none (kvmx's host)
 #   MODE builtin:   default kernel command line, the built-in KVM owns /dev/kvm
 #   MODE noel2:     virtualization=off, the kernel runs at EL1
 #   MODE cmd, cmd-builtin: by hand, kvmxcmd=<program>[:arg...] in EXTRA_KERNEL_ARGS runs
@@ -12,6 +12,8 @@
 #   MODE vmm-builtin, vmm-kvmx: the nested QEMU of the vmm suite (initramfs-vmm, 3 GB of
 #                   memory) on the built-in KVM, or on kvmx with kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
+# KVMX_QEMU_CPU replaces the emulated CPU model, "max" (make selftests-upstream KVER=6.12:
+# "max,lpa2=off", see the Makefile); the TAP comment names it when it is not the default.
 # The console log is written line by line as the guest prints, and QEMU's pid is in
 # RESULTS/qemu-MODE.pid while it runs (for upstream-selftests.sh's watchdog).
 # Exit status: 0 if the guest reached @@KVMX-DONE (and, for run, @@KVMX-RUN-OK).
@@ -23,7 +25,7 @@ virt=on
 mem=2048
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
-run | check | fuzz | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
+run | check | fuzz | device | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
 vmm-kvmx) append="$append kvm-arm.mode=none" mem=3072 ;;
 vmm-builtin) mem=3072 ;;
 builtin | upstream-builtin | cmd-builtin) ;;
@@ -33,14 +35,15 @@ esac
 pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
-	-M virt,virtualization=$virt,gic-version=3 -cpu max -smp 2 -m $mem \
+	-M virt,virtualization=$virt,gic-version=3 -cpu "${KVMX_QEMU_CPU:-max}" -smp 2 -m $mem \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
 status=${PIPESTATUS[0]}
 rm -f "$pidfile"
 echo "qemu.sh: $mode boot finished in $(( $(date +%s) - start )) s (qemu status $status)" >&2
-qemu_version=$(qemu-system-aarch64 --version | head -1)
+qemu_version=$(qemu-system-aarch64 --version | sed -n 1p)
+[ "${KVMX_QEMU_CPU:-max}" = max ] || qemu_version="$qemu_version, -cpu $KVMX_QEMU_CPU"
 # The comments go after a leading "TAP version" line (kselftest harness), else first.
 awk -v dir="$results" -v qemu="$qemu_version" '
 	/^@@KVMX-BOOTED / { kernel = $2 }

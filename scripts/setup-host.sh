@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Install the host tools kvmx needs from Debian's archive (bookworm + bookworm-backports).
-# Idempotent: when every package is already installed it touches nothing and takes < 1 s.
+# Idempotent: when every package is installed and apt is configured it runs no apt
+# command at all (dpkg-query and dpkg --print-foreign-architectures only) and takes < 1 s;
+# the `setup` suite of make check asserts that (scripts/setup-test.sh).
+# A failing index never stops it by itself: apt-update.sh retries and goes on, and if a
+# package still cannot be installed the message names it and the index it comes from.
+# No `cmd | grep -q` here: under pipefail grep -q's early exit can kill cmd with SIGPIPE
+# and fail the test (dpkg writes each foreign architecture with its own write()).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 # Packages from bookworm. Why each is needed is written in README.md ("What gets installed").
 PKGS=(
 	build-essential make bc bison flex libelf-dev
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
 	gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu
-	linux-kbuild-6.1 linux-source-6.1
+	linux-kbuild-6.1 linux-source-6.1 pahole
 	cpio xz-utils rsync sparse
 	cmake libgtest-dev
 	clang-format kmod
@@ -16,37 +23,59 @@ PKGS=(
 # QEMU 10 from bookworm-backports: 2.5-3x faster on nested workloads than bookworm's 7.2.
 # qemu-system-ppc: the POWER9 (powernv9) host of the POWER suites.
 BPO_PKGS=(qemu-system-arm qemu-system-ppc qemu-system-data)
+BPO=bookworm-backports
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+log() { echo "setup-host: $*" >&2; }
 
-missing=()
-for p in "${PKGS[@]}" "${BPO_PKGS[@]}"; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+# missing PKG...: prints those of PKG... that are not installed (one dpkg-query call).
+missing() {
+	local status name state
+	declare -A ok=()
+	status=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null) || true
+	while read -r name state; do
+		if [ "$state" = "install ok installed" ]; then ok[$name]=1; fi
+	done <<<"$status"
+	for name in "$@"; do
+		if [ -z "${ok[$name]:-}" ]; then echo "$name"; fi
+	done
+}
+mapfile -t miss_main < <(missing "${PKGS[@]}")
+mapfile -t miss_bpo < <(missing "${BPO_PKGS[@]}")
 # qemu must come from backports (>= 10): an older one counts as missing.
-if command -v qemu-system-aarch64 >/dev/null; then
-	qv=$(qemu-system-aarch64 --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p')
-	[ "${qv:-0}" -ge 10 ] || missing+=(qemu-system-arm)
+qemu_too_old() {
+	local v
+	command -v qemu-system-aarch64 >/dev/null || return 1
+	v=$(qemu-system-aarch64 --version)
+	v=$(sed -n '1s/.*version \([0-9]*\)\..*/\1/p' <<<"$v")
+	[ "${v:-0}" -lt 10 ]
+}
+if qemu_too_old && [[ " ${miss_bpo[*]} " != *" qemu-system-arm "* ]]; then
+	miss_bpo+=(qemu-system-arm)
 fi
+foreign=$(dpkg --print-foreign-architectures)
 arm64_ok=0
-dpkg --print-foreign-architectures | grep -qx arm64 && arm64_ok=1
+grep -qx arm64 <<<"$foreign" && arm64_ok=1
 ppc_ok=0
-dpkg --print-foreign-architectures | grep -qx ppc64el && ppc_ok=1
+grep -qx ppc64el <<<"$foreign" && ppc_ok=1
 bpo_ok=0
-grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/ && bpo_ok=1
+grep -rqs "$BPO" /etc/apt/sources.list /etc/apt/sources.list.d/ && bpo_ok=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $arm64_ok -eq 1 ] && [ $ppc_ok -eq 1 ] && [ $bpo_ok -eq 1 ]; then
+if [ ${#miss_main[@]} -eq 0 ] && [ ${#miss_bpo[@]} -eq 0 ] && [ $arm64_ok -eq 1 ] &&
+	[ $ppc_ok -eq 1 ] && [ $bpo_ok -eq 1 ]; then
 	exit 0
 fi
 
-echo "setup-host: installing ${missing[*]:-(apt configuration only)}"
+todo=("${miss_main[@]}" "${miss_bpo[@]}")
+[ ${#todo[@]} -gt 0 ] || todo=("(apt configuration only)")
+log "installing ${todo[*]}"
 export DEBIAN_FRONTEND=noninteractive
 if [ $bpo_ok -eq 0 ]; then
-	$SUDO tee /etc/apt/sources.list.d/kvmx-backports.sources >/dev/null <<'SRC'
+	$SUDO tee /etc/apt/sources.list.d/kvmx-backports.sources >/dev/null <<SRC
 Types: deb
 URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
+Suites: $BPO
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
@@ -55,7 +84,67 @@ fi
 [ $arm64_ok -eq 1 ] || $SUDO dpkg --add-architecture arm64
 # ppc64el likewise for the POWER9 host kernel, its headers and busybox.
 [ $ppc_ok -eq 1 ] || $SUDO dpkg --add-architecture ppc64el
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BPO_PKGS[@]}" >/dev/null
-echo "setup-host: done ($(qemu-system-aarch64 --version | head -1))"
+failed_indexes=$(bash "$here/apt-update.sh")
+
+# apt_install [-t SUITE] PKG...: apt-get install; on failure, once more with only the packages
+# apt has a candidate for (one unavailable package makes apt-get install nothing at all).
+candidate() { # PKG: the version apt would install, empty if none
+	local policy
+	policy=$(apt-cache policy "$1" 2>/dev/null) || true
+	policy=$(sed -n 's/^ *Candidate: //p' <<<"$policy")
+	[ "$policy" = "(none)" ] || echo "$policy"
+}
+apt_install() {
+	local opts=(-y -qq --no-install-recommends) p have=()
+	if [ "$1" = -t ]; then
+		opts+=(-t "$2")
+		shift 2
+	fi
+	$SUDO apt-get install "${opts[@]}" "$@" >/dev/null && return 0
+	for p in "$@"; do
+		[ -z "$(candidate "$p")" ] || have+=("$p")
+	done
+	[ ${#have[@]} -eq 0 ] || [ ${#have[@]} -eq $# ] ||
+		$SUDO apt-get install "${opts[@]}" "${have[@]}" >/dev/null || true
+}
+# explain SUITE PKG: why PKG is still not installed, naming the index it comes from.
+explain() {
+	local suite=$1 p=$2 arch desc file cand
+	arch=$(dpkg --print-architecture)
+	desc=$(apt-get indextargets --no-release-info --format '$(DESCRIPTION)|$(FILENAME)' \
+		'Created-By: Packages' "Release: $suite" "Architecture: $arch" 'Component: main' \
+		2>/dev/null) || true
+	desc=$(sed -n 1p <<<"$desc")
+	file=${desc#*|}
+	desc=${desc%%|*}
+	cand=$(candidate "$p")
+	if [ -n "$cand" ]; then
+		log "$p: apt has version $cand of it but could not install it; apt-get's errors above say why"
+	elif [ -z "$desc" ]; then
+		log "$p: not installed, and apt has no source for Debian $suite main ($arch): add one, then run make again"
+	elif compgen -G "$file*" >/dev/null; then
+		log "$p: not installed, and the index it comes from ($desc) does not list it"
+	else
+		log "$p: not installed: it comes from the index $desc, and apt has no copy of that index (apt-get update could not fetch it)"
+	fi
+}
+[ ${#miss_main[@]} -eq 0 ] || apt_install "${miss_main[@]}"
+[ ${#miss_bpo[@]} -eq 0 ] || apt_install -t "$BPO" "${miss_bpo[@]}"
+
+mapfile -t still_main < <(missing "${PKGS[@]}")
+mapfile -t still_bpo < <(missing "${BPO_PKGS[@]}")
+if qemu_too_old && [[ " ${still_bpo[*]} " != *" qemu-system-arm "* ]]; then
+	still_bpo+=(qemu-system-arm)
+fi
+if [ ${#still_main[@]} -gt 0 ] || [ ${#still_bpo[@]} -gt 0 ]; then
+	for p in "${still_main[@]}"; do explain bookworm "$p"; done
+	for p in "${still_bpo[@]}"; do explain "$BPO" "$p"; done
+	if [ -n "$failed_indexes" ]; then
+		log "apt-get update could not fetch:"
+		sed 's/^/setup-host:   /' <<<"$failed_indexes" >&2
+		log "(a mirror in the middle of a sync serves such indexes for hours or days: try again later, or another mirror)"
+	fi
+	exit 1
+fi
+qv=$(qemu-system-aarch64 --version)
+log "done (${qv%%$'\n'*})"

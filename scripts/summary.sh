@@ -11,17 +11,26 @@ set -uo pipefail
 results=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 # SUMMARY_EXPECTED replaces the list of suites besides the kselftests (make check-debug).
-expected=${SUMMARY_EXPECTED:-"unit sparse format module-info boot-check boot-builtin boot-noel2 module fuzz
+expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check boot-builtin boot-noel2 device module fuzz
 	host-builtin host-noel2 boot-upstream-builtin boot-upstream-kvmx upstream-compare
 	boot-vmm-builtin boot-vmm-kvmx vmm-compare
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched
-	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive
-	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-unload
-	boot-ppc-fuzz ppc-fuzz sparse-powerpc"}
+	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive ppc-hvref-vmm
+	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-vmm ppc-kvmx-unload
+	boot-ppc-fuzz ppc-fuzz sparse-powerpc boot-ppc-vmm vmm-ppc-kvmhv vmm-ppc-kvmx"}
+# SUMMARY_KVERS: the suffixes of other kernels' suites copied into RESULTS (make check:
+# "-6.12", Debian's 6.12 host), each expected with the suites of SUMMARY_KVER_SUITES and
+# with every kselftest.
+kvers=${SUMMARY_KVERS:-}
+for k in $kvers; do
+	for s in ${SUMMARY_KVER_SUITES:-}; do expected="$expected $s$k"; done
+done
 informative="upstream-builtin upstream-kvmx vmm-builtin vmm-kvmx"
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
-	expected="$expected kselftest-$(basename "$t" .c)"
+	for k in "" $kvers; do
+		expected="$expected kselftest-$(basename "$t" .c)$k"
+	done
 done
 total_pass=0 total_fail=0 total_skip=0 total_todo=0
 count() {	# tap-file: prints "passed failed skipped todo"

@@ -70,7 +70,7 @@ show() {	# status comment
 n=0
 {
 	echo "1..${#checks[@]}"
-	echo "# built-in KVM: $(sed -n 's/^# qemu: //p' "$results/vmm-builtin.tap" 2>/dev/null | head -1)"
+	echo "# built-in KVM: $(sed -n 's/^# qemu: //p' "$results/vmm-builtin.tap" 2>/dev/null | sed -n 1p)"
 	for k in "${checks[@]}"; do
 		n=$((n + 1))
 		c=${k%%.*}

@@ -45,6 +45,19 @@ struct kvmx_host_info {
 	kvmx_u64 ppc_tb_freq;	      /* timebase ticks per second */
 	kvmx_u64 ppc_decrementer_max; /* largest DEC value the host programs */
 	unsigned int ppc_page_shift;  /* the host's PAGE_SHIFT (16 on Debian ppc64el) */
+	/*
+	 * powerpc: the radix page sizes the MMU offers, as KVM_PPC_GET_RMMU_INFO reports them
+	 * (page shift | AP encoding << 29), in the kernel's order, 0 after the last: what the
+	 * firmware's device tree gave the kernel (mmu_psize_defs).
+	 */
+	unsigned int ppc_radix_ap[8];
+	/*
+	 * powerpc: the speculation characteristics and recommended behaviour firmware states
+	 * for this CPU (H_CPU_CHAR_* and H_CPU_BEHAV_* bits, KVM_PPC_GET_CPU_CHAR), and which
+	 * bits of each are known: character, behaviour, character_mask, behaviour_mask. All 0
+	 * when firmware says nothing (QEMU's powernv: no "fw-features" node).
+	 */
+	kvmx_u64 ppc_cpu_char[4];
 };
 
 /* Module lifetime. kvmx_core_init returns 0 or -errno; exit undoes init. */

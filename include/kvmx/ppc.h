@@ -39,6 +39,8 @@ void kvmx_ppc_shadow_set_vsr(struct kvmx_ppc_shadow *shadow, unsigned int idx,
 			     const kvmx_u64 val[2]);
 kvmx_u64 kvmx_ppc_shadow_get_fpscr(struct kvmx_ppc_shadow *shadow);
 void kvmx_ppc_shadow_set_fpscr(struct kvmx_ppc_shadow *shadow, kvmx_u64 val);
+unsigned int kvmx_ppc_shadow_get_vscr(struct kvmx_ppc_shadow *shadow);
+void kvmx_ppc_shadow_set_vscr(struct kvmx_ppc_shadow *shadow, unsigned int val);
 
 /*
  * Mask interrupts hard (MSR[EE] = 0 as well as the kernel's soft mask) on this CPU;
@@ -71,6 +73,17 @@ void kvmx_ppc_lpid_free(unsigned int lpid);
 void kvmx_ppc_set_partition(unsigned int lpid, kvmx_u64 dw0, kvmx_u64 dw1);
 /* Invalidate every translation the CPUs cache for @lpid (all scopes). */
 void kvmx_ppc_flush_lpid(unsigned int lpid);
+
+/*
+ * In-kernel TCE tables (KVM_CREATE_SPAPR_TCE_64, arch/powerpc/kvm/tce.cpp). The glue
+ * installs the table's fd; its mmap shows the table's pages, which the C++ hands out
+ * (allocated on first use; NULL past the end or without memory); closing the fd
+ * releases the table.
+ */
+struct kvmx_ppc_tce;
+int kvmx_host_ppc_tce_fd_install(struct kvmx_ppc_tce *t); /* the fd or -errno */
+void *kvmx_ppc_tce_page(struct kvmx_ppc_tce *t, unsigned long pgoff);
+void kvmx_ppc_tce_release(struct kvmx_ppc_tce *t);
 
 /* The assembly entry (arch/powerpc/kvm/hyp/entry.S), called only by the glue. */
 void kvmx_ppc_enter_guest(void *kvm_vcpu, unsigned long enter_fn, unsigned long realmode_ret);

@@ -44,6 +44,9 @@ struct kvmx_xive_src *kvmx_xive_src_alloc(void);
 void kvmx_xive_src_free(struct kvmx_xive_src *src);
 /* A load from the source's ESB management page at @offset (XIVE_ESB_*): the old PQ. */
 kvmx_u8 kvmx_xive_src_esb_load(struct kvmx_xive_src *src, kvmx_u32 offset);
+/* Trigger the source (a store to its ESB trigger page), as the device it stands for
+ * would; any context. */
+void kvmx_xive_src_trigger(struct kvmx_xive_src *src);
 /* Route to (@vp, @prio) with @eisn; @prio 0xff routes nowhere. 0 or -EIO. */
 int kvmx_xive_src_route(struct kvmx_xive_src *src, kvmx_u32 vp, kvmx_u8 prio, kvmx_u32 eisn);
 /* Flush events in flight from the source (and into the queues if @queues). */

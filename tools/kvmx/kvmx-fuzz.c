@@ -58,8 +58,8 @@
 #define GUEST_MMIO 0x90000000ULL
 #define REFCNT "/sys/module/kvmx/refcnt"
 
-enum kind { K_DEV, K_VM, K_VCPU, K_STATS, K_DEVICE, NR_KINDS };
-static const char *const kind_name[NR_KINDS] = { "dev", "vm", "vcpu", "stats", "device" };
+enum kind { K_DEV, K_VM, K_VCPU, K_STATS, K_DEVICE, K_TCE, NR_KINDS };
+static const char *const kind_name[NR_KINDS] = { "dev", "vm", "vcpu", "stats", "device", "tce" };
 
 struct entry {
 	int fd;		     /* -1: free slot */
@@ -370,7 +370,9 @@ static void make_program(struct rng *r, uint32_t *p)
 		0x7c004fec, /* dcbz 0, r9 */
 		0x7ca04c2c, /* lwbrx r5, 0, r9 */
 	};
-	static const uint64_t hcalls[] = { 0xe0, 0xe4, 0xe8, 0x04, 0x08, 0x7100, 0xf000 };
+	/* H_CEDE, H_CONFER, H_PROD, H_REGISTER_VPA, the TCE calls, others and KVM's range. */
+	static const uint64_t hcalls[] = { 0xe0,  0xe4,	 0xe8, 0xdc, 0x1c,   0x20,
+					   0x138, 0x13c, 0x04, 0x08, 0x7100, 0xf000 };
 	int n = 0;
 
 	while (n < PROGRAM_WORDS - 12) {
@@ -379,7 +381,16 @@ static void make_program(struct rng *r, uint32_t *p)
 			n += emit_li64(p + n, 3,
 				       chance(r, 60) ? hcalls[below(r, sizeof(hcalls) / 8)]
 						     : rnd(r));
-			n += emit_li64(p + n, 4, chance(r, 50) ? below(r, 4) : rnd_val(r));
+			/* r4: a vCPU id or one of the fuzzer's LIOBNs; r5-r7: addresses, TCEs. */
+			n += emit_li64(p + n, 4,
+				       chance(r, 50)   ? below(r, 4)
+				       : chance(r, 50) ? 0x80000000u + below(r, 4)
+						       : rnd_val(r));
+			n += emit_li64(p + n, 5,
+				       chance(r, 50) ? 0x1000 * below(r, 64) : rnd_val(r));
+			n += emit_li64(p + n, 6,
+				       chance(r, 50) ? rnd_ipa(r) | below(r, 4) : rnd_val(r));
+			n += emit_li64(p + n, 7, chance(r, 70) ? below(r, 600) : rnd_val(r));
 			p[n++] = 0x44000022;
 			break;
 		case 1:
@@ -783,6 +794,11 @@ static const struct known known[] = {
 	{ K_VM, KVM_CLEAR_DIRTY_LOG, sizeof(struct kvm_clear_dirty_log) },
 #ifdef __powerpc64__
 	{ K_VM, KVM_PPC_CONFIGURE_V3_MMU, sizeof(struct kvm_ppc_mmuv3_cfg) },
+	{ K_VM, KVM_PPC_GET_SMMU_INFO, sizeof(struct kvm_ppc_smmu_info) },
+	{ K_VM, KVM_PPC_GET_RMMU_INFO, sizeof(struct kvm_ppc_rmmu_info) },
+	{ K_VM, KVM_PPC_GET_CPU_CHAR, sizeof(struct kvm_ppc_cpu_char) },
+	{ K_VM, KVM_CREATE_SPAPR_TCE_64, sizeof(struct kvm_create_spapr_tce_64) },
+	{ K_VM, KVM_CREATE_SPAPR_TCE, sizeof(struct kvm_create_spapr_tce) },
 #else
 	{ K_VM, KVM_ARM_PREFERRED_TARGET, sizeof(struct kvm_vcpu_init) },
 	{ K_VM, KVM_IRQ_LINE, sizeof(struct kvm_irq_level) },
@@ -920,15 +936,25 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 
 #ifdef __powerpc64__
 		static const uint32_t caps[] = { KVM_CAP_PPC_PAPR, KVM_CAP_PPC_SMT,
-						 KVMX_CAP_PPC_STOP0LITE };
+						 KVMX_CAP_PPC_STOP0LITE, KVM_CAP_PPC_ENABLE_HCALL,
+						 KVM_CAP_PPC_FWNMI };
+		static const uint64_t hcalls[] = {
+			0xe0, 0xe4, 0xe8, 0xdc, 0x1c, 0x20, 0x138, 0x13c
+		};
 
-		c->cap = chance(r, 50) ? caps[below(r, 3)] : below(r, 240);
+		c->cap = chance(r, 50) ? caps[below(r, 5)] : below(r, 240);
 #else
 		c->cap = chance(r, 50) ? KVM_CAP_ARM_SYSTEM_SUSPEND : below(r, 240);
 #endif
 		c->flags = chance(r, 80) ? 0 : rnd(r);
 		for (int i = 0; i < 4; i++)
 			c->args[i] = rnd_val(r);
+#ifdef __powerpc64__
+		if (c->cap == KVM_CAP_PPC_ENABLE_HCALL && chance(r, 70)) {
+			c->args[0] = hcalls[below(r, 8)];
+			c->args[1] = below(r, 3);
+		}
+#endif
 		break;
 	}
 	case KVM_CREATE_DEVICE: {
@@ -960,6 +986,16 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	case KVM_INTERRUPT:
 		q[0] = chance(r, 80) ? (uint32_t)-1 - below(r, 3) : rnd(r); /* SET, UNSET, LEVEL */
 		break;
+	case KVM_CREATE_SPAPR_TCE_64: {
+		struct kvm_create_spapr_tce_64 *t = (void *)a;
+
+		t->liobn = chance(r, 80) ? 0x80000000u + below(r, 4) : (uint32_t)rnd(r);
+		t->page_shift = chance(r, 80) ? 12 + 4 * below(r, 3) : below(r, 64);
+		t->offset = chance(r, 70) ? below(r, 16) : rnd_val(r);
+		t->size = chance(r, 80) ? 1 + below(r, 1 << 14) : rnd_val(r);
+		t->flags = chance(r, 90) ? 0 : rnd(r);
+		break;
+	}
 	case KVM_PPC_CONFIGURE_V3_MMU: {
 		struct kvm_ppc_mmuv3_cfg *c = (void *)a;
 
@@ -987,6 +1023,10 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	return chance(r, 85) ? (uintptr_t)a : rnd_ptr(r, size);
 }
 
+#ifdef __powerpc64__
+static atomic_long tce_ok[2]; /* TCE tables made, mappings of one */
+#endif
+
 static void op_known_ioctl(struct rng *r)
 {
 	const struct known *k = &known[below(r, NR_KNOWN)];
@@ -1013,6 +1053,14 @@ static void op_known_ioctl(struct rng *r)
 	ret = xioctl(fd, k->cmd, arg);
 	release_entry(kind, i);
 	/* New fds from the ioctls that make them. */
+#ifdef __powerpc64__
+	/* A TCE table's fd: its own kind (mapped and touched by op_tce). */
+	if (ret > 2 && kind == K_VM &&
+	    (k->cmd == KVM_CREATE_SPAPR_TCE_64 || k->cmd == KVM_CREATE_SPAPR_TCE)) {
+		put_fd(K_TCE, ret, NULL);
+		atomic_fetch_add(&tce_ok[0], 1);
+	}
+#endif
 	if (ret >= 0 && (k->cmd == KVM_CREATE_VM || k->cmd == KVM_CREATE_VCPU ||
 			 k->cmd == KVM_GET_STATS_FD || k->cmd == KVM_CREATE_DEVICE)) {
 		if (k->cmd == KVM_CREATE_VM && kind == K_DEV)
@@ -1141,6 +1189,37 @@ static void op_memory(struct rng *r)
 }
 
 #ifdef __powerpc64__
+/*
+ * A TCE table's fd (KVM_CREATE_SPAPR_TCE_64, made by op_known_ioctl): mapped at random
+ * offsets and lengths, its first page written and read (every table has one: anything
+ * past a table's end is SIGBUS, as upstream), unmapped, while guests' TCE hypercalls
+ * write the same table.
+ */
+static void op_tce(struct rng *r)
+{
+	int fd, i = get_fd(r, K_TCE, &fd, NULL);
+	size_t len = 4096 * (1 + below(r, 32));
+	off_t off = chance(r, 70) ? 0 : 65536 * below(r, 4);
+	int prot = chance(r, 80) ? PROT_READ | PROT_WRITE : PROT_READ;
+	volatile uint64_t *p;
+
+	if (i < 0)
+		return;
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	count_call();
+	release_entry(K_TCE, i);
+	if (p == MAP_FAILED)
+		return;
+	atomic_fetch_add(&tce_ok[1], 1);
+	if (!off) {
+		uint64_t v = p[below(r, 8)];
+
+		if (prot & PROT_WRITE)
+			p[below(r, 8)] = v ^ 3;
+	}
+	munmap((void *)p, len);
+}
+
 /*
  * The XIVE device (KVM_DEV_TYPE_XIVE) with plausible arguments: sources, their routing,
  * event queues in guest memory, vCPU connects, controls; its TIMA and ESB pages mapped
@@ -1434,16 +1513,17 @@ enum op {
 	OP_CLOSE,
 	OP_XIVE,
 	OP_EVENTFD,
+	OP_TCE,
 	NR_OPS
 };
 static const char *const op_name[NR_OPS] = {
 	"open",	 "create_vm", "runnable_vm",  "memslot", "run",	 "known_ioctl", "random_ioctl",
-	"stats", "mmap_vcpu", "guest_memory", "close",	 "xive", "eventfd",
+	"stats", "mmap_vcpu", "guest_memory", "close",	 "xive", "eventfd",	"tce",
 };
 #ifdef __powerpc64__
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8, 6 };
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8, 6, 3 };
 #else
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0, 6 };
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0, 6, 0 };
 #endif
 
 static enum op pick_op(struct rng *r)
@@ -1524,6 +1604,11 @@ static void *worker(void *p)
 #ifdef __powerpc64__
 		case OP_XIVE:
 			op_xive(&r);
+			break;
+#endif
+#ifdef __powerpc64__
+		case OP_TCE:
+			op_tce(&r);
 			break;
 #endif
 		case OP_EVENTFD:
@@ -1687,6 +1772,8 @@ int main(int argc, char **argv)
 	printf("# xive: %ld attributes accepted, %ld vCPUs connected, %ld mappings lent to VMs\n",
 	       (long)atomic_load(&xive_ok[0]), (long)atomic_load(&xive_ok[1]),
 	       (long)atomic_load(&xive_ok[2]));
+	printf("# tce: %ld tables made, %ld mapped\n", (long)atomic_load(&tce_ok[0]),
+	       (long)atomic_load(&tce_ok[1]));
 #endif
 	printf("# fingerprint of the first 1000 operations of each thread: %#llx\n",
 	       (unsigned long long)atomic_load(&trace_hash));

@@ -487,6 +487,31 @@ __asm__(".pushsection .rodata.kvmxguest, \"a\"\n"
 	"	sc 1\n"
 	"	b g_stop\n"
 
+	/*
+	 * g_hcall_par: hcall PAR_HC (scratch 0x140) with r4..r8 = the five words after it,
+	 * the timebase read before (r20) and after (r21); then report 0x7050 with its r3, r4
+	 * and r20, r21. Starts over.
+	 */
+	"g_hcall_par:\n"
+	"	ld 3, 0x140(13)\n"
+	"	ld 4, 0x148(13)\n"
+	"	ld 5, 0x150(13)\n"
+	"	ld 6, 0x158(13)\n"
+	"	ld 7, 0x160(13)\n"
+	"	ld 8, 0x168(13)\n"
+	"	mftb 20\n"
+	"	sc 1\n"
+	"	mftb 21\n"
+	"	mr 22, 3\n"
+	"	mr 23, 4\n"
+	"	li 3, 0x7050\n"
+	"	mr 4, 22\n"
+	"	mr 5, 23\n"
+	"	mr 6, 20\n"
+	"	mr 7, 21\n"
+	"	sc 1\n"
+	"	b g_hcall_par\n"
+
 	/* g_alive: report 0x7090 forever (the VM still runs guest code). */
 	"g_alive:\n"
 	"	li 3, 0x7090\n"
@@ -502,6 +527,7 @@ extern const uint8_t g_ee_report[], g_ee_loop[], g_ee_after_sc[], g_ee_spin[], g
 extern const uint8_t g_ext_hold[], g_ext_hold_ee[], g_ext_hold_spin_end[], g_ext_hold_done[];
 extern const uint8_t g_cede[], g_cede_ret[], g_send[];
 extern const uint8_t g_stop[], g_stop_insn[], g_stop_after[], g_stop_ee[], g_alive[];
+extern const uint8_t g_hcall_par[];
 
 /* Guest address of a label of the image. */
 #define GA(label) ((uint64_t)((label)-guest_image))

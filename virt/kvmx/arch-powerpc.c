@@ -17,6 +17,7 @@
 #include <linux/bitmap.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/of.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -60,6 +61,81 @@ static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
 struct kvmx_ppc_shadow {
 	struct kvm_vcpu vcpu; /* written by the exit path in real mode: kmalloc'ed */
 };
+
+/*
+ * The radix page sizes the MMU offers, from the kernel's page-size table (filled from the
+ * firmware's ibm,processor-radix-AP-encodings): shift | AP << 29, as KVM_PPC_GET_RMMU_INFO
+ * reports them.
+ */
+static void kvmx_ppc_radix_page_sizes(struct kvmx_host_info *info)
+{
+	static const int psizes[] = { MMU_PAGE_4K, MMU_PAGE_64K, MMU_PAGE_2M, MMU_PAGE_1G };
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(psizes); i++) {
+		const struct mmu_psize_def *d = &mmu_psize_defs[psizes[i]];
+
+		if (d->shift)
+			info->ppc_radix_ap[n++] = d->shift | (u32)d->ap << 29;
+	}
+}
+
+/* A feature node below ibm,opal/fw-features that has property @state ("enabled", ...). */
+static bool kvmx_ppc_fw_feature(struct device_node *features, const char *state, const char *name)
+{
+	struct device_node *np = of_get_child_by_name(features, name);
+	bool r = np && of_find_property(np, state, NULL);
+
+	of_node_put(np);
+	return r;
+}
+
+/*
+ * The CPU's speculation characteristics as OPAL's device tree states them (skiboot's
+ * ibm,opal/fw-features/<feature> nodes, each "enabled" or "disabled"), in the
+ * H_GET_CPU_CHARACTERISTICS encoding KVM_PPC_GET_CPU_CHAR uses. No node: all 0.
+ */
+static void kvmx_ppc_cpu_char(struct kvmx_host_info *info)
+{
+	static const struct {
+		const char *name;
+		u64 bit;
+	} chars[] = {
+		{ "inst-spec-barrier-ori31,31,0", KVM_PPC_CPU_CHAR_SPEC_BAR_ORI31 },
+		{ "fw-bcctrl-serialized", KVM_PPC_CPU_CHAR_BCCTRL_SERIALISED },
+		{ "inst-l1d-flush-ori30,30,0", KVM_PPC_CPU_CHAR_L1D_FLUSH_ORI30 },
+		{ "inst-l1d-flush-trig2", KVM_PPC_CPU_CHAR_L1D_FLUSH_TRIG2 },
+		{ "fw-l1d-thread-split", KVM_PPC_CPU_CHAR_L1D_THREAD_PRIV },
+		{ "fw-count-cache-disabled", KVM_PPC_CPU_CHAR_COUNT_CACHE_DIS },
+		{ "fw-count-cache-flush-bcctr2,0,0", KVM_PPC_CPU_CHAR_BCCTR_FLUSH_ASSIST },
+	};
+	struct device_node *opal, *features;
+	u64 *cc = info->ppc_cpu_char;
+	unsigned int i;
+
+	opal = of_find_node_by_name(NULL, "ibm,opal");
+	features = opal ? of_get_child_by_name(opal, "fw-features") : NULL;
+	of_node_put(opal);
+	if (!features)
+		return;
+	for (i = 0; i < ARRAY_SIZE(chars); i++) {
+		if (kvmx_ppc_fw_feature(features, "enabled", chars[i].name))
+			cc[0] |= chars[i].bit;
+		cc[2] |= chars[i].bit;
+	}
+	/* Behaviour: the flushes and barriers are needed unless firmware says otherwise. */
+	if (kvmx_ppc_fw_feature(features, "enabled", "speculation-policy-favor-security"))
+		cc[1] |= KVM_PPC_CPU_BEHAV_FAVOUR_SECURITY;
+	if (!kvmx_ppc_fw_feature(features, "disabled", "needs-l1d-flush-msr-pr-0-to-1"))
+		cc[1] |= KVM_PPC_CPU_BEHAV_L1D_FLUSH_PR;
+	if (!kvmx_ppc_fw_feature(features, "disabled", "needs-spec-barrier-for-bound-checks"))
+		cc[1] |= KVM_PPC_CPU_BEHAV_BNDS_CHK_SPEC_BAR;
+	if (kvmx_ppc_fw_feature(features, "enabled", "needs-count-cache-flush-on-context-switch"))
+		cc[1] |= KVM_PPC_CPU_BEHAV_FLUSH_COUNT_CACHE;
+	cc[3] = KVM_PPC_CPU_BEHAV_FAVOUR_SECURITY | KVM_PPC_CPU_BEHAV_L1D_FLUSH_PR |
+		KVM_PPC_CPU_BEHAV_BNDS_CHK_SPEC_BAR | KVM_PPC_CPU_BEHAV_FLUSH_COUNT_CACHE;
+	of_node_put(features);
+}
 
 int kvmx_arch_host_check(struct kvmx_host_info *info)
 {
@@ -113,6 +189,8 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	info->ppc_host_lpid = mfspr(SPRN_LPID);
 	info->ppc_tb_freq = tb_ticks_per_sec;
 	info->ppc_decrementer_max = decrementer_max;
+	kvmx_ppc_radix_page_sizes(info);
+	kvmx_ppc_cpu_char(info);
 	return 0;
 }
 
@@ -164,6 +242,17 @@ kvmx_u64 kvmx_ppc_shadow_get_fpscr(struct kvmx_ppc_shadow *s)
 void kvmx_ppc_shadow_set_fpscr(struct kvmx_ppc_shadow *s, kvmx_u64 val)
 {
 	s->vcpu.arch.fp.fpscr = val;
+}
+
+/* VSCR is the last word of the 128-bit save slot, where mfvscr puts it. */
+unsigned int kvmx_ppc_shadow_get_vscr(struct kvmx_ppc_shadow *s)
+{
+	return s->vcpu.arch.vr.vscr.u[3];
+}
+
+void kvmx_ppc_shadow_set_vscr(struct kvmx_ppc_shadow *s, unsigned int val)
+{
+	s->vcpu.arch.vr.vscr.u[3] = val;
 }
 
 unsigned long kvmx_ppc_irq_hard_disable(void)

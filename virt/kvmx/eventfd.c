@@ -15,6 +15,14 @@
 
 #include "glue.h"
 
+/*
+ * 6.12 made struct fd one tagged word, read through fd_file(); before, the file was the
+ * member .file. A macro, so its presence is the test (a stable backport brings it too).
+ */
+#ifndef fd_file
+#define fd_file(f) ((f).file)
+#endif
+
 struct kvmx_eventfd *kvmx_host_eventfd_get(int fd, int *err)
 {
 	struct eventfd_ctx *ctx = eventfd_ctx_fdget(fd);
@@ -118,11 +126,11 @@ struct kvmx_eventfd_watch *kvmx_host_eventfd_watch(int fd, void (*fire)(void *ar
 	u64 cnt;
 
 	f = fdget(fd);
-	if (!f.file) {
+	if (!fd_file(f)) {
 		*err = -EBADF;
 		return NULL;
 	}
-	ctx = eventfd_ctx_fileget(f.file);
+	ctx = eventfd_ctx_fileget(fd_file(f));
 	if (IS_ERR(ctx)) {
 		fdput(f);
 		*err = PTR_ERR(ctx);
@@ -142,7 +150,7 @@ struct kvmx_eventfd_watch *kvmx_host_eventfd_watch(int fd, void (*fire)(void *ar
 	INIT_WORK(&w->hangup_work, kvmx_watch_hangup_work);
 	init_waitqueue_func_entry(&w->wait, kvmx_watch_wakeup);
 	init_poll_funcptr(&w->pt, kvmx_watch_queue);
-	events = vfs_poll(f.file, &w->pt);
+	events = vfs_poll(fd_file(f), &w->pt);
 	*pending = 0;
 	if (events & EPOLLIN) {
 		/* Written before the watch began: consume it, the caller delivers it. */

@@ -54,11 +54,15 @@ static const struct file_operations kvmx_dev_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * No .mode: devtmpfs creates the node root:root 0600, as it does for the built-in KVM's,
+ * and the device manager applies the distribution's policy (Debian's udev rule makes it
+ * root:kvm 0660). A world-writable node would let any local user create VMs.
+ */
 static struct miscdevice kvmx_dev = {
 	.minor = KVM_MINOR,
 	.name = "kvm",
 	.fops = &kvmx_dev_fops,
-	.mode = 0666,
 };
 
 static int __init kvmx_init(void)
@@ -128,4 +132,9 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The kvmx developers");
 MODULE_DESCRIPTION("kvmx: an independent KVM-compatible hypervisor core (/dev/kvm)");
 MODULE_VERSION(KVMX_VERSION);
+/*
+ * Like a modular KVM: opening a /dev/kvm made before the module loaded (a static node
+ * from modules.devname, `kmod static-nodes`) loads it.
+ */
 MODULE_ALIAS_MISCDEV(KVM_MINOR);
+MODULE_ALIAS("devname:kvm");

@@ -90,6 +90,11 @@ kvmx_u8 kvmx_xive_src_esb_load(struct kvmx_xive_src *src, u32 offset)
 	return (u8)in_be64(src->xd.eoi_mmio + offset);
 }
 
+void kvmx_xive_src_trigger(struct kvmx_xive_src *src)
+{
+	out_be64(src->xd.trig_mmio, 0);
+}
+
 struct kvmx_xive_src *kvmx_xive_src_alloc(void)
 {
 	struct kvmx_xive_src *src = kzalloc(sizeof(*src), GFP_KERNEL_ACCOUNT);

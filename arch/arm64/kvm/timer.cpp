@@ -67,9 +67,14 @@ void vtimer_update_run(Vcpu *vcpu)
 		lines |= KVM_ARM_DEV_EL1_VTIMER;
 }
 
-void vtimer_prepare_entry(Vcpu *vcpu)
+bool vtimer_prepare_entry(Vcpu *vcpu)
 {
-	kvmx_host_arm64_vtimer_irq(vtimer_level(vcpu) ? 0 : 1);
+	bool level = vtimer_level(vcpu);
+	if (user_irqchip(vcpu->vm) &&
+	    level != ((vcpu->run->s.regs.device_irq_level & KVM_ARM_DEV_EL1_VTIMER) != 0))
+		return false;
+	kvmx_host_arm64_vtimer_irq(level ? 0 : 1);
+	return true;
 }
 
 } // namespace kvmx

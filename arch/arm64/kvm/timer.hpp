@@ -18,9 +18,10 @@ u64 vtimer_deadline_ns(Vcpu *vcpu);
 bool vtimer_should_notify_user(Vcpu *vcpu);
 // Write the line into kvm_run for the VMM (every return from KVM_RUN).
 void vtimer_update_run(Vcpu *vcpu);
-// Just before entry, interrupts masked: let the timer's host interrupt end the guest run
-// while its line is low, and keep it masked while high (a level the VMM knows of would
-// otherwise end every entry at once).
-void vtimer_prepare_entry(Vcpu *vcpu);
+// Just before entry, interrupts masked: false if the VMM must first hear of a line change
+// (no entry then). Otherwise let the timer's host interrupt end the guest run while the
+// line is low, and keep it masked while high (a level the VMM knows of would otherwise end
+// every entry at once).
+bool vtimer_prepare_entry(Vcpu *vcpu);
 
 } // namespace kvmx

@@ -175,6 +175,11 @@ Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &e)
 	}
 }
 
+bool arch_gsi_direct(const Vm *, u32, kvm_irq_routing_entry *)
+{
+	return false; // GSIs reach the interrupt controller only through KVM_SET_GSI_ROUTING
+}
+
 int arch_set_irq(Vm *, const kvm_irq_routing_entry &, int)
 {
 	return -ENXIO; // unreachable while arch_irqchip_ready() is false

@@ -19,6 +19,26 @@ struct PpcSprs {
 	u64 lpcr;	   // the VMM's per-vCPU LPCR bits (LPCR_VCPU_MASK)
 };
 
+// Registers kvmx keeps for the VMM (ONE_REG: a VMM saves and restores them) but never
+// loads into the CPU: the PMU, event-based branches and POWER8's thread-control and
+// workload SPRs are not offered to guests (HFSCR[PM|EBB] clear: the guest's use of them is
+// an illegal instruction), and the DABR is POWER8's.
+struct PpcKeptSprs {
+	u64 mmcr0, mmcr1, mmcr2, mmcr3, mmcra, mmcrs, siar, sdar, sier, sier2, sier3;
+	u64 pmc[8], spmc[2];
+	u64 ebbhr, ebbrr, bescr;
+	u64 csigr, tacr, tcscr, wort, acop, dabr, dabrx;
+	u64 online; // KVM_REG_PPC_ONLINE: the VMM's view of the vCPU (kept, not used)
+};
+
+// A PAPR per-processor area the guest registered (vpa.cpp): guest real address, length.
+struct PpcVpaArea {
+	u64 gpa, len;
+};
+struct PpcVpa {
+	PpcVpaArea vpa, slb, dtl; // under ArchVm::vpa_lock
+};
+
 // An MMIO access handed to userspace, finished by the next KVM_RUN.
 struct PpcMmio {
 	bool active;
@@ -59,6 +79,11 @@ struct ArchVcpu {
 	int last_cpu;	  // the CPU of the previous run (-1: none)
 	RadixCache cache; // table pages for this vCPU's faults
 	XiveVcpu *xive;	  // connected to the VM's XIVE device (set under the vCPU lock)
+	PpcKeptSprs kept; // ONE_REG storage only
+	PpcVpa vpa;	  // H_REGISTER_VPA, KVM_REG_PPC_VPA_*
+	// KVM_REG_PPC_TB_OFFSET: guest timebase = host timebase + tb_offset, a multiple of
+	// 2^24 (the hardware changes the upper 40 bits only, TBU40), applied at each entry.
+	u64 tb_offset;
 };
 
 } // namespace kvmx

@@ -19,7 +19,7 @@ using namespace ppc;
 namespace {
 
 constexpr u64 H_SUCCESS = 0, H_PARAMETER = static_cast<u64>(-4LL);
-constexpr u64 H_CEDE = 0xe0, H_CONFER = 0xe4, H_PROD = 0xe8;
+constexpr u64 H_REGISTER_VPA = 0xdc, H_CEDE = 0xe0, H_CONFER = 0xe4, H_PROD = 0xe8;
 constexpr u64 DSISR_ISSTORE = 0x02000000, DSISR_PRTABLE_FAULT = 0x00020000,
 	      DSISR_NOHPTE = 0x40000000;
 constexpr u64 SRR1_CAUSE_BITS = 0x783f0000;
@@ -117,10 +117,33 @@ Vcpu *find_vcpu(Vm *vm, u64 id)
 
 // ---- hypercalls ----
 
+// The hypercalls kvmx implements in the kernel, each with its bit in ArchVm::hcalls_on
+// (clear: KVM_CAP_PPC_ENABLE_HCALL switched it off, it goes to userspace like any other).
+// As upstream, H_STUFF_TCE and H_PUT_TCE_INDIRECT start off (the VMM turns them on when
+// it advertises them to the guest), the others on.
+constexpr u64 H_GET_TCE = 0x1c, H_PUT_TCE = 0x20, H_STUFF_TCE = 0x138, H_PUT_TCE_INDIRECT = 0x13c;
+constexpr u64 in_kernel_hcalls[] = { H_CEDE,	H_CONFER,  H_PROD,	H_REGISTER_VPA,
+				     H_GET_TCE, H_PUT_TCE, H_STUFF_TCE, H_PUT_TCE_INDIRECT };
+constexpr u32 hcalls_default_on = 0x3f;
+
+int in_kernel_hcall_bit(u64 nr)
+{
+	for (u32 i = 0; i < sizeof(in_kernel_hcalls) / sizeof(in_kernel_hcalls[0]); i++) {
+		if (in_kernel_hcalls[i] == nr)
+			return static_cast<int>(i);
+	}
+	return -1;
+}
+
 Result<RunStep> handle_hcall(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
 	u64 nr = a.regs.gpr[3];
+	int bit = in_kernel_hcall_bit(nr);
+	if (bit < 0 || !(load_acquire(&vcpu->vm->arch.hcalls_on) & (1u << bit)))
+		nr = ~0ULL; // handed to userspace below
+	if (ppc_tce_hcall(vcpu, nr))
+		return RunStep::resume;
 	switch (nr) {
 	case H_CEDE:
 		// PAPR: the vCPU idles with external interrupts enabled until one arrives
@@ -144,12 +167,16 @@ Result<RunStep> handle_hcall(Vcpu *vcpu)
 		kvmx_host_cond_resched();
 		a.regs.gpr[3] = H_SUCCESS;
 		return RunStep::resume;
+	case H_REGISTER_VPA:
+		a.regs.gpr[3] =
+			ppc_h_register_vpa(vcpu, a.regs.gpr[4], a.regs.gpr[5], a.regs.gpr[6]);
+		return RunStep::resume;
 	default:
 		break;
 	}
 	kvm_run *run = vcpu->run;
 	run->exit_reason = KVM_EXIT_PAPR_HCALL;
-	run->papr_hcall.nr = nr;
+	run->papr_hcall.nr = a.regs.gpr[3];
 	run->papr_hcall.ret = 0;
 	for (u32 i = 0; i < 9; i++)
 		run->papr_hcall.args[i] = a.regs.gpr[4 + i];
@@ -458,6 +485,23 @@ Result<RunStep> handle_hfu(Vcpu *vcpu)
 
 } // namespace
 
+long ppc_hcall_set_enabled(Vm *vm, u64 nr, bool enable)
+{
+	int bit = in_kernel_hcall_bit(nr);
+	if (bit < 0)
+		return -EINVAL; // not implemented in the kernel: always the VMM's
+	if (enable)
+		__atomic_fetch_or(&vm->arch.hcalls_on, 1u << bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&vm->arch.hcalls_on, ~(1u << bit), __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+u32 ppc_hcalls_default_on()
+{
+	return hcalls_default_on;
+}
+
 void ppc_inject(Vcpu *vcpu, u64 vec, u64 srr1_flags)
 {
 	ArchVcpu &a = vcpu->arch;
@@ -553,6 +597,20 @@ Result<RunStep> ppc_handle_exit(Vcpu *vcpu)
 		vcpu->stats.irq_exits++;
 		return RunStep::resume;
 	case TRAP_MACHINE_CHECK:
+		if (load_acquire(&vcpu->vm->arch.fwnmi)) {
+			// KVM_CAP_PPC_FWNMI: the VMM delivers it through the guest's FWNMI
+			// handler. kvmx does not decode machine checks, so it never claims the
+			// hardware recovered.
+			kvmx_host_log_guest(KVMX_LOG_ERR, vcpu->vm->id, static_cast<int>(vcpu->id),
+					    "machine check in the guest at %#llx: KVM_EXIT_NMI\n",
+					    a.regs.nip);
+			kvm_run *run = vcpu->run;
+			run->exit_reason = KVM_EXIT_NMI;
+			run->hw.hardware_exit_reason = TRAP_MACHINE_CHECK;
+			run->flags = static_cast<u16>((run->flags & ~KVM_RUN_PPC_NMI_DISP_MASK) |
+						      KVM_RUN_PPC_NMI_DISP_NOT_RECOV);
+			return RunStep::exit_user;
+		}
 		kvmx_host_log_guest(KVMX_LOG_ERR, vcpu->vm->id, static_cast<int>(vcpu->id),
 				    "machine check in the guest at %#llx: delivered to it\n",
 				    a.regs.nip);

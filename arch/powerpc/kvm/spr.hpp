@@ -41,6 +41,7 @@ enum Spr : u32 {
 	SPR_SPRG1 = 273,
 	SPR_SPRG2 = 274,
 	SPR_SPRG3 = 275,
+	SPR_TBU40 = 286, // hypervisor: writes the upper 40 bits of the timebase
 	SPR_PVR = 287,
 	SPR_HDSISR = 306,
 	SPR_HDAR = 307,

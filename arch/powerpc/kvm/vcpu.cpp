@@ -19,160 +19,6 @@ namespace {
 
 constexpr u64 hv_slice_ticks = 0x7fffffff; // the longest HDEC kvmx programs
 
-// ONE_REG: the registers kvmx implements, by id, as a pointer into the vCPU.
-u64 *one_reg_u64(Vcpu *vcpu, u64 id)
-{
-	ArchVcpu &a = vcpu->arch;
-	PpcSprs &s = a.spr;
-	switch (id) {
-	case KVM_REG_PPC_DAR:
-		return &s.dar;
-	case KVM_REG_PPC_DSCR:
-		return &s.dscr;
-	case KVM_REG_PPC_PURR:
-		return &s.purr;
-	case KVM_REG_PPC_SPURR:
-		return &s.spurr;
-	case KVM_REG_PPC_AMR:
-		return &s.amr;
-	case KVM_REG_PPC_UAMOR:
-		return &s.uamor;
-	case KVM_REG_PPC_IAMR:
-		return &s.iamr;
-	case KVM_REG_PPC_FSCR:
-		return &s.fscr;
-	case KVM_REG_PPC_TAR:
-		return &s.tar;
-	case KVM_REG_PPC_CIABR:
-		return &s.ciabr;
-	case KVM_REG_PPC_IC:
-		return &s.ic;
-	case KVM_REG_PPC_VTB:
-		return &s.vtb;
-	case KVM_REG_PPC_PID:
-		return &s.pid;
-	case KVM_REG_PPC_PPR:
-		return &a.regs.ppr;
-	case KVM_REG_PPC_TIDR:
-		return &s.tidr;
-	case KVM_REG_PPC_PSSCR:
-		return &s.psscr;
-	case KVM_REG_PPC_DEC_EXPIRY:
-		return &s.dec_expires;
-	case KVM_REG_PPC_DAWR:
-		return &s.dawr0;
-	case KVM_REG_PPC_DAWRX:
-		return &s.dawrx0;
-	default:
-		return nullptr;
-	}
-}
-
-u64 *one_reg_u32(Vcpu *vcpu, u64 id)
-{
-	PpcSprs &s = vcpu->arch.spr;
-	switch (id) {
-	case KVM_REG_PPC_DSISR:
-		return &s.dsisr;
-	case KVM_REG_PPC_PSPB:
-		return &s.pspb;
-	case KVM_REG_PPC_VRSAVE:
-		return &s.vrsave;
-	default:
-		return nullptr;
-	}
-}
-
-constexpr u64 lpcr_id_64 = KVM_REG_PPC_LPCR_64, lpcr_id_32 = KVM_REG_PPC_LPCR;
-
-long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
-{
-	kvm_one_reg reg;
-	if (kvmx_host_copy_from_user(&reg, arg, sizeof(reg)))
-		return -EFAULT;
-	ArchVcpu &a = vcpu->arch;
-	u64 size = 1ULL << ((reg.id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
-	u64 val[2] = { 0, 0 };
-	u64 *p = nullptr;
-	bool vsr = false;
-	u32 vsr_idx = 0;
-	if ((p = one_reg_u64(vcpu, reg.id)) || (p = one_reg_u32(vcpu, reg.id))) {
-		val[0] = *p;
-	} else if (reg.id == lpcr_id_64 || reg.id == lpcr_id_32) {
-		// The LPCR the vCPU runs with, as upstream shows it (writes keep only the
-		// per-vCPU fields).
-		val[0] = load_acquire(&vcpu->vm->arch.lpcr) | (a.spr.lpcr & LPCR_VCPU_MASK);
-	} else if (reg.id == KVM_REG_PPC_ARCH_COMPAT) {
-		val[0] = 0; // the host's own level (POWER9): no compatibility mode
-	} else if (reg.id == KVM_REG_PPC_DPDES) {
-		// Pending directed privileged doorbells of this thread.
-		val[0] = (load_acquire(&a.pending) & pend_doorbell) ? 1 : 0;
-	} else if (reg.id == KVM_REG_PPC_VP_STATE) {
-		// The XIVE thread context (128 bits): only a connected vCPU has one.
-		long r = xive_get_vp_state(vcpu, val);
-		if (r)
-			return r;
-	} else if (reg.id == KVM_REG_PPC_FPSCR) {
-		val[0] = kvmx_ppc_shadow_get_fpscr(a.shadow);
-	} else if (reg.id >= KVM_REG_PPC_FPR0 && reg.id <= KVM_REG_PPC_FPR31) {
-		u64 v[2];
-		kvmx_ppc_shadow_get_vsr(a.shadow, static_cast<u32>(reg.id - KVM_REG_PPC_FPR0), v);
-		val[0] = v[0];
-	} else if (reg.id >= KVM_REG_PPC_VSR0 && reg.id <= KVM_REG_PPC_VSR31) {
-		vsr = true;
-		vsr_idx = static_cast<u32>(reg.id - KVM_REG_PPC_VSR0);
-	} else if (reg.id >= KVM_REG_PPC_VR0 && reg.id <= KVM_REG_PPC_VR31) {
-		vsr = true;
-		vsr_idx = 32 + static_cast<u32>(reg.id - KVM_REG_PPC_VR0);
-	} else {
-		return -EINVAL; // upstream's answer for an id it does not know
-	}
-	if (vsr)
-		kvmx_ppc_shadow_get_vsr(a.shadow, vsr_idx, val);
-	if (size > sizeof(val))
-		return -EINVAL;
-	if (!set)
-		return kvmx_host_copy_to_user(reg.addr, val, size) ? -EFAULT : 0;
-	if (kvmx_host_copy_from_user(val, reg.addr, size))
-		return -EFAULT;
-	if (size == 4)
-		val[0] &= 0xffffffffULL;
-	if (p) {
-		*p = val[0];
-	} else if (reg.id == lpcr_id_64 || reg.id == lpcr_id_32) {
-		// Other fields are dropped, as upstream's filter drops what it does not allow.
-		// AIL in particular: with LPCR[AIL] = 3 a POWER9 delivers interrupts from a
-		// radix guest to the hypervisor with translation on, but kvmx's way back from
-		// the kernel's exit path (hyp/entry.S) runs in real mode. kvmx therefore runs
-		// guests with AIL = 0 and says so through KVM_CAP_PPC_AIL_MODE_3 = 0, as
-		// upstream does on the POWER9s where it must do the same (VMMs then keep the
-		// guest's H_SET_MODE(AIL) from asking for it).
-		u64 keep = reg.id == lpcr_id_32 ? a.spr.lpcr & ~0xffffffffULL : 0;
-		a.spr.lpcr = (val[0] & LPCR_VCPU_MASK) | keep;
-	} else if (reg.id == KVM_REG_PPC_ARCH_COMPAT) {
-		if (val[0])
-			return -EINVAL; // compatibility modes are not implemented
-	} else if (reg.id == KVM_REG_PPC_DPDES) {
-		if (val[0] & 1)
-			__atomic_fetch_or(&a.pending, pend_doorbell, __ATOMIC_SEQ_CST);
-		else
-			__atomic_fetch_and(&a.pending, ~pend_doorbell, __ATOMIC_SEQ_CST);
-	} else if (reg.id == KVM_REG_PPC_VP_STATE) {
-		return xive_set_vp_state(vcpu, val);
-	} else if (reg.id == KVM_REG_PPC_FPSCR) {
-		kvmx_ppc_shadow_set_fpscr(a.shadow, val[0]);
-	} else if (reg.id >= KVM_REG_PPC_FPR0 && reg.id <= KVM_REG_PPC_FPR31) {
-		u64 v[2];
-		u32 i = static_cast<u32>(reg.id - KVM_REG_PPC_FPR0);
-		kvmx_ppc_shadow_get_vsr(a.shadow, i, v);
-		v[0] = val[0];
-		kvmx_ppc_shadow_set_vsr(a.shadow, i, v);
-	} else if (vsr) {
-		kvmx_ppc_shadow_set_vsr(a.shadow, vsr_idx, val);
-	}
-	return 0;
-}
-
 long get_regs(Vcpu *vcpu, unsigned long arg)
 {
 	ArchVcpu &a = vcpu->arch;
@@ -304,9 +150,9 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	case KVM_SET_SREGS:
 		return set_sregs(vcpu, arg);
 	case KVM_GET_ONE_REG:
-		return one_reg(vcpu, arg, false);
+		return ppc_one_reg(vcpu, arg, false);
 	case KVM_SET_ONE_REG:
-		return one_reg(vcpu, arg, true);
+		return ppc_one_reg(vcpu, arg, true);
 	case KVM_ENABLE_CAP: {
 		kvm_enable_cap cap;
 		if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))
@@ -318,6 +164,13 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 		// KVM_CAP_PPC_IRQ_XIVE: connect to the VM's XIVE device (xive_native.cpp).
 		if (cap.cap == KVM_CAP_PPC_IRQ_XIVE)
 			return xive_connect_vcpu(vcpu, cap);
+		// KVM_CAP_PPC_FWNMI: from now on a machine check in any of the VM's guests
+		// ends KVM_RUN as KVM_EXIT_NMI (exits.cpp), for the VMM's FWNMI delivery.
+		// VM-wide, as upstream, though enabled through a vCPU.
+		if (cap.cap == KVM_CAP_PPC_FWNMI && !cap.flags) {
+			store_release(&vcpu->vm->arch.fwnmi, true);
+			return 0;
+		}
 		return -EINVAL;
 	}
 	default:
@@ -347,7 +200,7 @@ bool idle_wake_ready(Vcpu *vcpu)
 	ArchVcpu &a = vcpu->arch;
 	if (load_acquire(&a.pending))
 		return true;
-	return static_cast<s64>(ppc_tb() - a.spr.dec_expires) >= 0;
+	return static_cast<s64>(ppc_guest_tb(vcpu) - a.spr.dec_expires) >= 0;
 }
 
 Result<RunStep> block_idle(Vcpu *vcpu)
@@ -361,7 +214,7 @@ Result<RunStep> block_idle(Vcpu *vcpu)
 			a.idle = PpcIdle::none;
 			return Status::error(-EINTR);
 		}
-		u64 ticks = a.spr.dec_expires - ppc_tb();
+		u64 ticks = a.spr.dec_expires - ppc_guest_tb(vcpu);
 		u64 freq = registry().host.ppc_tb_freq;
 		u64 ns = ticks / freq * 1000000000ULL + ticks % freq * 1000000000ULL / freq;
 		// 0 (a wake-up or a kick), -ETIME or -EINTR: the loop looks again.

@@ -96,8 +96,11 @@ Status arch_vm_create(Vm *vm)
 {
 	ArchVm &a = vm->arch;
 	a.mmu_cfg = kvmx_host_mutex_create();
-	if (!a.mmu_cfg)
+	a.vpa_lock = kvmx_host_spinlock_create();
+	a.tce_lock = kvmx_host_mutex_create();
+	if (!a.mmu_cfg || !a.vpa_lock || !a.tce_lock)
 		return Status::error(-ENOMEM);
+	a.hcalls_on = ppc_hcalls_default_on();
 	Result<RadixTree *> t = RadixTree::create();
 	if (!t.is_ok())
 		return Status::error(t.err());
@@ -123,6 +126,11 @@ void arch_vm_destroy(Vm *vm)
 	RadixTree::destroy(a.radix);
 	if (a.mmu_cfg)
 		kvmx_host_mutex_destroy(a.mmu_cfg);
+	if (a.vpa_lock)
+		kvmx_host_spinlock_destroy(a.vpa_lock);
+	// Every TCE table's fd holds a VM reference: none is left when the VM goes.
+	if (a.tce_lock)
+		kvmx_host_mutex_destroy(a.tce_lock);
 	a = ArchVm{};
 }
 
@@ -148,12 +156,32 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_PPC_IRQ_LEVEL:
 	case KVMX_CAP_PPC_STOP0LITE:
 		return 1;
+	case KVM_CAP_PPC_SEGSTATE:
+		return 1; // KVM_GET/SET_SREGS in the Book3S layout (the PVR; no SLB: radix)
+	case KVM_CAP_PPC_GET_SMMU_INFO:
+	case KVM_CAP_PPC_GET_CPU_CHAR:
+		return 1; // host_info.cpp
+	case KVM_CAP_ENABLE_CAP:
+		return 1; // vCPU KVM_ENABLE_CAP: PAPR, IRQ_XIVE, FWNMI (vcpu.cpp)
+	case KVM_CAP_PPC_ENABLE_HCALL:
+		return 1; // in-kernel hypercalls switched off and on (hcalls_enabled)
+	case KVM_CAP_PPC_FWNMI:
+		return 1; // guest machine checks end KVM_RUN as KVM_EXIT_NMI once enabled
+	case KVM_CAP_DEVICE_CTRL:
+		return 1; // KVM_CREATE_DEVICE (the XIVE native device, xive_native.cpp)
+	case KVM_CAP_SPAPR_TCE:
+	case KVM_CAP_SPAPR_TCE_64:
+	case KVM_CAP_SPAPR_MULTITCE:
+		return 1; // in-kernel TCE tables and their four hypercalls (tce.cpp)
 	case KVM_CAP_PPC_SMT:
 		return 1; // one thread per core by default; up to 8 emulated (ENABLE_CAP)
 	case KVM_CAP_PPC_IRQ_XIVE:
 		return xive_host_ok() ? 1 : 0;
 	case KVM_CAP_PPC_AIL_MODE_3:
-		return 0; // guests run with LPCR[AIL] = 0 (vcpu.cpp)
+		// Guests run with LPCR[AIL] = 0 (vcpu.cpp): with AIL = 3 a POWER9 delivers the
+		// hypervisor interrupts of a radix guest with translation on, and kvmx's way
+		// back from the kernel's exit path only runs in real mode (powerpc.rst).
+		return 0;
 	case KVM_CAP_PPC_SMT_POSSIBLE:
 		return 1 | 2 | 4 | 8;
 	default:
@@ -162,11 +190,13 @@ long arch_check_extension(const Vm *, u64 cap)
 	}
 }
 
-// In-kernel interrupt sources (irqfd, KVM_SIGNAL_MSI) on POWER are not wired to the
-// XIVE device yet: irqfds -EAGAIN, KVM_SET_GSI_ROUTING entries refused.
-bool arch_irqchip_ready(const Vm *)
+// In-kernel interrupt sources on POWER, as upstream: a GSI is a source number of the
+// VM's XIVE device (no routing tables: KVM_CAP_IRQ_ROUTING reads 0, every
+// KVM_SET_GSI_ROUTING entry is refused, no KVM_SIGNAL_MSI); an irqfd triggers the source
+// (xive_native.cpp). Without a XIVE device irqfds are refused with -EAGAIN.
+bool arch_irqchip_ready(const Vm *vm)
 {
-	return false;
+	return load_acquire(&vm->arch.xive) != nullptr;
 }
 
 Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &)
@@ -174,9 +204,21 @@ Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &)
 	return Status::error(-EINVAL);
 }
 
-int arch_set_irq(Vm *, const kvm_irq_routing_entry &, int)
+bool arch_gsi_direct(const Vm *, u32 gsi, kvm_irq_routing_entry *e)
 {
-	return -ENXIO;
+	*e = kvm_irq_routing_entry{};
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = 0;
+	e->u.irqchip.pin = gsi;
+	return true;
+}
+
+int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level)
+{
+	if (e.type != KVM_IRQ_ROUTING_IRQCHIP)
+		return -EINVAL;
+	return xive_set_irq(vm, e.u.irqchip.pin, level);
 }
 
 long arch_signal_msi(Vm *, const kvm_msi &)
@@ -232,6 +274,14 @@ long enable_cap(Vm *vm, const kvm_enable_cap &cap)
 		kvmx_host_mutex_unlock(vm->lock);
 		return r;
 	}
+	case KVM_CAP_PPC_ENABLE_HCALL:
+		// args[0] = the hypercall, args[1] = 1 (handle it in the kernel) or 0 (hand it
+		// to userspace). Only the hypercalls kvmx implements in the kernel; upstream's
+		// checks and errno.
+		if (cap.flags || cap.args[0] > max_hcall_opcode || (cap.args[0] & 3) ||
+		    cap.args[1] > 1)
+			return -EINVAL;
+		return ppc_hcall_set_enabled(vm, cap.args[0], cap.args[1] != 0);
 	default:
 		return -EINVAL;
 	}
@@ -244,6 +294,29 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case KVM_PPC_CONFIGURE_V3_MMU:
 		return configure_v3_mmu(vm, arg);
+	case KVM_PPC_GET_SMMU_INFO:
+		return ppc_get_smmu_info(arg);
+	case KVM_PPC_GET_RMMU_INFO:
+		return ppc_get_rmmu_info(arg);
+	case KVM_PPC_GET_CPU_CHAR:
+		return ppc_get_cpu_char(arg);
+	case KVM_CREATE_SPAPR_TCE_64: {
+		kvm_create_spapr_tce_64 args;
+		if (kvmx_host_copy_from_user(&args, arg, sizeof(args)))
+			return -EFAULT;
+		return ppc_create_spapr_tce(vm, args);
+	}
+	case KVM_CREATE_SPAPR_TCE: {
+		// The 32-bit form: 4 KB IOMMU pages from bus address 0, as upstream.
+		kvm_create_spapr_tce old;
+		if (kvmx_host_copy_from_user(&old, arg, sizeof(old)))
+			return -EFAULT;
+		kvm_create_spapr_tce_64 args{};
+		args.liobn = old.liobn;
+		args.page_shift = 12;
+		args.size = old.window_size >> 12;
+		return ppc_create_spapr_tce(vm, args);
+	}
 	case KVM_ENABLE_CAP: {
 		kvm_enable_cap cap;
 		if (kvmx_host_copy_from_user(&cap, arg, sizeof(cap)))

@@ -9,6 +9,7 @@
 #include "arch.hpp"
 #include "dirty_log.hpp"
 #include "ioctl.hpp"
+#include "irq_routing.hpp"
 #include "ppc.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
@@ -557,7 +558,7 @@ long xive_create_device(Vm *vm, kvm_create_device *cd)
 		vm_put(vm);
 		return fd;
 	}
-	vm->arch.xive = dev;
+	store_release(&vm->arch.xive, dev);
 	cd->fd = static_cast<u32>(fd);
 	return 0;
 }
@@ -676,6 +677,27 @@ bool xive_pending(const Vcpu *vcpu)
 	return ipb_prio(xv->w01[w_ipb]) < xv->w01[w_cppr];
 }
 
+int xive_set_irq(Vm *vm, u32 irq, int level)
+{
+	// The device stays while the caller holds the irq lock: release clears
+	// vm->arch.xive under it before tearing anything down.
+	kvmx_xive_dev *dev = load_acquire(&vm->arch.xive);
+	if (!dev)
+		return -ENODEV;
+	Source *s = find_source(dev, irq);
+	kvmx_xive_src *hw = s ? load_acquire(&s->hw) : nullptr;
+	if (!hw)
+		return -EINVAL;
+	if ((level == 1 && s->lsi) || level == static_cast<int>(KVM_INTERRUPT_SET_LEVEL)) {
+		s->asserted = true;
+	} else if (level == 0 || level == static_cast<int>(KVM_INTERRUPT_UNSET)) {
+		s->asserted = false;
+		return 0;
+	}
+	kvmx_xive_src_trigger(hw);
+	return 0;
+}
+
 } // namespace kvmx
 
 using namespace kvmx;
@@ -709,9 +731,16 @@ extern "C" kvmx_u64 kvmx_xive_dev_esb_page(kvmx_xive_dev *dev, kvmx_u64 index)
 
 extern "C" void kvmx_xive_dev_release(kvmx_xive_dev *dev)
 {
-	// The last reference to the device fd (and its mappings) is gone. vCPUs are
-	// disconnected under their own lock: none may be running with the VP dispatched.
+	// The last reference to the device fd (and its mappings) is gone. First no irqfd may
+	// reach it any more (they fire under the irq lock), then vCPUs are disconnected under
+	// their own lock: none may be running with the VP dispatched.
 	Vm *vm = dev->vm;
+	{
+		MutexGuard g(vm->lock);
+		IrqLockGuard irq(vm->irq->lock);
+		if (vm->arch.xive == dev)
+			store_release(&vm->arch.xive, static_cast<kvmx_xive_dev *>(nullptr));
+	}
 	u32 n = load_acquire(&vm->nr_vcpus);
 	for (u32 i = 0; i < n; i++) {
 		Vcpu *v = vm_vcpu(vm, i);
@@ -732,11 +761,6 @@ extern "C" void kvmx_xive_dev_release(kvmx_xive_dev *dev)
 	}
 	if (dev->vp_alloc)
 		kvmx_xive_vp_block_free(dev->vp_base);
-	{
-		MutexGuard g(vm->lock);
-		if (vm->arch.xive == dev)
-			vm->arch.xive = nullptr;
-	}
 	kvmx_host_mutex_destroy(dev->lock);
 	destroy(dev);
 	vm_put(vm);

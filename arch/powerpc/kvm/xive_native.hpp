@@ -24,6 +24,12 @@ long xive_connect_vcpu(Vcpu *vcpu, const kvm_enable_cap &cap);
 long xive_get_vp_state(Vcpu *vcpu, u64 val[2]);
 long xive_set_vp_state(Vcpu *vcpu, const u64 val[2]);
 
+// An in-kernel interrupt source (irqfd) drives source @irq of @vm's XIVE device to
+// @level, as upstream's kvmppc_xive_set_irq: a level of 0 (or KVM_INTERRUPT_UNSET) only
+// deasserts; anything else triggers the source. Called with the VM's irq lock held and
+// interrupts off (never sleeps). 0, -ENODEV (no device), -EINVAL (no such source).
+int xive_set_irq(Vm *vm, u32 irq, int level);
+
 // World switch (interrupts hard-disabled): dispatch the vCPU's VP on this thread before
 // the guest runs, undispatch it after the exit. No-ops for an unconnected vCPU.
 void xive_push(Vcpu *vcpu);

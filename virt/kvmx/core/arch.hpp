@@ -62,6 +62,10 @@ Status arch_routing_entry_check(const Vm *vm, const kvm_irq_routing_entry &e);
 int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level);
 // KVM_SIGNAL_MSI once the core has checked the flags and the irqchip: >= 0 or -errno.
 long arch_signal_msi(Vm *vm, const kvm_msi &msi);
+// Where no installed route names a GSI: the route the arch gives every GSI by itself, if
+// any (POWER: the GSI is the interrupt source number of the XIVE device, upstream's
+// kvm_irq_map_gsi; arm64: none). Any context, never sleeps.
+bool arch_gsi_direct(const Vm *vm, u32 gsi, kvm_irq_routing_entry *e);
 
 // Value of an arch capability for KVM_CHECK_EXTENSION; @vm is null on /dev/kvm.
 long arch_check_extension(const Vm *vm, u64 cap);

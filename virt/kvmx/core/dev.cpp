@@ -28,13 +28,6 @@ long create_vm(unsigned long type)
 	return fd;
 }
 
-} // namespace
-
-Registry &registry()
-{
-	return the_registry;
-}
-
 long dev_ioctl(unsigned int cmd, unsigned long arg)
 {
 	switch (cmd) {
@@ -50,6 +43,13 @@ long dev_ioctl(unsigned int cmd, unsigned long arg)
 	default:
 		return unknown_ioctl(cmd);
 	}
+}
+
+} // namespace
+
+Registry &registry()
+{
+	return the_registry;
 }
 
 } // namespace kvmx

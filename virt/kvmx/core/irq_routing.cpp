@@ -125,6 +125,11 @@ int irq_set_locked(Vm *vm, u32 gsi, int level)
 			return r;
 		n++;
 	}
+	kvm_irq_routing_entry direct;
+	if (!n && arch_gsi_direct(vm, gsi, &direct)) {
+		int r = arch_set_irq(vm, direct, level);
+		return r < 0 ? r : 1;
+	}
 	return n;
 }
 

@@ -58,13 +58,12 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	unsigned long flags = kvmx_host_irq_save();
 	// The VMM's irqchip must hear of a timer line change before the guest runs on
 	// (KVM_CAP_ARM_USER_IRQ): KVM_RUN returns -EINTR with KVM_EXIT_INTR, as upstream.
-	if (vtimer_should_notify_user(vcpu)) {
+	if (!vtimer_prepare_entry(vcpu)) {
 		kvmx_host_irq_restore(flags);
 		if (fp)
 			kvmx_host_fpsimd_end();
 		return Status::error(-EINTR);
 	}
-	vtimer_prepare_entry(vcpu);
 	u32 cpu = kvmx_host_cpu_id();
 	store_release(&a.running_cpu, static_cast<int>(cpu));
 	// Pairs with the barrier in a kick: either the kicker sees running_cpu and sends

@@ -58,8 +58,6 @@ void init_guest(GuestCpu &cpu)
 	cpu.frame.x[2] = unmapped_ipa;
 }
 
-} // namespace
-
 Status arm64_world_switch_selftest(u64 id_aa64mmfr0)
 {
 	// x0 = 42; hvc #0; ldr x1, [x2] (x2 = an unmapped IPA)
@@ -118,6 +116,8 @@ Status arm64_world_switch_selftest(u64 id_aa64mmfr0)
 	Stage2::destroy(s2.value());
 	return st;
 }
+
+} // namespace
 
 } // namespace kvmx
 

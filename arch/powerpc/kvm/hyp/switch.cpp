@@ -109,6 +109,17 @@ void restore_host(const HostSprs &h)
 	isync();
 }
 
+// Move this thread's timebase by @delta, a multiple of 2^24 (KVM_REG_PPC_TB_OFFSET): TBU40
+// replaces the upper 40 bits and leaves the low 24 running. If those wrapped between the
+// read and the write, the carry into bit 39 was lost: put it back.
+void tb_shift(u64 delta)
+{
+	u64 want = mftb() + delta;
+	mtspr<SPR_TBU40>(want);
+	if ((mftb() & 0xffffff) < (want & 0xffffff))
+		mtspr<SPR_TBU40>(want + 0x1000000);
+}
+
 } // namespace
 
 void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
@@ -138,6 +149,10 @@ void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 	mtspr<SPR_PID>(g.pid);
 	// The hypervisor decrementer only interrupts with LPCR[HDICE] set: after the LPCR.
 	mtspr<SPR_HDEC>(static_cast<u64>(hdec));
+	// The guest's timebase: from here to the exit the CPU counts guest time.
+	u64 tb_offset = a.tb_offset;
+	if (tb_offset)
+		tb_shift(tb_offset);
 	u64 tb = ppc_tb();
 	s64 dec = static_cast<s64>(g.dec_expires - tb);
 	if (!(lpcr & LPCR_LD) && dec > 0x7fffffffLL)
@@ -187,6 +202,10 @@ void ppc_world_switch(Vcpu *vcpu, u64 lpcr, s64 hdec)
 		dec_now = static_cast<int>(dec_now);
 	tb = ppc_tb();
 	g.dec_expires = static_cast<u64>(dec_now) + tb;
+	if (tb_offset) {
+		tb_shift(-tb_offset);
+		tb = ppc_tb();
+	}
 
 	// Back to the host's partition (LPID 0) and process, then its SPRs.
 	hwsync();
