@@ -58,8 +58,7 @@ long check_extension(const Vm *vm, u64 cap)
 	case KVM_CAP_ENABLE_CAP_VM:		  // KVM_ENABLE_CAP on the VM fd
 	case KVM_CAP_IOEVENTFD:			  // ioeventfd.cpp
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:	  // length 0: any write to the address
-	case KVM_CAP_IOEVENTFD_NO_LENGTH:
-	case KVM_CAP_IRQFD: // irqfd.cpp (-EAGAIN without an irqchip)
+	case KVM_CAP_IRQFD:			  // irqfd.cpp (-EAGAIN without an irqchip)
 	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
