@@ -31,6 +31,12 @@ struct kvmx_host_info {
 	kvmx_u64 arm64_id_regs[56];
 	kvmx_u64 arm64_midr, arm64_revidr, arm64_ctr, arm64_clidr, arm64_aidr, arm64_dczid;
 	unsigned int arm64_vmid_bits; /* 8 or 16 */
+	/*
+	 * arm64: ICH_VTR_EL2, what the GICv3 virtual CPU interface implements; 0 if the host
+	 * has none (no GICv3 system-register interface, or no maintenance interrupt to
+	 * take): then no VM can have an in-kernel vGIC.
+	 */
+	kvmx_u64 arm64_ich_vtr;
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
 	unsigned int ppc_hv_radix;
 	/*

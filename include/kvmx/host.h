@@ -38,6 +38,8 @@ struct kvmx_mutex *kvmx_host_mutex_create(void);
 void kvmx_host_mutex_destroy(struct kvmx_mutex *mutex);
 void kvmx_host_mutex_lock(struct kvmx_mutex *mutex);
 void kvmx_host_mutex_unlock(struct kvmx_mutex *mutex);
+/* 1 if the mutex was free and is now held by the caller, 0 if someone holds it. */
+int kvmx_host_mutex_trylock(struct kvmx_mutex *mutex);
 
 /*
  * 1 if [addr, addr + len) is an untagged range of the calling process's user address
@@ -197,6 +199,25 @@ void kvmx_host_eventfd_unwatch(struct kvmx_eventfd_watch *watch);
  * where the interrupt is unknown (no "arm,armv8-timer" device-tree node).
  */
 void kvmx_host_arm64_vtimer_irq(int enable);
+/* The same for the guests' EL1 physical timer (the GIC's PPI 30 on QEMU's virt machine). */
+void kvmx_host_arm64_ptimer_irq(int enable);
+
+/*
+ * arm64: the GIC's maintenance interrupt on this CPU, enabled once per CPU (it only ends
+ * a guest run: the vGIC's list registers want attention). Interrupts must be masked;
+ * no-op where the host has no vGIC support (kvmx_host_info.arm64_ich_vtr 0).
+ */
+void kvmx_host_arm64_gic_maint_irq(void);
+
+/*
+ * arm64: the in-kernel vGIC's device file ("kvm-arm-vgic-v3"), as KVM_CREATE_DEVICE
+ * returns it: its ioctls go to kvmx_arm64_vgic_dev_ioctl(@dev, ...), its last close to
+ * kvmx_arm64_vgic_dev_release(@dev). The new descriptor, or -errno.
+ */
+struct kvmx_vgic_dev;
+int kvmx_host_arm64_vgic_fd_install(struct kvmx_vgic_dev *dev);
+long kvmx_arm64_vgic_dev_ioctl(struct kvmx_vgic_dev *dev, unsigned int cmd, unsigned long arg);
+void kvmx_arm64_vgic_dev_release(struct kvmx_vgic_dev *dev);
 
 /* Logging. Levels follow the kernel's: 3 error, 4 warning, 6 info, 7 debug. */
 enum kvmx_log_level {

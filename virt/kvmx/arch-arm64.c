@@ -3,10 +3,14 @@
  * arm64 host check: kvmx needs the kernel itself at EL2 with VHE (HCR_EL2.E2H set), as
  * Debian's kernel runs when the firmware enters it at EL2 and KVM is kept out with
  * kvm-arm.mode=none. Reads the system registers the core may not read itself, and owns
- * the host interrupt of the guests' EL1 virtual timer (unused by a VHE host kernel, whose
- * own timer is the EL2 one): while a guest runs, that interrupt ends the run when the
- * guest's timer fires, so a userspace irqchip hears of it at once.
+ * the host interrupts of the guests' EL1 virtual and physical timers (unused by a VHE host
+ * kernel, whose own timer is the EL2 one): while a guest runs, they end the run when the
+ * guest's timer fires, so its interrupt controller hears of it at once; and the GIC's
+ * maintenance interrupt for the in-kernel vGIC.
  */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/of.h>
@@ -16,6 +20,7 @@
 #include <asm/cpufeature.h>
 #include <asm/neon.h>
 #include <asm/kvm_arm.h>
+#include <asm/sysreg.h>
 #include <asm/sysreg.h>
 #include <asm/virt.h>
 
@@ -61,72 +66,207 @@ void kvmx_host_fpsimd_end(void)
 	kernel_neon_end();
 }
 
-/* Index of the EL1 virtual timer in the "arm,armv8-timer" node's interrupts. */
-#define KVMX_VTIMER_DT_INDEX 2
+/*
+ * The guests' EL1 timers' host interrupts, by their index in the "arm,armv8-timer" node's
+ * interrupts: 2 the virtual timer, 1 the non-secure physical timer. A VHE host kernel uses
+ * neither (its own timer is the EL2 one), so kvmx takes both.
+ */
+struct kvmx_guest_timer_irq {
+	int dt_index;
+	const char *name;
+	unsigned int irq;
+	u32 type;
+	void __percpu *dev;
+};
+static struct kvmx_guest_timer_irq kvmx_timer_irqs[2] = {
+	{ 2, "kvmx-vtimer" },
+	{ 1, "kvmx-ptimer" },
+};
+static DEFINE_PER_CPU(u8, kvmx_timer_irq_on); /* bit n: kvmx_timer_irqs[n] enabled */
 
-static unsigned int kvmx_vtimer_irq;
-static u32 kvmx_vtimer_irq_type;
-static DEFINE_PER_CPU(bool, kvmx_vtimer_irq_on);
-static void __percpu *kvmx_vtimer_dev;
-
-static irqreturn_t kvmx_vtimer_handler(int irq, void *dev)
+static irqreturn_t kvmx_timer_handler(int irq, void *dev)
 {
 	/* Taking the guest out was the whole point; the line fell at the exit. */
 	return IRQ_HANDLED;
 }
 
-void kvmx_host_arm64_vtimer_irq(int enable)
+static void kvmx_timer_irq(unsigned int n, int enable)
 {
-	bool *on;
+	struct kvmx_guest_timer_irq *t = &kvmx_timer_irqs[n];
+	u8 *on = this_cpu_ptr(&kvmx_timer_irq_on);
 
-	if (!kvmx_vtimer_irq)
-		return;
-	on = this_cpu_ptr(&kvmx_vtimer_irq_on);
-	if (*on == !!enable)
+	if (!t->irq || !!(*on & (1 << n)) == !!enable)
 		return;
 	if (enable)
-		enable_percpu_irq(kvmx_vtimer_irq, kvmx_vtimer_irq_type);
+		enable_percpu_irq(t->irq, t->type);
 	else
-		disable_percpu_irq(kvmx_vtimer_irq);
-	*on = !!enable;
+		disable_percpu_irq(t->irq);
+	*on ^= 1 << n;
 }
 
-static void kvmx_vtimer_irq_off(void *unused)
+void kvmx_host_arm64_vtimer_irq(int enable)
 {
-	if (this_cpu_read(kvmx_vtimer_irq_on))
-		disable_percpu_irq(kvmx_vtimer_irq);
-	this_cpu_write(kvmx_vtimer_irq_on, false);
+	kvmx_timer_irq(0, enable);
 }
 
-/* Without it guests still run; a timer line then reaches the VMM at the next host tick. */
-static void kvmx_vtimer_irq_setup(void)
+void kvmx_host_arm64_ptimer_irq(int enable)
+{
+	kvmx_timer_irq(1, enable);
+}
+
+static void kvmx_timer_irqs_off(void *unused)
+{
+	unsigned int n;
+
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++)
+		kvmx_timer_irq(n, 0);
+}
+
+/* Without them guests still run; a timer line then reaches kvmx at the next host tick. */
+static void kvmx_timer_irq_setup(void)
 {
 	struct device_node *np = of_find_compatible_node(NULL, NULL, "arm,armv8-timer");
-	unsigned int irq;
+	unsigned int n, irq;
 	int r;
 
 	if (!np) {
 		pr_info("kvmx: no arm,armv8-timer device-tree node: guest timer lines are seen at the next host interrupt\n");
 		return;
 	}
-	irq = irq_of_parse_and_map(np, KVMX_VTIMER_DT_INDEX);
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+		struct kvmx_guest_timer_irq *t = &kvmx_timer_irqs[n];
+
+		irq = irq_of_parse_and_map(np, t->dt_index);
+		if (!irq) {
+			pr_info("kvmx: no %s interrupt in the device tree\n", t->name);
+			continue;
+		}
+		t->dev = alloc_percpu(u8);
+		if (!t->dev)
+			continue;
+		r = request_percpu_irq(irq, kvmx_timer_handler, t->name, t->dev);
+		if (r) {
+			pr_info("kvmx: cannot take the %s interrupt %u (%d)\n", t->name, irq, r);
+			free_percpu(t->dev);
+			t->dev = NULL;
+			continue;
+		}
+		t->type = irq_get_trigger_type(irq);
+		t->irq = irq;
+	}
+	of_node_put(np);
+}
+
+static void kvmx_timer_irq_release(void)
+{
+	unsigned int n;
+
+	on_each_cpu(kvmx_timer_irqs_off, NULL, 1);
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+		struct kvmx_guest_timer_irq *t = &kvmx_timer_irqs[n];
+
+		if (!t->irq)
+			continue;
+		free_percpu_irq(t->irq, t->dev);
+		free_percpu(t->dev);
+		t->irq = 0;
+		t->dev = NULL;
+	}
+}
+
+/*
+ * The GICv3 maintenance interrupt: the interrupts property of the GIC's own device-tree
+ * node (PPI 9, INTID 25, on QEMU's virt machine), which the host kernel's GIC driver maps
+ * but only KVM would request. kvmx takes it when the built-in KVM is off; like KVM it
+ * only ends a guest run, the vGIC reads the list registers on the way out.
+ */
+static unsigned int kvmx_maint_irq;
+static u32 kvmx_maint_irq_type;
+static DEFINE_PER_CPU(bool, kvmx_maint_irq_on);
+static void __percpu *kvmx_maint_dev;
+
+static irqreturn_t kvmx_maint_handler(int irq, void *dev)
+{
+	return IRQ_HANDLED;
+}
+
+void kvmx_host_arm64_gic_maint_irq(void)
+{
+	if (!kvmx_maint_irq || this_cpu_read(kvmx_maint_irq_on))
+		return;
+	enable_percpu_irq(kvmx_maint_irq, kvmx_maint_irq_type);
+	this_cpu_write(kvmx_maint_irq_on, true);
+}
+
+static void kvmx_maint_irq_off(void *unused)
+{
+	if (this_cpu_read(kvmx_maint_irq_on))
+		disable_percpu_irq(kvmx_maint_irq);
+	this_cpu_write(kvmx_maint_irq_on, false);
+}
+
+/* ID_AA64PFR0_EL1.GIC, bits [27:24]: the GICv3 system-register CPU interface. */
+#define KVMX_PFR0_GIC_SHIFT 24
+
+/* ICH_VTR_EL2 if guests can have a vGIC here, else 0 (with a line saying why). */
+static u64 kvmx_vgic_setup(void)
+{
+	struct device_node *np;
+	unsigned int irq;
+	int r;
+
+	if (!((read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1) >> KVMX_PFR0_GIC_SHIFT) & 0xf)) {
+		pr_info("kvmx: no GICv3 CPU interface: no in-kernel vGIC\n");
+		return 0;
+	}
+	np = of_find_compatible_node(NULL, NULL, "arm,gic-v3");
+	if (!np) {
+		pr_info("kvmx: no arm,gic-v3 device-tree node: no in-kernel vGIC\n");
+		return 0;
+	}
+	irq = irq_of_parse_and_map(np, 0);
 	of_node_put(np);
 	if (!irq) {
-		pr_info("kvmx: no virtual timer interrupt in the device tree\n");
-		return;
+		pr_info("kvmx: no GIC maintenance interrupt in the device tree: no in-kernel vGIC\n");
+		return 0;
 	}
-	kvmx_vtimer_dev = alloc_percpu(u8);
-	if (!kvmx_vtimer_dev)
-		return;
-	r = request_percpu_irq(irq, kvmx_vtimer_handler, "kvmx-vtimer", kvmx_vtimer_dev);
+	kvmx_maint_dev = alloc_percpu(u8);
+	if (!kvmx_maint_dev)
+		return 0;
+	r = request_percpu_irq(irq, kvmx_maint_handler, "kvmx-vgic-maint", kvmx_maint_dev);
 	if (r) {
-		pr_info("kvmx: cannot take the virtual timer interrupt %u (%d)\n", irq, r);
-		free_percpu(kvmx_vtimer_dev);
-		kvmx_vtimer_dev = NULL;
-		return;
+		pr_info("kvmx: cannot take the GIC maintenance interrupt %u (%d): no in-kernel vGIC\n",
+			irq, r);
+		free_percpu(kvmx_maint_dev);
+		kvmx_maint_dev = NULL;
+		return 0;
 	}
-	kvmx_vtimer_irq_type = irq_get_trigger_type(irq);
-	kvmx_vtimer_irq = irq;
+	kvmx_maint_irq_type = irq_get_trigger_type(irq);
+	kvmx_maint_irq = irq;
+	return read_sysreg_s(SYS_ICH_VTR_EL2);
+}
+
+static long kvmx_vgic_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return kvmx_arm64_vgic_dev_ioctl(file->private_data, cmd, arg);
+}
+
+static int kvmx_vgic_file_release(struct inode *inode, struct file *file)
+{
+	kvmx_arm64_vgic_dev_release(file->private_data);
+	return 0;
+}
+
+static const struct file_operations kvmx_vgic_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kvmx_vgic_file_ioctl,
+	.release = kvmx_vgic_file_release,
+	.llseek = noop_llseek,
+};
+
+int kvmx_host_arm64_vgic_fd_install(struct kvmx_vgic_dev *dev)
+{
+	return anon_inode_getfd("kvm-arm-vgic-v3", &kvmx_vgic_fops, dev, O_RDWR | O_CLOEXEC);
 }
 
 int kvmx_arch_host_check(struct kvmx_host_info *info)
@@ -141,17 +281,19 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	}
 	info->arm64_id_aa64mmfr0 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
 	kvmx_read_id_regs(info);
-	kvmx_vtimer_irq_setup();
+	kvmx_timer_irq_setup();
+	info->arm64_ich_vtr = kvmx_vgic_setup();
 	return 0;
 }
 
 void kvmx_arch_host_release(void)
 {
-	if (!kvmx_vtimer_irq)
-		return;
-	on_each_cpu(kvmx_vtimer_irq_off, NULL, 1);
-	free_percpu_irq(kvmx_vtimer_irq, kvmx_vtimer_dev);
-	free_percpu(kvmx_vtimer_dev);
-	kvmx_vtimer_irq = 0;
-	kvmx_vtimer_dev = NULL;
+	if (kvmx_maint_irq) {
+		on_each_cpu(kvmx_maint_irq_off, NULL, 1);
+		free_percpu_irq(kvmx_maint_irq, kvmx_maint_dev);
+		free_percpu(kvmx_maint_dev);
+		kvmx_maint_irq = 0;
+		kvmx_maint_dev = NULL;
+	}
+	kvmx_timer_irq_release();
 }

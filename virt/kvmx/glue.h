@@ -27,6 +27,9 @@ void kvmx_arch_host_release(void);
 
 /* sched.c: fill the scheduler facts of @info (sched_info_on). */
 void kvmx_sched_host_info(struct kvmx_host_info *info);
+/* sched.c: what kicks need (allocated at load, -ENOMEM), freed at unload. */
+int kvmx_sched_init(void);
+void kvmx_sched_exit(void);
 
 /*
  * kunit.c, only against a kernel with CONFIG_KUNIT: run the in-kernel suites at load if

@@ -123,6 +123,11 @@ void kvmx_host_mutex_unlock(struct kvmx_mutex *m)
 	mutex_unlock(&m->mutex);
 }
 
+int kvmx_host_mutex_trylock(struct kvmx_mutex *m)
+{
+	return mutex_trylock(&m->mutex);
+}
+
 int kvmx_host_user_range_ok(kvmx_uptr addr, kvmx_size_t len)
 {
 	/* A tagged address (arm64 TBI) is refused; elsewhere untagged_addr() is the identity. */

@@ -78,15 +78,20 @@ static int __init kvmx_init(void)
 		return -EINVAL;
 	}
 	kvmx_sched_host_info(&info);
+	r = kvmx_sched_init();
+	if (r)
+		return r;
 	r = kvmx_arch_host_check(&info);
 	if (r) {
 		kvmx_arch_host_release();
+		kvmx_sched_exit();
 		return r;
 	}
 	r = kvmx_core_init(&info);
 	if (r) {
 		pr_err("kvmx: core initialisation failed (%d)\n", r);
 		kvmx_arch_host_release();
+		kvmx_sched_exit();
 		return r;
 	}
 	if (selftest) {
@@ -95,6 +100,7 @@ static int __init kvmx_init(void)
 			pr_err("kvmx: world switch self-test failed (%d)\n", r);
 			kvmx_core_exit();
 			kvmx_arch_host_release();
+			kvmx_sched_exit();
 			return r;
 		}
 	}
@@ -108,6 +114,7 @@ static int __init kvmx_init(void)
 			pr_err("kvmx: cannot register /dev/kvm (%d)\n", r);
 		kvmx_core_exit();
 		kvmx_arch_host_release();
+		kvmx_sched_exit();
 		return r;
 	}
 	pr_info("kvmx: version %s loaded, /dev/kvm ready\n", KVMX_VERSION);
@@ -121,6 +128,7 @@ static void __exit kvmx_exit(void)
 	WARN_ON(kvmx_core_nr_vms() != 0);
 	kvmx_core_exit();
 	kvmx_arch_host_release();
+	kvmx_sched_exit();
 	kvmx_host_check_leaks();
 	pr_info("kvmx: unloaded\n");
 }

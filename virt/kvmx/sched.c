@@ -125,13 +125,48 @@ unsigned int kvmx_host_cpu_id(void)
 
 static void kvmx_kick_noop(void *unused) {}
 
+/*
+ * Kicks come from any context, also with interrupts masked (an interrupt injected into
+ * the vGIC under its lock, an irqfd firing), where smp_call_function_single() may not be
+ * used. The asynchronous form needs a call_single_data that is not in flight: each CPU
+ * owns one per target CPU and sends with interrupts masked, so none is ever sent twice
+ * at once; one still in flight (-EBUSY) is a kick already on its way.
+ */
+static call_single_data_t __percpu *kvmx_kick_csd;
+
+int kvmx_sched_init(void)
+{
+	unsigned int cpu, target;
+
+	kvmx_kick_csd = __alloc_percpu(sizeof(call_single_data_t) * nr_cpu_ids,
+				       __alignof__(call_single_data_t));
+	if (!kvmx_kick_csd)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) for (target = 0; target < nr_cpu_ids; target++)
+		INIT_CSD(per_cpu_ptr(kvmx_kick_csd, cpu) + target, kvmx_kick_noop, NULL);
+	return 0;
+}
+
+void kvmx_sched_exit(void)
+{
+	if (!kvmx_kick_csd)
+		return;
+	/* A call queued after every kick and waited for: none is still in flight. */
+	on_each_cpu(kvmx_kick_noop, NULL, 1);
+	free_percpu(kvmx_kick_csd);
+	kvmx_kick_csd = NULL;
+}
+
 void kvmx_host_kick_cpu(unsigned int cpu)
 {
-	int me = get_cpu();
+	unsigned long flags;
+	int me;
 
+	local_irq_save(flags);
+	me = smp_processor_id();
 	if (cpu != me && cpu < nr_cpu_ids && cpu_online(cpu))
-		smp_call_function_single(cpu, kvmx_kick_noop, NULL, 0);
-	put_cpu();
+		smp_call_function_single_async(cpu, this_cpu_ptr(kvmx_kick_csd) + cpu);
+	local_irq_restore(flags);
 }
 
 kvmx_u64 kvmx_host_time_ns(void)

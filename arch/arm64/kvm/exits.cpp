@@ -9,6 +9,7 @@
 #include "sysregs.hpp"
 #include "timer.hpp"
 #include "vcpu.hpp"
+#include "vgic/kvm.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 
@@ -53,9 +54,13 @@ Result<RunStep> undef_feature(Vcpu *vcpu, const ExitInfo &)
 }
 
 // WFI wakes on an interrupt line the VMM raised, or on a timer line change the VMM's
-// irqchip must hear of (upstream's kvm_arch_vcpu_runnable without a vGIC).
+// irqchip must hear of (upstream's kvm_arch_vcpu_runnable without a vGIC); with the vGIC
+// on an interrupt it would present now, or the timer's condition (upstream's
+// kvm_cpu_has_pending_timer).
 bool wfi_ready(Vcpu *vcpu)
 {
+	if (vcpu->arch.vgic_cpu)
+		return vgic_kvm_pending(vcpu) || vtimer_level(vcpu) || ptimer_level(vcpu);
 	return load_acquire(&vcpu->arch.irq_lines) || vtimer_should_notify_user(vcpu);
 }
 

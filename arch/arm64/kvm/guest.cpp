@@ -9,6 +9,7 @@
 #include "psci.hpp"
 #include "sysregs.hpp"
 #include "vcpu.hpp"
+#include "vgic/kvm.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 
@@ -414,7 +415,7 @@ Status arch_vcpu_create(Vcpu *vcpu)
 {
 	vcpu->arch.running_cpu = -1;
 	pvtime_reset(vcpu);
-	return Status::ok();
+	return vgic_kvm_vcpu_create(vcpu);
 }
 
 void arch_vcpu_destroy(Vcpu *vcpu)

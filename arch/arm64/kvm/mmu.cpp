@@ -10,6 +10,7 @@
 #include "inject.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
+#include "vgic/kvm.hpp"
 #include "vm.hpp"
 
 namespace kvmx {
@@ -93,8 +94,17 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 	run->mmio.is_write = m.is_write;
 	for (u32 i = 0; i < sizeof(run->mmio.data); i++)
 		run->mmio.data[i] = 0;
+	u64 val = m.is_write && m.rt != 31 ? vcpu->arch.cpu.frame.x[m.rt] : 0;
+	// The vGIC's register frames are handled here, before ioeventfds, without an exit.
+	if (vgic_kvm_mmio(vcpu, ipa, m.len, m.is_write, &val)) {
+		if (!m.is_write)
+			for (u32 i = 0; i < m.len; i++)
+				run->mmio.data[i] = static_cast<u8>(val >> (8 * i));
+		mmio_complete(vcpu); // the read's register write, the instruction skipped
+		vcpu->stats.mmio_exit_kernel++;
+		return RunStep::resume;
+	}
 	if (m.is_write) {
-		u64 val = m.rt == 31 ? 0 : vcpu->arch.cpu.frame.x[m.rt];
 		for (u32 i = 0; i < m.len; i++)
 			run->mmio.data[i] = static_cast<u8>(val >> (8 * i));
 		// A write an ioeventfd takes is done: its eventfd was signalled, no exit.
@@ -254,6 +264,7 @@ void arch_vm_destroy(Vm *vm)
 			arm64_tlb_flush_vmid(a.vttbr);
 		vmid_free(a.vmid);
 	}
+	vgic_kvm_vm_destroy(vm);
 	Stage2::destroy(a.s2);
 	kvmx_host_free(a.last_vcpu_ran);
 	kvmx_host_spinlock_destroy(a.power_lock);

@@ -5,6 +5,7 @@
 #include "sysregs.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
+#include "vgic/kvm.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 
@@ -285,6 +286,10 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 	case Kind::dbg:
 		return debug_reg(a.cpu.dbg, d.index);
 	case Kind::id:
+		// ID_AA64PFR0_EL1.GIC: the GICv3 system-register interface exists for a VM
+		// with the in-kernel vGIC (from its creation on, as the vCPUs may predate it).
+		if (d.index == 24 && vgic_kvm_created(vcpu->vm))
+			return set_field(a.id_regs[d.index], 24, 1);
 		return a.id_regs[d.index];
 	case Kind::invariant:
 		return invariant_value(d.index);
@@ -453,6 +458,14 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 	// EDK2 issues them at boot).
 	if (enc == E(1, 0, 7, 6, 2) || enc == E(1, 0, 7, 10, 2) || enc == E(1, 0, 7, 14, 2))
 		return true;
+	switch (vgic_kvm_sysreg(vcpu, enc, read, val)) {
+	case GicSysreg::done:
+		return true;
+	case GicSysreg::undef:
+		return false;
+	case GicSysreg::not_gic:
+		break;
+	}
 	const SysregDesc *d = find(enc);
 	if (!d)
 		return false;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-// The EL1 virtual timer's output line (ARM ARM D11.2.4: CNTV_CTL_EL0.ENABLE set, IMASK
-// clear, CVAL reached) and its reporting to a userspace irqchip, as upstream KVM does
-// without a vGIC. The timer registers themselves are switched by hyp/switch.cpp; the
-// physical EL1 timer is not offered as an interrupt source (its line always reads 0).
+// The guest's EL1 timers as interrupt sources: the virtual timer (CNTV_*, counting the
+// virtual counter) and the physical timer (CNTP_*, counting the physical counter, no
+// offset, as upstream 6.1). Each output line (ARM ARM D11.2.4: ENABLE set, IMASK clear,
+// CVAL reached) goes to the in-kernel vGIC as a level PPI (27 and 30, upstream's defaults),
+// or without one is reported to the VMM's own irqchip, as upstream KVM does. The timer
+// registers themselves are switched by hyp/switch.cpp (both timers are the hardware's
+// while the guest runs).
 #include "timer.hpp"
 #include "hyp/switch.hpp"
 #include "vcpu.hpp"
+#include "vgic/kvm.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 
@@ -13,31 +17,41 @@ namespace kvmx {
 
 namespace {
 
-constexpr u64 CNTV_ENABLE = 1, CNTV_IMASK = 2;
+constexpr u64 CNT_ENABLE = 1, CNT_IMASK = 2;
 
-bool user_irqchip(const Vm *)
+struct TimerRegs {
+	u32 ctl, cval;
+	u64 run_bit; // KVM_ARM_DEV_EL1_*TIMER in device_irq_level
+};
+constexpr TimerRegs vtimer = { CNTV_CTL_EL0, CNTV_CVAL_EL0, KVM_ARM_DEV_EL1_VTIMER };
+constexpr TimerRegs ptimer = { CNTP_CTL_EL0, CNTP_CVAL_EL0, KVM_ARM_DEV_EL1_PTIMER };
+
+bool user_irqchip(const Vm *vm)
 {
-	return true; // no in-kernel GIC yet
+	return !vgic_kvm_created(vm); // upstream's !irqchip_in_kernel
 }
 
-} // namespace
+u64 timer_now(Vcpu *vcpu, const TimerRegs &t)
+{
+	u64 cnt = arm64_counter();
+	return &t == &vtimer ? cnt - vcpu->vm->arch.cntvoff : cnt;
+}
 
-bool vtimer_level(Vcpu *vcpu)
+bool timer_level(Vcpu *vcpu, const TimerRegs &t)
 {
 	const GuestCpu &c = vcpu->arch.cpu;
-	if ((c.sys.r[CNTV_CTL_EL0] & (CNTV_ENABLE | CNTV_IMASK)) != CNTV_ENABLE)
+	if ((c.sys.r[t.ctl] & (CNT_ENABLE | CNT_IMASK)) != CNT_ENABLE)
 		return false;
-	u64 now = arm64_counter() - vcpu->vm->arch.cntvoff;
-	return static_cast<s64>(c.sys.r[CNTV_CVAL_EL0] - now) <= 0;
+	return static_cast<s64>(c.sys.r[t.cval] - timer_now(vcpu, t)) <= 0;
 }
 
-u64 vtimer_deadline_ns(Vcpu *vcpu)
+u64 timer_deadline_ns(Vcpu *vcpu, const TimerRegs &t)
 {
 	const GuestCpu &c = vcpu->arch.cpu;
-	if ((c.sys.r[CNTV_CTL_EL0] & (CNTV_ENABLE | CNTV_IMASK)) != CNTV_ENABLE)
+	if ((c.sys.r[t.ctl] & (CNT_ENABLE | CNT_IMASK)) != CNT_ENABLE)
 		return KVMX_WAIT_FOREVER;
-	u64 now = arm64_counter() - vcpu->vm->arch.cntvoff;
-	u64 cval = c.sys.r[CNTV_CVAL_EL0];
+	u64 now = timer_now(vcpu, t);
+	u64 cval = c.sys.r[t.cval];
 	if (static_cast<s64>(cval - now) <= 0)
 		return 0;
 	u64 delta = cval - now, freq = arm64_counter_freq();
@@ -49,12 +63,38 @@ u64 vtimer_deadline_ns(Vcpu *vcpu)
 	return delta / freq * ns_per_s + delta % freq * ns_per_s / freq;
 }
 
+// The lines as the VMM's irqchip should see them now.
+u64 user_lines(Vcpu *vcpu)
+{
+	return (timer_level(vcpu, vtimer) ? vtimer.run_bit : 0) |
+	       (timer_level(vcpu, ptimer) ? ptimer.run_bit : 0);
+}
+
+constexpr u64 user_mask = KVM_ARM_DEV_EL1_VTIMER | KVM_ARM_DEV_EL1_PTIMER;
+
+} // namespace
+
+bool vtimer_level(Vcpu *vcpu)
+{
+	return timer_level(vcpu, vtimer);
+}
+
+bool ptimer_level(Vcpu *vcpu)
+{
+	return timer_level(vcpu, ptimer);
+}
+
+u64 vtimer_deadline_ns(Vcpu *vcpu)
+{
+	u64 v = timer_deadline_ns(vcpu, vtimer), p = timer_deadline_ns(vcpu, ptimer);
+	return v < p ? v : p;
+}
+
 bool vtimer_should_notify_user(Vcpu *vcpu)
 {
 	if (!user_irqchip(vcpu->vm))
 		return false;
-	bool told = vcpu->run->s.regs.device_irq_level & KVM_ARM_DEV_EL1_VTIMER;
-	return vtimer_level(vcpu) != told;
+	return (vcpu->run->s.regs.device_irq_level & user_mask) != user_lines(vcpu);
 }
 
 void vtimer_update_run(Vcpu *vcpu)
@@ -62,18 +102,18 @@ void vtimer_update_run(Vcpu *vcpu)
 	if (!user_irqchip(vcpu->vm))
 		return;
 	u64 &lines = vcpu->run->s.regs.device_irq_level;
-	lines &= ~static_cast<u64>(KVM_ARM_DEV_EL1_VTIMER | KVM_ARM_DEV_EL1_PTIMER);
-	if (vtimer_level(vcpu))
-		lines |= KVM_ARM_DEV_EL1_VTIMER;
+	lines = (lines & ~user_mask) | user_lines(vcpu);
 }
 
 bool vtimer_prepare_entry(Vcpu *vcpu)
 {
-	bool level = vtimer_level(vcpu);
-	if (user_irqchip(vcpu->vm) &&
-	    level != ((vcpu->run->s.regs.device_irq_level & KVM_ARM_DEV_EL1_VTIMER) != 0))
+	bool v = timer_level(vcpu, vtimer), p = timer_level(vcpu, ptimer);
+	if (!user_irqchip(vcpu->vm))
+		vgic_kvm_timer_lines(vcpu, v, p); // PPIs 27 and 30, level, owned by the timers
+	else if ((vcpu->run->s.regs.device_irq_level & user_mask) != user_lines(vcpu))
 		return false;
-	kvmx_host_arm64_vtimer_irq(level ? 0 : 1);
+	kvmx_host_arm64_vtimer_irq(v ? 0 : 1);
+	kvmx_host_arm64_ptimer_irq(p ? 0 : 1);
 	return true;
 }
 

@@ -8,6 +8,7 @@
 #include "pvtime.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
+#include "vgic/kvm.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 #include <linux/kvmx.h>
@@ -76,14 +77,14 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_VCPU_EVENTS:	    // KVM_GET/SET_VCPU_EVENTS: SError, external abort
 	case KVM_CAP_ARM_IRQ_LINE_LAYOUT_2: // KVM_IRQ_LINE's vcpu2_index field
 	case KVM_CAP_ARM_USER_IRQ:	    // timer line in kvm_run (timer.cpp)
-	case KVM_CAP_DEVICE_CTRL:	    // KVM_CREATE_DEVICE (no device type yet: -ENODEV)
-	case KVM_CAP_SIGNAL_MSI:	    // the ioctl exists: -EINVAL without an irqchip
+	case KVM_CAP_DEVICE_CTRL:	    // KVM_CREATE_DEVICE (the vGIC, vgic/kvm.cpp)
+	case KVM_CAP_SIGNAL_MSI:	    // the ioctl exists: -ENODEV without an ITS
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return max_irq_routes; // irq_routing.cpp; entries validated below
 	case KVM_CAP_IRQCHIP:
-		return 0;	 // no in-kernel GIC yet
-	case KVM_CAP_STEAL_TIME: // pvtime.cpp, if the host scheduler tracks run delay
+		return vgic_host_ok() ? 1 : 0; // the in-kernel GICv3 (vgic/)
+	case KVM_CAP_STEAL_TIME:	       // pvtime.cpp, if the host scheduler tracks run delay
 		return pvtime_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
 		return arm64_host_has_aarch32_el1() ? 1 : 0;
@@ -103,8 +104,9 @@ long preferred_target(unsigned long arg)
 	return kvmx_host_copy_to_user(arg, &init, sizeof(init)) ? -EFAULT : 0;
 }
 
-// KVM_IRQ_LINE without an in-kernel interrupt controller: only the vCPUs' IRQ and FIQ
-// inputs exist (Documentation/virt/kvm/api.rst, "KVM_IRQ_LINE", arm64).
+// KVM_IRQ_LINE (Documentation/virt/kvm/api.rst, arm64): without an in-kernel interrupt
+// controller only the vCPUs' IRQ and FIQ inputs exist; with the vGIC only its PPIs and
+// SPIs.
 long irq_line(Vm *vm, unsigned long arg)
 {
 	kvm_irq_level level;
@@ -117,10 +119,12 @@ long irq_line(Vm *vm, unsigned long arg)
 	u32 num = (irq >> KVM_ARM_IRQ_NUM_SHIFT) & KVM_ARM_IRQ_NUM_MASK;
 	switch (type) {
 	case KVM_ARM_IRQ_TYPE_CPU:
+		if (vgic_kvm_created(vm))
+			return -ENXIO;
 		break;
 	case KVM_ARM_IRQ_TYPE_PPI:
 	case KVM_ARM_IRQ_TYPE_SPI:
-		return -ENXIO; // those need the in-kernel interrupt controller
+		return vgic_kvm_irq_line(vm, irq, level.level != 0); // -ENXIO without a vGIC
 	default:
 		return -EINVAL;
 	}
@@ -156,9 +160,9 @@ long enable_cap(Vm *vm, unsigned long arg)
 
 } // namespace
 
-bool arch_irqchip_ready(const Vm *)
+bool arch_irqchip_ready(const Vm *vm)
 {
-	return false; // no in-kernel GIC yet: irqfds -EAGAIN, KVM_SIGNAL_MSI -EINVAL
+	return vgic_kvm_initialized(vm); // before: irqfds -EAGAIN, KVM_SIGNAL_MSI -EINVAL
 }
 
 Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &e)
@@ -175,19 +179,36 @@ Status arch_routing_entry_check(const Vm *, const kvm_irq_routing_entry &e)
 	}
 }
 
-bool arch_gsi_direct(const Vm *, u32, kvm_irq_routing_entry *)
+// Upstream installs GSI n -> irqchip 0 pin n for every SPI when the vGIC initialises
+// (QEMU then installs the same table itself); kvmx gives every GSI without a route that
+// route instead.
+bool arch_gsi_direct(const Vm *vm, u32 gsi, kvm_irq_routing_entry *e)
 {
-	return false; // GSIs reach the interrupt controller only through KVM_SET_GSI_ROUTING
+	if (gsi >= vgic_kvm_nr_spis(vm))
+		return false;
+	*e = {};
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = 0;
+	e->u.irqchip.pin = gsi;
+	return true;
 }
 
-int arch_set_irq(Vm *, const kvm_irq_routing_entry &, int)
+int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level)
 {
-	return -ENXIO; // unreachable while arch_irqchip_ready() is false
+	if (e.type == KVM_IRQ_ROUTING_IRQCHIP)
+		return vgic_kvm_set_spi(vm, e.u.irqchip.pin, level);
+	return -ENODEV; // MSIs need the ITS, which kvmx does not have yet
+}
+
+bool arch_irqfd_raise_only(const Vm *)
+{
+	return true; // as upstream's kvm_arch_set_irq_inatomic for the vGIC's SPIs
 }
 
 long arch_signal_msi(Vm *, const kvm_msi &)
 {
-	return -ENODEV; // unreachable while arch_irqchip_ready() is false
+	return -ENODEV; // no ITS: upstream's answer without one
 }
 
 long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
@@ -200,12 +221,16 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	case KVM_ENABLE_CAP:
 		return enable_cap(vm, arg);
 	case KVM_CREATE_DEVICE: {
-		// No in-kernel devices yet (no vGIC, no ITS): every type is unknown, as
-		// upstream answers for a type it does not support.
+		// The GICv3 only (no ITS, no GICv2): other types are unknown, as upstream
+		// answers for a type it does not support.
 		kvm_create_device dev;
 		if (kvmx_host_copy_from_user(&dev, arg, sizeof(dev)))
 			return -EFAULT;
-		return -ENODEV;
+		long r = vgic_kvm_create_device(vm, &dev);
+		if (r)
+			return r;
+		// As upstream, a failed copy leaves the new fd installed.
+		return kvmx_host_copy_to_user(arg, &dev, sizeof(dev)) ? -EFAULT : 0;
 	}
 	default:
 		return unknown_ioctl(cmd);

@@ -221,6 +221,11 @@ int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level)
 	return xive_set_irq(vm, e.u.irqchip.pin, level);
 }
 
+bool arch_irqfd_raise_only(const Vm *)
+{
+	return false; // upstream's generic irqfd: a pulse (no atomic fast path on POWER)
+}
+
 long arch_signal_msi(Vm *, const kvm_msi &)
 {
 	return -ENODEV;

@@ -18,12 +18,13 @@ namespace {
 long allocs;
 int alloc_countdown = -1;
 
-enum class FdKind { closed, vm, vcpu, stats };
+enum class FdKind { closed, vm, vcpu, stats, vgic };
 struct Fd {
 	FdKind kind;
 	struct kvmx_vm *vm;
 	struct kvmx_vcpu *vcpu;
 	int vcpu_id;
+	struct kvmx_vgic_dev *vgic;
 };
 std::vector<Fd> fds; // index = fd - first_fd
 constexpr int first_fd = 3;
@@ -210,6 +211,11 @@ void close_fd(int fd)
 	case FdKind::vcpu:
 		kvmx_vcpu_release(old.vcpu);
 		break;
+#ifdef KVMX_UNIT_ARM64
+	case FdKind::vgic:
+		kvmx_arm64_vgic_dev_release(old.vgic);
+		break;
+#endif
 	default:
 		break;
 	}
@@ -414,6 +420,14 @@ struct kvmx_mutex {
 	bool held;
 };
 
+int kvmx_host_mutex_trylock(struct kvmx_mutex *m)
+{
+	if (m->held)
+		return 0;
+	m->held = true;
+	return 1;
+}
+
 struct kvmx_mutex *kvmx_host_mutex_create(void)
 {
 	return static_cast<struct kvmx_mutex *>(kvmx_host_zalloc(sizeof(struct kvmx_mutex)));
@@ -499,17 +513,17 @@ int kvmx_host_copy_to_user(kvmx_uptr dst, const void *src, kvmx_size_t len)
 
 int kvmx_host_vm_fd_install(struct kvmx_vm *vm)
 {
-	return install(Fd{ FdKind::vm, vm, nullptr, -1 });
+	return install(Fd{ FdKind::vm, vm, nullptr, -1, nullptr });
 }
 
 int kvmx_host_vcpu_fd_install(struct kvmx_vcpu *vcpu, unsigned int id)
 {
-	return install(Fd{ FdKind::vcpu, nullptr, vcpu, static_cast<int>(id) });
+	return install(Fd{ FdKind::vcpu, nullptr, vcpu, static_cast<int>(id), nullptr });
 }
 
 int kvmx_host_stats_fd_install(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu)
 {
-	return install(Fd{ FdKind::stats, vm, vcpu, -1 });
+	return install(Fd{ FdKind::stats, vm, vcpu, -1, nullptr });
 }
 
 unsigned int kvmx_host_pid(void)
@@ -744,6 +758,32 @@ void kvmx_host_arm64_vtimer_irq(int enable)
 	vtimer_irq_enabled = enable;
 }
 
+int ptimer_irq_enabled = -1;
+
+void kvmx_host_arm64_ptimer_irq(int enable)
+{
+	if (!irq_depth)
+		report("kvmx_host_arm64_ptimer_irq(%d) with interrupts on", enable);
+	ptimer_irq_enabled = enable;
+}
+
+int gic_maint_irq_calls;
+
+void kvmx_host_arm64_gic_maint_irq(void)
+{
+	if (!irq_depth)
+		report("kvmx_host_arm64_gic_maint_irq with interrupts on");
+	gic_maint_irq_calls++;
+}
+
+#ifdef KVMX_UNIT_ARM64
+int kvmx_host_arm64_vgic_fd_install(struct kvmx_vgic_dev *dev)
+{
+	return install(Fd{ FdKind::vgic, nullptr, nullptr, 0, dev });
+}
+
+#endif
+
 struct kvmx_eventfd_watch {
 	int fd;
 	void (*fire)(void *arg);
@@ -875,3 +915,15 @@ int vtimer_irq()
 }
 
 } // namespace fake_host
+
+#ifdef KVMX_UNIT_ARM64
+namespace fake_host {
+long vgic_fd_ioctl(int fd, unsigned int cmd, unsigned long arg)
+{
+	Fd *f = fd_entry(fd);
+	if (!f || f->kind != FdKind::vgic)
+		return -EBADF;
+	return kvmx_arm64_vgic_dev_ioctl(f->vgic, cmd, arg);
+}
+} // namespace fake_host
+#endif

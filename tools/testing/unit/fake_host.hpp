@@ -27,6 +27,8 @@ struct kvmx_vcpu *vcpu_of_fd(int fd);
 int vcpu_fd_id(int fd);
 int open_vm_fds();
 int open_vcpu_fds();
+// An ioctl on a vGIC device fd KVM_CREATE_DEVICE returned (-EBADF for any other fd).
+long vgic_fd_ioctl(int fd, unsigned int cmd, unsigned long arg);
 int open_fds(); // of any kind
 // Close the fd: drops the fd's reference through kvmx_vm_release / kvmx_vcpu_release, as
 // the kernel does when the last user of the file goes away.

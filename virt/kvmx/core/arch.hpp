@@ -60,6 +60,11 @@ Status arch_routing_entry_check(const Vm *vm, const kvm_irq_routing_entry &e);
 // Drive the target of a routing entry to @level. Any context (irqfds fire with a
 // wait-queue lock held and interrupts off): never sleeps. 0 or -errno.
 int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level);
+// An irqfd without a resample eventfd fires: upstream raises its GSI and lowers it again
+// (a pulse), except where the arch's atomic path takes the injection and only raises it
+// (arm64's vGIC: kvm_arch_set_irq_inatomic leaves a level SPI high until userspace or the
+// guest lowers it). true: raise only.
+bool arch_irqfd_raise_only(const Vm *vm);
 // KVM_SIGNAL_MSI once the core has checked the flags and the irqchip: >= 0 or -errno.
 long arch_signal_msi(Vm *vm, const kvm_msi &msi);
 // Where no installed route names a GSI: the route the arch gives every GSI by itself, if

@@ -29,7 +29,7 @@ namespace {
 void inject(Irqfd *irqfd)
 {
 	irq_set(irqfd->vm, irqfd->gsi, 1);
-	if (!irqfd->resample)
+	if (!irqfd->resample && !arch_irqfd_raise_only(irqfd->vm))
 		irq_set(irqfd->vm, irqfd->gsi, 0);
 }
 

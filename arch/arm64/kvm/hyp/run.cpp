@@ -7,6 +7,7 @@
 #include "../pvtime.hpp"
 #include "../sysregs.hpp"
 #include "../timer.hpp"
+#include "../vgic/kvm.hpp"
 #include "switch.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
@@ -26,6 +27,10 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 {
 	if (!vcpu->arch.initialised)
 		return Status::error(-ENOEXEC);
+	// The vGIC's frames must be placed and initialised before any guest runs.
+	Status st = vgic_kvm_first_run(vcpu);
+	if (!st.is_ok())
+		return st;
 	mmio_complete(vcpu);
 	return Status::ok();
 }
@@ -64,11 +69,24 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 			kvmx_host_fpsimd_end();
 		return Status::error(-EINTR);
 	}
+	const bool gic = a.vgic_cpu != nullptr;
+	if (gic)
+		vgic_kvm_flush(vcpu);
 	u32 cpu = kvmx_host_cpu_id();
 	store_release(&a.running_cpu, static_cast<int>(cpu));
 	// Pairs with the barrier in a kick: either the kicker sees running_cpu and sends
-	// an IPI (pending until the guest runs, so it exits at once), or we see its lines.
+	// an IPI (pending until the guest runs, so it exits at once), or we see its lines
+	// (and the vGIC's flag: an interrupt queued after the flush is not in the LRs).
 	full_barrier();
+	if (gic && vgic_kvm_entry_abort(vcpu)) {
+		store_release(&a.running_cpu, -1);
+		vgic_kvm_sync(vcpu);
+		kvmx_host_irq_restore(flags);
+		if (fp)
+			kvmx_host_fpsimd_end();
+		vgic_kvm_sync_done(vcpu);
+		return RunStep::resume;
+	}
 	u32 lines = load_acquire(&a.irq_lines);
 	a.cpu.hcr = (a.cpu.hcr & ~(HCR_VI | HCR_VF)) | (lines & irq_line_irq ? HCR_VI : 0) |
 		    (lines & irq_line_fiq ? HCR_VF : 0);
@@ -85,9 +103,13 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	ExitInfo exit = arm64_world_switch(a.cpu, hw);
 
 	store_release(&a.running_cpu, -1);
+	if (gic)
+		vgic_kvm_sync(vcpu);
 	kvmx_host_irq_restore(flags);
 	if (fp)
 		kvmx_host_fpsimd_end();
+	if (gic)
+		vgic_kvm_sync_done(vcpu);
 	return handle_exit(vcpu, exit);
 }
 

@@ -40,7 +40,8 @@ constexpr u64 CPTR_FPEN = 3ULL << 20;
 	X(AMAIR_EL1, AMAIR_EL12) X(CNTKCTL_EL1, CNTKCTL_EL12) X(ELR_EL1, ELR_EL12)                 \
 	X(SPSR_EL1, SPSR_EL12) X(SP_EL1, sp_el1) X(TPIDR_EL1, tpidr_el1) X(TPIDR_EL0, tpidr_el0)   \
 	X(TPIDRRO_EL0, tpidrro_el0) X(PAR_EL1, par_el1) X(CSSELR_EL1, csselr_el1)                  \
-	X(CNTV_CVAL_EL0, CNTV_CVAL_EL02) X(CNTV_CTL_EL0, CNTV_CTL_EL02)
+	X(CNTV_CVAL_EL0, CNTV_CVAL_EL02) X(CNTV_CTL_EL0, CNTV_CTL_EL02)                            \
+	X(CNTP_CVAL_EL0, CNTP_CVAL_EL02) X(CNTP_CTL_EL0, CNTP_CTL_EL02)
 // clang-format on
 
 void load_sysregs(const GuestSysregs &s)
@@ -55,8 +56,9 @@ void save_sysregs(GuestSysregs &s)
 #define KVMX_SAVE(idx, reg) s.r[idx] = kvmx_read_sysreg(reg);
 	KVMX_GUEST_SYSREGS(KVMX_SAVE)
 #undef KVMX_SAVE
-	// The EL1 virtual timer must not raise its PPI at the host once the guest is out.
+	// The EL1 timers must not raise their PPIs at the host once the guest is out.
 	kvmx_write_sysreg(0, CNTV_CTL_EL02);
+	kvmx_write_sysreg(0, CNTP_CTL_EL02);
 }
 
 // MDCR_EL2 (D13.2.77) while a guest runs: keep the host's HPMN, trap debug, OS lock,
@@ -145,6 +147,117 @@ void save_aarch32(GuestCpu &cpu)
 		cpu.a32[FPEXC32_EL2] = kvmx_read_sysreg(fpexc32_el2);
 }
 
+// CNTHCTL_EL2 in its E2H=1 layout: EL1PCTEN (bit 10) and EL1PCEN (bit 11) let EL1 read the
+// physical counter and use the EL1 physical timer without a trap (upstream's direct
+// ptimer under VHE); the host's value, which traps them, comes back at the exit.
+constexpr u64 CNTHCTL_EL1PCTEN = 1ULL << 10, CNTHCTL_EL1PCEN = 1ULL << 11;
+
+// ICC_SRE_EL2.Enable: EL1 may access ICC_SRE_EL1. Cleared while a vGIC guest runs, so
+// that its accesses trap and read the vGIC's fixed value, as upstream.
+constexpr u64 ICC_SRE_EL2_ENABLE = 1ULL << 3;
+
+// ICH_LR<n>_EL2: op1 4, CRn 12, CRm 12 (LR0-7) or 13 (LR8-15), op2 n % 8.
+// clang-format off
+#define KVMX_LR_CASES(X)                                                                           \
+	X(0, C12, 0) X(1, C12, 1) X(2, C12, 2) X(3, C12, 3)                                        \
+	X(4, C12, 4) X(5, C12, 5) X(6, C12, 6) X(7, C12, 7)                                        \
+	X(8, C13, 0) X(9, C13, 1) X(10, C13, 2) X(11, C13, 3)                                      \
+	X(12, C13, 4) X(13, C13, 5) X(14, C13, 6) X(15, C13, 7)
+// clang-format on
+
+void write_lr(u32 n, u64 val)
+{
+	switch (n) {
+#define KVMX_WRITE_LR(i, crm, op2)                                                                 \
+	case i:                                                                                    \
+		kvmx_write_sysreg(val, S3_4_C12_##crm##_##op2);                                    \
+		break;
+		KVMX_LR_CASES(KVMX_WRITE_LR)
+#undef KVMX_WRITE_LR
+	}
+}
+
+u64 read_lr(u32 n)
+{
+	switch (n) {
+#define KVMX_READ_LR(i, crm, op2)                                                                  \
+	case i:                                                                                    \
+		return kvmx_read_sysreg(S3_4_C12_##crm##_##op2);
+		KVMX_LR_CASES(KVMX_READ_LR)
+#undef KVMX_READ_LR
+	}
+	return 0;
+}
+
+// ICH_AP0R<n>_EL2 (CRm 8) and ICH_AP1R<n>_EL2 (CRm 9), op2 n: the active priorities.
+void write_aprs(const VgicCpuIf &g, u32 nr)
+{
+	switch (nr) {
+	case 4:
+		kvmx_write_sysreg(g.ap0r[3], S3_4_C12_C8_3);
+		kvmx_write_sysreg(g.ap1r[3], S3_4_C12_C9_3);
+		kvmx_write_sysreg(g.ap0r[2], S3_4_C12_C8_2);
+		kvmx_write_sysreg(g.ap1r[2], S3_4_C12_C9_2);
+		[[fallthrough]];
+	case 2:
+		kvmx_write_sysreg(g.ap0r[1], S3_4_C12_C8_1);
+		kvmx_write_sysreg(g.ap1r[1], S3_4_C12_C9_1);
+		[[fallthrough]];
+	default:
+		kvmx_write_sysreg(g.ap0r[0], S3_4_C12_C8_0);
+		kvmx_write_sysreg(g.ap1r[0], S3_4_C12_C9_0);
+	}
+}
+
+void read_aprs(VgicCpuIf &g, u32 nr)
+{
+	switch (nr) {
+	case 4:
+		g.ap0r[3] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C8_3));
+		g.ap1r[3] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C9_3));
+		g.ap0r[2] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C8_2));
+		g.ap1r[2] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C9_2));
+		[[fallthrough]];
+	case 2:
+		g.ap0r[1] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C8_1));
+		g.ap1r[1] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C9_1));
+		[[fallthrough]];
+	default:
+		g.ap0r[0] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C8_0));
+		g.ap1r[0] = static_cast<u32>(kvmx_read_sysreg(S3_4_C12_C9_0));
+	}
+}
+
+// The guest's virtual CPU interface in, as upstream's __vgic_v3_restore_state and
+// __vgic_v3_activate_traps: control, priorities, the list registers the flush filled.
+// Returns the host's ICC_SRE_EL2 for gic_put.
+u64 gic_load(const VgicCpuIf &g, u32 nr_apr)
+{
+	const u64 host_sre = kvmx_read_sysreg(ICC_SRE_EL2);
+	kvmx_write_sysreg(host_sre & ~ICC_SRE_EL2_ENABLE, ICC_SRE_EL2);
+	kvmx_write_sysreg(g.vmcr, ICH_VMCR_EL2);
+	write_aprs(g, nr_apr);
+	for (u32 i = 0; i < g.used_lrs && i < vgic_max_lrs; i++)
+		write_lr(i, g.lr[i]);
+	kvmx_write_sysreg(g.hcr, ICH_HCR_EL2);
+	return host_sre;
+}
+
+// And out: the LRs as the guest left them (then cleared, so that the next guest starts
+// from empty ones), its priorities and controls; the interface off again, which also
+// lowers a maintenance interrupt that ended the run.
+void gic_put(VgicCpuIf &g, u32 nr_apr, u64 host_sre)
+{
+	for (u32 i = 0; i < g.used_lrs && i < vgic_max_lrs; i++) {
+		g.lr[i] = read_lr(i);
+		write_lr(i, 0);
+	}
+	g.vmcr = static_cast<u32>(kvmx_read_sysreg(ICH_VMCR_EL2));
+	read_aprs(g, nr_apr);
+	kvmx_write_sysreg(0, ICH_HCR_EL2);
+	kvmx_write_sysreg(host_sre, ICC_SRE_EL2);
+}
+
 } // namespace
 
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
@@ -178,10 +291,15 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 
 	if (cpu.fp_live)
 		kvmx_arm64_fpsimd_load(&cpu.fp);
+	// The offset first: the timer registers below are compared against the counter
+	// it defines as soon as they are written.
+	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
 	load_sysregs(cpu.sys);
 	if (cpu.el1_aarch32)
 		load_aarch32(cpu);
-	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
+	const u64 host_cnthctl = kvmx_read_sysreg(cnthctl_el2);
+	kvmx_write_sysreg(host_cnthctl | CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN, cnthctl_el2);
+	const u64 host_sre = cpu.gic ? gic_load(*cpu.gic, cpu.gic_nr_apr) : 0;
 	kvmx_write_sysreg(guest_mdcr(host_mdcr, cpu), mdcr_el2);
 	kvmx_write_sysreg(cpu.vpidr, vpidr_el2);
 	kvmx_write_sysreg(cpu.vmpidr, vmpidr_el2);
@@ -216,8 +334,11 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 		cpu.pstate &= ~PSTATE_SS;
 	}
 	save_sysregs(cpu.sys);
+	kvmx_write_sysreg(host_cnthctl, cnthctl_el2);
 	if (cpu.el1_aarch32)
 		save_aarch32(cpu);
+	if (cpu.gic)
+		gic_put(*cpu.gic, cpu.gic_nr_apr, host_sre);
 	if (debug_switch) {
 		if (cpu.debug_hw) {
 			const u64 guest_ss = cpu.dbg.mdscr & MDSCR_SS;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../entry_abi.h"
+#include "../vgic/cpuif.hpp"
 #include "base.hpp"
 
 namespace kvmx {
@@ -43,6 +44,8 @@ enum GuestSysreg : u32 {
 	CSSELR_EL1,
 	CNTV_CTL_EL0,
 	CNTV_CVAL_EL0,
+	CNTP_CTL_EL0,  // the EL1 physical timer: the guest's own hardware timer under VHE, as
+	CNTP_CVAL_EL0, // upstream's direct ptimer; not in ONE_REG (as upstream 6.1)
 	nr_guest_sysregs
 };
 
@@ -97,6 +100,10 @@ struct GuestCpu {
 	bool step_pending; // vmm_step: the instruction was stepped, the exception is due
 	bool el1_aarch32;  // KVM_ARM_VCPU_EL1_32BIT: EL1 runs AArch32 (HCR_EL2.RW = 0)
 	u64 a32[nr_aarch32_regs];
+	// The in-kernel vGIC's virtual CPU interface for this run (ICH_*_EL2), or nullptr:
+	// then the interface stays off (ICH_HCR_EL2 0) and the guest has no GICv3 of its own.
+	VgicCpuIf *gic;
+	u32 gic_nr_apr; // ICH_AP0R<n>/AP1R<n>_EL2 in use: 1, 2 or 4 (ICH_VTR_EL2.PREbits)
 };
 
 struct Stage2Hw {

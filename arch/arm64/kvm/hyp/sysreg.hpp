@@ -25,6 +25,13 @@
 #define CNTKCTL_EL12 S3_5_C14_C1_0
 #define CNTV_CTL_EL02 S3_5_C14_C3_1
 #define CNTV_CVAL_EL02 S3_5_C14_C3_2
+#define CNTP_CTL_EL02 S3_5_C14_C2_1
+#define CNTP_CVAL_EL02 S3_5_C14_C2_2
+// GICv3 CPU interface, hypervisor view (GICv3 architecture specification, 12.4-12.5).
+#define ICC_SRE_EL2 S3_4_C12_C9_5
+#define ICH_HCR_EL2 S3_4_C12_C11_0
+#define ICH_VTR_EL2 S3_4_C12_C11_1
+#define ICH_VMCR_EL2 S3_4_C12_C11_7
 
 #define kvmx_sysreg_str(reg) #reg
 #define kvmx_read_sysreg_s(reg)                                                                    \

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+// The bridge between the vGIC model (vgic.hpp) and the VM and vCPUs: KVM_CREATE_DEVICE
+// and its file, the hooks the model calls (kicks, "all vCPUs stopped"), the list
+// registers around a guest run, MMIO, trapped ICC_* registers and the routing hooks.
+// Upstream's counterparts: vgic-kvm-device.c, the flush/sync of vgic.c, vgic-irqfd.c and
+// the SGI/SRE accessors of sys_regs.c.
+#include "kvm.hpp"
+#include "../hyp/switch.hpp"
+#include "../sysregs.hpp"
+#include "irqfd.hpp"
+#include "registry.hpp"
+#include "vcpu.hpp"
+#include "vgic.hpp"
+#include "vm.hpp"
+
+struct kvmx_vgic_dev {
+	kvmx::Vm *vm; // holds a reference
+};
+
+namespace kvmx {
+
+namespace {
+
+// The timers' PPIs (upstream's defaults for KVM_ARM_VCPU_TIMER_IRQ_VTIMER and _PTIMER) and
+// the owner token with which only the timers drive them.
+constexpr u32 vtimer_ppi = 27, ptimer_ppi = 30;
+const char timer_owner = 0;
+
+// ICH_VTR_EL2.PREbits [28:26]: preemption bits - 1. 5 bits use one active-priority
+// register per group, 6 bits two, 7 bits four.
+u32 nr_apr(u64 ich_vtr)
+{
+	u32 pre = ((ich_vtr >> 26) & 7) + 1;
+	return pre >= 7 ? 4 : pre == 6 ? 2 : 1;
+}
+
+Vgic *vm_vgic(const Vm *vm)
+{
+	return load_acquire(&vm->arch.vgic);
+}
+
+void kick(void *ctx, u32 idx)
+{
+	Vcpu *vcpu = vm_vcpu(static_cast<Vm *>(ctx), idx);
+	if (!vcpu)
+		return; // still being created: it has not run yet
+	// Pairs with the run loop: either it sees the flag after publishing running_cpu,
+	// or the kick sees running_cpu and interrupts the guest.
+	store_release(&vcpu->arch.vgic_kicked, 1u);
+	full_barrier();
+	vcpu_kick(vcpu);
+}
+
+// Every vCPU's ioctl lock, or none (-EBUSY: one is running), as upstream's lock_all_vcpus.
+bool lock_all_vcpus(void *ctx)
+{
+	Vm *vm = static_cast<Vm *>(ctx);
+	u32 n = load_acquire(&vm->nr_vcpus);
+	for (u32 i = 0; i < n; i++) {
+		if (kvmx_host_mutex_trylock(vm->vcpus[i]->lock))
+			continue;
+		while (i--)
+			kvmx_host_mutex_unlock(vm->vcpus[i]->lock);
+		return false;
+	}
+	return true;
+}
+
+void unlock_all_vcpus(void *ctx)
+{
+	Vm *vm = static_cast<Vm *>(ctx);
+	u32 n = load_acquire(&vm->nr_vcpus);
+	for (u32 i = 0; i < n; i++)
+		kvmx_host_mutex_unlock(vm->vcpus[i]->lock);
+}
+
+long dev_attr(Vgic *vgic, unsigned int cmd, unsigned long arg)
+{
+	kvm_device_attr attr;
+	if (kvmx_host_copy_from_user(&attr, arg, sizeof(attr)))
+		return -EFAULT;
+	switch (cmd) {
+	case KVM_SET_DEVICE_ATTR:
+		return vgic_set_attr(vgic, attr);
+	case KVM_GET_DEVICE_ATTR:
+		return vgic_get_attr(vgic, attr);
+	default:
+		return vgic_has_attr(vgic, attr);
+	}
+}
+
+} // namespace
+
+bool vgic_host_ok()
+{
+	return registry().host.arm64_ich_vtr != 0;
+}
+
+bool vgic_kvm_created(const Vm *vm)
+{
+	return vm_vgic(vm) != nullptr;
+}
+
+bool vgic_kvm_initialized(const Vm *vm)
+{
+	Vgic *vgic = vm_vgic(vm);
+	return vgic && load_acquire(&vgic->initialized);
+}
+
+long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd)
+{
+	if (cd->type != KVM_DEV_TYPE_ARM_VGIC_V3 || !vgic_host_ok())
+		return -ENODEV;
+	if (cd->flags & KVM_CREATE_DEVICE_TEST)
+		return 0;
+	kvmx_vgic_dev *dev = make_zeroed<kvmx_vgic_dev>();
+	if (!dev)
+		return -ENOMEM;
+	{
+		MutexGuard g(vm->lock);
+		if (vm->arch.vgic) {
+			destroy(dev);
+			return -EEXIST;
+		}
+		// No vCPU may be running or start to while the vGIC appears under it, as
+		// upstream's kvm_vgic_create (-EBUSY).
+		if (!lock_all_vcpus(vm)) {
+			destroy(dev);
+			return -EBUSY;
+		}
+		const u64 vtr = registry().host.arm64_ich_vtr;
+		VgicConfig cfg = {};
+		cfg.hw.ich_vtr = static_cast<u32>(vtr);
+		cfg.hw.nr_lr = static_cast<u32>(vtr & ICH_VTR_LISTREGS_MASK) + 1;
+		cfg.ipa_bits = vm->arch.ipa_bits;
+		cfg.ops = { vm, kick, lock_all_vcpus, unlock_all_vcpus, nullptr };
+		u32 n = load_acquire(&vm->nr_vcpus);
+		Result<Vgic *> r = vgic_create(cfg, n, load_acquire(&vm->has_run));
+		Status st = r.is_ok() ? Status::ok() : Status::error(r.err());
+		for (u32 i = 0; st.is_ok() && i < n; i++) {
+			Vcpu *v = vm->vcpus[i];
+			st = vgic_vcpu_add(r.value(), i, v->id, &v->arch.cpu.vmpidr);
+		}
+		if (st.is_ok()) {
+			for (u32 i = 0; i < n; i++)
+				vm->vcpus[i]->arch.vgic_cpu = r.value()->cpus[i];
+			store_release(&vm->arch.vgic, r.value());
+		} else if (r.is_ok()) {
+			vgic_destroy(r.value());
+		}
+		unlock_all_vcpus(vm);
+		if (!st.is_ok()) {
+			destroy(dev);
+			return st.err();
+		}
+	}
+	dev->vm = vm;
+	vm_get(vm);
+	int fd = kvmx_host_arm64_vgic_fd_install(dev);
+	if (fd < 0) {
+		// The vGIC stays, as upstream's does when the fd cannot be installed.
+		vm_put(vm);
+		destroy(dev);
+		return fd;
+	}
+	cd->fd = static_cast<u32>(fd);
+	return 0;
+}
+
+Status vgic_kvm_vcpu_create(Vcpu *vcpu)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	if (!vgic)
+		return Status::ok();
+	Status st = vgic_vcpu_add(vgic, vcpu->idx, vcpu->id, &vcpu->arch.cpu.vmpidr);
+	if (st.is_ok())
+		vcpu->arch.vgic_cpu = vgic->cpus[vcpu->idx];
+	return st;
+}
+
+void vgic_kvm_vm_destroy(Vm *vm)
+{
+	vgic_destroy(vm->arch.vgic);
+	vm->arch.vgic = nullptr;
+}
+
+Status vgic_kvm_first_run(Vcpu *vcpu)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	if (!vgic || vcpu->arch.vgic_ready)
+		return Status::ok();
+	Status st = vgic_map_resources(vgic);
+	if (!st.is_ok())
+		return st;
+	const u32 timer_ppis[] = { vtimer_ppi, ptimer_ppi };
+	for (u32 ppi : timer_ppis) {
+		int r = vgic_set_owner(vgic, vcpu->arch.vgic_cpu, ppi, &timer_owner);
+		if (r && r != -EEXIST)
+			return Status::error(r);
+	}
+	vcpu->arch.vgic_ready = true;
+	return Status::ok();
+}
+
+void vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	if (!vgic)
+		return;
+	vgic_inject_irq(vgic, vcpu->idx, vtimer_ppi, vtimer, &timer_owner);
+	vgic_inject_irq(vgic, vcpu->idx, ptimer_ppi, ptimer, &timer_owner);
+}
+
+void vgic_kvm_flush(Vcpu *vcpu)
+{
+	VgicCpu *cpu = vcpu->arch.vgic_cpu;
+	store_release(&vcpu->arch.vgic_kicked, 0u);
+	vgic_flush_lr_state(cpu);
+	vcpu->arch.cpu.gic = &cpu->cpuif;
+	vcpu->arch.cpu.gic_nr_apr = nr_apr(registry().host.arm64_ich_vtr);
+	kvmx_host_arm64_gic_maint_irq();
+}
+
+bool vgic_kvm_entry_abort(Vcpu *vcpu)
+{
+	return load_acquire(&vcpu->arch.vgic_kicked) != 0;
+}
+
+void vgic_kvm_sync(Vcpu *vcpu)
+{
+	VgicSyncResult res;
+	vgic_sync_lr_state(vcpu->arch.vgic_cpu, &res);
+	u32 n = res.nr_acked < vgic_max_lrs ? res.nr_acked : vgic_max_lrs;
+	for (u32 i = 0; i < n; i++)
+		vcpu->arch.vgic_acked[i] = res.acked_spi_pins[i];
+	vcpu->arch.vgic_nr_acked = n;
+}
+
+void vgic_kvm_sync_done(Vcpu *vcpu)
+{
+	u32 n = vcpu->arch.vgic_nr_acked;
+	if (!n)
+		return;
+	// Pins are GSIs under the default routing (upstream's, and QEMU's own table).
+	for (u32 i = 0; i < n; i++)
+		irqfd_resample(vcpu->vm, vcpu->arch.vgic_acked[i]);
+	vcpu->arch.vgic_nr_acked = 0;
+	irqfd_resample_flush(vcpu->vm);
+}
+
+bool vgic_kvm_pending(Vcpu *vcpu)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	return vgic && vcpu->arch.vgic_cpu && vgic_vcpu_pending_irq(vgic, vcpu->arch.vgic_cpu);
+}
+
+bool vgic_kvm_mmio(Vcpu *vcpu, u64 ipa, u32 len, bool is_write, u64 *val)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	if (!vgic || !load_acquire(&vgic->ready))
+		return false;
+	return vgic_mmio_access(vgic, vcpu->arch.vgic_cpu, ipa, len, is_write, val);
+}
+
+GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
+{
+	// op0=3 CRn=12: ICC_SGI1R_EL1 (op1 0, CRm 11, op2 5), ICC_ASGI1R_EL1 (1, 11, 6),
+	// ICC_SGI0R_EL1 (2, 11, 7), ICC_SRE_EL1 (0, 12, 5).
+	const bool sgi1 = enc == sysreg_enc(3, 0, 12, 11, 5);
+	const bool sgi0 = enc == sysreg_enc(3, 1, 12, 11, 6) || enc == sysreg_enc(3, 2, 12, 11, 7);
+	const bool sre = enc == sysreg_enc(3, 0, 12, 12, 5);
+	if (!sgi1 && !sgi0 && !sre)
+		return GicSysreg::not_gic;
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	VgicCpu *cpu = vcpu->arch.vgic_cpu;
+	if (!vgic || !cpu)
+		return GicSysreg::undef;
+	if (sre) {
+		if (read)
+			*val = cpu->cpuif.sre; // writes ignored: SRE is fixed, as upstream
+		return GicSysreg::done;
+	}
+	if (read)
+		return GicSysreg::undef; // the SGI registers are write-only
+	vgic_dispatch_sgi(vgic, cpu, *val, sgi1);
+	return GicSysreg::done;
+}
+
+long vgic_kvm_irq_line(Vm *vm, u32 irq, bool level)
+{
+	Vgic *vgic = vm_vgic(vm);
+	if (!vgic)
+		return -ENXIO;
+	return vgic_irq_line(vgic, irq, level);
+}
+
+int vgic_kvm_set_spi(Vm *vm, u32 pin, int level)
+{
+	Vgic *vgic = vm_vgic(vm);
+	if (!vgic)
+		return -ENXIO;
+	return vgic_set_spi(vgic, pin, level != 0);
+}
+
+u32 vgic_kvm_nr_spis(const Vm *vm)
+{
+	Vgic *vgic = vm_vgic(vm);
+	return vgic && load_acquire(&vgic->initialized) ? vgic->nr_spis : 0;
+}
+
+} // namespace kvmx
+
+extern "C" long kvmx_arm64_vgic_dev_ioctl(struct kvmx_vgic_dev *dev, unsigned int cmd,
+					  unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_SET_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_HAS_DEVICE_ATTR:
+		return kvmx::dev_attr(kvmx::vm_vgic(dev->vm), cmd, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+extern "C" void kvmx_arm64_vgic_dev_release(struct kvmx_vgic_dev *dev)
+{
+	kvmx::vm_put(dev->vm);
+	kvmx::destroy(dev);
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+// The in-kernel GICv3 as the rest of arch/arm64/kvm/ sees it: KVM_CREATE_DEVICE and the
+// device file, vCPUs joining, the first run, the list registers around each guest run,
+// guest register-frame accesses, the trapped ICC_* system registers, KVM_IRQ_LINE and the
+// routing hooks. The model itself (vgic.hpp) knows nothing of Vm or Vcpu; this file is
+// the only bridge.
+#pragma once
+
+#include "base.hpp"
+#include <linux/kvm.h>
+
+namespace kvmx {
+
+struct Vgic;
+struct VgicCpu;
+
+// This host can give VMs a vGIC (the glue found ICH_VTR_EL2 and the maintenance IRQ).
+bool vgic_host_ok();
+
+// KVM_CREATE_DEVICE on arm64: KVM_DEV_TYPE_ARM_VGIC_V3 creates the VM's vGIC (cd->fd set,
+// or only the check with KVM_CREATE_DEVICE_TEST); -EEXIST for a second one, -EBUSY once a
+// vCPU ran, -ENODEV for every other type (the ITS, GICv2) or without host support.
+long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd);
+// A vCPU created after the vGIC joins it (-EBUSY after INIT, as upstream).
+Status vgic_kvm_vcpu_create(Vcpu *vcpu);
+void vgic_kvm_vm_destroy(Vm *vm);
+
+// The VM's vGIC: created (upstream's irqchip_in_kernel), initialised (CTRL_INIT done).
+bool vgic_kvm_created(const Vm *vm);
+bool vgic_kvm_initialized(const Vm *vm);
+
+// Before a vCPU's first run: the frames are placed and INIT done (-ENXIO, -EINVAL,
+// -EBUSY as upstream's kvm_vgic_map_resources); the timer takes its PPI.
+Status vgic_kvm_first_run(Vcpu *vcpu);
+
+// Around one guest run, interrupts masked. timer_lines drives the timers' PPIs;
+// flush fills the list registers and hands them to the world switch (GuestCpu::gic),
+// clearing the kick flag; entry_abort is checked once the vCPU is visible as running: a
+// kick since flush means an interrupt the LRs miss, so the entry is abandoned. sync folds
+// the LRs back after the run (or an abandoned entry); the level SPIs the guest completed
+// are then passed to resampling irqfds by sync_done, with interrupts enabled.
+void vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer);
+void vgic_kvm_flush(Vcpu *vcpu);
+bool vgic_kvm_entry_abort(Vcpu *vcpu);
+void vgic_kvm_sync(Vcpu *vcpu);
+void vgic_kvm_sync_done(Vcpu *vcpu);
+
+// WFI: an interrupt the vGIC would present to this vCPU now.
+bool vgic_kvm_pending(Vcpu *vcpu);
+
+// A guest access to a vGIC register frame: false if none claims @ipa.
+bool vgic_kvm_mmio(Vcpu *vcpu, u64 ipa, u32 len, bool is_write, u64 *val);
+
+// A trapped system-register access (EC 0x18) to ICC_SGI1R_EL1, ICC_ASGI1R_EL1,
+// ICC_SGI0R_EL1 or ICC_SRE_EL1: not_gic for any other register; done, or undef (a read of
+// a write-only register, or a VM without a vGIC).
+enum class GicSysreg { not_gic, done, undef };
+GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
+
+// KVM_IRQ_LINE of type PPI or SPI with the in-kernel vGIC.
+long vgic_kvm_irq_line(Vm *vm, u32 irq, bool level);
+// A routing entry of type IRQCHIP (pin = SPI - 32), any context.
+int vgic_kvm_set_spi(Vm *vm, u32 pin, int level);
+// The SPIs that exist (GSIs 0..n-1 map to them when no route is installed).
+u32 vgic_kvm_nr_spis(const Vm *vm);
+
+} // namespace kvmx
