@@ -286,9 +286,10 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 	case Kind::dbg:
 		return debug_reg(a.cpu.dbg, d.index);
 	case Kind::id:
-		// ID_AA64PFR0_EL1.GIC: the GICv3 system-register interface exists for a VM
-		// with the in-kernel vGIC (from its creation on, as the vCPUs may predate it).
-		if (d.index == 24 && vgic_kvm_created(vcpu->vm))
+		// ID_AA64PFR0_EL1.GIC: 1 on a host that can give VMs a GICv3, whether this VM
+		// has created one or not (upstream 6.1 alike). VMMs read the ID registers
+		// before they create the vGIC and write them back afterwards.
+		if (d.index == 24 && vgic_host_ok())
 			return set_field(a.id_regs[d.index], 24, 1);
 		return a.id_regs[d.index];
 	case Kind::invariant:

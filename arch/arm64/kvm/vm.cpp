@@ -78,8 +78,11 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_ARM_IRQ_LINE_LAYOUT_2: // KVM_IRQ_LINE's vcpu2_index field
 	case KVM_CAP_ARM_USER_IRQ:	    // timer line in kvm_run (timer.cpp)
 	case KVM_CAP_DEVICE_CTRL:	    // KVM_CREATE_DEVICE (the vGIC, vgic/kvm.cpp)
-	case KVM_CAP_SIGNAL_MSI:	    // the ioctl exists: -ENODEV without an ITS
 		return 1;
+	case KVM_CAP_SIGNAL_MSI:
+		// QEMU creates an in-kernel ITS when this reads 1, and stops if it cannot:
+		// 0 until kvmx has one (the ioctl itself answers EINVAL/ENODEV).
+		return 0;
 	case KVM_CAP_IRQ_ROUTING:
 		return max_irq_routes; // irq_routing.cpp; entries validated below
 	case KVM_CAP_IRQCHIP:
