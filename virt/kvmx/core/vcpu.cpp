@@ -141,6 +141,8 @@ long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	// The few ioctls another thread may issue while the vCPU runs (upstream's "async"
 	// vCPU ioctls, e.g. KVM_INTERRUPT on POWER) do not wait for the vCPU lock.
 	long r;
+	if (vm_is_dead(vcpu->vm))
+		return -EIO;
 	if (arch_vcpu_async_ioctl(vcpu, cmd, arg, &r))
 		return r;
 	MutexGuard guard(vcpu->lock);

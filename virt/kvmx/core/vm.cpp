@@ -213,8 +213,18 @@ Vcpu *vm_vcpu(Vm *vm, u32 idx)
 	return idx < load_acquire(&vm->nr_vcpus) ? vm->vcpus[idx] : nullptr;
 }
 
+void vm_mark_dead(Vm *vm)
+{
+	store_release(&vm->dead, true);
+	u32 n = load_acquire(&vm->nr_vcpus);
+	for (u32 i = 0; i < n; i++)
+		vcpu_kick(vm->vcpus[i]);
+}
+
 long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 {
+	if (vm_is_dead(vm))
+		return -EIO;
 	switch (cmd) {
 	case KVM_CHECK_EXTENSION:
 		return check_extension(vm, arg);

@@ -28,6 +28,7 @@ struct kvmx_vm {
 	kvmx::Vcpu **vcpus;	      // [max_vcpus], by creation index; written under lock
 	kvmx::u32 nr_vcpus;	      // atomic: vcpus[0, nr_vcpus) are valid
 	bool has_run;		      // some vCPU entered the guest (configuration freezes)
+	bool dead;		      // atomic: vm_mark_dead() was called: every ioctl -EIO
 	// Guest memory (read by the arch's fault path). mmu_lock guards stage 2 and
 	// memslot reads; a fault that raced an invalidation sees mmu_seq move or
 	// mmu_in_progress set and retries.
@@ -54,5 +55,14 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg);
 
 // The vCPU created @idx-th (0-based), or nullptr.
 Vcpu *vm_vcpu(Vm *vm, u32 idx);
+
+// The VM cannot go on (upstream's kvm_vm_dead, e.g. the arm64 vGIC failed to map at the
+// first run): from now on its VM, vCPU and device ioctls fail with -EIO; running vCPUs
+// are kicked out. Any thread.
+void vm_mark_dead(Vm *vm);
+inline bool vm_is_dead(const Vm *vm)
+{
+	return load_acquire(&vm->dead);
+}
 
 } // namespace kvmx

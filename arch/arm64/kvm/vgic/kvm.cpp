@@ -190,8 +190,11 @@ Status vgic_kvm_first_run(Vcpu *vcpu)
 	if (!vgic || vcpu->arch.vgic_ready)
 		return Status::ok();
 	Status st = vgic_map_resources(vgic);
-	if (!st.is_ok())
+	if (!st.is_ok()) {
+		// As upstream: a VM whose vGIC cannot be mapped is dead (every ioctl -EIO).
+		vm_mark_dead(vcpu->vm);
 		return st;
+	}
 	const u32 timer_ppis[] = { vtimer_ppi, ptimer_ppi };
 	for (u32 ppi : timer_ppis) {
 		int r = vgic_set_owner(vgic, vcpu->arch.vgic_cpu, ppi, &timer_owner);
@@ -313,6 +316,8 @@ u32 vgic_kvm_nr_spis(const Vm *vm)
 extern "C" long kvmx_arm64_vgic_dev_ioctl(struct kvmx_vgic_dev *dev, unsigned int cmd,
 					  unsigned long arg)
 {
+	if (kvmx::vm_is_dead(dev->vm))
+		return -EIO;
 	switch (cmd) {
 	case KVM_SET_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:
