@@ -1422,6 +1422,116 @@ static int rnd_evfd(struct rng *r)
 	}
 }
 
+#ifndef __powerpc64__
+static atomic_long vgic_ok[3]; /* vGICs made, attributes accepted, lines driven */
+
+static int vgic_attr(int dev, unsigned long cmd, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+	int ret = xioctl(dev, cmd, (uintptr_t)&a);
+
+	if (!ret)
+		atomic_fetch_add(&vgic_ok[1], 1);
+	return ret;
+}
+
+/*
+ * arm64's in-kernel GICv3 on a random VM, mostly configured as a VMM does (frames placed,
+ * sometimes NR_IRQS, usually INIT), so that its vCPUs run with it and the attribute
+ * operations below find a working device.
+ */
+static void vgic_setup(struct rng *r)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	int vm, i = get_fd(r, K_VM, &vm, NULL);
+	uint64_t *val = (uint64_t *)(scratch + 3072);
+
+	if (i < 0)
+		return;
+	if (chance(r, 5))
+		cd.type = (uint32_t)below(r, 16);
+	if (xioctl(vm, KVM_CREATE_DEVICE, (uintptr_t)&cd)) {
+		release_entry(K_VM, i);
+		return;
+	}
+	atomic_fetch_add(&vgic_ok[0], 1);
+	if (chance(r, 50)) {
+		*val = 32 * (2 + below(r, 30));
+		vgic_attr(cd.fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, val);
+	}
+	*val = chance(r, 90) ? 0x08000000 : rnd_ipa(r);
+	vgic_attr(cd.fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST,
+		  val);
+	*val = chance(r, 90) ? 0x080a0000 : rnd_ipa(r);
+	vgic_attr(cd.fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
+		  KVM_VGIC_V3_ADDR_TYPE_REDIST, val);
+	if (chance(r, 90))
+		vgic_attr(cd.fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			  KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	put_fd(K_DEVICE, cd.fd, NULL);
+	release_entry(K_VM, i);
+}
+
+/* Register groups, CPU system registers, line levels and KVM_IRQ_LINE, valid and not. */
+static void op_vgic(struct rng *r)
+{
+	static const unsigned long cmds[] = { KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR,
+					      KVM_HAS_DEVICE_ATTR };
+	int dev, i = get_fd(r, K_DEVICE, &dev, NULL);
+	unsigned long cmd = cmds[below(r, 3)];
+	/* Usually an aligned value in the scratch page; sometimes straddling the guard page. */
+	void *val = chance(r, 95) ? (void *)(scratch + 3072) : (void *)(scratch + 4092);
+	uint64_t mpidr = below(r, 4) << 32;
+
+	if (chance(r, 10) || i < 0) {
+		if (i >= 0)
+			release_entry(K_DEVICE, i);
+		if (chance(r, 30)) {
+			int vm, j = get_fd(r, K_VM, &vm, NULL);
+			struct kvm_irq_level l = { .irq = (uint32_t)(below(r, 3) << 24 |
+								     below(r, 4) << 16 |
+								     below(r, 1024)),
+						   .level = (uint32_t)below(r, 2) };
+
+			if (j < 0)
+				return;
+			if (chance(r, 5))
+				l.irq = (uint32_t)rnd(r);
+			if (!xioctl(vm, KVM_IRQ_LINE, (uintptr_t)&l))
+				atomic_fetch_add(&vgic_ok[2], 1);
+			release_entry(K_VM, j);
+			return;
+		}
+		vgic_setup(r);
+		return;
+	}
+	*(uint64_t *)(scratch + 3072) = rnd_val(r);
+	switch (below(r, 6)) {
+	case 0:
+		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, below(r, 0x10000) & ~3ULL, val);
+		break;
+	case 1:
+		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+			  mpidr | (below(r, 0x20000) & ~3ULL), val);
+		break;
+	case 2: /* ICC_* encodings (op0 3, op1 0, CRn 12, CRm 4-12) and strays */
+		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
+			  mpidr | 3 << 14 | 12 << 7 | (4 + below(r, 9)) << 3 | below(r, 8), val);
+		break;
+	case 3:
+		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
+			  mpidr | (chance(r, 90) ? 32 * below(r, 32) : rnd(r) & 0xffffffff), val);
+		break;
+	case 4:
+		vgic_attr(dev, cmd, (uint32_t)below(r, 12), rnd(r), val);
+		break;
+	default:
+		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_CTRL, below(r, 4), val);
+	}
+	release_entry(K_DEVICE, i);
+}
+#endif
+
 static void op_eventfd(struct rng *r)
 {
 	int vm, i = get_fd(r, K_VM, &vm, NULL);
@@ -1514,16 +1624,18 @@ enum op {
 	OP_XIVE,
 	OP_EVENTFD,
 	OP_TCE,
+	OP_VGIC,
 	NR_OPS
 };
 static const char *const op_name[NR_OPS] = {
-	"open",	 "create_vm", "runnable_vm",  "memslot", "run",	 "known_ioctl", "random_ioctl",
-	"stats", "mmap_vcpu", "guest_memory", "close",	 "xive", "eventfd",	"tce",
+	"open",	       "create_vm",    "runnable_vm", "memslot",   "run",
+	"known_ioctl", "random_ioctl", "stats",	      "mmap_vcpu", "guest_memory",
+	"close",       "xive",	       "eventfd",     "tce",	   "vgic",
 };
 #ifdef __powerpc64__
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8, 6, 3 };
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 8, 6, 3, 0 };
 #else
-static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0, 6, 0 };
+static const int op_weight[NR_OPS] = { 2, 3, 4, 10, 10, 40, 10, 5, 3, 6, 5, 0, 6, 0, 6 };
 #endif
 
 static enum op pick_op(struct rng *r)
@@ -1614,6 +1726,11 @@ static void *worker(void *p)
 		case OP_EVENTFD:
 			op_eventfd(&r);
 			break;
+#ifndef __powerpc64__
+		case OP_VGIC:
+			op_vgic(&r);
+			break;
+#endif
 		default:
 			op_close(&r, below(&r, NR_KINDS));
 		}
@@ -1774,6 +1891,10 @@ int main(int argc, char **argv)
 	       (long)atomic_load(&xive_ok[2]));
 	printf("# tce: %ld tables made, %ld mapped\n", (long)atomic_load(&tce_ok[0]),
 	       (long)atomic_load(&tce_ok[1]));
+#else
+	printf("# vgic: %ld made, %ld attributes accepted, %ld lines driven\n",
+	       (long)atomic_load(&vgic_ok[0]), (long)atomic_load(&vgic_ok[1]),
+	       (long)atomic_load(&vgic_ok[2]));
 #endif
 	printf("# fingerprint of the first 1000 operations of each thread: %#llx\n",
 	       (unsigned long long)atomic_load(&trace_hash));
