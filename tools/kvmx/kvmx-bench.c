@@ -12,6 +12,9 @@
  *              a restored VM): per page, the guest reads it and then writes it
  *   ioeventfd  a virtio-style kick: the guest's MMIO write signals an eventfd in the kernel
  *              (KVM_IOEVENTFD) and the guest runs on; per kick, checked in the eventfd's count
+ *   irqfd      an interrupt through the in-kernel GICv3: the VMM writes an eventfd bound to
+ *              SPI 32 (KVM_IRQFD), enters the waiting guest, whose IRQ handler acknowledges,
+ *              EOIs and reports the INTID at MMIO; per interrupt, eventfd write to the exit
  * Output: one line per benchmark, "bench <name> median_ns <m> min_ns <a> max_ns <b>
  * samples <n> unit <what one sample is>", then "bench-done".
  */
@@ -74,6 +77,35 @@ asm(".pushsection .text\n"
     "	str x0, [x1, #8]\n"
     "	b b_kick_start\n"
     "b_kick_end:\n"
+    /* Open the GIC for SPI 32 (distributor, group 1, priority mask), unmask IRQs, wait. */
+    ".global b_irq_start, b_irq_end\n"
+    "b_irq_start:\n"
+    "	movz x1, #0x0800, lsl #16\n"
+    "	mov w2, #2\n"
+    "	str w2, [x1]\n"
+    "	mov w2, #-1\n"
+    "	str w2, [x1, #0x84]\n"
+    "	mov w2, #1\n"
+    "	str w2, [x1, #0x104]\n"
+    "	mov x2, #0xff\n"
+    "	msr S3_0_C4_C6_0, x2\n"
+    "	mov x2, #1\n"
+    "	msr S3_0_C12_C12_7, x2\n"
+    "	isb\n"
+    "	msr daifclr, #2\n"
+    "1:	wfi\n"
+    "	b 1b\n"
+    "b_irq_end:\n"
+    /* Vectors: the IRQ from EL1h (VBAR + 0x280) acknowledges, EOIs, reports the INTID. */
+    ".global b_irqvec_start, b_irqvec_end\n"
+    "b_irqvec_start:\n"
+    "	.skip 0x280\n"
+    "	mrs x0, S3_0_C12_C12_0\n"
+    "	msr S3_0_C12_C12_1, x0\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	str x0, [x1]\n"
+    "	eret\n"
+    "b_irqvec_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(b_hvc);
@@ -81,6 +113,8 @@ GUEST_PROGRAM(b_mmio);
 GUEST_PROGRAM(b_suspend);
 GUEST_PROGRAM(b_fault);
 GUEST_PROGRAM(b_kick);
+GUEST_PROGRAM(b_irq);
+GUEST_PROGRAM(b_irqvec);
 
 #define MAX_SAMPLES 64
 
@@ -302,6 +336,58 @@ static void bench_ioeventfd(int iterations, int samples)
 	vmm_destroy(&m);
 }
 
+static void gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+
+	if (ioctl(fd, KVM_SET_DEVICE_ATTR, &a))
+		die("vgic attribute");
+}
+
+static void bench_irqfd(int iterations, int samples)
+{
+	struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t dist = 0x08000000, redist = 0x080a0000, one = 1;
+	double ns[MAX_SAMPLES];
+	struct vmm m;
+	struct vcpu v;
+	int efd = eventfd(0, 0);
+
+	setup(&m, &v, b_irq_start, b_irq_end);
+	load_program(&m, GUEST_VECTORS_IPA, b_irqvec_start, b_irqvec_end);
+	if (ioctl(m.vm, KVM_CREATE_DEVICE, &dev)) {
+		printf("bench-skip irqfd: no in-kernel GICv3 (%s)\n", strerror(errno));
+		close(v.fd);
+		vmm_destroy(&m);
+		return;
+	}
+	gic_attr(dev.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	gic_attr(dev.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	gic_attr(dev.fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	struct kvm_irqfd irqfd = { .fd = efd, .gsi = 0 }; /* GSI 0: SPI 32 (default routing) */
+	if (efd < 0 || ioctl(m.vm, KVM_IRQFD, &irqfd) ||
+	    vcpu_set(&v, REG_VBAR_EL1, GUEST_VECTORS_IPA))
+		die("irqfd setup");
+	for (int s = -1; s < samples; s++) {
+		double t0 = now_s();
+
+		for (int i = 0; i < iterations; i++) {
+			if (write(efd, &one, sizeof(one)) != sizeof(one))
+				die("eventfd write");
+			if (vcpu_run(&v) || v.run->exit_reason != KVM_EXIT_MMIO ||
+			    v.run->mmio.phys_addr != GUEST_MMIO_IPA || v.run->mmio.data[0] != 32)
+				die("irqfd run");
+		}
+		if (s >= 0)
+			ns[s] = (now_s() - t0) * 1e9 / iterations;
+	}
+	report("irqfd", ns, samples, "one_eventfd_write_to_the_guest_handler_and_back");
+	close(efd);
+	close(dev.fd);
+	close(v.fd);
+	vmm_destroy(&m);
+}
+
 int main(int argc, char **argv)
 {
 	int scale = argc > 1 ? atoi(argv[1]) : 1;
@@ -315,6 +401,7 @@ int main(int argc, char **argv)
 	bench_create(15);
 	bench_fault(15);
 	bench_ioeventfd(1000 * scale, 15);
+	bench_irqfd(200 * scale, 15);
 	printf("bench-done\n");
 	return 0;
 }
