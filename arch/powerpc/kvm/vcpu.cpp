@@ -178,9 +178,11 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	}
 }
 
-void arch_vcpu_run_done(Vcpu *)
+void arch_vcpu_run_done(Vcpu *vcpu)
 {
-	// Nothing to report back in kvm_run beyond what the exit wrote.
+	// Nothing to report back in kvm_run beyond what the exit wrote; the guest's FP/VMX
+	// registers go back into the shadow (ONE_REG reads them there).
+	kvmx_ppc_run_end(vcpu->arch.shadow);
 }
 
 Status arch_vcpu_run_prepare(Vcpu *vcpu)
@@ -188,6 +190,7 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 	// As upstream on a radix host, a VM is radix from creation: it may run before (or
 	// without) KVM_PPC_CONFIGURE_V3_MMU, in real mode, with no process table.
 	ppc_mmio_complete(vcpu);
+	kvmx_ppc_run_begin(vcpu->arch.shadow);
 	return Status::ok();
 }
 
