@@ -84,6 +84,7 @@ static int __init kvmx_init(void)
 {
 	struct kvmx_host_info info = {
 		.nr_cpus = nr_cpu_ids, /* bounds every smp_processor_id() */
+		.page_shift = PAGE_SHIFT,
 		.max_vms = max_vms,
 	};
 	int r;
