@@ -164,7 +164,7 @@ Result<RunStep> handle_hcall(Vcpu *vcpu)
 		return RunStep::resume;
 	}
 	case H_CONFER:
-		kvmx_host_cond_resched();
+		// A yield: the run loop offers the CPU (cond_resched) before every entry.
 		a.regs.gpr[3] = H_SUCCESS;
 		return RunStep::resume;
 	case H_REGISTER_VPA:
