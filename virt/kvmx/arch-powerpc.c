@@ -224,9 +224,7 @@ static void kvmx_ppc_fp_store(struct kvmx_ppc_shadow *s)
 	s->fp_live = false;
 }
 
-static void kvmx_ppc_sched_in(struct preempt_notifier *pn, int cpu)
-{
-}
+static void kvmx_ppc_sched_in(struct preempt_notifier *pn, int cpu) {}
 
 /* The thread leaves the CPU: whatever runs next may load its own FP/VMX state. */
 static void kvmx_ppc_sched_out(struct preempt_notifier *pn, struct task_struct *next)
