@@ -16,6 +16,11 @@ extern "C" {
 /* Facts about the host that the core may not read itself; gathered once at load. */
 struct kvmx_host_info {
 	unsigned int nr_cpus;
+	/*
+	 * The host's PAGE_SHIFT: one bit of a KVM_GET/CLEAR_DIRTY_LOG bitmap stands for one
+	 * such page, as upstream's (12 on Debian arm64, 16 on ppc64el; 0 is taken as 12).
+	 */
+	unsigned int page_shift;
 	unsigned int max_vms; /* module parameter: limit on VMs alive at once */
 	/*
 	 * The scheduler accounts each task's time waiting for a CPU (CONFIG_SCHED_INFO), so

@@ -136,6 +136,16 @@ void kvmx_host_cond_resched(void);
 unsigned int kvmx_host_cpu_id(void);
 /* Interrupt @cpu so that a guest running there exits promptly (an IPI; no-op if self). */
 void kvmx_host_kick_cpu(unsigned int cpu);
+/*
+ * Halt polling (virt/kvmx/core/halt_poll.cpp). can_poll: nothing else wants this CPU (no
+ * other runnable task, no reschedule pending), so a short busy wait costs no one but
+ * this thread. cpu_relax: one pause of a busy-wait loop. halt_poll_ns: the module
+ * parameter halt_poll_ns, the most a vCPU polls before it sleeps where the VMM did not
+ * choose (KVM_CAP_HALT_POLL); read live, it may change at any time.
+ */
+int kvmx_host_can_poll(void);
+void kvmx_host_cpu_relax(void);
+unsigned int kvmx_host_halt_poll_ns(void);
 /* Monotonic time in ns. */
 kvmx_u64 kvmx_host_time_ns(void);
 /* Wall-clock (CLOCK_REALTIME) time in ns. */

@@ -32,11 +32,26 @@ struct kvmx_ppc_shadow;
 struct kvmx_ppc_shadow *kvmx_ppc_shadow_create(void);
 void kvmx_ppc_shadow_destroy(struct kvmx_ppc_shadow *shadow);
 
+/*
+ * The guest's FP/VMX/VSX registers stay in the CPU between an exit and the next entry
+ * (no store and load per in-kernel round trip). run_begin/run_end bracket every KVM_RUN
+ * (the glue then stores them whenever the thread is scheduled out, and at run_end);
+ * fp_sync stores them now: call it before handling an exit that may touch guest or user
+ * memory (a page fault or a large copy may use VMX in the kernel) or read those registers.
+ * The shadow accessors below see the stored copy.
+ */
+void kvmx_ppc_run_begin(struct kvmx_ppc_shadow *shadow);
+void kvmx_ppc_run_end(struct kvmx_ppc_shadow *shadow);
+void kvmx_ppc_fp_sync(struct kvmx_ppc_shadow *shadow);
+
 /* FP/VSX (64 x 128 bits, the VSX view: FPRs are doubleword 0 of VSR0-31) and FPSCR,
  * VR (32 x 128, = VSR32-63) and VSCR of the guest, for ONE_REG. idx 0..63 for vsr. */
 void kvmx_ppc_shadow_get_vsr(struct kvmx_ppc_shadow *shadow, unsigned int idx, kvmx_u64 val[2]);
 void kvmx_ppc_shadow_set_vsr(struct kvmx_ppc_shadow *shadow, unsigned int idx,
 			     const kvmx_u64 val[2]);
+/* FPR idx (0..31): the doubleword of VSR idx that the FP instructions use. */
+kvmx_u64 kvmx_ppc_shadow_get_fpr(struct kvmx_ppc_shadow *shadow, unsigned int idx);
+void kvmx_ppc_shadow_set_fpr(struct kvmx_ppc_shadow *shadow, unsigned int idx, kvmx_u64 val);
 kvmx_u64 kvmx_ppc_shadow_get_fpscr(struct kvmx_ppc_shadow *shadow);
 void kvmx_ppc_shadow_set_fpscr(struct kvmx_ppc_shadow *shadow, kvmx_u64 val);
 unsigned int kvmx_ppc_shadow_get_vscr(struct kvmx_ppc_shadow *shadow);

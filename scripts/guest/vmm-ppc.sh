@@ -1,8 +1,8 @@
 #!/bin/sh
 # The POWER vmm suite, run inside the powernv9 host: Debian's qemu-system-ppc64 (from
 # /usr/bin, packed by scripts/vmm-ppc-fetch.sh) boots Debian's ppc64el kernel as a pseries
-# guest with -accel kvm on one hypervisor, in three cases, with the same command line on
-# both hypervisors. Usage: vmm-ppc.sh kvm-hv|kvmx|table
+# guest with -accel kvm on one hypervisor, in five cases (the last one saves the guest to
+# a file and restores it in a new QEMU), with the same command line on both hypervisors. Usage: vmm-ppc.sh kvm-hv|kvmx|table
 #   kvm-hv  insmod kvm.ko + kvm-hv.ko, the cases, rmmod: TAP, the reference
 #   kvmx    insmod kvmx.ko, the same cases, rmmod: TAP; a check that fails on kvmx and on
 #           kvm-hv too is a TODO (a check passes on kvmx when it passes on kvm-hv)
@@ -15,7 +15,7 @@ hv=$1
 R=/tmp/vmm
 mkdir -p $R
 TMO=${kvmxvmmtimeout:-150}
-CASES=$(echo "${kvmxvmmcases:-smp1,smp2,xive,ail3}" | tr , ' ')
+CASES=$(echo "${kvmxvmmcases:-smp1,smp2,xive,ail3,migrate}" | tr , ' ')
 n=0
 
 # result NAME VERDICT(ok|fail) [COMMENT]: one TAP line, remembered for the table.
@@ -107,13 +107,142 @@ run_case() {	# case
 	check "$c poweroff_ends_qemu_with_status_0" eval 'grep -q "@@VMMG-POWEROFF" "$log" && [ "$qx" = 0 ]'
 }
 
+# wait_for FILE PATTERN SECONDS: until a line of FILE matches (grep -E), or the time is up.
+wait_for() {
+	local i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# The migrate case: save and restore on one hypervisor. QEMU A boots the guest
+# (vmmcase=migrate: it answers "ping" lines on its console), then its monitor stops the
+# VM and migrates it to a file ("exec:cat > file") and quits; QEMU B, the same command
+# line with -incoming "exec:cat file", restores it and the guest must go on where it was:
+# its console answers, its decrementer counts, its clock has not gone back (the timebase
+# offset), its interrupts (XIVE: the device's sources, queues and the vCPU's VP_STATE)
+# still come. -smp 1, ic-mode=xive. The console and the monitor are FIFOs (QEMU "pipe"
+# chardevs: PATH.in is QEMU's input, PATH.out its output).
+run_migrate() {
+	local k raw=$R/$hv-migrate.raw st=$R/vm.state m pid rd1 rd2 pong1 pong2 qx t0 t1
+	m=pseries,cap-cfpc=broken,cap-ibs=broken,cap-ccf-assist=off,cap-ail-mode-3=off,ic-mode=xive
+	m=$m${kvmxvmmmachine:+,$kvmxvmmmachine}
+	rm -f "$st" "$R"/ser.* "$R"/mon.* "$raw"
+	for f in ser.in ser.out mon.in mon.out; do mkfifo "$R/$f"; done
+	# Held open read-write here, so that no open of a FIFO ever blocks (QEMU not started
+	# yet or gone) and the readers never see an end of file; they are killed at the end.
+	exec 7<>"$R/ser.in" 8<>"$R/mon.in"
+	cat 0<>"$R/ser.out" >>"$raw" &
+	rd1=$!
+	cat 0<>"$R/mon.out" >>"$R/migrate-mon.log" &
+	rd2=$!
+	: >"$R/migrate-qemu.err"
+	: >"$R/migrate-mon.log"
+	qemu() {	# extra args...: QEMU in the background, console and monitor on the FIFOs
+		/usr/bin/qemu-system-ppc64 -accel kvm -M $m -cpu host -smp 1 -m 512 \
+			-display none -nodefaults -chardev pipe,id=s0,path=$R/ser -serial chardev:s0 \
+			-chardev pipe,id=m0,path=$R/mon -mon chardev=m0,mode=readline \
+			-kernel /vmm/vmlinux -initrd /vmm/guest.cpio.gz \
+			-append "console=hvc0 panic=-1 vmmcase=migrate" -no-reboot "$@" \
+			</dev/null >>"$R/migrate-qemu.err" 2>&1 &
+		pid=$!
+	}
+	mon() { echo "$*" >&8; }
+	ser() { echo "$*" >&7; }
+	pong() { tr -d '\r' <"$raw" | sed -n "s/^@@VMMG-PONG $1 //p" | head -1; }
+	read -r t0 _ </proc/uptime
+	qemu
+	if wait_for "$raw" '@@VMMG-INIT' "$TMO"; then
+		read -r t1 _ </proc/uptime
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+		echo "$secs" >"$R/$hv.migrate.secs"
+		result "migrate boots_to_init" ok "$secs s (to within 0.1 s)"
+	else
+		echo "-" >"$R/$hv.migrate.secs"
+		result "migrate boots_to_init" fail
+	fi
+	wait_for "$raw" '@@VMMG-MIGREADY' 60
+	ser ping 1
+	wait_for "$raw" '@@VMMG-PONG 1 ' 60
+	pong1=$(pong 1)
+	echo "# before: uptime/LOC $pong1"
+	check "migrate console_answers_before_save" test -n "$pong1"
+	mon stop
+	mon "migrate \"exec:cat > $st\""
+	k=0
+	while [ $k -lt 120 ] && ! grep -qE 'Migration status: (completed|failed)' "$R/migrate-mon.log"; do
+		mon info migrate
+		sleep 1
+		k=$((k + 1))
+	done
+	grep -E 'Migration status' "$R/migrate-mon.log" | tail -1 | tr -d '\r' | sed 's/^/# /'
+	mon quit
+	k=0
+	while kill -0 $pid 2>/dev/null && [ $k -lt 300 ]; do
+		sleep 0.1
+		k=$((k + 1))
+	done
+	check "migrate saved_to_a_file" eval 'grep -q "Migration status: completed" "$R/migrate-mon.log" && [ -s "$st" ]'
+	echo "# state file $(wc -c <"$st" 2>/dev/null) bytes"
+	# Console input that comes before the restore ends is lost (the console's state is
+	# restored over it): wait until the monitor says the VM runs, then ping until the
+	# guest answers. The VM was stopped when it was saved, so the restored one starts
+	# paused: "cont" once the monitor says so (no longer "inmigrate").
+	: >"$R/migrate-mon.log"
+	echo "# restoring in a new QEMU (-incoming)"
+	qemu -incoming "exec:cat $st"
+	k=0
+	while [ $k -lt "$TMO" ] && kill -0 $pid 2>/dev/null &&
+		! grep -q 'VM status: running' "$R/migrate-mon.log"; do
+		tr -d '\r' <"$R/migrate-mon.log" | grep -qx 'VM status: paused' && mon cont
+		mon info status
+		sleep 1
+		k=$((k + 1))
+	done
+	echo "# after $k s: $(tr -d '\r' <"$R/migrate-mon.log" | grep -E 'VM status' | tail -1)"
+	k=0
+	while [ $k -lt 12 ] && kill -0 $pid 2>/dev/null && ! grep -q '@@VMMG-PONG 2 ' "$raw"; do
+		ser ping 2
+		wait_for "$raw" '@@VMMG-PONG 2 ' 10
+		k=$((k + 1))
+	done
+	pong2=$(pong 2)
+	echo "# after restore: uptime/LOC $pong2"
+	check "migrate console_answers_after_restore" test -n "$pong2"
+	# PONG tok uptime1 loc1 uptime2 loc2: the decrementer counts across the second of
+	# sleep after the restore, and the guest's clock went on from where it was saved.
+	check "migrate decrementer_counts_after_restore" eval 'set -- $pong2; [ -n "$4" ] && [ "$4" -gt "$2" ]'
+	check "migrate guest_clock_continues" eval 'set -- $pong1 $pong2; [ -n "$8" ] && awk -v a="$3" -v b="$5" -v c="$7" "BEGIN { exit !(b >= a && b < a + 600 && c > b) }"'
+	ser off
+	wait_for "$raw" '@@VMMG-POWEROFF' 60
+	k=0
+	while kill -0 $pid 2>/dev/null && [ $k -lt 300 ]; do
+		sleep 0.1
+		k=$((k + 1))
+	done
+	kill -9 $pid 2>/dev/null
+	wait $pid
+	qx=$?
+	check "migrate poweroff_ends_restored_qemu_with_status_0" eval 'grep -q "@@VMMG-POWEROFF" "$raw" && [ "$qx" = 0 ]'
+	grep -v '^ *$' "$R/migrate-qemu.err" | tail -8 | sed 's/^/# qemu: /'
+	tr -d '\r' <"$R/migrate-mon.log" | grep -iE 'error|fail' | tail -4 | sed 's/^/# monitor: /'
+	[ "${kvmxvmmverbose:-0}" = 1 ] && tr -d '\r' <"$raw" | sed 's/^/# console: /'
+	kill $rd1 $rd2 2>/dev/null
+	exec 7>&- 8>&-
+	rm -f "$R"/ser.* "$R"/mon.* "$st"
+}
+
 case $hv in
 kvm-hv | kvmx)
-	# load, 4 checks a case (5 with two CPUs), unload, kernel log
+	# load, 4 checks a case (5 with two CPUs, 7 to migrate), unload, kernel log
 	plan=3
 	for c in $CASES; do
 		plan=$((plan + 4))
 		[ "$c" = smp2 ] && plan=$((plan + 1))
+		[ "$c" = migrate ] && plan=$((plan + 3))
 	done
 	echo "1..$plan"
 	rm -f "$R/$hv".*
@@ -126,7 +255,11 @@ kvm-hv | kvmx)
 	# Every capability on /dev/kvm and a VM (the table shows where the two differ).
 	kvm-caps >"$R/$hv.caps" 2>&1
 	for c in $CASES; do
-		run_case "$c"
+		if [ "$c" = migrate ]; then
+			run_migrate
+		else
+			run_case "$c"
+		fi
 	done
 	if [ "$hv" = kvm-hv ]; then
 		check "unload_hypervisor" eval 'rmmod kvm_hv && rmmod kvm'

@@ -658,6 +658,13 @@ static void op_runnable(struct rng *r)
 
 		xioctl(vm, KVM_ENABLE_CAP, (uintptr_t)&cap);
 	}
+	if (chance(r, 40)) {
+		/* Halt polling off, short or long for this VM's idle vCPUs. */
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL,
+					      .args = { chance(r, 30) ? 0 : below(r, 500000) } };
+
+		xioctl(vm, KVM_ENABLE_CAP, (uintptr_t)&cap);
+	}
 	if (chance(r, 70))
 		xioctl(vm, KVM_PPC_CONFIGURE_V3_MMU, (uintptr_t)&mmu);
 	vcpu = xioctl(vm, KVM_CREATE_VCPU, below(r, 4));
@@ -935,14 +942,14 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 		struct kvm_enable_cap *c = (void *)a;
 
 #ifdef __powerpc64__
-		static const uint32_t caps[] = { KVM_CAP_PPC_PAPR, KVM_CAP_PPC_SMT,
+		static const uint32_t caps[] = { KVM_CAP_PPC_PAPR,	 KVM_CAP_PPC_SMT,
 						 KVMX_CAP_PPC_STOP0LITE, KVM_CAP_PPC_ENABLE_HCALL,
-						 KVM_CAP_PPC_FWNMI };
+						 KVM_CAP_PPC_FWNMI,	 KVM_CAP_HALT_POLL };
 		static const uint64_t hcalls[] = {
 			0xe0, 0xe4, 0xe8, 0xdc, 0x1c, 0x20, 0x138, 0x13c
 		};
 
-		c->cap = chance(r, 50) ? caps[below(r, 5)] : below(r, 240);
+		c->cap = chance(r, 50) ? caps[below(r, 6)] : below(r, 240);
 #else
 		c->cap = chance(r, 50) ? KVM_CAP_ARM_SYSTEM_SUSPEND : below(r, 240);
 #endif
@@ -954,6 +961,9 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 			c->args[0] = hcalls[below(r, 8)];
 			c->args[1] = below(r, 3);
 		}
+		/* The halt-polling bound: mostly plausible ns, sometimes beyond 32 bits. */
+		if (c->cap == KVM_CAP_HALT_POLL && chance(r, 70))
+			c->args[0] = chance(r, 20) ? 0 : below(r, 1000000);
 #endif
 		break;
 	}

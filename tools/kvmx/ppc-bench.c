@@ -18,7 +18,9 @@
  *          a CPU that traps a guest stop to the hypervisor (POWER9; QEMU with
  *          scripts/qemu-patches/ppc-stop-hfu.patch): elsewhere it says so and is left out.
  *          The 2020 stop0lite review measured these two (its "wakeup latency using a
- *          timer") on POWER9 hardware.
+ *          timer") on POWER9 hardware. Where KVM_CAP_HALT_POLL reads 1, stop-nopoll
+ *          repeats it with the VM's halt-polling bound set to 0 (no polling).
+ *          cede and stop also print the vCPU's halt statistics (KVM_GET_STATS_FD).
  *   hcall-xive  the hcall loop with the vCPU connected to a XIVE native device (one event
  *          queue configured): every entry and exit then also dispatches and undispatches
  *          its interrupt context on the thread (the TIMA push and pull); only where
@@ -50,8 +52,10 @@
 #define XIVE_QUEUE 0x200000ul /* a 64 KB event queue page (hcall-xive) */
 
 /* bench() flags */
-#define B_STOP 1 /* enable KVMX_CAP_PPC_STOP0LITE */
-#define B_XIVE 2 /* connect the vCPU to a XIVE device */
+#define B_STOP 1   /* enable KVMX_CAP_PPC_STOP0LITE */
+#define B_XIVE 2   /* connect the vCPU to a XIVE device */
+#define B_NOPOLL 4 /* KVM_ENABLE_CAP(KVM_CAP_HALT_POLL, 0): no halt polling */
+#define B_STATS 8  /* print the vCPU's halt statistics afterwards */
 
 /*
  * r20 = iterations, r21 = sample pointer, r22 = MMIO address. hcall: r3 = H_CONFER,
@@ -180,6 +184,52 @@ static int xive_connect(int vm, int vcpu)
 	return cd.fd;
 }
 
+/*
+ * The halt statistics of @vcpu's binary stats file (KVM_GET_STATS_FD), both hypervisors
+ * name them as upstream: one "# <name> stats: ..." line, the host CPU time the wake-ups
+ * cost in polling beside the time the thread slept.
+ */
+static void print_halt_stats(const char *name, int vcpu)
+{
+	static const char *const wanted[] = { "halt_attempted_poll",  "halt_successful_poll",
+					      "halt_poll_success_ns", "halt_poll_fail_ns",
+					      "halt_wait_ns",	      "halt_wakeup" };
+	struct kvm_stats_header h;
+	int fd = ioctl(vcpu, KVM_GET_STATS_FD, 0);
+	char line[512];
+	size_t len = 0;
+
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != sizeof(h)) {
+		printf("# %s stats: KVM_GET_STATS_FD: %s\n", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	size_t dsize = sizeof(struct kvm_stats_desc) + h.name_size;
+	char *descs = malloc(dsize * h.num_desc);
+	if (!descs ||
+	    pread(fd, descs, dsize * h.num_desc, h.desc_offset) != (ssize_t)(dsize * h.num_desc)) {
+		free(descs);
+		close(fd);
+		return;
+	}
+	len += snprintf(line, sizeof(line), "# %s stats:", name);
+	for (size_t w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++) {
+		for (uint32_t i = 0; i < h.num_desc; i++) {
+			struct kvm_stats_desc *d = (struct kvm_stats_desc *)(descs + i * dsize);
+			uint64_t v;
+			if (strcmp(d->name, wanted[w]) ||
+			    pread(fd, &v, sizeof(v), h.data_offset + d->offset) != sizeof(v))
+				continue;
+			len += snprintf(line + len, sizeof(line) - len, " %s %llu", wanted[w],
+					(unsigned long long)v);
+		}
+	}
+	printf("%s\n", line);
+	free(descs);
+	close(fd);
+}
+
 static int bench(const char *name, const uint8_t *code, size_t len, int nsamples, int flags)
 {
 	int stop = flags & B_STOP, xive = -1;
@@ -220,6 +270,14 @@ static int bench(const char *name, const uint8_t *code, size_t len, int nsamples
 		struct kvm_enable_cap cap = { .cap = KVMX_CAP_PPC_STOP0LITE };
 		if (ioctl(vm, KVM_ENABLE_CAP, &cap)) {
 			printf("# %s: KVM_ENABLE_CAP(KVMX_CAP_PPC_STOP0LITE): %s\n", name,
+			       strerror(errno));
+			return 1;
+		}
+	}
+	if (flags & B_NOPOLL) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL };
+		if (ioctl(vm, KVM_ENABLE_CAP, &cap)) {
+			printf("# %s: KVM_ENABLE_CAP(KVM_CAP_HALT_POLL): %s\n", name,
 			       strerror(errno));
 			return 1;
 		}
@@ -267,6 +325,8 @@ static int bench(const char *name, const uint8_t *code, size_t len, int nsamples
 		printf("# %s: unexpected exit %u\n", name, run->exit_reason);
 		return 1;
 	}
+	if (flags & B_STATS)
+		print_halt_stats(name, vcpu);
 	samples = (uint64_t *)(mem + SAMPLES);
 	qsort(samples, nsamples, sizeof(*samples), cmp_u64);
 	printf("bench %s median %.0f min %.0f max %.0f samples %d unit ns\n", name,
@@ -291,11 +351,18 @@ int main(void)
 	}
 	bad |= bench("hcall", hcall_start, hcall_end - hcall_start, NSAMPLES, 0);
 	bad |= bench("mmio", mmio_start, mmio_end - mmio_start, NSAMPLES, 0);
-	bad |= bench("cede", cede_start, cede_end - cede_start, WAKE_SAMPLES, 0);
+	bad |= bench("cede", cede_start, cede_end - cede_start, WAKE_SAMPLES, B_STATS);
 	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVMX_CAP_PPC_STOP0LITE) > 0) {
 		/* The in-kernel kvm-hv has no stop0lite: the review's comparison is with cede. */
 		printf("bench-ref stop cede\n");
-		bad |= bench("stop", stop_start, stop_end - stop_start, WAKE_SAMPLES, B_STOP);
+		bad |= bench("stop", stop_start, stop_end - stop_start, WAKE_SAMPLES,
+			     B_STOP | B_STATS);
+		/* The same without halt polling (the VM's bound set to 0): before and after. */
+		if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL) > 0) {
+			printf("bench-ref stop-nopoll cede\n");
+			bad |= bench("stop-nopoll", stop_start, stop_end - stop_start, WAKE_SAMPLES,
+				     B_STOP | B_NOPOLL | B_STATS);
+		}
 	} else
 		printf("# stop: no KVMX_CAP_PPC_STOP0LITE on this hypervisor\n");
 	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PPC_IRQ_XIVE) > 0)

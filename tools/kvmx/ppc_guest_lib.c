@@ -65,7 +65,10 @@
 #define PAR_EE 0x130	/* g_stop: non-zero: set MSR[EE] before the stop */
 
 #define MSR_SF (1ull << 63)
+#define MSR_VEC (1ull << 25)
+#define MSR_VSX (1ull << 23)
 #define MSR_EE (1ull << 15)
+#define MSR_FP (1ull << 13)
 #define MSR_PR (1ull << 14)
 #define MSR_ME (1ull << 12)
 #define MSR_IR (1ull << 5)
@@ -210,6 +213,32 @@ __asm__(".pushsection .rodata.kvmxguest, \"a\"\n"
 	"	sc 1\n"
 	"	addi 31, 31, 1\n"
 	"	b 3b\n"
+
+	/*
+	 * g_fp: the FP/VMX registers across hcalls handled in the kernel. Each of r20 rounds
+	 * adds VR1 to VR0 (vaddudm), FPR1 to FPR0 (fadd) and calls H_CONFER(-1) (in the
+	 * kernel, a reschedule point); every 64th round also hcall 0x7030 (to userspace,
+	 * r4 = the round); at the end 0x7031. MSR[FP|VEC|VSX] set by userspace.
+	 */
+	"g_fp:\n"
+	"	li 31, 0\n"
+	"1:	vaddudm 0, 0, 1\n"
+	"	fadd 0, 0, 1\n"
+	"	li 3, 0xe4\n"
+	"	li 4, -1\n"
+	"	sc 1\n"
+	"	addi 31, 31, 1\n"
+	"	andi. 9, 31, 63\n"
+	"	bne 2f\n"
+	"	li 3, 0x7030\n"
+	"	mr 4, 31\n"
+	"	sc 1\n"
+	"2:	cmpd 31, 20\n"
+	"	blt 1b\n"
+	"	li 3, 0x7031\n"
+	"	mr 4, 31\n"
+	"	sc 1\n"
+	"	b .\n"
 
 	/*
 	 * g_regs: report CR, CTR, LR, XER, r20, r31, MSR, PVR as userspace set them (0x7020);
@@ -527,7 +556,7 @@ extern const uint8_t g_ee_report[], g_ee_loop[], g_ee_after_sc[], g_ee_spin[], g
 extern const uint8_t g_ext_hold[], g_ext_hold_ee[], g_ext_hold_spin_end[], g_ext_hold_done[];
 extern const uint8_t g_cede[], g_cede_ret[], g_send[];
 extern const uint8_t g_stop[], g_stop_insn[], g_stop_after[], g_stop_ee[], g_alive[];
-extern const uint8_t g_hcall_par[];
+extern const uint8_t g_hcall_par[], g_fp[];
 
 /* Guest address of a label of the image. */
 #define GA(label) ((uint64_t)((label)-guest_image))

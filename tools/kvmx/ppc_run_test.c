@@ -28,6 +28,10 @@
  *            (two vCPUs) by msgsndp from vCPU 0: the interrupt is taken at the instruction
  *            after the sc, with r3 = H_SUCCESS (0). A signal ends KVM_RUN in a cede with
  *            EINTR (KVM_EXIT_INTR); the next KVM_RUN returns from the H_CEDE (r3 = 0).
+ *   fp       VR0 += VR1 and FPR0 += FPR1 in the guest around 6400 H_CONFER(-1) round trips
+ *            handled in the kernel, while a VMM thread pinned to the same CPU uses those
+ *            registers: ONE_REG reads the right counts at every exit to userspace (every
+ *            64 rounds) and at the end; VSR2, never touched by the guest, keeps its value.
  * Usage: ppc_run_test [case...]   (default: all)
  */
 #include "ppc_guest_lib.c"
@@ -538,14 +542,108 @@ out:
 	vm_destroy(&vm);
 }
 
+/* ---- fp: FP/VMX registers across in-kernel hcalls -------------------------------- */
+static volatile int fp_noise_stop;
+
+/* Another thread on the vCPU thread's CPU, filling the FP/VMX registers with its own. */
+static void *fp_noise(void *arg)
+{
+	while (!fp_noise_stop)
+		__asm__ volatile("vspltisw 0, -7\n vspltisw 1, 5\n xxlxor 32, 32, 33\n"
+				 "fsub 0, 0, 0\n fadd 1, 0, 0\n" ::
+					 : "v0", "v1", "fr0", "fr1", "memory");
+	return arg;
+}
+
+static int fp_regs_ok(struct vcpu *v, uint64_t rounds, const uint64_t vr0[2], const uint64_t vr1[2],
+		      const uint64_t vsr2[2])
+{
+	uint64_t vr[2], vs[2];
+	double f0;
+	struct kvm_one_reg r0 = { .id = KVM_REG_PPC_VR(0), .addr = (uintptr_t)vr };
+	struct kvm_one_reg r2 = { .id = KVM_REG_PPC_VSR(2), .addr = (uintptr_t)vs };
+	struct kvm_one_reg f = { .id = KVM_REG_PPC_FPR(0), .addr = (uintptr_t)&f0 };
+	if (ioctl(v->fd, KVM_GET_ONE_REG, &r0) || ioctl(v->fd, KVM_GET_ONE_REG, &r2) ||
+	    ioctl(v->fd, KVM_GET_ONE_REG, &f))
+		return sys_fail("KVM_GET_ONE_REG");
+	if (vr[0] == vr0[0] + rounds * vr1[0] && vr[1] == vr0[1] + rounds * vr1[1] &&
+	    f0 == 1.0 + (double)rounds && vs[0] == vsr2[0] && vs[1] == vsr2[1])
+		return 1;
+	printf("# after %llu rounds: VR0 %#llx %#llx FPR0 %g VSR2 %#llx %#llx\n",
+	       (unsigned long long)rounds, (unsigned long long)vr[0], (unsigned long long)vr[1], f0,
+	       (unsigned long long)vs[0], (unsigned long long)vs[1]);
+	return 0;
+}
+
+/*
+ * VR0/FPR0 count in the guest across H_CONFER round trips handled in the kernel while a
+ * thread of the VMM pinned to the same CPU uses the same registers (the vCPU thread is
+ * rescheduled inside H_CONFER and between entries); ONE_REG reads the counts at every
+ * exit to userspace, and a VSR the guest never touches keeps its value.
+ */
+static void case_fp(void)
+{
+	const uint64_t rounds = 6400, vr0[2] = { 0x1000, 0x7000000000000000ull }, vr1[2] = { 1, 3 },
+		       vsr2[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
+	const double one = 1.0;
+	struct kvm_one_reg set[] = {
+		{ .id = KVM_REG_PPC_VR(0), .addr = (uintptr_t)vr0 },
+		{ .id = KVM_REG_PPC_VR(1), .addr = (uintptr_t)vr1 },
+		{ .id = KVM_REG_PPC_VSR(2), .addr = (uintptr_t)vsr2 },
+		{ .id = KVM_REG_PPC_FPR(0), .addr = (uintptr_t)&one },
+		{ .id = KVM_REG_PPC_FPR(1), .addr = (uintptr_t)&one },
+	};
+	int mid_ok = 1, end_ok = 0, exits = 0;
+	cpu_set_t cpu, old;
+	pthread_t th;
+	struct vm vm;
+	struct vcpu *v;
+	long nr;
+
+	case_begin(3);
+	if (vm_create(&vm, 1, 1) || vcpu_start(&vm, 0, GA(g_fp), MSR_FP | MSR_VEC | MSR_VSX))
+		goto out;
+	v = &vm.v[0];
+	for (unsigned i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+		if (ioctl(v->fd, KVM_SET_ONE_REG, &set[i])) {
+			sys_fail("KVM_SET_ONE_REG");
+			goto out;
+		}
+	if (set_gprs(&vm, 0, 1, (const int[]){ 20 }, &rounds))
+		goto out;
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	sched_setaffinity(0, sizeof(cpu), &cpu);
+	fp_noise_stop = 0;
+	pthread_create(&th, NULL, fp_noise, NULL);
+	pthread_setaffinity_np(th, sizeof(cpu), &cpu);
+	while ((nr = vcpu_run(v, 60000)) == 0x7030) {
+		exits++;
+		mid_ok = mid_ok && fp_regs_ok(v, v->run->papr_hcall.args[0], vr0, vr1, vsr2);
+	}
+	fp_noise_stop = 1;
+	pthread_join(th, NULL);
+	sched_setaffinity(0, sizeof(old), &old);
+	end_ok = nr == 0x7031 && fp_regs_ok(v, rounds, vr0, vr1, vsr2);
+	if (nr != 0x7031)
+		printf("# hcall %s at the end, expected 0x7031\n", hc_name(nr));
+	check(exits == (int)(rounds / 64) && nr == 0x7031, "fp_guest_ran_all_rounds");
+	check(exits && mid_ok, "fp_vr_fpr_counts_read_back_at_every_user_exit");
+	check(end_ok, "fp_vr_fpr_vsr_survive_in_kernel_hcalls_and_host_fp_use");
+out:
+	case_end("fp");
+	vm_destroy(&vm);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
 	{ "hcall", case_hcall }, { "regs", case_regs }, { "mmio", case_mmio }, { "dec", case_dec },
-	{ "ext", case_ext },	 { "ipi", case_ipi },	{ "cede", case_cede },
+	{ "ext", case_ext },	 { "ipi", case_ipi },	{ "cede", case_cede }, { "fp", case_fp },
 };
-static const int case_checks[] = { 3, 6, 10, 6, 10, 5, 8 };
+static const int case_checks[] = { 3, 6, 10, 6, 10, 5, 8, 3 };
 
 int main(int argc, char **argv)
 {

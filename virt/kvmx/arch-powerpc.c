@@ -58,8 +58,19 @@ static unsigned long kvmx_ppc_realmode_ret; /* linear alias of kvmx_ppc_realmode
 static DEFINE_SPINLOCK(kvmx_ppc_lpid_lock);
 static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
 
+/*
+ * The guest's FP/VMX/VSX registers stay in the CPU from one exit to the next entry while
+ * the vCPU thread handles exits in the kernel (fp_live), instead of a store and a load
+ * around every in-kernel round trip. They are stored into vcpu.arch.fp/vr before anything
+ * else may use those registers: the thread being scheduled out (sched_out, a preempt
+ * notifier registered for the whole KVM_RUN), the end of KVM_RUN, and any exit handler
+ * that may fault in or copy memory (the kernel's copy and page-copy routines use VMX in
+ * process context) or read the registers (kvmx_ppc_fp_sync, called by the C++).
+ */
 struct kvmx_ppc_shadow {
 	struct kvm_vcpu vcpu; /* written by the exit path in real mode: kmalloc'ed */
+	struct preempt_notifier pn;
+	bool fp_live; /* the CPU holds the guest's FP/VMX/VSX state, vcpu.arch.fp/vr stale */
 };
 
 /*
@@ -200,18 +211,72 @@ void kvmx_arch_host_release(void)
 	kvmx_ppc_kvm = NULL;
 }
 
+static const unsigned long kvmx_ppc_fp_msr = MSR_FP | MSR_VEC | MSR_VSX;
+
+/* Interrupts off or preemption disabled: the CPU's FP/VMX/VSX registers into the shadow. */
+static void kvmx_ppc_fp_store(struct kvmx_ppc_shadow *s)
+{
+	if (!s->fp_live)
+		return;
+	msr_check_and_set(kvmx_ppc_fp_msr);
+	store_fp_state(&s->vcpu.arch.fp);
+	store_vr_state(&s->vcpu.arch.vr);
+	s->fp_live = false;
+}
+
+static void kvmx_ppc_sched_in(struct preempt_notifier *pn, int cpu) {}
+
+/* The thread leaves the CPU: whatever runs next may load its own FP/VMX state. */
+static void kvmx_ppc_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	kvmx_ppc_fp_store(container_of(pn, struct kvmx_ppc_shadow, pn));
+}
+
+static struct preempt_ops kvmx_ppc_preempt_ops = {
+	.sched_in = kvmx_ppc_sched_in,
+	.sched_out = kvmx_ppc_sched_out,
+};
+
 struct kvmx_ppc_shadow *kvmx_ppc_shadow_create(void)
 {
 	struct kvmx_ppc_shadow *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 
-	if (s)
-		s->vcpu.kvm = kvmx_ppc_kvm;
+	if (!s)
+		return NULL;
+	s->vcpu.kvm = kvmx_ppc_kvm;
+	preempt_notifier_init(&s->pn, &kvmx_ppc_preempt_ops);
+	preempt_notifier_inc();
 	return s;
 }
 
 void kvmx_ppc_shadow_destroy(struct kvmx_ppc_shadow *shadow)
 {
+	if (!shadow)
+		return;
+	preempt_notifier_dec();
 	kfree(shadow);
+}
+
+void kvmx_ppc_run_begin(struct kvmx_ppc_shadow *s)
+{
+	preempt_disable();
+	preempt_notifier_register(&s->pn);
+	preempt_enable();
+}
+
+void kvmx_ppc_run_end(struct kvmx_ppc_shadow *s)
+{
+	preempt_disable();
+	kvmx_ppc_fp_store(s);
+	preempt_notifier_unregister(&s->pn);
+	preempt_enable();
+}
+
+void kvmx_ppc_fp_sync(struct kvmx_ppc_shadow *s)
+{
+	preempt_disable();
+	kvmx_ppc_fp_store(s);
+	preempt_enable();
 }
 
 void kvmx_ppc_shadow_get_vsr(struct kvmx_ppc_shadow *s, unsigned int idx, kvmx_u64 val[2])
@@ -232,6 +297,18 @@ void kvmx_ppc_shadow_set_vsr(struct kvmx_ppc_shadow *s, unsigned int idx, const 
 	} else if (idx < 64) {
 		memcpy(&s->vcpu.arch.vr.vr[idx - 32], val, 16);
 	}
+}
+
+/* The FPR is one doubleword of VSR idx, which one depends on the kernel's byte order. */
+kvmx_u64 kvmx_ppc_shadow_get_fpr(struct kvmx_ppc_shadow *s, unsigned int idx)
+{
+	return idx < 32 ? s->vcpu.arch.fp.fpr[idx][TS_FPROFFSET] : 0;
+}
+
+void kvmx_ppc_shadow_set_fpr(struct kvmx_ppc_shadow *s, unsigned int idx, kvmx_u64 val)
+{
+	if (idx < 32)
+		s->vcpu.arch.fp.fpr[idx][TS_FPROFFSET] = val;
 }
 
 kvmx_u64 kvmx_ppc_shadow_get_fpscr(struct kvmx_ppc_shadow *s)
@@ -300,8 +377,10 @@ void kvmx_ppc_guest_run(struct kvmx_ppc_shadow *s, struct kvmx_ppc_regs *regs,
 		MSR_FP | MSR_VEC | MSR_VSX |
 		(cpu_has_feature(CPU_FTR_TM) ? MSR_TM : 0)); /* to save the user's TM SPRs */
 	kvmppc_save_user_regs();
-	load_fp_state(&v->arch.fp);
-	load_vr_state(&v->arch.vr);
+	if (!s->fp_live) {
+		load_fp_state(&v->arch.fp);
+		load_vr_state(&v->arch.vr);
+	}
 
 	memcpy(v->arch.regs.gpr, regs->gpr, sizeof(regs->gpr));
 	v->arch.regs.nip = regs->nip;
@@ -347,8 +426,7 @@ void kvmx_ppc_guest_run(struct kvmx_ppc_shadow *s, struct kvmx_ppc_regs *regs,
 		exit->hdsisr = *(u32 *)((char *)ex + EX_DSISR);
 	}
 
-	store_fp_state(&v->arch.fp);
-	store_vr_state(&v->arch.vr);
+	s->fp_live = true; /* stored when needed (see struct kvmx_ppc_shadow) */
 }
 
 void kvmx_ppc_guest_leave(int trap, kvmx_u64 tb)

@@ -26,6 +26,21 @@ bool kvmx_debug;
 module_param_named(debug, kvmx_debug, bool, 0644);
 MODULE_PARM_DESC(debug, "Log VM lifecycle events at KERN_DEBUG (default off)");
 
+/*
+ * The most a vCPU busy-waits for a wake-up before its thread sleeps (halt polling,
+ * virt/kvmx/core/halt_poll.cpp), where the VMM did not choose with KVM_CAP_HALT_POLL.
+ * 200 us covers the short timer sleeps of an idle guest (upstream's default is 10 us on
+ * POWER, 200 us on x86, 500 us on arm64; performance.rst has the measurements).
+ */
+static unsigned int halt_poll_ns = 200000;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "Most ns a halted vCPU polls before it sleeps (0: never poll)");
+
+unsigned int kvmx_host_halt_poll_ns(void)
+{
+	return READ_ONCE(halt_poll_ns);
+}
+
 static bool selftest;
 module_param(selftest, bool, 0444);
 MODULE_PARM_DESC(selftest,
@@ -69,6 +84,7 @@ static int __init kvmx_init(void)
 {
 	struct kvmx_host_info info = {
 		.nr_cpus = nr_cpu_ids, /* bounds every smp_processor_id() */
+		.page_shift = PAGE_SHIFT,
 		.max_vms = max_vms,
 	};
 	int r;

@@ -169,6 +169,16 @@ void kvmx_host_kick_cpu(unsigned int cpu)
 	local_irq_restore(flags);
 }
 
+int kvmx_host_can_poll(void)
+{
+	return single_task_running() && !need_resched();
+}
+
+void kvmx_host_cpu_relax(void)
+{
+	cpu_relax();
+}
+
 kvmx_u64 kvmx_host_time_ns(void)
 {
 	return ktime_get_ns();

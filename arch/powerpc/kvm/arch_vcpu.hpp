@@ -7,6 +7,9 @@
 #include "radix.hpp"
 #include <kvmx/ppc.h>
 
+// An idle vCPU (H_CEDE, stop0lite) polls before it sleeps: vcpu_halt (core/vcpu.hpp).
+#define KVMX_ARCH_HALT_POLL 1
+
 namespace kvmx {
 
 // SPRs switched with the guest (hyp/switch.cpp), plus the ones kvmx only keeps.

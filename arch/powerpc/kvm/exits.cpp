@@ -164,7 +164,7 @@ Result<RunStep> handle_hcall(Vcpu *vcpu)
 		return RunStep::resume;
 	}
 	case H_CONFER:
-		kvmx_host_cond_resched();
+		// A yield: the run loop offers the CPU (cond_resched) before every entry.
 		a.regs.gpr[3] = H_SUCCESS;
 		return RunStep::resume;
 	case H_REGISTER_VPA:
@@ -577,10 +577,40 @@ void ppc_mmio_complete(Vcpu *vcpu)
 	a.regs.gpr[a.mmio.rt] = v;
 }
 
+namespace {
+
+// Exits whose handling touches no guest or user memory and no FP/VMX register: the
+// guest's FP/VMX/VSX state may stay in the CPU for the next entry (kvmx_ppc_fp_sync).
+// Host interrupts, and the hcalls that only idle, wake or yield (a sleep or a reschedule
+// stores the registers through the glue's preempt notifier).
+bool fp_may_stay_live(const ArchVcpu &a, int trap)
+{
+	switch (trap) {
+	case 0:
+	case TRAP_HV_DECREMENTER:
+	case TRAP_H_VIRT:
+	case TRAP_H_DOORBELL:
+	case TRAP_HMI:
+	case TRAP_EXTERNAL:
+	case TRAP_SYSTEM_RESET:
+		return true;
+	case TRAP_SYSCALL: {
+		u64 nr = a.regs.gpr[3];
+		return !(a.regs.msr & MSR_PR) && (nr == H_CONFER || nr == H_PROD || nr == H_CEDE);
+	}
+	default:
+		return false;
+	}
+}
+
+} // namespace
+
 Result<RunStep> ppc_handle_exit(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
 	int trap = a.exit.trap;
+	if (!fp_may_stay_live(a, trap))
+		kvmx_ppc_fp_sync(a.shadow);
 	if (trap)
 		vcpu->stats.exits++;
 	switch (trap) {

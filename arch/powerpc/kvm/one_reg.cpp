@@ -180,9 +180,7 @@ long get_special(Vcpu *vcpu, u64 id, u64 val[2], int *vsr_idx)
 	} else if (id == KVM_REG_PPC_VSCR) {
 		val[0] = kvmx_ppc_shadow_get_vscr(a.shadow);
 	} else if (id >= KVM_REG_PPC_FPR0 && id <= KVM_REG_PPC_FPR31) {
-		u64 v[2];
-		kvmx_ppc_shadow_get_vsr(a.shadow, static_cast<u32>(id - KVM_REG_PPC_FPR0), v);
-		val[0] = v[0];
+		val[0] = kvmx_ppc_shadow_get_fpr(a.shadow, static_cast<u32>(id - KVM_REG_PPC_FPR0));
 	} else if (id >= KVM_REG_PPC_VSR0 && id <= KVM_REG_PPC_VSR31) {
 		*vsr_idx = static_cast<int>(id - KVM_REG_PPC_VSR0);
 	} else if (id >= KVM_REG_PPC_VR0 && id <= KVM_REG_PPC_VR31) {
@@ -230,11 +228,7 @@ long set_special(Vcpu *vcpu, u64 id, const u64 val[2], int vsr_idx)
 	} else if (id == KVM_REG_PPC_VSCR) {
 		kvmx_ppc_shadow_set_vscr(a.shadow, static_cast<u32>(val[0]));
 	} else if (id >= KVM_REG_PPC_FPR0 && id <= KVM_REG_PPC_FPR31) {
-		u64 v[2];
-		u32 i = static_cast<u32>(id - KVM_REG_PPC_FPR0);
-		kvmx_ppc_shadow_get_vsr(a.shadow, i, v);
-		v[0] = val[0];
-		kvmx_ppc_shadow_set_vsr(a.shadow, i, v);
+		kvmx_ppc_shadow_set_fpr(a.shadow, static_cast<u32>(id - KVM_REG_PPC_FPR0), val[0]);
 	} else if (vsr_idx >= 0) {
 		kvmx_ppc_shadow_set_vsr(a.shadow, static_cast<u32>(vsr_idx), val);
 	} else {

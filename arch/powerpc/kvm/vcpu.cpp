@@ -178,9 +178,11 @@ long arch_vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	}
 }
 
-void arch_vcpu_run_done(Vcpu *)
+void arch_vcpu_run_done(Vcpu *vcpu)
 {
-	// Nothing to report back in kvm_run beyond what the exit wrote.
+	// Nothing to report back in kvm_run beyond what the exit wrote; the guest's FP/VMX
+	// registers go back into the shadow (ONE_REG reads them there).
+	kvmx_ppc_run_end(vcpu->arch.shadow);
 }
 
 Status arch_vcpu_run_prepare(Vcpu *vcpu)
@@ -188,6 +190,7 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 	// As upstream on a radix host, a VM is radix from creation: it may run before (or
 	// without) KVM_PPC_CONFIGURE_V3_MMU, in real mode, with no process table.
 	ppc_mmio_complete(vcpu);
+	kvmx_ppc_run_begin(vcpu->arch.shadow);
 	return Status::ok();
 }
 
@@ -206,7 +209,7 @@ bool idle_wake_ready(Vcpu *vcpu)
 Result<RunStep> block_idle(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
-	bool slept = false;
+	bool woken = false;
 	while (!idle_wake_ready(vcpu)) {
 		// A signal ends the idle state (as upstream ends a cede): KVM_RUN returns
 		// -EINTR and the next one continues after the sc or the stop.
@@ -217,11 +220,12 @@ Result<RunStep> block_idle(Vcpu *vcpu)
 		u64 ticks = a.spr.dec_expires - ppc_guest_tb(vcpu);
 		u64 freq = registry().host.ppc_tb_freq;
 		u64 ns = ticks / freq * 1000000000ULL + ticks % freq * 1000000000ULL / freq;
-		// 0 (a wake-up or a kick), -ETIME or -EINTR: the loop looks again.
-		vcpu_block(vcpu, ns, idle_wake_ready);
-		slept = true;
+		// Polls, then sleeps (halt_poll.cpp); whatever ended it, the loop looks again.
+		// halt_wakeup counts sleeps an event or the decrementer's timer ended.
+		HaltEnd end = vcpu_halt(vcpu, ns, idle_wake_ready);
+		woken |= end == HaltEnd::woken || end == HaltEnd::timed_out;
 	}
-	if (slept)
+	if (woken)
 		vcpu->stats.halt_wakeup++;
 	__atomic_fetch_and(&a.pending, ~pend_prod, __ATOMIC_SEQ_CST);
 	a.idle = PpcIdle::none;

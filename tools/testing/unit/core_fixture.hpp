@@ -96,6 +96,7 @@ protected:
 	{
 		kvmx_host_info info = host_info(mmfr0, max_vms);
 		info.sched_info_on = sched_info_on_;
+		info.page_shift = page_shift_;
 		int r = kvmx_core_init(&info);
 		up_ = r == 0;
 		return r;
@@ -104,4 +105,6 @@ protected:
 	bool up_ = false;
 	// The host scheduler tracks run delay (CONFIG_SCHED_INFO), as Debian's kernel does.
 	unsigned int sched_info_on_ = 1;
+	// The host's PAGE_SHIFT (0: taken as 4 KiB).
+	unsigned int page_shift_ = 0;
 };

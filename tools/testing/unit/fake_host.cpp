@@ -47,6 +47,11 @@ long signal_check_count, resched_count;
 unsigned int cpu_id;
 std::map<unsigned int, long> kick_count;
 kvmx_u64 now_ns, realtime, run_delay;
+unsigned int halt_poll_default_ns;
+bool can_poll_answer;
+long relax_count;
+kvmx_u64 relax_step_ns;
+void (*relax_hook)(kvmx_u64 now);
 long random_calls;
 unsigned int pid = 4242;
 long fpsimd_count;
@@ -145,6 +150,11 @@ void reset()
 	cpu_id = 0;
 	kick_count.clear();
 	now_ns = realtime = run_delay = 0;
+	halt_poll_default_ns = 0;
+	can_poll_answer = true;
+	relax_count = 0;
+	relax_step_ns = 100;
+	relax_hook = nullptr;
 	random_calls = 0;
 	pid = 4242;
 	fpsimd_count = 0;
@@ -294,6 +304,23 @@ long kicks(unsigned int cpu)
 {
 	auto it = kick_count.find(cpu);
 	return it == kick_count.end() ? 0 : it->second;
+}
+void set_halt_poll_ns(unsigned int ns)
+{
+	halt_poll_default_ns = ns;
+}
+void set_can_poll(bool can)
+{
+	can_poll_answer = can;
+}
+void on_cpu_relax(kvmx_u64 step_ns, void (*hook)(kvmx_u64 now))
+{
+	relax_step_ns = step_ns;
+	relax_hook = hook;
+}
+long relax_calls()
+{
+	return relax_count;
 }
 void set_time_ns(kvmx_u64 ns)
 {
@@ -674,6 +701,25 @@ unsigned int kvmx_host_cpu_id(void)
 void kvmx_host_kick_cpu(unsigned int cpu)
 {
 	kick_count[cpu]++;
+}
+
+int kvmx_host_can_poll(void)
+{
+	return can_poll_answer;
+}
+
+// A busy-wait pause: time moves on by the step, then the hook may make an event happen.
+void kvmx_host_cpu_relax(void)
+{
+	relax_count++;
+	now_ns += relax_step_ns;
+	if (relax_hook)
+		relax_hook(now_ns);
+}
+
+unsigned int kvmx_host_halt_poll_ns(void)
+{
+	return halt_poll_default_ns;
 }
 
 kvmx_u64 kvmx_host_time_ns(void)

@@ -94,6 +94,13 @@ long resched_calls();
 // kvmx_host_cpu_id's answer (default 0), and the kicks sent to each CPU.
 void set_cpu_id(unsigned int cpu);
 long kicks(unsigned int cpu);
+// Halt polling: the module parameter's answer (default 0: never poll), can_poll's
+// (default yes), and cpu_relax, which moves time on by @step_ns (default 100) and then
+// calls @hook with the new time (cleared by reset()); the relax calls so far.
+void set_halt_poll_ns(unsigned int ns);
+void set_can_poll(bool can);
+void on_cpu_relax(kvmx_u64 step_ns, void (*hook)(kvmx_u64 now));
+long relax_calls();
 void set_time_ns(kvmx_u64 ns);
 void set_realtime_ns(kvmx_u64 ns);
 void set_run_delay_ns(kvmx_u64 ns);

@@ -61,6 +61,10 @@ long check_extension(const Vm *vm, u64 cap)
 	case KVM_CAP_IRQFD:			  // irqfd.cpp (-EAGAIN without an irqchip)
 	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
+#ifdef KVMX_ARCH_HALT_POLL
+	case KVM_CAP_HALT_POLL: // halt_poll.cpp, where the arch idles through vcpu_halt
+		return 1;
+#endif
 	case KVM_CAP_NR_MEMSLOTS:
 		return max_memslots;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:

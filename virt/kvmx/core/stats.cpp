@@ -20,24 +20,40 @@ constexpr u32 desc_size = desc_base + name_size;
 struct StatDesc {
 	const char *name;
 	u32 offset; // byte offset in VcpuStats / VmStats
+	bool ns;    // a time in nanoseconds (unit seconds, exponent -9), else a count
 };
 
 #define KVMX_VCPU_STAT(field)                                                                      \
 	{                                                                                          \
-#field, __builtin_offsetof(VcpuStats, field)                                       \
+#field, __builtin_offsetof(VcpuStats, field), false                                \
+	}
+#define KVMX_VCPU_STAT_NS(field)                                                                   \
+	{                                                                                          \
+#field, __builtin_offsetof(VcpuStats, field), true                                 \
 	}
 constexpr StatDesc vcpu_stats[] = {
-	KVMX_VCPU_STAT(halt_wakeup),	KVMX_VCPU_STAT(exits),
-	KVMX_VCPU_STAT(signal_exits),	KVMX_VCPU_STAT(wfe_exit_stat),
-	KVMX_VCPU_STAT(wfi_exit_stat),	KVMX_VCPU_STAT(hvc_exit_stat),
-	KVMX_VCPU_STAT(mmio_exit_user), KVMX_VCPU_STAT(mmio_exit_kernel),
+	KVMX_VCPU_STAT(halt_wakeup),
+	KVMX_VCPU_STAT(exits),
+	KVMX_VCPU_STAT(signal_exits),
+	KVMX_VCPU_STAT(wfe_exit_stat),
+	KVMX_VCPU_STAT(wfi_exit_stat),
+	KVMX_VCPU_STAT(hvc_exit_stat),
+	KVMX_VCPU_STAT(mmio_exit_user),
+	KVMX_VCPU_STAT(mmio_exit_kernel),
 	KVMX_VCPU_STAT(irq_exits),
+	KVMX_VCPU_STAT(halt_successful_poll),
+	KVMX_VCPU_STAT(halt_attempted_poll),
+	KVMX_VCPU_STAT(halt_poll_invalid),
+	KVMX_VCPU_STAT_NS(halt_poll_success_ns),
+	KVMX_VCPU_STAT_NS(halt_poll_fail_ns),
+	KVMX_VCPU_STAT_NS(halt_wait_ns),
 };
 #undef KVMX_VCPU_STAT
+#undef KVMX_VCPU_STAT_NS
 
 #define KVMX_VM_STAT(field)                                                                        \
 	{                                                                                          \
-#field, __builtin_offsetof(VmStats, field)                                         \
+#field, __builtin_offsetof(VmStats, field), false                                  \
 	}
 constexpr StatDesc vm_stats[] = {
 	KVMX_VM_STAT(remote_tlb_flush),
@@ -122,9 +138,12 @@ extern "C" long kvmx_stats_read(struct kvmx_vm *vm, struct kvmx_vcpu *vcpu, void
 	format_id(reinterpret_cast<char *>(file + id_offset), vm->creator_pid, vcpu);
 	for (u32 i = 0; i < num; i++) {
 		u8 *d = file + desc_offset + i * desc_size;
-		put32(d + 0,
-		      KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | KVM_STATS_BASE_POW10);
-		d[4] = d[5] = 0;     // exponent
+		const bool ns = descs[i].ns;
+		put32(d + 0, KVM_STATS_TYPE_CUMULATIVE |
+				     (ns ? KVM_STATS_UNIT_SECONDS : KVM_STATS_UNIT_NONE) |
+				     KVM_STATS_BASE_POW10);
+		// exponent (s16): -9 for nanoseconds
+		d[4] = static_cast<u8>(ns ? -9 : 0), d[5] = ns ? 0xff : 0;
 		d[6] = 1, d[7] = 0;  // size: one u64
 		put32(d + 8, i * 8); // offset in the data block
 		put32(d + 12, 0);    // bucket_size

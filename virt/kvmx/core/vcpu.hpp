@@ -21,6 +21,13 @@ struct VcpuStats {
 	u64 mmio_exit_user;   // MMIO handed to userspace
 	u64 mmio_exit_kernel; // MMIO handled in the kernel
 	u64 irq_exits;	      // host interrupts during a guest run
+	// Halt polling (halt_poll.cpp), upstream's names and meanings.
+	u64 halt_successful_poll; // halts that ended while polling (no sleep)
+	u64 halt_attempted_poll;  // halts that polled at all
+	u64 halt_poll_invalid;	  // successful polls ended by a kick with nothing to do
+	u64 halt_poll_success_ns; // time polled in successful polls
+	u64 halt_poll_fail_ns;	  // time polled in polls that ended in a sleep
+	u64 halt_wait_ns;	  // time slept after polling
 };
 
 // VM-wide statistics, same rules.
@@ -32,14 +39,15 @@ struct VmStats {
 } // namespace kvmx
 
 struct kvmx_vcpu {
-	kvmx::Vm *vm;	       // the fd's reference on the VM keeps it alive
-	kvmx::u32 id;	       // KVM_CREATE_VCPU's argument (arm64: selects MPIDR)
-	kvmx::u32 idx;	       // creation order, 0-based: index in vm->vcpus
-	kvmx_mutex *lock;      // held across every vCPU ioctl (VcpuLocked)
-	kvm_run *run;	       // the page userspace mmaps at offset 0
-	kvmx_waitq *wq;	       // a blocked (WFI, stopped) vCPU sleeps here
-	kvmx::u32 wake_req;    // atomic: set by kicks, consumed by a blocked vCPU
-	kvmx::VcpuStats stats; // updated by the vCPU thread only
+	kvmx::Vm *vm;		// the fd's reference on the VM keeps it alive
+	kvmx::u32 id;		// KVM_CREATE_VCPU's argument (arm64: selects MPIDR)
+	kvmx::u32 idx;		// creation order, 0-based: index in vm->vcpus
+	kvmx_mutex *lock;	// held across every vCPU ioctl (VcpuLocked)
+	kvm_run *run;		// the page userspace mmaps at offset 0
+	kvmx_waitq *wq;		// a blocked (WFI, stopped) vCPU sleeps here
+	kvmx::u32 wake_req;	// atomic: set by kicks, consumed by a blocked vCPU
+	kvmx::u32 halt_poll_ns; // this vCPU's poll window now (halt_poll.cpp); vCPU thread
+	kvmx::VcpuStats stats;	// updated by the vCPU thread only
 	kvmx::ArchVcpu arch;
 };
 
@@ -61,5 +69,18 @@ void vcpu_kick(Vcpu *vcpu);
 // Block the calling vCPU thread until @ready(@vcpu) or a kick, @timeout_ns, or a signal.
 // 0 (woken), -ETIME, -EINTR.
 int vcpu_block(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu));
+
+// The guest idles (WFI, H_CEDE, stop): as vcpu_block, after a short busy wait for the
+// same conditions (halt polling, halt_poll.cpp) whose length adapts to the vCPU's recent
+// halts within the VM's bound (KVM_CAP_HALT_POLL, else the module's halt_poll_ns).
+// An arch that calls it defines KVMX_ARCH_HALT_POLL in its arch_vcpu.hpp, which makes
+// KVM_CAP_HALT_POLL read 1 and KVM_ENABLE_CAP(KVM_CAP_HALT_POLL) work on its VMs.
+enum class HaltEnd {
+	polled,	     // a wake-up condition came while polling: the thread never slept
+	woken,	     // it slept and @ready or a kick woke it
+	timed_out,   // @timeout_ns passed
+	interrupted, // a signal is pending
+};
+HaltEnd vcpu_halt(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu));
 
 } // namespace kvmx

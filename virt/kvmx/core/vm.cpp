@@ -141,6 +141,10 @@ long enable_cap(Vm *vm, unsigned long arg)
 			return -EINVAL;
 		vm->dirty_log_manual = cap.args[0];
 		return 0;
+#ifdef KVMX_ARCH_HALT_POLL
+	case KVM_CAP_HALT_POLL:
+		return halt_poll_enable_cap(vm, cap);
+#endif
 	default:
 		return arch_vm_ioctl(vm, KVM_ENABLE_CAP, arg);
 	}

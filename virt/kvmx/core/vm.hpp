@@ -38,8 +38,10 @@ struct kvmx_vm {
 	kvmx_mmu_notifier *mmu_notifier;
 	kvmx::u64 *dirty_bitmaps[kvmx::max_memslots]; // by slot id; written under both locks
 	kvmx::u64 dirty_log_manual;		      // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags
-	kvmx::IoeventfdTable *ioeventfds;	      // KVM_IOEVENTFD (ioeventfd.cpp)
-	kvmx::IrqState *irq;			      // GSI routing and irqfds (irq_routing.cpp)
+	kvmx::u32 max_halt_poll_ns;		      // KVM_CAP_HALT_POLL's bound (halt_poll.cpp)
+	bool override_halt_poll_ns;	  // atomic (release after max_halt_poll_ns): the VMM chose
+	kvmx::IoeventfdTable *ioeventfds; // KVM_IOEVENTFD (ioeventfd.cpp)
+	kvmx::IrqState *irq;		  // GSI routing and irqfds (irq_routing.cpp)
 	kvmx::ArchVm arch;
 };
 
@@ -52,6 +54,9 @@ void vm_get(Vm *vm);
 void vm_put(Vm *vm);
 
 long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg);
+
+// KVM_ENABLE_CAP(KVM_CAP_HALT_POLL) on @vm (halt_poll.cpp): 0 or -EINVAL.
+long halt_poll_enable_cap(Vm *vm, const kvm_enable_cap &cap);
 
 // The vCPU created @idx-th (0-based), or nullptr.
 Vcpu *vm_vcpu(Vm *vm, u32 idx);
