@@ -337,6 +337,13 @@ selftests-upstream: initramfs-upstream
 # QEMU tree (apt-get download, dpkg-deb -x) once per QEMU version into $(CACHE)/vmm.
 VMM_REPEAT ?= 1
 VMM_TIMEOUT ?= 180
+# By hand: VMM_CASES=irqchip-off-smp1,... (names of cases.txt), VMM_HV=kvmx or builtin,
+# VMM_LOAD=N busy loops in the QEMU host during the nested boots, VMM_GUEST_ARGS=a=1,b=2
+# on the nested guest's command line (scripts/vmm-run.sh, scripts/guest/vmm-init).
+VMM_CASES ?=
+VMM_HV ?= builtin,kvmx
+VMM_LOAD ?= 0
+VMM_GUEST_ARGS ?=
 VMM_LIST := $(CURDIR)/tools/testing/vmm
 VMM_INITRAMFS := $(OUT)/initramfs-vmm.cpio.gz
 KVM_CAPS := $(OUT)/kvm-caps
@@ -355,7 +362,7 @@ initramfs-vmm: module kvm-caps
 		$(KVM_CAPS) $(KVMX_KIMAGE) $(KVMX_KMODDIR) $(VMM_LIST)/cases.txt
 
 vmm: initramfs-vmm
-	bash scripts/vmm-run.sh $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_LIST) \
+	VMM_CASES=$(VMM_CASES) VMM_HV=$(VMM_HV) VMM_LOAD=$(VMM_LOAD) VMM_GUEST_ARGS=$(VMM_GUEST_ARGS) bash scripts/vmm-run.sh $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_LIST) \
 		$(VMM_REPEAT) $(VMM_TIMEOUT)
 endif
 

@@ -22,11 +22,17 @@
 # nested QEMU's stderr is printed as TAP comments after every boot, and the end of the
 # guest console after a boot with a failed check. A boot that outlives CASE_TIMEOUT_S gets
 # SIGTERM, 5 s later SIGKILL, and the next one runs (a QEMU still there 10 s after the
-# SIGKILL is left behind).
+# SIGKILL is left behind). By hand, on the host's command line (vmm-run.sh passes them):
+# kvmxvmmcases=a,b (VMM_CASES) boots only those cases; kvmxvmmload=N (VMM_LOAD) keeps N
+# busy loops running in this host during the boots, so that the nested QEMU's threads
+# wait for a CPU as on a loaded machine; kvmxvmmguest=a=1,b=2 (VMM_GUEST_ARGS) adds
+# "a=1 b=2" to the nested guest's command line (vmm-init's knobs).
 mode=$1 repeat=${2:-1} tmo=${3:-180}
 trap 'hung=1' USR1
 qemu=/usr/bin/qemu-system-aarch64
 kernel=/vmm/vmlinuz initrd=/vmm/guest.cpio.gz
+guest_args=
+[ -n "${kvmxvmmguest:-}" ] && guest_args=" $(echo "$kvmxvmmguest" | tr , ' ')"
 t=/tmp/vmm res=/tmp/vmm/res
 rm -rf $t
 mkdir -p $res
@@ -40,7 +46,10 @@ tap() {	# ok|fail name [comment]
 # Words safe after a TAP "#": no further '#', one line, bounded.
 clean() { tr -d '#\r' | tr '\n' ' ' | cut -c1-200 | sed 's/ *$//'; }
 comment() { sed -e 's/\r//g' -e 's/^/# /'; }
-cases() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' /vmm/cases.txt; }
+cases() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' /vmm/cases.txt |
+		awk -v want=",${kvmxvmmcases:-}," 'want == ",," || index(want, "," $1 ",")'
+}
 checks_of() {	# smp
 	echo boots-to-init timer-counts cpus-online
 	[ "$1" -gt 1 ] && echo ipis
@@ -53,9 +62,32 @@ record() {	# case check ok|fail [why]
 fact() { awk -v w="@@VMM-$1" '$2 == w { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' $t/console.log; }
 fact_time() { awk -v w="@@VMM-$1" '$2 == w { print $1; exit }' $t/console.log; }
 
-boot_once() {	# case smp machine
-	c=$1 smp=$2 machine=$3
-	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/vc.reply $t/net.log
+# Where a QEMU that outlived its timeout is: each thread's state, CPU time (user and
+# system clock ticks, read twice a second apart: a spinning vCPU's grows, a blocked one's
+# does not) and kernel stack.
+hang_state() {	# pid
+	for d in "/proc/$1/task/"*; do
+		# comm may hold spaces: the fields after its closing parenthesis.
+		sed 's/.*) //' "$d/stat" >"$t/stat.${d##*/}" 2>/dev/null
+	done
+	sleep 1
+	for d in "/proc/$1/task/"*; do
+		tid=${d##*/}
+		# shellcheck disable=SC2046 # the fields are words on purpose
+		set -- $(cat "$t/stat.$tid" 2>/dev/null) x x x x x x x x x x x x x
+		before="${12}+${13}"
+		# shellcheck disable=SC2046
+		set -- $(sed 's/.*) //' "$d/stat" 2>/dev/null) x x x x x x x x x x x x x
+		echo "thread $tid $(cat "$d/comm" 2>/dev/null): state $1, utime+stime $before then" \
+			"${12}+${13} ticks, wchan $(cat "$d/wchan" 2>/dev/null)"
+		sed 's/^/    /' "$d/stack" 2>/dev/null
+		rm -f "$t/stat.$tid"
+	done
+}
+
+boot_once() {	# case smp machine [guest-args]
+	c=$1 smp=$2 machine=$3 bargs=${4:+ $(echo "$4" | tr , ' ')}
+	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/hang.txt $t/vc.reply $t/net.log
 	dd if=/dev/urandom of=$t/disk.img bs=65536 count=64 2>/dev/null
 	disk=$(sha256sum $t/disk.img | cut -d' ' -f1)
 	sectors=$(($(wc -c <$t/disk.img) / 512))
@@ -75,7 +107,8 @@ boot_once() {	# case smp machine
 	dmesg -c >>$t/dmesg-all
 	start=$(cut -d' ' -f1 /proc/uptime)
 	$qemu -accel kvm -cpu host -M "$machine" -smp "$smp" -m 256 -nographic -nodefaults \
-		-serial stdio -kernel $kernel -initrd $initrd -append "console=ttyAMA0 panic=-1" \
+		-serial stdio -kernel $kernel -initrd $initrd \
+		-append "console=ttyAMA0 panic=-1$guest_args$bargs" \
 		-no-reboot -drive if=none,id=disk0,file=$t/disk.img,format=raw \
 		-device virtio-blk-device,drive=disk0 -device virtio-serial-device \
 		-chardev pipe,id=vc0,path=$t/vc -device virtconsole,chardev=vc0 \
@@ -86,7 +119,9 @@ boot_once() {	# case smp machine
 	# The guard: SIGTERM at the timeout, SIGKILL 5 s later; a QEMU that even SIGKILL does
 	# not end within 10 s (stuck in the kernel) is abandoned (USR1) so the cases go on.
 	hung=0
-	(sleep "$tmo"; echo >$t/timeout; kill -TERM $qpid; sleep 5; kill -KILL $qpid; sleep 10
+	# Before the SIGTERM, hang_state records where QEMU's threads are.
+	(sleep "$tmo"; echo >$t/timeout; hang_state $qpid >$t/hang.txt 2>&1
+		kill -TERM $qpid; sleep 5; kill -KILL $qpid; sleep 10
 		kill -USR1 $$) >/dev/null 2>&1 5>&- 6>&- &
 	guard=$!
 	wait $qpid
@@ -187,7 +222,7 @@ boot_once() {	# case smp machine
 	fi
 
 	echo "# $c boot $r/$repeat: qemu exit $rc after $(awk -v a="$start" -v b="$end" \
-		'BEGIN { printf "%.1f", b - a }') s, boot to /init: ${bt:+$bt s}${bt:-none}"
+		'BEGIN { printf "%.1f", b - a }') s, boot to /init: ${bt:-none}${bt:+ s}"
 	bt=
 	if [ -s $t/qemu.err ]; then
 		echo "# --- $c: nested QEMU stderr"
@@ -198,10 +233,21 @@ boot_once() {	# case smp machine
 	if [ $bad = 1 ]; then
 		echo "# --- $c: last lines of the nested console"
 		cut -d' ' -f2- $t/console.log | grep -v '^@@VMM-PROC' | tail -n 25 | comment
+		if [ -f $t/timeout ] && [ -n "$(fact_time DONE)" ]; then
+			# A hang after the guest's end: its kernel's first words about it.
+			echo "# --- $c: the guest's console after @@VMM-DONE (first 120 lines)"
+			cut -d' ' -f2- $t/console.log | sed -n '/^@@VMM-DONE/,$p' | sed -n 2,121p | comment
+		fi
+		if [ -s $t/hang.txt ]; then
+			echo "# --- $c: the nested QEMU's threads at the timeout"
+			comment <$t/hang.txt
+		fi
 		echo "# --- $c: the host's kernel log during the boot (kvm, kvmx, BUG, WARNING, Oops)"
 		grep -E 'kvm|BUG|WARNING|Oops' $t/dmesg-boot | tail -n 20 | comment
 	fi
 	grep '@@VMM-PROC' $t/console.log | cut -d' ' -f3- | comment
+	# The guest kernel's words on its way to SYSTEM_OFF (printk is back on after its end).
+	cut -d' ' -f2- $t/console.log | sed -n '/^@@VMM-DONE/,$p' | sed -n 2,16p | sed 's/^/after-done: /' | comment
 }
 
 # One TAP line per check of a case: ok when it passed in every boot.
@@ -259,12 +305,21 @@ else
 	tap fail host.dev-kvm "no /dev/kvm"
 fi
 
+hogs=
+i=0
+while [ $i -lt "${kvmxvmmload:-0}" ]; do
+	sh -c 'while :; do :; done' &
+	hogs="$hogs $!"
+	i=$((i + 1))
+done
+[ -n "$hogs" ] && echo "# load: ${kvmxvmmload} busy loops in this host during the boots"
+[ -n "$guest_args" ] && echo "# nested guest's command line adds:$guest_args"
 # The loop reads the case list on fd 3: nothing in a boot can eat it.
-while read -r c smp machine <&3; do
-	echo "# === $c: -M $machine -smp $smp"
+while read -r c smp machine cargs <&3; do
+	echo "# === $c: -M $machine -smp $smp${cargs:+, guest: $cargs}"
 	r=1
 	while [ $r -le "$repeat" ]; do
-		boot_once "$c" "$smp" "$machine"
+		boot_once "$c" "$smp" "$machine" "$cargs"
 		r=$((r + 1))
 	done
 	report_case "$c" "$smp"
@@ -272,6 +327,8 @@ done 3<<EOF
 $(cases)
 EOF
 
+# shellcheck disable=SC2086 # a list of pids
+[ -n "$hogs" ] && kill $hogs
 if [ "$mode" = kvmx ]; then
 	if rmmod kvmx 2>/tmp/rmmod.err; then
 		tap ok host.rmmod-kvmx
