@@ -4,6 +4,10 @@
 // MMIO and the userspace interrupt lines.
 #pragma once
 
+// WFI and PSCI suspend idle through the core's halt polling (vcpu_halt, halt_poll.cpp):
+// KVM_CAP_HALT_POLL reads 1, as upstream on arm64.
+#define KVMX_ARCH_HALT_POLL 1
+
 #include "base.hpp"
 #include "hyp/switch.hpp"
 #include "pvtime.hpp"

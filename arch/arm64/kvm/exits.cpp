@@ -210,7 +210,7 @@ void psci_suspend_as_wfi(Vcpu *vcpu)
 	if (wfi_ready(vcpu))
 		return;
 	// -EINTR needs nothing here: the run loop sees the signal before re-entering.
-	if (vcpu_block(vcpu, wfi_timeout_ns(vcpu), wfi_ready) == 0)
+	if (vcpu_halt(vcpu, wfi_timeout_ns(vcpu), wfi_ready) == HaltEnd::woken)
 		vcpu->stats.halt_wakeup++;
 }
 

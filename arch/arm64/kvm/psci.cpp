@@ -252,7 +252,7 @@ Result<RunStep> psci_block_suspended(Vcpu *vcpu)
 	while (!psci_wake_event_pending(vcpu)) {
 		if (kvmx_host_signal_pending())
 			return Status::error(-EINTR);
-		vcpu_block(vcpu, psci_wake_timeout_ns(vcpu), suspended_wake_ready);
+		vcpu_halt(vcpu, psci_wake_timeout_ns(vcpu), suspended_wake_ready);
 	}
 	vcpu->stats.halt_wakeup++;
 	return exit_system_event(vcpu, KVM_SYSTEM_EVENT_WAKEUP, 0);
