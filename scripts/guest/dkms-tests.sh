@@ -30,7 +30,7 @@ in_root() {
 show() { sed 's/^/#   /' /tmp/out; }
 rel=$(uname -r)
 for d in proc sys dev; do mkdir -p $R/$d && mount --bind /$d $R/$d; done
-mkdir -p $R/tmp && mount -t tmpfs tmp $R/tmp
+mkdir -p $R/tmp $R/var/log && mount -t tmpfs tmp $R/tmp
 cp /kvmx-dkms.deb $R/tmp/
 in_root dpkg-deb -f /tmp/kvmx-dkms.deb Version
 ver=$(cat /tmp/out)
