@@ -30,6 +30,8 @@ in_root() {
 show() { sed 's/^/#   /' /tmp/out; }
 rel=$(uname -r)
 for d in proc sys dev; do mkdir -p $R/$d && mount --bind /$d $R/$d; done
+# What udev adds to devtmpfs on a Debian host: dkms's <(...) needs /dev/fd.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 mkdir -p $R/tmp $R/var/log && mount -t tmpfs tmp $R/tmp
 cp /kvmx-dkms.deb $R/tmp/
 in_root dpkg-deb -f /tmp/kvmx-dkms.deb Version
