@@ -37,7 +37,7 @@ cp /kvmx-dkms.deb $R/tmp/
 in_root dpkg-deb -f /tmp/kvmx-dkms.deb Version
 ver=$(cat /tmp/out)
 echo "# kernel $rel, kvmx-dkms $ver, $(grep -c '^Package:' $R/var/lib/dpkg/status) packages in the root"
-echo "# $(in_root dpkg-query -W -f='${Package} ${Version}' dkms g++-12 && tr '\n' ' ' </tmp/out)"
+echo "# $(in_root dpkg-query -W -f='${Package} ${Version}; ' dkms g++-12 && tr '\n' ' ' </tmp/out)"
 
 t0=$(date +%s)
 in_root dpkg -i /tmp/kvmx-dkms.deb
@@ -52,9 +52,10 @@ kernels=$rel
 [ "$newest" = "$rel" ] || kernels="$rel $newest"
 in_root dkms status -m kvmx
 show
+cp /tmp/out /tmp/status
 for k in $kernels; do
 	check "dkms status: kvmx/$ver installed for $k" \
-		grep -q "^kvmx/$ver, $k, aarch64: installed" /tmp/out
+		grep -qF "kvmx/$ver, $k, aarch64: installed" /tmp/status
 	ko=$R/lib/modules/$k/updates/dkms/kvmx.ko
 	in_root modinfo -F vermagic /lib/modules/$k/updates/dkms/kvmx.ko
 	show
