@@ -11,6 +11,8 @@
 #                   on the built-in KVM, or on kvmx with kvm-arm.mode=none
 #   MODE vmm-builtin, vmm-kvmx: the nested QEMU of the vmm suite (initramfs-vmm, 3 GB of
 #                   memory) on the built-in KVM, or on kvmx with kvm-arm.mode=none
+#   MODE dkms:      the kvmx-dkms package built by dkms on a Debian root (initramfs-dkms,
+#                   3 GB of memory), kvm-arm.mode=none
 # Every TAP file starts with comments naming the QEMU and the guest kernel versions.
 # KVMX_QEMU_CPU replaces the emulated CPU model, "max" (make selftests-upstream KVER=6.12:
 # "max,lpa2=off", see the Makefile); the TAP comment names it when it is not the default.
@@ -26,7 +28,7 @@ mem=2048
 append="console=ttyAMA0 quiet panic=-1 kvmxtest=$mode${extra:+ $extra}"
 case $mode in
 run | check | fuzz | device | upstream-kvmx | cmd) append="$append kvm-arm.mode=none" ;;
-vmm-kvmx) append="$append kvm-arm.mode=none" mem=3072 ;;
+vmm-kvmx | dkms) append="$append kvm-arm.mode=none" mem=3072 ;;
 vmm-builtin) mem=3072 ;;
 builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;

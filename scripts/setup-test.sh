@@ -6,7 +6,8 @@
 #   - a second `make deps` (setup-host.sh, then fetch-debian.sh reusing the cache: what
 #     every make run and make check goes through; also with KVER=6.12), setup-host.sh,
 #     fetch-debian.sh for every kernel tree in the cache (arm64, powerpc, and their -6.12)
-#     and with an env file days old, and qemu-ppc-patched.sh with its binary cached:
+#     and with an env file days old, qemu-ppc-patched.sh with its binary cached and
+#     dkms-root.sh with its root cached (make check-dkms):
 #     exit 0 and no apt call;
 #   - the pipefail trap: dpkg --print-foreign-architectures writing one line per write(),
 #     a pause between them, changes nothing;
@@ -132,7 +133,7 @@ no_apt() {	# name: exit 0 and no call recorded
 says() { grep -qF -- "$1" "$tmp/out"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
-echo "1..13"
+echo "1..14"
 run make -C "$top" --no-print-directory -s deps CACHE="$cache"
 no_apt "second_make_deps_runs_no_apt"
 # The same for Debian's 6.12 kernel (make ... KVER=6.12), once it has been fetched.
@@ -172,6 +173,20 @@ if compgen -G "$cache/qemu-ppc-*/qemu-system-ppc64" >/dev/null; then
 	no_apt "patched_qemu_cached_runs_no_apt"
 else
 	skip "patched_qemu_cached_runs_no_apt" "the patched QEMU is not built yet"
+fi
+# make check-dkms's arm64 Debian root, once built for the cached 6.1 and 6.12 kernels.
+dkms_specs=()
+for tree in arm64 arm64-6.12; do
+	[ -f "$cache/$tree/env.mk" ] &&
+		dkms_specs+=("$(sed -n 's/^KVMX_KABI := //p' "$cache/$tree/env.mk"):$cache/$tree/root")
+done
+dkms_key=
+for k in "${dkms_specs[@]}"; do dkms_key=$dkms_key${k%%:*}_; done
+if [ ${#dkms_specs[@]} -eq 2 ] && compgen -G "$cache/dkms/${dkms_key}f*/complete" >/dev/null; then
+	KVMX_CACHE=$cache run bash "$top/scripts/dkms-root.sh" "${dkms_specs[@]}"
+	no_apt "dkms_root_cached_runs_no_apt"
+else
+	skip "dkms_root_cached_runs_no_apt" "the dkms root is not built yet (make check-dkms)"
 fi
 
 # A broken index, every try: cpio (hidden from dpkg-query) must still be installed.

@@ -27,6 +27,8 @@ for k in $kvers; do
 	for s in ${SUMMARY_KVER_SUITES:-}; do expected="$expected $s$k"; done
 done
 informative="upstream-builtin upstream-kvmx vmm-builtin vmm-kvmx"
+# SUMMARY_KSELFTESTS=0: a results directory without kselftests (make check-dkms).
+[ "${SUMMARY_KSELFTESTS:-1}" = 0 ] ||
 for t in "$top"/tools/testing/selftests/kvmx/*_test.c; do
 	for k in "" $kvers; do
 		expected="$expected kselftest-$(basename "$t" .c)$k"

@@ -24,6 +24,13 @@ void kvmx_host_free(void *ptr);
 /* Whole pages (4 KB, zeroed, page aligned) for page tables and shared pages; may sleep. */
 void *kvmx_host_alloc_page(void);
 void kvmx_host_free_page(void *page);
+/*
+ * A table the architecture sizes, whatever the host's page size: @bytes (a power of two,
+ * at most 1 MB) of zeroed, physically contiguous memory aligned to @bytes (POWER's 64 KB
+ * radix root on a 4 KB-page kernel). Free with the same @bytes. May sleep.
+ */
+void *kvmx_host_alloc_table(kvmx_u64 bytes);
+void kvmx_host_free_table(void *table, kvmx_u64 bytes);
 /* Linear-map translation of memory from kvmx_host_alloc_page (and back). */
 kvmx_u64 kvmx_host_virt_to_phys(const void *va);
 void *kvmx_host_phys_to_virt(kvmx_u64 pa);

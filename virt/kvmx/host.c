@@ -70,6 +70,27 @@ void kvmx_host_free_page(void *page)
 	free_page((unsigned long)page);
 }
 
+/* The buddy allocator returns blocks aligned to their size: 2^order pages cover @bytes. */
+void *kvmx_host_alloc_table(kvmx_u64 bytes)
+{
+	void *table;
+
+	if (!bytes || (bytes & (bytes - 1)) || bytes > (1ULL << 20))
+		return NULL;
+	table = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, get_order(bytes));
+	if (table)
+		atomic_long_inc(&kvmx_live_allocs);
+	return table;
+}
+
+void kvmx_host_free_table(void *table, kvmx_u64 bytes)
+{
+	if (!table)
+		return;
+	atomic_long_dec(&kvmx_live_allocs);
+	free_pages((unsigned long)table, get_order(bytes));
+}
+
 kvmx_u64 kvmx_host_virt_to_phys(const void *va)
 {
 	return virt_to_phys((void *)va); /* powerpc's takes a non-const pointer */

@@ -18,6 +18,9 @@ constexpr u64 R_ATT_IO = 0x2ULL << 4;
 constexpr u64 R_READ = 1ULL << 2, R_WRITE = 1ULL << 1, R_EXEC = 1ULL << 0;
 
 constexpr u32 root_bits = 13, level_bits = 9, leaf_shift = 12;
+// The root table (2^13 entries, 64 KB) must be aligned to its size (ISA 3.0B 6.7.10.1);
+// the lower levels (2^9 entries, 4 KB) fit any host page, 4 KB or 64 KB.
+constexpr u64 root_bytes = (1ULL << root_bits) * sizeof(u64);
 // Shift of the address bits each level indexes: 39, 30, 21, 12.
 constexpr u32 level_shift(u32 level)
 {
@@ -53,7 +56,10 @@ void free_table(u64 *table, u32 level)
 				free_table(table_of(e), level + 1);
 		}
 	}
-	kvmx_host_free_page(table);
+	if (level == 0)
+		kvmx_host_free_table(table, root_bytes);
+	else
+		kvmx_host_free_page(table);
 }
 
 } // namespace
@@ -85,9 +91,9 @@ Result<RadixTree *> RadixTree::create()
 	RadixTree *t = static_cast<RadixTree *>(kvmx_host_zalloc(sizeof(RadixTree)));
 	if (!t)
 		return Status::error(-ENOMEM);
-	// The root (2^13 entries = 64 KB) must be aligned to its size: one host page on a
-	// 64 KB-page kernel, which kvmx requires on POWER (arch_init).
-	t->root_ = static_cast<u64 *>(kvmx_host_alloc_page());
+	// Sized and aligned by the architecture, not by the host's page size (4 KB on
+	// Debian's 6.12 ppc64el kernel, 64 KB on its 6.1).
+	t->root_ = static_cast<u64 *>(kvmx_host_alloc_table(root_bytes));
 	if (!t->root_) {
 		kvmx_host_free(t);
 		return Status::error(-ENOMEM);

@@ -63,11 +63,6 @@ Status arch_init(const kvmx_host_info &host)
 		kvmx_host_log(KVMX_LOG_ERR, "kvmx: host is not a radix POWER9 hypervisor\n");
 		return Status::error(-ENODEV);
 	}
-	// The partition-scoped root table is one host page of 64 KB (radix.cpp).
-	if (host.ppc_page_shift < 16) {
-		kvmx_host_log(KVMX_LOG_ERR, "kvmx: POWER needs a 64 KB-page kernel\n");
-		return Status::error(-ENODEV);
-	}
 	return Status::ok();
 }
 

@@ -419,6 +419,26 @@ void kvmx_host_free_page(void *page)
 	kvmx_host_free(page);
 }
 
+void *kvmx_host_alloc_table(kvmx_u64 bytes)
+{
+	might_sleep("kvmx_host_alloc_table");
+	if (!bytes || (bytes & (bytes - 1)) || bytes > (1ULL << 20))
+		return nullptr;
+	if (alloc_countdown >= 0 && alloc_countdown-- == 0)
+		return nullptr;
+	void *p = aligned_alloc(bytes, bytes);
+	if (p) {
+		memset(p, 0, bytes);
+		allocs++;
+	}
+	return p;
+}
+
+void kvmx_host_free_table(void *table, kvmx_u64)
+{
+	kvmx_host_free(table);
+}
+
 // The fake "physical" address space is the process's own: identity translation.
 kvmx_u64 kvmx_host_virt_to_phys(const void *va)
 {
