@@ -374,7 +374,7 @@ Result<VgicIts *> vgic_its_create(Vgic *vgic)
 	VgicLocked l(vgic);
 	vgic->propbaser = INITIAL_PROPBASER;
 	its->next = vgic->its_list;
-	vgic->its_list = its;
+	store_release(&vgic->its_list, its); // vgic_its_mmio_access reads it unlocked
 	store_release(&vgic->has_its, true);
 	return its;
 }
