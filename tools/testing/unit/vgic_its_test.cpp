@@ -545,6 +545,23 @@ TEST_F(VgicIts, an_lpi_discarded_while_in_an_lr_is_forgotten_at_the_fold)
 	EXPECT_FALSE(lpi(lpi0)->active);
 }
 
+TEST_F(VgicIts, save_pending_tables_writes_the_lpis_pending_bits)
+{
+	boot_its();
+	map_one(1);
+	prop(lpi0 + 9, 0); // LPI 8201, disabled: stays pending
+	mapti(5, 4, lpi0 + 9, 0);
+	EXPECT_EQ(1, msi(5, 4));
+	mem_[pend_tab + 0x10000 - mem_base + lpi0 / 8] = 1; // stale bit of LPI 8192
+	ASSERT_EQ(0, set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, nullptr));
+	EXPECT_EQ(0u, mem_[pend_tab + 0x10000 - mem_base + lpi0 / 8]);
+	EXPECT_EQ(2u, mem_[pend_tab + 0x10000 - mem_base + (lpi0 + 9) / 8]);
+	running_ = true;
+	EXPECT_EQ(-EBUSY,
+		  set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, nullptr));
+	running_ = false;
+}
+
 TEST_F(VgicIts, teardown_with_live_translations_frees_everything)
 {
 	boot_its({ 0, 1, 2, 3 });

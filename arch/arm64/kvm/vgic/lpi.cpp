@@ -198,6 +198,50 @@ void vgic_lpi_queue_all(const VgicLocked &l)
 		vgic_queue_irq(l, irq);
 }
 
+int vgic_lpi_save_pending(Vgic *vgic)
+{
+	struct Saved {
+		u64 byte_gpa;
+		u8 bit;
+		bool pending;
+	};
+	u32 cap;
+	{
+		VgicLocked l(vgic);
+		cap = vgic->nr_lpis;
+	}
+	if (!cap)
+		return 0;
+	auto *saved = static_cast<Saved *>(kvmx_host_zalloc(cap * sizeof(Saved)));
+	if (!saved)
+		return -ENOMEM;
+	u32 n = 0;
+	{
+		VgicLocked l(vgic);
+		for (VgicIrq *irq = vgic->lpis; irq && n < cap; irq = irq->lpi_next) {
+			if (!irq->target)
+				continue;
+			u64 base = irq->target->pendbaser & PENDBASER_ADDR_MASK;
+			saved[n++] = { base + irq->intid / 8,
+				       static_cast<u8>(1u << (irq->intid % 8)),
+				       irq->pending_latch };
+		}
+	}
+	int r = 0;
+	for (u32 i = 0; i < n && !r; i++) {
+		u8 byte;
+		r = read_guest(vgic, saved[i].byte_gpa, &byte, 1);
+		if (r || static_cast<bool>(byte & saved[i].bit) == saved[i].pending)
+			continue;
+		byte ^= saved[i].bit;
+		r = vgic->ops.write_guest
+			    ? vgic->ops.write_guest(vgic->ops.ctx, saved[i].byte_gpa, &byte, 1)
+			    : -EFAULT;
+	}
+	kvmx_host_free(saved);
+	return r;
+}
+
 void vgic_lpi_free_all(Vgic *vgic)
 {
 	VgicIrq *next;

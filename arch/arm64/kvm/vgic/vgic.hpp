@@ -296,6 +296,9 @@ void vgic_lpi_flush_pending(const VgicLocked &l, VgicCpu *cpu);
 void vgic_lpi_invall(VgicCpu *cpu);
 void vgic_lpi_queue_all(const VgicLocked &l);
 void vgic_lpi_free_all(Vgic *vgic);
+// KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES: every LPI's pending state into its target's
+// pending table (no lock held). 0, -ENOMEM or the guest-memory error.
+int vgic_lpi_save_pending(Vgic *vgic);
 // Frees every ITS of the vGIC (its_regs.cpp); vgic_destroy calls it.
 void vgic_its_destroy_all(Vgic *vgic);
 
