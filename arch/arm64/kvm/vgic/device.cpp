@@ -131,8 +131,7 @@ int ctrl_set(Vgic *vgic, u64 which)
 		int r;
 		{
 			MutexGuard g(vgic->config_lock);
-			// Without an ITS there are no LPIs, so no pending table to write.
-			r = vgic->initialized ? 0 : -ENXIO;
+			r = vgic->initialized ? vgic_lpi_save_pending(vgic) : -ENXIO;
 		}
 		unlock_all(vgic);
 		return r;

@@ -177,6 +177,8 @@ void vgic_destroy(Vgic *vgic)
 {
 	if (!vgic)
 		return;
+	vgic_its_destroy_all(vgic);
+	vgic_lpi_free_all(vgic);
 	for (u32 i = 0; i < vgic->nr_cpus; i++)
 		destroy(vgic->cpus[i]);
 	kvmx_host_free(vgic->spis);

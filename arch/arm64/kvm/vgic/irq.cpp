@@ -59,7 +59,9 @@ VgicIrq *vgic_get_irq(const VgicLocked &l, VgicCpu *cpu, u32 intid)
 		return cpu ? &cpu->private_irqs[intid] : nullptr;
 	if (intid < vgic_nr_irqs(vgic) && vgic->spis)
 		return &vgic->spis[intid - vgic_nr_private];
-	return nullptr; // LPIs need the ITS
+	if (intid >= vgic_min_lpi)
+		return vgic_find_lpi(l, intid);
+	return nullptr;
 }
 
 VgicCpu *vgic_target_oracle(const VgicLocked &l, const VgicIrq *irq)
@@ -266,6 +268,7 @@ void vgic_queue_all(const VgicLocked &l)
 			vgic_queue_irq(l, &irq);
 	for (u32 i = 0; vgic->spis && i < vgic->nr_spis; i++)
 		vgic_queue_irq(l, &vgic->spis[i]);
+	vgic_lpi_queue_all(l);
 }
 
 void vgic_kick_vcpus(const VgicLocked &l)

@@ -196,7 +196,8 @@ void vgic_sync_lr_state(VgicCpu *cpu, VgicSyncResult *out)
 		    intid >= vgic_nr_private && intid < vgic_nr_irqs(vgic))
 			out->acked_spi_pins[out->nr_acked++] = intid - vgic_nr_private;
 		VgicIrq *irq = vgic_get_irq(l, cpu, intid);
-		if (!irq)
+		// An LPI unmapped while in the LR, perhaps mapped again since: not this one.
+		if (!irq || (intid >= vgic_min_lpi && irq->on != cpu))
 			continue;
 		bool deactivated = irq->active && !(val & ICH_LR_ACTIVE);
 		irq->active = val & ICH_LR_ACTIVE;

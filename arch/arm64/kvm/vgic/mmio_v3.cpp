@@ -18,7 +18,8 @@ constexpr u32 SGI_BASE = 0x10000;
 constexpr u32 GICD_PIDR2 = 0xffe8;
 // GICD_CTLR with DS = 1 (one security state): EnableGrp1 is bit 1, as upstream reports.
 constexpr u32 CTLR_ENABLE_G1 = 1u << 1, CTLR_ARE_NS = 1u << 4, CTLR_DS = 1u << 6;
-constexpr u32 GICR_CTLR_CES = 1u << 1, GICR_CTLR_IR = 1u << 2;
+constexpr u32 GICR_CTLR_ENABLE_LPIS = 1u << 0, GICR_CTLR_CES = 1u << 1, GICR_CTLR_IR = 1u << 2;
+constexpr u32 GICD_TYPER_LPIS = 1u << 17, GICR_TYPER_PLPIS = 1u << 0;
 constexpr u32 GICR_TYPER_LAST = 1u << 4;
 constexpr u32 IIDR_REVISION_SHIFT = 12, IIDR_REVISION_MASK = 0xfu << IIDR_REVISION_SHIFT;
 constexpr u32 IIDR_PRODUCT_ID_SHIFT = 24;
@@ -33,7 +34,10 @@ u64 dist_misc_read(const VgicLocked &l, VgicCpu *, u64 offset, u32)
 	switch (offset & 0xc) {
 	case GICD_CTLR:
 		return (vgic->enabled ? CTLR_ENABLE_G1 : 0) | CTLR_ARE_NS | CTLR_DS;
-	case GICD_TYPER: // ITLinesNumber, IDbits; no LPIs, no MBIS, no extended SPIs
+	case GICD_TYPER: // ITLinesNumber, IDbits, LPIS with an ITS; no MBIS, no extended SPIs
+		if (vgic->has_its)
+			return ((vgic_nr_irqs(vgic) >> 5) - 1) | (vgic_lpi_id_bits - 1) << 19 |
+			       GICD_TYPER_LPIS;
 		return ((vgic_nr_irqs(vgic) >> 5) - 1) | (INTERRUPT_ID_BITS_SPIS - 1) << 19;
 	case GICD_IIDR:
 		return PRODUCT_ID_KVM << IIDR_PRODUCT_ID_SHIFT |
@@ -113,9 +117,24 @@ u64 idregs_read(const VgicLocked &, VgicCpu *, u64 offset, u32)
 }
 
 // GICR_CTLR: EnableLPIs needs an ITS (RAZ/WI without); revision 3 sets IR and CES.
-u64 redist_ctlr_read(const VgicLocked &l, VgicCpu *, u64, u32)
+u64 redist_ctlr_read(const VgicLocked &l, VgicCpu *cpu, u64, u32)
 {
-	return l.vgic()->implementation_rev >= vgic_imp_rev_3 ? GICR_CTLR_IR | GICR_CTLR_CES : 0;
+	u64 v = l.vgic()->implementation_rev >= vgic_imp_rev_3 ? GICR_CTLR_IR | GICR_CTLR_CES : 0;
+	return v | (cpu->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0);
+}
+
+// Enabling reads the pending table, which needs guest memory: the caller does it once
+// the lock is dropped (vgic_lpi_sync_pending_table). Disabling drops pending LPIs.
+void redist_ctlr_write(const VgicLocked &l, VgicCpu *cpu, u64, u32, u64 val)
+{
+	if (!l.vgic()->has_its)
+		return;
+	bool was = cpu->lpis_enabled;
+	cpu->lpis_enabled = val & GICR_CTLR_ENABLE_LPIS;
+	if (was && !cpu->lpis_enabled)
+		vgic_lpi_flush_pending(l, cpu);
+	if (!was && cpu->lpis_enabled)
+		cpu->lpi_sync_pending = true;
 }
 
 u64 redist_iidr_read(const VgicLocked &, VgicCpu *, u64, u32)
@@ -123,11 +142,13 @@ u64 redist_iidr_read(const VgicLocked &, VgicCpu *, u64, u32)
 	return PRODUCT_ID_KVM << IIDR_PRODUCT_ID_SHIFT | IMPLEMENTER_ARM;
 }
 
-u64 redist_typer_read(const VgicLocked &, VgicCpu *cpu, u64 offset, u32 len)
+u64 redist_typer_read(const VgicLocked &l, VgicCpu *cpu, u64 offset, u32 len)
 {
 	u64 mpidr = load_acquire(cpu->mpidr);
 	u64 aff = (mpidr & 0xffffff); // Aff2.Aff1.Aff0 (Aff3 not implemented)
 	u64 v = aff << 32 | (cpu->id & 0xffff) << 8;
+	if (l.vgic()->has_its)
+		v |= GICR_TYPER_PLPIS;
 	if (vgic_rdist_is_last(cpu))
 		v |= GICR_TYPER_LAST;
 	return vgic_extract_bytes(v, offset, len);
@@ -159,9 +180,11 @@ u64 propbase_read(const VgicLocked &l, VgicCpu *, u64 offset, u32 len)
 	return vgic_extract_bytes(l.vgic()->propbaser, offset, len);
 }
 
-void propbase_write(const VgicLocked &l, VgicCpu *, u64 offset, u32 len, u64 val)
+void propbase_write(const VgicLocked &l, VgicCpu *cpu, u64 offset, u32 len, u64 val)
 {
 	Vgic *vgic = l.vgic();
+	if (cpu->lpis_enabled) // UNPREDICTABLE with LPIs enabled: ignored, as upstream
+		return;
 	vgic->propbaser = sanitise_baser(vgic_update_64bit_reg(vgic->propbaser, offset, len, val),
 					 PROPBASER_RES0);
 }
@@ -173,6 +196,8 @@ u64 pendbase_read(const VgicLocked &, VgicCpu *cpu, u64 offset, u32 len)
 
 void pendbase_write(const VgicLocked &, VgicCpu *cpu, u64 offset, u32 len, u64 val)
 {
+	if (cpu->lpis_enabled)
+		return;
 	cpu->pendbaser = sanitise_baser(vgic_update_64bit_reg(cpu->pendbaser, offset, len, val),
 					PENDBASER_RES0);
 }
@@ -236,7 +261,7 @@ constexpr VgicRegion dist_regions[] = {
 
 constexpr VgicRegion redist_regions[] = {
 	// RD_base frame.
-	{ GICR_CTLR, 4, 0, A32, redist_ctlr_read, vgic_write_wi, nullptr, nullptr },
+	{ GICR_CTLR, 4, 0, A32, redist_ctlr_read, redist_ctlr_write, nullptr, nullptr },
 	{ GICR_IIDR, 4, 0, A32, redist_iidr_read, vgic_write_wi, nullptr, nullptr },
 	{ GICR_TYPER, 8, 0, A32_64, redist_typer_read, vgic_write_wi, nullptr, vgic_uwrite_wi },
 	{ 0x10, 4, 0, A32, vgic_read_raz, vgic_write_wi, nullptr, nullptr }, // GICR_STATUSR
@@ -310,6 +335,7 @@ u64 vgic_redist_read(VgicCpu *rd, u64 offset, u32 len)
 void vgic_redist_write(VgicCpu *rd, u64 offset, u32 len, u64 val)
 {
 	vgic_region_write(redist_table, rd, offset, len, val);
+	vgic_lpi_sync_pending_table(rd);
 }
 
 // The frames decode once the vGIC is ready (vgic_map_resources); from then on their
@@ -345,7 +371,9 @@ int vgic_dist_uaccess(VgicCpu *cpu, bool is_write, u32 offset, u32 *val)
 
 int vgic_redist_uaccess(VgicCpu *rd, bool is_write, u32 offset, u32 *val)
 {
-	return vgic_region_uaccess(redist_table, rd, is_write, offset, val);
+	int r = vgic_region_uaccess(redist_table, rd, is_write, offset, val);
+	vgic_lpi_sync_pending_table(rd);
+	return r;
 }
 
 bool vgic_dist_has_reg(const Vgic *vgic, u32 offset)

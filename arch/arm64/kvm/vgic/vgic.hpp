@@ -29,6 +29,13 @@ constexpr u32 vgic_imp_rev_2 = 2, vgic_imp_rev_3 = 3;
 
 struct Vgic;
 struct VgicCpu;
+struct VgicIts;
+
+// LPIs (Locality-specific Peripheral Interrupts): INTIDs from 8192, message-based, made
+// by an ITS (Interrupt Translation Service, its.hpp). 16 ID bits, as upstream's
+// INTERRUPT_ID_BITS_ITS: LPIs 8192-65535.
+constexpr u32 vgic_min_lpi = 8192;
+constexpr u32 vgic_lpi_id_bits = 16;
 
 struct VgicIrq {
 	VgicIrq *ap_next, *ap_prev; // links on the ap ("active or pending") list of `on`
@@ -46,6 +53,9 @@ struct VgicIrq {
 	bool group; // 1: Group 1 (the GICv3 default)
 	bool edge;  // GICD_ICFGR: edge-triggered
 	bool hw;    // mapped to a physical interrupt (ICH_LR_HW)
+	// LPIs only: the next on Vgic::lpis; the ITEs (ITS translation entries) naming it.
+	VgicIrq *lpi_next;
+	u32 lpi_refs;
 };
 
 // A GICR frame pair region (KVM_VGIC_V3_ADDR_TYPE_REDIST{,_REGION}).
@@ -70,6 +80,8 @@ struct VgicCpu {
 	u64 pendbaser;	  // GICR_PENDBASER
 	u32 num_pri_bits; // ICC_CTLR_EL1.PRIbits + 1, as the VMM may narrow it
 	u32 num_id_bits;  // ICC_CTLR_EL1.IDbits
+	// GICR_CTLR.EnableLPIs; and, just set, its pending table still to read (lpi.cpp).
+	bool lpis_enabled, lpi_sync_pending;
 };
 
 // Calls out of the model. kick runs with the vGIC lock held and interrupts off: it must
@@ -82,6 +94,11 @@ struct VgicOps {
 	bool (*lock_all_vcpus)(void *ctx);
 	void (*unlock_all_vcpus)(void *ctx);
 	bool (*input_level)(void *ctx, u32 vcpu_idx, u32 intid);
+	// Guest memory (the ITS command queue, LPI property and pending tables): 0 or
+	// -errno (-EFAULT outside the memslots). May sleep: never called with the vGIC
+	// lock held.
+	int (*read_guest)(void *ctx, u64 gpa, void *buf, u32 len) = nullptr;
+	int (*write_guest)(void *ctx, u64 gpa, const void *buf, u32 len) = nullptr;
 };
 
 struct VgicConfig {
@@ -108,6 +125,12 @@ struct Vgic {
 	VgicRedistRegion regions[vgic_max_regions];
 	u32 nr_cpus;
 	VgicCpu *cpus[vgic_max_vcpus];
+	// The ITS devices (freed with the vGIC; any makes GICD_TYPER advertise LPIs) and the
+	// LPIs their translation entries name.
+	bool has_its;
+	VgicIts *its_list;
+	VgicIrq *lpis;
+	u32 nr_lpis;
 };
 
 // Holds the vGIC's interrupt-state lock with this CPU's interrupts masked: interrupts
@@ -246,6 +269,38 @@ bool vgic_redist_has_reg(const Vgic *vgic, u32 offset);
 // GRP_LEVEL_INFO: the line levels of INTIDs [intid, intid + 32) (SGIs, absent ones RAZ/WI).
 u32 vgic_read_line_level(VgicCpu *cpu, u32 intid);
 void vgic_write_line_level(VgicCpu *cpu, u32 intid, u32 val);
+
+// --- LPIs (lpi.cpp) ---
+
+// The LPI with @intid, or nullptr.
+VgicIrq *vgic_find_lpi(const VgicLocked &l, u32 intid);
+// The LPIs GICR_PROPBASER.IDbits allows: INTIDs below this (at most 2^16).
+u32 vgic_max_lpis(u64 propbaser);
+// Guest-memory reads, no lock held: LPI @intid's configuration byte in the property table
+// (priority [7:2], enable [0]) and its bit in the pending table at @pendbaser.
+int vgic_lpi_read_prop(Vgic *vgic, u32 intid, u8 *prop);
+int vgic_lpi_read_pending(Vgic *vgic, u64 pendbaser, u32 intid, bool *pending);
+// Apply a configuration byte read before (an INV, INVALL, a new mapping); queue.
+void vgic_lpi_apply_prop(const VgicLocked &l, VgicIrq *irq, u8 prop);
+// Take a reference on LPI @intid: the existing one, else @fresh (zeroed, allocated by the
+// caller before it took the lock) made into it. Returns the LPI; @fresh is consumed only
+// if the result is @fresh.
+VgicIrq *vgic_lpi_get(const VgicLocked &l, u32 intid, VgicIrq *fresh);
+// Drop a reference; the last one unlinks the LPI from its ap list and frees it.
+void vgic_lpi_put(const VgicLocked &l, VgicIrq *irq);
+// EnableLPIs set on @cpu (no lock held): its LPIs' pending bits from its pending table.
+void vgic_lpi_sync_pending_table(VgicCpu *cpu);
+// EnableLPIs cleared: @cpu's LPIs lose their pending state and leave its ap list.
+void vgic_lpi_flush_pending(const VgicLocked &l, VgicCpu *cpu);
+// Re-read the configuration of every LPI targeting @cpu (INVALL), no lock held.
+void vgic_lpi_invall(VgicCpu *cpu);
+void vgic_lpi_queue_all(const VgicLocked &l);
+void vgic_lpi_free_all(Vgic *vgic);
+// KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES: every LPI's pending state into its target's
+// pending table (no lock held). 0, -ENOMEM or the guest-memory error.
+int vgic_lpi_save_pending(Vgic *vgic);
+// Frees every ITS of the vGIC (its_regs.cpp); vgic_destroy calls it.
+void vgic_its_destroy_all(Vgic *vgic);
 
 // --- KVM_DEV_ARM_VGIC_V3 attributes (device.cpp, cpu_sysregs.cpp) ---
 
