@@ -59,7 +59,7 @@ Status arch_vm_init(ArchVm &arch, unsigned long type)
 	return Status::ok();
 }
 
-long arch_check_extension(const Vm *, u64 cap)
+long arch_check_extension(const Vm *vm, u64 cap)
 {
 	switch (cap) {
 	case KVM_CAP_ARM_VM_IPA_SIZE:
@@ -79,10 +79,10 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_ARM_USER_IRQ:	    // timer line in kvm_run (timer.cpp)
 	case KVM_CAP_DEVICE_CTRL:	    // KVM_CREATE_DEVICE (the vGIC, vgic/kvm.cpp)
 		return 1;
-	case KVM_CAP_SIGNAL_MSI:
-		// QEMU creates an in-kernel ITS when this reads 1, and stops if it cannot:
-		// 0 until kvmx has one (the ioctl itself answers EINVAL/ENODEV).
-		return 0;
+	case KVM_CAP_SIGNAL_MSI: // QEMU creates an in-kernel ITS when this reads 1
+		return vgic_host_ok() ? 1 : 0;
+	case KVM_CAP_MSI_DEVID: // upstream: -EINVAL on /dev/kvm, the VM's ITS on a VM
+		return vm ? (vgic_kvm_has_its(vm) ? 1 : 0) : -EINVAL;
 	case KVM_CAP_IRQ_ROUTING:
 		return max_irq_routes; // irq_routing.cpp; entries validated below
 	case KVM_CAP_IRQCHIP:
@@ -201,7 +201,10 @@ int arch_set_irq(Vm *vm, const kvm_irq_routing_entry &e, int level)
 {
 	if (e.type == KVM_IRQ_ROUTING_IRQCHIP)
 		return vgic_kvm_set_spi(vm, e.u.irqchip.pin, level);
-	return -ENODEV; // MSIs need the ITS, which kvmx does not have yet
+	if (!level)
+		return 0; // an MSI is an edge: nothing to lower
+	u64 addr = static_cast<u64>(e.u.msi.address_hi) << 32 | e.u.msi.address_lo;
+	return vgic_kvm_inject_msi(vm, addr, e.u.msi.data, e.u.msi.devid, e.flags);
 }
 
 bool arch_irqfd_raise_only(const Vm *)
@@ -209,9 +212,10 @@ bool arch_irqfd_raise_only(const Vm *)
 	return true; // as upstream's kvm_arch_set_irq_inatomic for the vGIC's SPIs
 }
 
-long arch_signal_msi(Vm *, const kvm_msi &)
+long arch_signal_msi(Vm *vm, const kvm_msi &msi)
 {
-	return -ENODEV; // no ITS: upstream's answer without one
+	u64 addr = static_cast<u64>(msi.address_hi) << 32 | msi.address_lo;
+	return vgic_kvm_inject_msi(vm, addr, msi.data, msi.devid, msi.flags);
 }
 
 long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)

@@ -8,13 +8,17 @@
 #include "../hyp/switch.hpp"
 #include "../sysregs.hpp"
 #include "irqfd.hpp"
+#include "its.hpp"
+#include "memslot.hpp"
+#include "dirty_log.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
 #include "vgic.hpp"
 #include "vm.hpp"
 
 struct kvmx_vgic_dev {
-	kvmx::Vm *vm; // holds a reference
+	kvmx::Vm *vm;	    // holds a reference
+	kvmx::VgicIts *its; // the ITS this file is for (owned by the vGIC), or nullptr: the GIC
 };
 
 namespace kvmx {
@@ -74,11 +78,64 @@ void unlock_all_vcpus(void *ctx)
 		kvmx_host_mutex_unlock(vm->vcpus[i]->lock);
 }
 
-long dev_attr(Vgic *vgic, unsigned int cmd, unsigned long arg)
+// Guest memory for the ITS and LPI tables, a page at a time (process context): the
+// memslot looked up under mmu_lock, the copy made without it (a stale address is still
+// the VMM's own memory). Writes mark the page dirty.
+int guest_copy(Vm *vm, u64 gpa, void *buf, const void *src, u32 len)
+{
+	auto *out = static_cast<u8 *>(buf);
+	auto *in = static_cast<const u8 *>(src);
+	while (len) {
+		u64 gfn = gpa >> page_shift, off = gpa & (page_size - 1);
+		u32 n = static_cast<u32>(page_size - off < len ? page_size - off : len);
+		u64 hva;
+		{
+			SpinGuard mmu(vm->mmu_lock);
+			const Memslot *slot = vm->memslots->find(gfn);
+			hva = slot ? slot->gfn_to_hva(gfn) : bad_hva;
+			if (hva != bad_hva && in)
+				mark_page_dirty(vm, *slot, gfn);
+		}
+		if (hva == bad_hva)
+			return -EFAULT;
+		if (in ? kvmx_host_copy_to_user(hva + off, in, n)
+		       : kvmx_host_copy_from_user(out, hva + off, n))
+			return -EFAULT;
+		gpa += n;
+		len -= n;
+		if (in)
+			in += n;
+		else
+			out += n;
+	}
+	return 0;
+}
+
+int read_guest(void *ctx, u64 gpa, void *buf, u32 len)
+{
+	return guest_copy(static_cast<Vm *>(ctx), gpa, buf, nullptr, len);
+}
+
+int write_guest(void *ctx, u64 gpa, const void *buf, u32 len)
+{
+	return guest_copy(static_cast<Vm *>(ctx), gpa, nullptr, buf, len);
+}
+
+long dev_attr(Vgic *vgic, VgicIts *its, unsigned int cmd, unsigned long arg)
 {
 	kvm_device_attr attr;
 	if (kvmx_host_copy_from_user(&attr, arg, sizeof(attr)))
 		return -EFAULT;
+	if (its) {
+		switch (cmd) {
+		case KVM_SET_DEVICE_ATTR:
+			return vgic_its_set_attr(its, attr);
+		case KVM_GET_DEVICE_ATTR:
+			return vgic_its_get_attr(its, attr);
+		default:
+			return vgic_its_has_attr(its, attr);
+		}
+	}
 	switch (cmd) {
 	case KVM_SET_DEVICE_ATTR:
 		return vgic_set_attr(vgic, attr);
@@ -107,8 +164,44 @@ bool vgic_kvm_initialized(const Vm *vm)
 	return vgic && load_acquire(&vgic->initialized);
 }
 
+namespace {
+
+// KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_ITS): on a VM with a vGIC (ENODEV otherwise).
+long create_its(Vm *vm, kvm_create_device *cd)
+{
+	// The type exists on this host: the test answers 0 (upstream's, before any create).
+	if (cd->flags & KVM_CREATE_DEVICE_TEST)
+		return 0;
+	Vgic *vgic = vm_vgic(vm);
+	if (!vgic)
+		return -ENODEV;
+	kvmx_vgic_dev *dev = make_zeroed<kvmx_vgic_dev>();
+	if (!dev)
+		return -ENOMEM;
+	Result<VgicIts *> its = vgic_its_create(vgic);
+	if (!its.is_ok()) {
+		destroy(dev);
+		return its.err();
+	}
+	dev->vm = vm;
+	dev->its = its.value();
+	vm_get(vm);
+	int fd = kvmx_host_arm64_vgic_fd_install(dev);
+	if (fd < 0) {
+		vm_put(vm);
+		destroy(dev);
+		return fd;
+	}
+	cd->fd = static_cast<u32>(fd);
+	return 0;
+}
+
+} // namespace
+
 long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd)
 {
+	if (cd->type == KVM_DEV_TYPE_ARM_VGIC_ITS && vgic_host_ok())
+		return create_its(vm, cd);
 	if (cd->type != KVM_DEV_TYPE_ARM_VGIC_V3 || !vgic_host_ok())
 		return -ENODEV;
 	if (cd->flags & KVM_CREATE_DEVICE_TEST)
@@ -133,7 +226,8 @@ long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd)
 		cfg.hw.ich_vtr = static_cast<u32>(vtr);
 		cfg.hw.nr_lr = static_cast<u32>(vtr & ICH_VTR_LISTREGS_MASK) + 1;
 		cfg.ipa_bits = vm->arch.ipa_bits;
-		cfg.ops = { vm, kick, lock_all_vcpus, unlock_all_vcpus, nullptr };
+		cfg.ops = { vm,	     kick,	 lock_all_vcpus, unlock_all_vcpus,
+			    nullptr, read_guest, write_guest };
 		u32 n = load_acquire(&vm->nr_vcpus);
 		Result<Vgic *> r = vgic_create(cfg, n, load_acquire(&vm->has_run));
 		Status st = r.is_ok() ? Status::ok() : Status::error(r.err());
@@ -262,7 +356,8 @@ bool vgic_kvm_mmio(Vcpu *vcpu, u64 ipa, u32 len, bool is_write, u64 *val)
 	Vgic *vgic = vm_vgic(vcpu->vm);
 	if (!vgic || !load_acquire(&vgic->ready))
 		return false;
-	return vgic_mmio_access(vgic, vcpu->arch.vgic_cpu, ipa, len, is_write, val);
+	return vgic_mmio_access(vgic, vcpu->arch.vgic_cpu, ipa, len, is_write, val) ||
+	       vgic_its_mmio_access(vgic, ipa, len, is_write, val);
 }
 
 GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
@@ -305,6 +400,20 @@ int vgic_kvm_set_spi(Vm *vm, u32 pin, int level)
 	return vgic_set_spi(vgic, pin, level != 0);
 }
 
+int vgic_kvm_inject_msi(Vm *vm, u64 address, u32 data, u32 devid, u32 flags)
+{
+	Vgic *vgic = vm_vgic(vm);
+	if (!vgic)
+		return -ENODEV;
+	return vgic_its_inject_msi(vgic, address, data, devid, flags);
+}
+
+bool vgic_kvm_has_its(const Vm *vm)
+{
+	Vgic *vgic = vm_vgic(vm);
+	return vgic && load_acquire(&vgic->has_its);
+}
+
 u32 vgic_kvm_nr_spis(const Vm *vm)
 {
 	Vgic *vgic = vm_vgic(vm);
@@ -322,7 +431,7 @@ extern "C" long kvmx_arm64_vgic_dev_ioctl(struct kvmx_vgic_dev *dev, unsigned in
 	case KVM_SET_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:
 	case KVM_HAS_DEVICE_ATTR:
-		return kvmx::dev_attr(kvmx::vm_vgic(dev->vm), cmd, arg);
+		return kvmx::dev_attr(kvmx::vm_vgic(dev->vm), dev->its, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

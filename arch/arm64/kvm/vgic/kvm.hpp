@@ -61,6 +61,9 @@ GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
 long vgic_kvm_irq_line(Vm *vm, u32 irq, bool level);
 // A routing entry of type IRQCHIP (pin = SPI - 32), any context.
 int vgic_kvm_set_spi(Vm *vm, u32 pin, int level);
+// KVM_SIGNAL_MSI and MSI routes through the VM's ITS: 1 delivered, 0 blocked, -errno.
+int vgic_kvm_inject_msi(Vm *vm, u64 address, u32 data, u32 devid, u32 flags);
+bool vgic_kvm_has_its(const Vm *vm);
 // The SPIs that exist (GSIs 0..n-1 map to them when no route is installed).
 u32 vgic_kvm_nr_spis(const Vm *vm);
 
