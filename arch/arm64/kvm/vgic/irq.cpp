@@ -47,6 +47,29 @@ VgicCpu *cpu_by_idx(Vgic *vgic, u32 idx)
 
 } // namespace
 
+void vgic_ap_list_del(VgicIrq *irq)
+{
+	VgicCpu *cpu = irq->on;
+	if (!cpu)
+		return;
+	if (irq->ap_prev)
+		irq->ap_prev->ap_next = irq->ap_next;
+	else
+		cpu->ap_head = irq->ap_next;
+	if (irq->ap_next)
+		irq->ap_next->ap_prev = irq->ap_prev;
+	else
+		cpu->ap_tail = irq->ap_prev;
+	irq->ap_next = irq->ap_prev = nullptr;
+	irq->on = nullptr;
+}
+
+int vgic_read_guest(Vgic *vgic, u64 gpa, void *buf, u32 len)
+{
+	const VgicOps &ops = vgic->ops;
+	return ops.read_guest ? ops.read_guest(ops.ctx, gpa, buf, len) : -EFAULT;
+}
+
 bool vgic_irq_is_pending(const VgicIrq *irq)
 {
 	return irq->pending_latch || (!irq->edge && irq->line_level);

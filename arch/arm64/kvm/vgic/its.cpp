@@ -47,12 +47,6 @@ struct Cmd {
 	bool valid() const { return dw[2] >> 63; }
 };
 
-int read_guest(Vgic *vgic, u64 gpa, void *buf, u32 len)
-{
-	const VgicOps &ops = vgic->ops;
-	return ops.read_guest ? ops.read_guest(ops.ctx, gpa, buf, len) : -EFAULT;
-}
-
 // Whether @id fits the guest's table @baser describes (upstream's vgic_its_check_id): a
 // flat table must hold it; an indirect one must have a valid level-1 entry for its page.
 bool check_id(VgicIts *its, u64 baser, u32 id)
@@ -67,7 +61,7 @@ bool check_id(VgicIts *its, u64 baser, u32 id)
 	if (index >= size / 8)
 		return false;
 	u64 l1 = 0;
-	if (read_guest(its->vgic, (baser & BASER_ADDR_MASK) + index * 8, &l1, 8))
+	if (vgic_read_guest(its->vgic, (baser & BASER_ADDR_MASK) + index * 8, &l1, 8))
 		return false;
 	return l1 & BASER_VALID;
 }
@@ -464,7 +458,7 @@ void vgic_its_process_commands(VgicIts *its)
 	while (its->creadr != its->cwriter) {
 		Cmd c;
 		// A command that cannot be read is skipped (GICv3 specification 6.3.2).
-		if (!read_guest(its->vgic, base + its->creadr, c.dw, cmd_size))
+		if (!vgic_read_guest(its->vgic, base + its->creadr, c.dw, cmd_size))
 			handle_command(its, c);
 		its->creadr += cmd_size;
 		if (its->creadr >= qsize)

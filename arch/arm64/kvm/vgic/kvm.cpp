@@ -166,6 +166,22 @@ bool vgic_kvm_initialized(const Vm *vm)
 
 namespace {
 
+// The device file for @dev (the GIC, or one ITS): it holds a VM reference. On failure
+// @dev is freed; the device it names stays with the vGIC.
+long install_fd(Vm *vm, kvmx_vgic_dev *dev, kvm_create_device *cd)
+{
+	dev->vm = vm;
+	vm_get(vm);
+	int fd = kvmx_host_arm64_vgic_fd_install(dev);
+	if (fd < 0) {
+		vm_put(vm);
+		destroy(dev);
+		return fd;
+	}
+	cd->fd = static_cast<u32>(fd);
+	return 0;
+}
+
 // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_ITS): on a VM with a vGIC (ENODEV otherwise).
 long create_its(Vm *vm, kvm_create_device *cd)
 {
@@ -183,17 +199,8 @@ long create_its(Vm *vm, kvm_create_device *cd)
 		destroy(dev);
 		return its.err();
 	}
-	dev->vm = vm;
 	dev->its = its.value();
-	vm_get(vm);
-	int fd = kvmx_host_arm64_vgic_fd_install(dev);
-	if (fd < 0) {
-		vm_put(vm);
-		destroy(dev);
-		return fd;
-	}
-	cd->fd = static_cast<u32>(fd);
-	return 0;
+	return install_fd(vm, dev, cd);
 }
 
 } // namespace
@@ -248,17 +255,8 @@ long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd)
 			return st.err();
 		}
 	}
-	dev->vm = vm;
-	vm_get(vm);
-	int fd = kvmx_host_arm64_vgic_fd_install(dev);
-	if (fd < 0) {
-		// The vGIC stays, as upstream's does when the fd cannot be installed.
-		vm_put(vm);
-		destroy(dev);
-		return fd;
-	}
-	cd->fd = static_cast<u32>(fd);
-	return 0;
+	// On failure the vGIC stays, as upstream's does when the fd cannot be installed.
+	return install_fd(vm, dev, cd);
 }
 
 Status vgic_kvm_vcpu_create(Vcpu *vcpu)

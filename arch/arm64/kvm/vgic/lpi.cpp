@@ -17,29 +17,6 @@ constexpr u64 PENDBASER_PTZ = 1ULL << 62;
 // The LPI configuration table entry (GICv3 specification, "LPI Configuration tables").
 constexpr u8 LPI_PROP_ENABLE = 1, LPI_PROP_PRIORITY_MASK = 0xfc;
 
-void ap_unlink(VgicIrq *irq)
-{
-	VgicCpu *cpu = irq->on;
-	if (!cpu)
-		return;
-	if (irq->ap_prev)
-		irq->ap_prev->ap_next = irq->ap_next;
-	else
-		cpu->ap_head = irq->ap_next;
-	if (irq->ap_next)
-		irq->ap_next->ap_prev = irq->ap_prev;
-	else
-		cpu->ap_tail = irq->ap_prev;
-	irq->ap_next = irq->ap_prev = nullptr;
-	irq->on = nullptr;
-}
-
-int read_guest(Vgic *vgic, u64 gpa, void *buf, u32 len)
-{
-	const VgicOps &ops = vgic->ops;
-	return ops.read_guest ? ops.read_guest(ops.ctx, gpa, buf, len) : -EFAULT;
-}
-
 // The INTIDs of the LPIs targeting @cpu, copied out under the lock so that the caller
 // can read guest memory for each without it. nullptr (none, or out of memory).
 u32 *lpis_of(Vgic *vgic, VgicCpu *cpu, u32 *n)
@@ -81,13 +58,13 @@ u32 vgic_max_lpis(u64 propbaser)
 int vgic_lpi_read_prop(Vgic *vgic, u32 intid, u8 *prop)
 {
 	u64 base = load_acquire(&vgic->propbaser) & PROPBASER_ADDR_MASK;
-	return read_guest(vgic, base + (intid - vgic_min_lpi), prop, 1);
+	return vgic_read_guest(vgic, base + (intid - vgic_min_lpi), prop, 1);
 }
 
 int vgic_lpi_read_pending(Vgic *vgic, u64 pendbaser, u32 intid, bool *pending)
 {
 	u8 byte = 0;
-	int r = read_guest(vgic, (pendbaser & PENDBASER_ADDR_MASK) + intid / 8, &byte, 1);
+	int r = vgic_read_guest(vgic, (pendbaser & PENDBASER_ADDR_MASK) + intid / 8, &byte, 1);
 	*pending = !r && ((byte >> (intid % 8)) & 1);
 	return r;
 }
@@ -123,7 +100,7 @@ void vgic_lpi_put(const VgicLocked &l, VgicIrq *irq)
 	Vgic *vgic = l.vgic();
 	// An LR may still hold it; the fold finds it gone (lr.cpp looks LPIs up by INTID
 	// and ignores one that is not on the vCPU's list).
-	ap_unlink(irq);
+	vgic_ap_list_del(irq);
 	for (VgicIrq **p = &vgic->lpis; *p; p = &(*p)->lpi_next) {
 		if (*p == irq) {
 			*p = irq->lpi_next;
@@ -171,7 +148,7 @@ void vgic_lpi_flush_pending(const VgicLocked &l, VgicCpu *cpu)
 		if (irq->intid < vgic_min_lpi)
 			continue;
 		irq->pending_latch = false;
-		ap_unlink(irq);
+		vgic_ap_list_del(irq);
 	}
 }
 
@@ -230,7 +207,7 @@ int vgic_lpi_save_pending(Vgic *vgic)
 	int r = 0;
 	for (u32 i = 0; i < n && !r; i++) {
 		u8 byte;
-		r = read_guest(vgic, saved[i].byte_gpa, &byte, 1);
+		r = vgic_read_guest(vgic, saved[i].byte_gpa, &byte, 1);
 		if (r || static_cast<bool>(byte & saved[i].bit) == saved[i].pending)
 			continue;
 		byte ^= saved[i].bit;

@@ -81,20 +81,6 @@ void sort_ap_list(VgicCpu *cpu)
 	cpu->ap_tail = prev;
 }
 
-void ap_list_del(VgicCpu *cpu, VgicIrq *irq)
-{
-	if (irq->ap_prev)
-		irq->ap_prev->ap_next = irq->ap_next;
-	else
-		cpu->ap_head = irq->ap_next;
-	if (irq->ap_next)
-		irq->ap_next->ap_prev = irq->ap_prev;
-	else
-		cpu->ap_tail = irq->ap_prev;
-	irq->ap_next = irq->ap_prev = nullptr;
-	irq->on = nullptr;
-}
-
 // Drop from the vCPU's ap list what needs no LR any more; move what now belongs to
 // another vCPU (an SPI whose IROUTER changed) to that vCPU's list and kick it.
 void prune_ap_list(const VgicLocked &l, VgicCpu *cpu)
@@ -105,7 +91,7 @@ void prune_ap_list(const VgicLocked &l, VgicCpu *cpu)
 		VgicCpu *target = vgic_target_oracle(l, irq);
 		if (target == cpu)
 			continue;
-		ap_list_del(cpu, irq);
+		vgic_ap_list_del(irq);
 		if (!target)
 			continue;
 		vgic_queue_irq(l, irq);
