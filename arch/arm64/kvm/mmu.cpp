@@ -9,6 +9,7 @@
 #include "firmware.hpp"
 #include "inject.hpp"
 #include "registry.hpp"
+#include "smccc_filter.hpp"
 #include "vcpu.hpp"
 #include "vgic/kvm.hpp"
 #include "vm.hpp"
@@ -265,6 +266,7 @@ void arch_vm_destroy(Vm *vm)
 		vmid_free(a.vmid);
 	}
 	vgic_kvm_vm_destroy(vm);
+	smccc_filter_destroy(vm);
 	Stage2::destroy(a.s2);
 	kvmx_host_free(a.last_vcpu_ran);
 	kvmx_host_spinlock_destroy(a.power_lock);
