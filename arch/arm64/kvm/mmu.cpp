@@ -108,8 +108,9 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 	if (m.is_write) {
 		for (u32 i = 0; i < m.len; i++)
 			run->mmio.data[i] = static_cast<u8>(val >> (8 * i));
-		// A write an ioeventfd takes is done: its eventfd was signalled, no exit.
-		if (ioeventfd_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data)) {
+		// A write an ioeventfd or a coalesced zone takes is done: no exit.
+		if (ioeventfd_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data) ||
+		    coalesced_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data)) {
 			m.active = false;
 			skip_instruction(vcpu);
 			vcpu->stats.mmio_exit_kernel++;

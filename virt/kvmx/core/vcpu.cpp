@@ -165,7 +165,11 @@ extern "C" long kvmx_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int cmd, unsign
 
 extern "C" void *kvmx_vcpu_mmap_page(struct kvmx_vcpu *vcpu, unsigned long pgoff)
 {
-	return pgoff == 0 ? vcpu->run : nullptr;
+	if (pgoff == 0)
+		return vcpu->run;
+	if (pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		return kvmx::coalesced_mmio_ring_page(vcpu->vm);
+	return nullptr;
 }
 
 extern "C" void kvmx_vcpu_release(struct kvmx_vcpu *vcpu)
