@@ -520,6 +520,51 @@ static void bench_irqfd(int iterations, int samples)
 	vmm_destroy(&m);
 }
 
+/* A comment line with the vCPU's statistics (KVM_GET_STATS_FD) named in @names. */
+static void print_vcpu_stats(struct vcpu *v, const char *what, const char *const *names)
+{
+	struct kvm_stats_header h;
+	int fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+	char line[512];
+	size_t len;
+
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	len = (size_t)snprintf(line, sizeof(line), "# %s:", what);
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		size_t dsize = sizeof(struct kvm_stats_desc) + h.name_size;
+		char buf[sizeof(struct kvm_stats_desc) + 256];
+		struct kvm_stats_desc *d = (struct kvm_stats_desc *)buf;
+		uint64_t val;
+
+		if (dsize > sizeof(buf) ||
+		    pread(fd, buf, dsize, h.desc_offset + i * dsize) != (ssize_t)dsize)
+			break;
+		for (const char *const *n = names; *n; n++) {
+			if (strcmp(d->name, *n) || len >= sizeof(line) ||
+			    pread(fd, &val, sizeof(val), h.data_offset + d->offset) != sizeof(val))
+				continue;
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s %llu", *n,
+						(unsigned long long)val);
+		}
+	}
+	printf("%s\n", line);
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+static const char *const halt_stats[] = { "exits",
+					  "wfi_exit_stat",
+					  "halt_attempted_poll",
+					  "halt_successful_poll",
+					  "halt_poll_invalid",
+					  "halt_wakeup",
+					  "halt_poll_success_ns",
+					  "halt_poll_fail_ns",
+					  "halt_wait_ns",
+					  NULL };
+
 /* The in-kernel GICv3 at QEMU virt's addresses for the vCPUs created so far; -1 if none. */
 static int vgic_create(struct vmm *m)
 {
@@ -595,6 +640,8 @@ static void bench_sgi(int iterations, int samples)
 	pthread_kill(t, SIGUSR1);
 	pthread_join(t, NULL);
 	report("sgi", ns, samples, "one_sgi_to_the_other_vcpu_and_back");
+	print_vcpu_stats(&v, "sgi vCPU 0", halt_stats);
+	print_vcpu_stats(&peer.v, "sgi vCPU 1", halt_stats);
 	close(gic);
 out:
 	close(peer.v.fd);
@@ -650,6 +697,7 @@ static void bench_vtimer(int busy)
 	}
 	if (!busy)
 		printf("# vtimer: counter at %llu Hz\n", (unsigned long long)freq);
+	print_vcpu_stats(&v, name, halt_stats);
 	report(name, ns, VTIMER_SAMPLES,
 	       busy ? "cval_to_the_handler_of_a_spinning_guest"
 		    : "cval_to_the_handler_of_a_guest_in_wfi");
