@@ -52,7 +52,9 @@ void kick(void *ctx, u32 idx)
 	// or the kick sees running_cpu and interrupts the guest.
 	store_release(&vcpu->arch.vgic_kicked, 1u);
 	full_barrier();
-	vcpu_kick(vcpu);
+	// A halted vCPU's wake-up condition reads the vGIC (wfi_ready), so no sticky kick:
+	// the entry's own timer lines would otherwise end its next WFI at once.
+	vcpu_kick_ready(vcpu);
 }
 
 // Every vCPU's ioctl lock, or none (-EBUSY: one is running), as upstream's lock_all_vcpus.
