@@ -130,6 +130,14 @@ void vcpu_kick(Vcpu *vcpu)
 	arch_vcpu_kick(vcpu);
 }
 
+void vcpu_kick_ready(Vcpu *vcpu)
+{
+	// The waker made its change visible before calling: the wait queue's lock orders it
+	// with a sleeper's check of @ready; a guest that runs is interrupted as by vcpu_kick.
+	kvmx_host_wake(vcpu->wq);
+	arch_vcpu_kick(vcpu);
+}
+
 int vcpu_block(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu))
 {
 	void *ctx[2] = { vcpu, reinterpret_cast<void *>(ready) };
