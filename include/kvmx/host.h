@@ -138,6 +138,8 @@ void kvmx_host_wake(struct kvmx_waitq *wq);
 
 /* The scheduler and signals, for the run loop. */
 int kvmx_host_signal_pending(void);
+/* SIGKILL pending: long loops outside the run loop give up (-EINTR) only for that. */
+int kvmx_host_fatal_signal_pending(void);
 void kvmx_host_cond_resched(void);
 /* The CPU the caller runs on; stable only while interrupts are masked. */
 unsigned int kvmx_host_cpu_id(void);

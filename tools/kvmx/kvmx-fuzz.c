@@ -1433,7 +1433,7 @@ static int rnd_evfd(struct rng *r)
 }
 
 #ifndef __powerpc64__
-static atomic_long vgic_ok[3]; /* vGICs made, attributes accepted, lines driven */
+static atomic_long vgic_ok[4]; /* vGICs made, attributes accepted, lines driven, ITSes */
 
 static int vgic_attr(int dev, unsigned long cmd, uint32_t group, uint64_t attr, void *val)
 {
@@ -1479,7 +1479,26 @@ static void vgic_setup(struct rng *r)
 		vgic_attr(cd.fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			  KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	put_fd(K_DEVICE, cd.fd, NULL);
+	/* Often an ITS too, with its frame: op_vgic then drives its registers and tables. */
+	cd.type = KVM_DEV_TYPE_ARM_VGIC_ITS;
+	if (chance(r, 50) && !xioctl(vm, KVM_CREATE_DEVICE, (uintptr_t)&cd)) {
+		atomic_fetch_add(&vgic_ok[3], 1);
+		*val = chance(r, 90) ? 0x08080000 : rnd_ipa(r);
+		vgic_attr(cd.fd, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			  KVM_VGIC_ITS_ADDR_TYPE, val);
+		put_fd(K_DEVICE, cd.fd, NULL);
+	}
 	release_entry(K_VM, i);
+}
+
+/* A GITS_CBASER/BASER<n> value: usually valid tables in guest memory (1 to 4 pages of 64
+ * KB, sometimes two-level), else anything. */
+static uint64_t its_table_val(struct rng *r)
+{
+	if (chance(r, 20))
+		return rnd_val(r);
+	return (chance(r, 90) ? 1ULL << 63 : 0) | (chance(r, 30) ? 1ULL << 62 : 0) |
+	       (GUEST_BASE + below(r, 16) * 0x10000) | below(r, 4);
 }
 
 /* Register groups, CPU system registers, line levels and KVM_IRQ_LINE, valid and not. */
@@ -1516,7 +1535,7 @@ static void op_vgic(struct rng *r)
 		return;
 	}
 	*(uint64_t *)(scratch + 3072) = rnd_val(r);
-	switch (below(r, 6)) {
+	switch (below(r, 8)) {
 	case 0:
 		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, below(r, 0x10000) & ~3ULL, val);
 		break;
@@ -1534,6 +1553,21 @@ static void op_vgic(struct rng *r)
 		break;
 	case 4:
 		vgic_attr(dev, cmd, (uint32_t)below(r, 12), rnd(r), val);
+		break;
+	case 5: { /* the ITS's registers: CTLR, CBASER, CWRITER, CREADR, BASER0/1, strays */
+		static const uint64_t offs[] = { 0x0, 0x4, 0x80, 0x88, 0x90, 0x100, 0x108, 0xffe8 };
+		uint64_t off = chance(r, 90) ? offs[below(r, 8)] : below(r, 0x10000);
+
+		if (off >= 0x80 && off <= 0x108 && off != 0x88 && off != 0x90)
+			*(uint64_t *)(scratch + 3072) = its_table_val(r);
+		else if (off == 0)
+			*(uint64_t *)(scratch + 3072) = below(r, 2);
+		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, off, val);
+		break;
+	}
+	case 6: /* RESET, SAVE_TABLES, RESTORE_TABLES on an ITS (SAVE_PENDING_TABLES on a GIC) */
+		vgic_attr(dev, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, 1 + below(r, 3),
+			  NULL);
 		break;
 	default:
 		vgic_attr(dev, cmd, KVM_DEV_ARM_VGIC_GRP_CTRL, below(r, 4), val);
@@ -1902,9 +1936,9 @@ int main(int argc, char **argv)
 	printf("# tce: %ld tables made, %ld mapped\n", (long)atomic_load(&tce_ok[0]),
 	       (long)atomic_load(&tce_ok[1]));
 #else
-	printf("# vgic: %ld made, %ld attributes accepted, %ld lines driven\n",
-	       (long)atomic_load(&vgic_ok[0]), (long)atomic_load(&vgic_ok[1]),
-	       (long)atomic_load(&vgic_ok[2]));
+	printf("# vgic: %ld made (%ld with an ITS), %ld attributes accepted, %ld lines driven\n",
+	       (long)atomic_load(&vgic_ok[0]), (long)atomic_load(&vgic_ok[3]),
+	       (long)atomic_load(&vgic_ok[1]), (long)atomic_load(&vgic_ok[2]));
 #endif
 	printf("# fingerprint of the first 1000 operations of each thread: %#llx\n",
 	       (unsigned long long)atomic_load(&trace_hash));

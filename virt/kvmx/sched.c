@@ -113,6 +113,11 @@ int kvmx_host_signal_pending(void)
 	return signal_pending(current);
 }
 
+int kvmx_host_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
 void kvmx_host_cond_resched(void)
 {
 	cond_resched();

@@ -42,7 +42,7 @@ struct kvmx_vm *last_notifier_vm;
 
 WaitStats wait_stats;
 void (*timeout_hook)(kvmx_u64);
-bool signal;
+bool signal, fatal_signal;
 long signal_check_count, resched_count;
 unsigned int cpu_id;
 std::map<unsigned int, long> kick_count;
@@ -145,7 +145,7 @@ void reset()
 	last_notifier_vm = nullptr;
 	wait_stats = WaitStats{};
 	timeout_hook = nullptr;
-	signal = false;
+	signal = fatal_signal = false;
 	signal_check_count = resched_count = 0;
 	cpu_id = 0;
 	kick_count.clear();
@@ -286,6 +286,10 @@ void on_wait_timeout(void (*hook)(kvmx_u64 ns))
 void set_signal_pending(bool pending)
 {
 	signal = pending;
+}
+void set_fatal_signal_pending(bool pending)
+{
+	fatal_signal = pending;
 }
 long signal_checks()
 {
@@ -705,6 +709,12 @@ int kvmx_host_signal_pending(void)
 {
 	signal_check_count++;
 	return signal;
+}
+
+int kvmx_host_fatal_signal_pending(void)
+{
+	signal_check_count++;
+	return fatal_signal;
 }
 
 void kvmx_host_cond_resched(void)

@@ -88,6 +88,8 @@ void on_wait_timeout(void (*hook)(kvmx_u64 ns));
 
 // kvmx_host_signal_pending's answer; counts of the checks and of cond_resched.
 void set_signal_pending(bool pending);
+// kvmx_host_fatal_signal_pending's answer (SIGKILL pending).
+void set_fatal_signal_pending(bool pending);
 long signal_checks();
 long resched_calls();
 

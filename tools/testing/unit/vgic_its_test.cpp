@@ -5,6 +5,7 @@
 // Interrupt) translation into list registers, and hostile ids, queues and tables.
 #include "vgic/its.hpp"
 #include "vgic_fixture.hpp"
+#include <algorithm>
 #include <cstring>
 
 namespace vgic_test {
@@ -496,7 +497,12 @@ TEST_F(VgicIts, attributes_follow_upstreams_errno)
 	EXPECT_EQ(-EBUSY, its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET, nullptr));
 	EXPECT_EQ(0, its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, nullptr));
 	running_ = false;
-	EXPECT_EQ(-ENXIO, its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, nullptr));
+	// SAVE/RESTORE_TABLES with no valid table: nothing to do.
+	EXPECT_EQ(0, its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, nullptr));
+	EXPECT_EQ(0, its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_RESTORE_TABLES, nullptr));
+	EXPECT_EQ(0, its_has(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES));
+	EXPECT_EQ(0, its_has(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_RESTORE_TABLES));
+	EXPECT_EQ(-ENXIO, its_has(KVM_DEV_ARM_VGIC_GRP_CTRL, 7));
 	EXPECT_EQ(-ENXIO, its_set(7, 0, &v));
 	EXPECT_EQ(-ENXIO, its_get(KVM_DEV_ARM_VGIC_GRP_CTRL, 0, &v));
 	EXPECT_EQ(0, its_has(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE));
@@ -578,6 +584,244 @@ TEST_F(VgicIts, teardown_with_live_translations_frees_everything)
 	for (u32 d = 0; d < 8; d++)
 		EXPECT_EQ(1, msi(d, 15));
 	// TearDown destroys the vGIC with all of it: the fake host checks for leaks.
+}
+
+// --- SAVE_TABLES / RESTORE_TABLES (upstream's ITS table ABI revision 0) ---
+
+class VgicItsTables : public VgicIts {
+protected:
+	static constexpr u64 itt_a = itt, itt_b = itt + 0x1000;
+
+	u64 entry(u64 gpa)
+	{
+		u64 v;
+		memcpy(&v, &mem_[gpa - mem_base], 8);
+		return v;
+	}
+	void put(u64 gpa, u64 v) { memcpy(&mem_[gpa - mem_base], &v, 8); }
+	void mapd_at(u32 dev, u32 bits, u64 itt_addr)
+	{
+		cmd(0x08 | u64(dev) << 32, bits - 1, valid | itt_addr);
+	}
+	int save()
+	{
+		return its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, nullptr);
+	}
+	int restore()
+	{
+		return its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_RESTORE_TABLES, nullptr);
+	}
+	void uset(u64 off, u64 v) { ASSERT_EQ(0, its_set(KVM_DEV_ARM_VGIC_GRP_ITS_REGS, off, &v)); }
+	// What a VMM does on the destination, in the documented order: the ITS reset (a new
+	// device), CBASER and the other registers but GITS_CTLR, RESTORE_TABLES, GITS_CTLR.
+	// The registers are those saved in @regs (CBASER, BASER0, BASER1).
+	void reset_to(const u64 regs[3])
+	{
+		ASSERT_EQ(0,
+			  its_set(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET, nullptr));
+		EXPECT_EQ(0u, vgic_->nr_lpis);
+		uset(0x80, regs[0]);
+		uset(0x100, regs[1]);
+		uset(0x108, regs[2]);
+	}
+	void saved_regs(u64 regs[3])
+	{
+		regs[0] = its_read(0x80, 8);
+		regs[1] = its_read(0x100, 8);
+		regs[2] = its_read(0x108, 8);
+	}
+	// Devices 1 (4 event bits) and 5 (2 bits), collections 0 on vCPU 0 and 3 on vCPU 1,
+	// collection 7 mapped by MAPTI only (no target); events 1/0, 1/3, 5/2 and 5/3.
+	void populate()
+	{
+		for (u32 i = 0; i < 8; i++)
+			prop(lpi0 + i, 0xa0 | 1);
+		mapd_at(1, 4, itt_a);
+		mapd_at(5, 2, itt_b);
+		mapc(0, 0);
+		mapc(3, 1);
+		mapti(1, 0, lpi0, 0);
+		mapti(1, 3, lpi0 + 1, 3);
+		mapti(5, 2, lpi0 + 7, 3);
+		mapti(5, 3, lpi0 + 5, 7);
+		ASSERT_EQ(4u, its_->nr_ites);
+	}
+};
+
+TEST_F(VgicItsTables, save_writes_upstreams_rev0_entries)
+{
+	boot_its();
+	populate();
+	ASSERT_EQ(0, save());
+	// DTEs at their DeviceID: valid, distance to the next, ITT address >> 8, Size.
+	EXPECT_EQ(valid | 4ULL << 49 | (itt_a >> 8) << 5 | 3, entry(dev_tab + 1 * 8));
+	EXPECT_EQ(valid | 0ULL << 49 | (itt_b >> 8) << 5 | 1, entry(dev_tab + 5 * 8));
+	EXPECT_EQ(0u, entry(dev_tab));
+	// ITEs at their EventID: distance to the next, LPI, ICID.
+	EXPECT_EQ(3ULL << 48 | u64(lpi0) << 16 | 0, entry(itt_a));
+	EXPECT_EQ(0ULL << 48 | u64(lpi0 + 1) << 16 | 3, entry(itt_a + 3 * 8));
+	EXPECT_EQ(1ULL << 48 | u64(lpi0 + 7) << 16 | 3, entry(itt_b + 2 * 8));
+	EXPECT_EQ(0ULL << 48 | u64(lpi0 + 5) << 16 | 7, entry(itt_b + 3 * 8));
+	// CTEs in no order, then an invalid one: target vCPU (or all ones) and ICID.
+	std::vector<u64> ctes;
+	for (u32 i = 0; i < 3; i++)
+		ctes.push_back(entry(coll_tab + i * 8));
+	std::sort(ctes.begin(), ctes.end());
+	EXPECT_EQ(std::vector<u64>(
+			  { valid | 0, valid | 1ULL << 16 | 3, valid | 0xffffffffULL << 16 | 7 }),
+		  ctes);
+	EXPECT_EQ(0u, entry(coll_tab + 3 * 8));
+}
+
+TEST_F(VgicItsTables, restore_brings_back_every_translation)
+{
+	boot_its();
+	populate();
+	u64 regs[3];
+	saved_regs(regs);
+	ASSERT_EQ(0, save());
+	std::vector<kvmx::u8> saved = mem_;
+	// A pending bit in vCPU 1's pending table, for LPI 8199 (as SAVE_PENDING_TABLES
+	// leaves it).
+	mem_[pend_tab + 0x10000 - mem_base + (lpi0 + 7) / 8] = 0x80;
+	reset_to(regs);
+	ASSERT_EQ(0, restore());
+	uset(0x0, 1); // GITS_CTLR last
+	EXPECT_EQ(4u, its_->nr_ites);
+	EXPECT_EQ(4u, vgic_->nr_lpis);
+	EXPECT_EQ(std::vector<u32>({ lpi0 + 7 }), ap_list(1)); // pending from the table
+	EXPECT_EQ(1, msi(1, 3));
+	EXPECT_EQ(1, msi(1, 0));
+	EXPECT_EQ(std::vector<u32>({ lpi0 }), ap_list(0));
+	auto l1 = ap_list(1);
+	std::sort(l1.begin(), l1.end());
+	EXPECT_EQ(std::vector<u32>({ lpi0 + 1, lpi0 + 7 }), l1);
+	EXPECT_EQ(0, msi(5, 3)); // collection 7 has no target: blocked, as before the save
+	ASSERT_NE(nullptr, kvmx::vgic_its_find_collection(its_, 7));
+	EXPECT_EQ(kvmx::its_coll_unmapped, kvmx::vgic_its_find_collection(its_, 7)->target);
+	EXPECT_EQ(0xa0, lpi(lpi0 + 5)->priority);
+	// Saving again writes the same tables.
+	ASSERT_EQ(0, save());
+	for (u64 t : { dev_tab, itt_a, itt_b })
+		EXPECT_EQ(0, memcmp(&saved[t - mem_base], &mem_[t - mem_base], 0x100))
+			<< std::hex << t;
+	// And commands go on from the restored state.
+	mapc(7, 0);
+	EXPECT_EQ(1, msi(5, 3));
+}
+
+TEST_F(VgicItsTables, an_indirect_device_table_round_trips)
+{
+	boot_its();
+	its_write(0x0, 4, 0);
+	its_write(0x100, 8, valid | 1ULL << 62 | dev_tab);
+	constexpr u64 l2 = mem_base + 0x300000;
+	put(dev_tab + 2 * 8, valid | l2); // level-1 entry 2: DeviceIDs 16384 to 24575
+	its_write(0x0, 4, 1);
+	prop(lpi0, 1);
+	mapd_at(16384 + 9, 3, itt_a);
+	mapc(0, 1);
+	mapti(16384 + 9, 6, lpi0, 0);
+	ASSERT_NE(nullptr, its_->devices);
+	u64 regs[3];
+	saved_regs(regs);
+	ASSERT_EQ(0, save());
+	EXPECT_EQ(valid | (itt_a >> 8) << 5 | 2, entry(l2 + 9 * 8));
+	reset_to(regs);
+	ASSERT_EQ(0, restore());
+	uset(0x0, 1);
+	ASSERT_NE(nullptr, its_->devices);
+	EXPECT_EQ(u32(16384 + 9), its_->devices->id);
+	EXPECT_EQ(1, msi(16384 + 9, 6));
+	EXPECT_EQ(std::vector<u32>({ lpi0 }), ap_list(1));
+}
+
+TEST_F(VgicItsTables, restore_refuses_bad_entries_and_keeps_nothing)
+{
+	boot_its();
+	u64 regs[3];
+	saved_regs(regs);
+	prop(lpi0, 1);
+	auto attempt = [&](int want, const char *what) {
+		reset_to(regs);
+		EXPECT_EQ(want, restore()) << what;
+		EXPECT_EQ(nullptr, its_->devices) << what;
+		EXPECT_EQ(nullptr, its_->collections) << what;
+		EXPECT_EQ(0u, vgic_->nr_lpis) << what;
+		EXPECT_EQ(0u, its_->nr_ites) << what;
+	};
+	// A good base: collection 0 on vCPU 0, device 1 with event 0 -> LPI 8192.
+	auto good = [&] {
+		put(coll_tab, valid | 0);
+		put(coll_tab + 8, 0);
+		put(dev_tab + 8, valid | (itt_a >> 8) << 5 | 3);
+		put(itt_a, u64(lpi0) << 16 | 0);
+	};
+	good();
+	reset_to(regs);
+	ASSERT_EQ(0, restore());
+	EXPECT_EQ(1u, its_->nr_ites);
+	good();
+	put(coll_tab, valid | 2ULL << 16); // vCPU 2 of 2
+	attempt(-EINVAL, "collection target beyond the vCPUs");
+	good();
+	put(coll_tab + 8, valid | 0); // ICID 0 twice
+	attempt(-EEXIST, "collection twice");
+	good();
+	put(itt_a, u64(lpi0) << 16 | 5); // no collection 5
+	attempt(-EINVAL, "ITE naming no collection");
+	good();
+	put(itt_a, u64(100) << 16); // an SPI's INTID
+	attempt(-EINVAL, "ITE below the LPIs");
+	good();
+	put(itt_a, 16ULL << 48 | u64(lpi0) << 16); // next beyond 2^4 events
+	attempt(-EINVAL, "ITE next beyond the ITT");
+	good();
+	put(dev_tab + 8, valid | (itt_a >> 8) << 5 | 16); // 17 event bits
+	attempt(-EINVAL, "DTE Size beyond GITS_TYPER.ID_bits");
+	good();
+	put(dev_tab + 8, valid | (0x7ff00000ULL >> 8) << 5 | 3); // ITT outside memory
+	attempt(-EFAULT, "ITT outside guest memory");
+	// A table outside guest memory.
+	good();
+	regs[2] = valid | 0x7ff00000;
+	attempt(-EFAULT, "collection table outside guest memory");
+}
+
+TEST_F(VgicItsTables, a_long_scan_yields_and_gives_up_on_sigkill)
+{
+	boot_its();
+	u64 regs[3];
+	saved_regs(regs);
+	regs[1] = valid | dev_tab | 15; // 16 pages of 64 KB: 131072 empty DTEs
+	reset_to(regs);
+	long before = fake_host::resched_calls();
+	ASSERT_EQ(0, restore());
+	EXPECT_LE(131072 / 4096 - 1, fake_host::resched_calls() - before); // a check per 4096 steps
+	fake_host::set_fatal_signal_pending(true);
+	reset_to(regs);
+	EXPECT_EQ(-EINTR, restore());
+	fake_host::set_fatal_signal_pending(false);
+}
+
+TEST_F(VgicItsTables, save_needs_every_vcpu_and_a_table_that_holds_the_ids)
+{
+	boot_its();
+	populate();
+	running_ = true;
+	EXPECT_EQ(-EBUSY, save());
+	EXPECT_EQ(-EBUSY, restore());
+	running_ = false;
+	// The guest made the device table two-level with no level-2 page for devices 1 and
+	// 5 (BASER0 keeps its translations while it stays valid): their DTEs have no place.
+	its_write(0x0, 4, 0);
+	its_write(0x100, 8, valid | 1ULL << 62 | dev_tab);
+	EXPECT_EQ(-EINVAL, save());
+	// The collection table outside guest memory: the write fails.
+	its_write(0x100, 8, valid | dev_tab);
+	its_write(0x108, 8, valid | 0x7ff00000);
+	EXPECT_NE(nullptr, its_->collections);
+	EXPECT_EQ(-EFAULT, save());
 }
 
 } // namespace

@@ -28,6 +28,8 @@ constexpr int E_DISCARD_UNMAPPED_INTERRUPT = 0x010f07;
 // with 64 KB pages (the only size offered), Size [7:0] (pages - 1).
 constexpr u64 BASER_VALID = 1ULL << 63, BASER_INDIRECT = 1ULL << 62;
 constexpr u64 BASER_ADDR_MASK = 0x0000ffffffff0000ULL;
+// A level-1 entry of an indirect table: Valid [63], the level-2 page's address [51:16].
+constexpr u64 ITS_L1E_ADDR_MASK = 0x000fffffffff0000ULL;
 constexpr u64 its_page = 0x10000;
 // GITS_CBASER: Valid [63], address [51:12], Size [7:0] (4 KB pages - 1).
 constexpr u64 CBASER_ADDR_MASK = 0x000ffffffffff000ULL;
@@ -47,26 +49,37 @@ struct Cmd {
 	bool valid() const { return dw[2] >> 63; }
 };
 
-// Whether @id fits the guest's table @baser describes (upstream's vgic_its_check_id): a
-// flat table must hold it; an indirect one must have a valid level-1 entry for its page.
-bool check_id(VgicIts *its, u64 baser, u32 id)
+} // namespace
+
+// Upstream's vgic_its_check_id: a flat table must hold @id; an indirect one must have a
+// valid level-1 entry for its page.
+bool vgic_its_check_id(VgicIts *its, u64 baser, u32 id, u64 *eaddr)
 {
 	if (!(baser & BASER_VALID))
 		return false;
 	u64 esz = ((baser >> 48) & 0x1f) + 1;
 	u64 size = ((baser & 0xff) + 1) * its_page;
-	if (!(baser & BASER_INDIRECT))
-		return id < size / esz;
-	u64 index = id / (its_page / esz);
+	if (!(baser & BASER_INDIRECT)) {
+		if (id >= size / esz)
+			return false;
+		if (eaddr)
+			*eaddr = (baser & BASER_ADDR_MASK) + id * esz;
+		return true;
+	}
+	u64 per_page = its_page / esz, index = id / per_page;
 	if (index >= size / 8)
 		return false;
 	u64 l1 = 0;
 	if (vgic_read_guest(its->vgic, (baser & BASER_ADDR_MASK) + index * 8, &l1, 8))
 		return false;
-	return l1 & BASER_VALID;
+	if (!(l1 & BASER_VALID))
+		return false;
+	if (eaddr)
+		*eaddr = (l1 & ITS_L1E_ADDR_MASK) + (id % per_page) * esz;
+	return true;
 }
 
-ItsDevice *find_device(VgicIts *its, u32 id)
+ItsDevice *vgic_its_find_device(VgicIts *its, u32 id)
 {
 	for (ItsDevice *d = its->devices; d; d = d->next)
 		if (d->id == id)
@@ -74,20 +87,22 @@ ItsDevice *find_device(VgicIts *its, u32 id)
 	return nullptr;
 }
 
-ItsIte *find_ite(VgicIts *its, u32 devid, u32 eventid)
-{
-	ItsDevice *d = find_device(its, devid);
-	for (ItsIte *ite = d ? d->ites : nullptr; ite; ite = ite->next)
-		if (ite->event_id == eventid)
-			return ite;
-	return nullptr;
-}
-
-ItsCollection *find_collection(VgicIts *its, u32 id)
+ItsCollection *vgic_its_find_collection(VgicIts *its, u32 id)
 {
 	for (ItsCollection *c = its->collections; c; c = c->next)
 		if (c->id == id)
 			return c;
+	return nullptr;
+}
+
+namespace {
+
+ItsIte *find_ite(VgicIts *its, u32 devid, u32 eventid)
+{
+	ItsDevice *d = vgic_its_find_device(its, devid);
+	for (ItsIte *ite = d ? d->ites : nullptr; ite; ite = ite->next)
+		if (ite->event_id == eventid)
+			return ite;
 	return nullptr;
 }
 
@@ -160,7 +175,7 @@ int cmd_mapd(VgicIts *its, const Cmd &c)
 {
 	u32 id = c.devid();
 	// Device ids beyond GITS_TYPER.Devbits are out of range whatever the table holds.
-	if (id >= (1u << its_dev_bits) || !check_id(its, its->baser_device, id))
+	if (id >= (1u << its_dev_bits) || !vgic_its_check_id(its, its->baser_device, id, nullptr))
 		return E_MAPD_DEVICE_OOR;
 	u32 bits = c.size() + 1;
 	if (c.valid() && bits > its_event_bits)
@@ -176,7 +191,7 @@ int cmd_mapd(VgicIts *its, const Cmd &c)
 	}
 	VgicLocked l(its->vgic);
 	// Remapping a device drops its translations, as upstream (UNPREDICTABLE otherwise).
-	if (ItsDevice *old = find_device(its, id))
+	if (ItsDevice *old = vgic_its_find_device(its, id))
 		free_device(l, its, old);
 	if (fresh) {
 		fresh->next = its->devices;
@@ -202,7 +217,7 @@ int cmd_mapc(VgicIts *its, const Cmd &c)
 	u32 id = c.coll(), target = c.target();
 	if (target >= load_acquire(&vgic->nr_cpus))
 		return E_MAPC_PROCNUM_OOR;
-	ItsCollection *coll = find_collection(its, id);
+	ItsCollection *coll = vgic_its_find_collection(its, id);
 	if (!c.valid()) {
 		if (coll) {
 			VgicLocked l(vgic);
@@ -211,7 +226,7 @@ int cmd_mapc(VgicIts *its, const Cmd &c)
 		return 0;
 	}
 	if (!coll) {
-		if (!check_id(its, its->baser_coll, id))
+		if (!vgic_its_check_id(its, its->baser_coll, id, nullptr))
 			return E_MAPC_COLLECTION_OOR;
 		coll = new_collection(id, target);
 		if (!coll)
@@ -263,7 +278,7 @@ LpiInit read_lpi_init(VgicIts *its, u32 lpi, const ItsCollection *coll)
 int cmd_mapti(VgicIts *its, const Cmd &c)
 {
 	Vgic *vgic = its->vgic;
-	ItsDevice *d = find_device(its, c.devid());
+	ItsDevice *d = vgic_its_find_device(its, c.devid());
 	if (!d)
 		return E_MAPTI_UNMAPPED_DEVICE;
 	u32 event = c.eventid();
@@ -274,43 +289,10 @@ int cmd_mapti(VgicIts *its, const Cmd &c)
 		return E_MAPTI_PHYSICALID_OOR;
 	if (find_ite(its, c.devid(), event)) // an existing mapping: UNPREDICTABLE, ignored
 		return 0;
-	ItsCollection *coll = find_collection(its, c.coll()), *new_coll = nullptr;
-	if (!coll && !check_id(its, its->baser_coll, c.coll()))
+	if (!vgic_its_find_collection(its, c.coll()) &&
+	    !vgic_its_check_id(its, its->baser_coll, c.coll(), nullptr))
 		return E_MAPC_COLLECTION_OOR;
-	if (its->nr_ites >= its_max_ites)
-		return -ENOSPC;
-	LpiInit in = read_lpi_init(its, lpi, coll);
-	if (in.err)
-		return in.err; // the property table is not in guest memory: nothing mapped
-	auto *ite = make_zeroed<ItsIte>();
-	auto *fresh = make_zeroed<VgicIrq>();
-	if (!coll)
-		coll = new_coll = new_collection(c.coll(), its_coll_unmapped);
-	if (!ite || !fresh || !coll) {
-		kvmx_host_free(ite);
-		kvmx_host_free(fresh);
-		kvmx_host_free(new_coll);
-		return -ENOMEM;
-	}
-	VgicLocked l(vgic);
-	if (new_coll) {
-		new_coll->next = its->collections;
-		its->collections = new_coll;
-	}
-	VgicIrq *irq = vgic_lpi_get(l, lpi, fresh);
-	if (irq != fresh)
-		kvmx_host_free(fresh);
-	else
-		irq->target = coll_cpu(its, coll);
-	ite->event_id = event;
-	ite->coll = coll;
-	ite->irq = irq;
-	ite->next = d->ites;
-	d->ites = ite;
-	its->nr_ites++;
-	irq->pending_latch = in.pending;
-	vgic_lpi_apply_prop(l, irq, in.prop);
-	return 0;
+	return vgic_its_map_event(its, d, event, lpi, c.coll());
 }
 
 int cmd_movi(VgicIts *its, const Cmd &c)
@@ -320,7 +302,7 @@ int cmd_movi(VgicIts *its, const Cmd &c)
 		return E_MOVI_UNMAPPED_INTERRUPT;
 	if (!coll_mapped(ite->coll))
 		return E_MOVI_UNMAPPED_COLLECTION;
-	ItsCollection *coll = find_collection(its, c.coll());
+	ItsCollection *coll = vgic_its_find_collection(its, c.coll());
 	if (!coll_mapped(coll))
 		return E_MOVI_UNMAPPED_COLLECTION;
 	VgicLocked l(its->vgic);
@@ -331,7 +313,7 @@ int cmd_movi(VgicIts *its, const Cmd &c)
 
 int cmd_discard(VgicIts *its, const Cmd &c)
 {
-	ItsDevice *d = find_device(its, c.devid());
+	ItsDevice *d = vgic_its_find_device(its, c.devid());
 	ItsIte *ite = find_ite(its, c.devid(), c.eventid());
 	if (!ite || !coll_mapped(ite->coll))
 		return E_DISCARD_UNMAPPED_INTERRUPT;
@@ -367,7 +349,7 @@ int cmd_inv(VgicIts *its, const Cmd &c)
 
 int cmd_invall(VgicIts *its, const Cmd &c)
 {
-	VgicCpu *cpu = coll_cpu(its, find_collection(its, c.coll()));
+	VgicCpu *cpu = coll_cpu(its, vgic_its_find_collection(its, c.coll()));
 	if (!cpu)
 		return E_INVALL_UNMAPPED_COLLECTION;
 	vgic_lpi_invall(cpu);
@@ -440,6 +422,46 @@ int trigger_locked(const VgicLocked &l, VgicIts *its, u32 devid, u32 eventid)
 }
 
 } // namespace
+
+int vgic_its_map_event(VgicIts *its, ItsDevice *d, u32 event, u32 lpi, u32 coll_id)
+{
+	Vgic *vgic = its->vgic;
+	ItsCollection *coll = vgic_its_find_collection(its, coll_id), *new_coll = nullptr;
+	if (its->nr_ites >= its_max_ites)
+		return -ENOSPC;
+	LpiInit in = read_lpi_init(its, lpi, coll);
+	if (in.err)
+		return in.err; // the property table is not in guest memory: nothing mapped
+	auto *ite = make_zeroed<ItsIte>();
+	auto *fresh = make_zeroed<VgicIrq>();
+	if (!coll)
+		coll = new_coll = new_collection(coll_id, its_coll_unmapped);
+	if (!ite || !fresh || !coll) {
+		kvmx_host_free(ite);
+		kvmx_host_free(fresh);
+		kvmx_host_free(new_coll);
+		return -ENOMEM;
+	}
+	VgicLocked l(vgic);
+	if (new_coll) {
+		new_coll->next = its->collections;
+		its->collections = new_coll;
+	}
+	VgicIrq *irq = vgic_lpi_get(l, lpi, fresh);
+	if (irq != fresh)
+		kvmx_host_free(fresh);
+	else
+		irq->target = coll_cpu(its, coll);
+	ite->event_id = event;
+	ite->coll = coll;
+	ite->irq = irq;
+	ite->next = d->ites;
+	d->ites = ite;
+	its->nr_ites++;
+	irq->pending_latch = in.pending;
+	vgic_lpi_apply_prop(l, irq, in.prop);
+	return 0;
+}
 
 int vgic_its_trigger(VgicIts *its, u32 devid, u32 eventid)
 {

@@ -4,7 +4,8 @@
 // id) into an LPI on a redistributor through its DTEs (device table entries), the ITT
 // (interrupt translation table) entries of each device (ITEs) and its CTEs (collection
 // table entries). The translation state lives in kernel memory, as upstream keeps it; the
-// guest's tables are only read for id checks (and would be written by SAVE_TABLES).
+// guest's tables are read for id checks, and written and read back only by userspace's
+// KVM_DEV_ARM_ITS_SAVE_TABLES and RESTORE_TABLES (its_tables.cpp, upstream's ABI rev 0).
 #pragma once
 
 #include "vgic.hpp"
@@ -87,5 +88,19 @@ int vgic_its_trigger(VgicIts *its, u32 devid, u32 eventid);
 void vgic_its_process_commands(VgicIts *its);
 void vgic_its_free_devices(VgicIts *its);
 void vgic_its_free_collections(VgicIts *its);
+// Whether @id fits the guest table @baser describes (flat: inside it; indirect: its
+// level-1 entry valid), and where its entry is (@eaddr may be nullptr).
+bool vgic_its_check_id(VgicIts *its, u64 baser, u32 id, u64 *eaddr);
+ItsDevice *vgic_its_find_device(VgicIts *its, u32 id);
+ItsCollection *vgic_its_find_collection(VgicIts *its, u32 id);
+// MAPTI's translation of (@d, @event) into @lpi through collection @coll_id (made, with no
+// target, if it does not exist: the caller checked its id). The LPI takes its
+// configuration and pending bit from guest memory. 0, -ENOSPC (its_max_ites), -ENOMEM,
+// or the guest-memory error.
+int vgic_its_map_event(VgicIts *its, ItsDevice *d, u32 event, u32 lpi, u32 coll_id);
+// KVM_DEV_ARM_ITS_SAVE_TABLES / RESTORE_TABLES (cmd_lock held, every vCPU locked): the
+// translations into the guest's device table, ITTs and collection table, and back.
+int vgic_its_save_tables(VgicIts *its);
+int vgic_its_restore_tables(VgicIts *its);
 
 } // namespace kvmx

@@ -295,8 +295,10 @@ int ctrl(VgicIts *its, u64 which)
 			reset(its);
 			break;
 		case KVM_DEV_ARM_ITS_SAVE_TABLES:
+			r = vgic_its_save_tables(its);
+			break;
 		case KVM_DEV_ARM_ITS_RESTORE_TABLES:
-			r = -ENXIO; // not implemented yet (Documentation/virt/kvmx/vgic.rst)
+			r = vgic_its_restore_tables(its);
 			break;
 		default: // upstream accepts unknown CTRL attributes silently
 			break;
@@ -473,11 +475,15 @@ int vgic_its_has_attr(VgicIts *, const kvm_device_attr &attr)
 	case KVM_DEV_ARM_VGIC_GRP_ADDR:
 		return attr.attr == KVM_VGIC_ITS_ADDR_TYPE ? 0 : -ENXIO;
 	case KVM_DEV_ARM_VGIC_GRP_CTRL:
-		// SAVE/RESTORE_TABLES are not implemented yet: not advertised.
-		return attr.attr == KVM_DEV_ARM_VGIC_CTRL_INIT ||
-				       attr.attr == KVM_DEV_ARM_ITS_CTRL_RESET
-			       ? 0
-			       : -ENXIO;
+		switch (attr.attr) {
+		case KVM_DEV_ARM_VGIC_CTRL_INIT:
+		case KVM_DEV_ARM_ITS_CTRL_RESET:
+		case KVM_DEV_ARM_ITS_SAVE_TABLES:
+		case KVM_DEV_ARM_ITS_RESTORE_TABLES:
+			return 0;
+		default:
+			return -ENXIO;
+		}
 	case KVM_DEV_ARM_VGIC_GRP_ITS_REGS:
 		return find_region(attr.attr) ? 0 : -ENXIO;
 	default:

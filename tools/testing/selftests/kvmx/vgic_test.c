@@ -3,7 +3,8 @@
  * The in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3) as a VMM sees it: creation, the
  * address, NR_IRQS, CTRL and register-group attributes with upstream's errno, the checks
  * of the first KVM_RUN, KVM_IRQ_LINE with an in-kernel irqchip, vCPUs created after INIT,
- * and a guest reading the distributor's registers without a userspace exit. Every
+ * a guest reading the distributor's registers without a userspace exit, and the ITS's
+ * SAVE_TABLES / RESTORE_TABLES in upstream's table layout (ABI revision 0). Every
  * expectation is what the built-in 6.1 KVM answers on a GICv3 host (the same binary runs
  * on both); on a host without a GICv3 the tests SKIP.
  */
@@ -226,6 +227,122 @@ TEST_F(gic, the_guest_reads_the_distributor_in_the_kernel)
 	memcpy(&typer, self->v.run->mmio.data, sizeof(typer));
 	EXPECT_EQ(3, typer & 0x1f) TH_LOG("ITLinesNumber for 128 INTIDs: %#x", typer);
 	EXPECT_EQ(9, (typer >> 19) & 0x1f) TH_LOG("IDbits: 10 bits without an ITS");
+}
+
+/*
+ * The ITS's tables (KVM_DEV_ARM_ITS_RESTORE_TABLES and SAVE_TABLES) as a VMM moves them
+ * with guest memory: tables written here in upstream's ABI revision 0 layout restore a
+ * translation that KVM_SIGNAL_MSI then uses, and SAVE_TABLES writes them back the same.
+ */
+#define ITS_IPA 0x08080000ULL
+#define ITS_DOORBELL (ITS_IPA + 0x10040)
+#define T_PROP (GUEST_RAM_IPA + 0x100000)
+#define T_PEND (GUEST_RAM_IPA + 0x110000)
+#define T_DEV (GUEST_RAM_IPA + 0x130000)
+#define T_COLL (GUEST_RAM_IPA + 0x140000)
+#define T_ITT (GUEST_RAM_IPA + 0x150000)
+#define T_CMDQ (GUEST_RAM_IPA + 0x160000)
+#define VALID (1ULL << 63)
+
+static uint64_t *table(struct vmm *m, uint64_t ipa)
+{
+	return (uint64_t *)(m->ram + (ipa - GUEST_RAM_IPA));
+}
+
+static int its_msi(int vm, uint32_t devid, uint32_t event)
+{
+	struct kvm_msi msi = { .address_lo = (uint32_t)ITS_DOORBELL,
+			       .address_hi = (uint32_t)(ITS_DOORBELL >> 32),
+			       .data = event,
+			       .flags = KVM_MSI_VALID_DEVID,
+			       .devid = devid };
+
+	return ioctl(vm, KVM_SIGNAL_MSI, &msi);
+}
+
+/* Device 3 (4 event bits, ITT at T_ITT), event 2 -> LPI 8192 in collection 0 (vCPU 0). */
+static void write_tables(struct vmm *m, uint64_t cte)
+{
+	table(m, T_COLL)[0] = cte;
+	table(m, T_COLL)[1] = 0;
+	table(m, T_DEV)[3] = VALID | (T_ITT >> 8) << 5 | 3;
+	table(m, T_ITT)[2] = 8192ULL << 16 | 0;
+}
+
+/* A new ITS at ITS_IPA, initialised. */
+static int its_create(struct __test_metadata *_metadata, struct vmm *m)
+{
+	uint64_t a = ITS_IPA;
+	int its = create_gic(m->vm, KVM_DEV_TYPE_ARM_VGIC_ITS, 0);
+
+	EXPECT_GE(its, 0);
+	EXPECT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &a));
+	EXPECT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL));
+	return its;
+}
+
+/* What a VMM restores, in the documented order: CBASER, BASER0/1, then the tables. */
+static int its_restore(struct __test_metadata *_metadata, int its)
+{
+	uint64_t cbaser = VALID | T_CMDQ, dev = VALID | T_DEV, coll = VALID | T_COLL;
+
+	EXPECT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x80, &cbaser));
+	EXPECT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x100, &dev));
+	EXPECT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x108, &coll));
+	return gic_set(its, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_RESTORE_TABLES, NULL);
+}
+
+/* LPIs on (16 ID bits) for vCPU 0 through the redistributor's registers (with an ITS:
+ * GICR_CTLR.EnableLPIs is RAZ/WI without one). */
+static void lpis_on(struct __test_metadata *_metadata, struct vmm *m, int gic)
+{
+	uint64_t prop = T_PROP | 15, pend = T_PEND, ctlr = 1;
+
+	m->ram[T_PROP - GUEST_RAM_IPA] = 0xa0 | 1; /* LPI 8192: priority 0xa0, enabled */
+	ASSERT_EQ(0, gic_set(gic, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, 0x70, &prop));
+	ASSERT_EQ(0, gic_set(gic, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, 0x78, &pend));
+	ASSERT_EQ(0, gic_set(gic, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, 0x0, &ctlr));
+}
+
+TEST_F(gic, its_tables_restore_and_save_in_upstreams_layout)
+{
+	uint64_t ctlr = 1, dte, ite;
+	int its;
+
+	gic_ready(_metadata, self->gic, 64);
+	its = its_create(_metadata, &self->m);
+	lpis_on(_metadata, &self->m, self->gic);
+	write_tables(&self->m, VALID | 0ULL << 16 | 0);
+	ASSERT_EQ(0, its_restore(_metadata, its));
+	ASSERT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x0, &ctlr)); /* GITS_CTLR last */
+	EXPECT_EQ(1, its_msi(self->m.vm, 3, 2)) TH_LOG("the restored translation delivers");
+	EXPECT_EQ(0, its_msi(self->m.vm, 3, 5)) TH_LOG("an event never mapped is blocked");
+	EXPECT_EQ(0, its_msi(self->m.vm, 4, 2)) TH_LOG("a device never mapped is blocked");
+	dte = table(&self->m, T_DEV)[3];
+	ite = table(&self->m, T_ITT)[2];
+	memset(table(&self->m, T_DEV), 0, 0x10000);
+	memset(table(&self->m, T_COLL), 0xff, 0x10000);
+	memset(table(&self->m, T_ITT), 0, 0x1000);
+	ASSERT_EQ(0, gic_set(its, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, NULL));
+	EXPECT_EQ(dte, table(&self->m, T_DEV)[3]);
+	EXPECT_EQ(ite, table(&self->m, T_ITT)[2]);
+	EXPECT_EQ(VALID, table(&self->m, T_COLL)[0]) TH_LOG("CTE: collection 0 on vCPU 0");
+	EXPECT_EQ(0, table(&self->m, T_COLL)[1]) TH_LOG("an invalid CTE ends the table");
+	EXPECT_EQ(0, table(&self->m, T_DEV)[2]);
+	close(its);
+}
+
+TEST_F(gic, its_restore_refuses_a_collection_on_a_missing_vcpu)
+{
+	int its;
+
+	gic_ready(_metadata, self->gic, 64);
+	its = its_create(_metadata, &self->m);
+	lpis_on(_metadata, &self->m, self->gic);
+	write_tables(&self->m, VALID | 1ULL << 16 | 0); /* vCPU 1 of 1 */
+	EXPECT_EQ(-1, its_restore(_metadata, its));
+	EXPECT_EQ(EINVAL, errno);
+	close(its);
 }
 
 TEST_HARNESS_MAIN
