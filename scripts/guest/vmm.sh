@@ -29,11 +29,11 @@
 #   that read's completions arrived as MSIs: the ITS's tables were restored)
 #   host.rmmod-kvmx (kvmx only), host.dmesg-clean (no WARNING/BUG/Oops in the host's log)
 # A case's fourth field: comma-separated words; bus=pci (the virtio devices on virtio-pci
-# instead of virtio-mmio) and migrate=1 (save and restore the running guest, run_migrate)
+# instead of virtio-mmio) and migrate=1 (save and restore the running guest, migrate_once)
 # are this script's, every other word goes on the nested guest's command line.
 # With REPEAT > 1 a check is ok when it passed in every boot ("N/N" in the comment). The
 # nested QEMU's stderr is printed as TAP comments after every boot, and the end of the
-# guest console after a boot with a failed check. A boot that outlives CASE_TIMEOUT_S gets
+# guest console after a boot with a failed check. A QEMU that outlives CASE_TIMEOUT_S gets
 # SIGTERM, 5 s later SIGKILL, and the next one runs (a QEMU still there 10 s after the
 # SIGKILL is left behind). By hand, on the host's command line (vmm-run.sh passes them):
 # kvmxvmmcases=a,b (VMM_CASES) boots only those cases; kvmxvmmload=N (VMM_LOAD) keeps N
