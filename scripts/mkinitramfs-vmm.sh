@@ -3,8 +3,8 @@
 # vmm-tree.cpio.gz) followed by a small archive with static busybox, scripts/guest/init and
 # vmm.sh, kvmx.ko, kvm-caps, the case list and the nested guest under /vmm: the host's
 # own kernel image (vmlinuz) and guest.cpio.gz (busybox, scripts/guest/vmm-init as /init
-# and the virtio-mmio, virtio-blk, virtio-console and virtio-net drivers when Debian's
-# config builds them as modules), and vmm-net-echo, the host end of the guest's TCP
+# and the virtio-mmio, virtio-pci, virtio-blk, virtio-console and virtio-net drivers when
+# Debian's config builds them as modules), and vmm-net-echo, the host end of the guest's TCP
 # connection (QEMU's user network runs it for each connection: guestfwd=...-cmd:). The kernel unpacks the two concatenated gzip'd cpio archives in turn,
 # so the big one is packed once, when it is fetched.
 # Usage: mkinitramfs-vmm.sh OUT.cpio.gz TREE.cpio.gz BUSYBOX KVMX_KO KVM_CAPS \
@@ -24,8 +24,9 @@ install -m 0755 "$busybox" "$g/bin/busybox"
 install -m 0755 "$here/guest/vmm-init" "$g/init"
 : >"$g/modules/order"
 # In load order: a module's dependencies come before it.
-for m in VIRTIO_MMIO:virtio_mmio VIRTIO_BLK:virtio_blk VIRTIO_CONSOLE:virtio_console \
-	FAILOVER:failover NET_FAILOVER:net_failover VIRTIO_NET:virtio_net; do
+for m in VIRTIO_MMIO:virtio_mmio VIRTIO_PCI_LIB:virtio_pci_modern_dev \
+	VIRTIO_PCI_LIB_LEGACY:virtio_pci_legacy_dev VIRTIO_PCI:virtio_pci \
+	VIRTIO_BLK:virtio_blk VIRTIO_CONSOLE:virtio_console FAILOVER:failover NET_FAILOVER:net_failover VIRTIO_NET:virtio_net; do
 	opt=CONFIG_${m%%:*} mod=${m#*:}
 	if grep -x "$opt=y" "$config" >/dev/null; then
 		continue # built in

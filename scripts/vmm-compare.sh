@@ -57,10 +57,27 @@ checks=(host.nested-qemu-runs host.dev-kvm)
 mapfile -t case_lines < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$cases" |
 	awk -v want=",${VMM_CASES:-}," 'want == ",," || index(want, "," $1 ",")')
 for l in "${case_lines[@]}"; do
-	read -r c smp _ <<<"$l"
+	read -r c smp machine args <<<"$l"
+	# The host's knobs of the fourth field (vmm.sh's knobs): bus=pci, migrate=1; MSI
+	# checks with virtio-pci on a GICv3 with its ITS.
+	pci=0 msi=0 mig=0
+	for w in ${args//,/ }; do
+		case $w in
+		bus=pci) pci=1 ;;
+		migrate=1) mig=1 ;;
+		esac
+	done
+	case ",$machine," in *,gic-version=3,*) msi=$pci ;; esac
+	case ",$machine," in *,its=off,*) msi=0 ;; esac
 	checks+=("$c.boots-to-init" "$c.timer-counts" "$c.cpus-online")
 	if [ "$smp" -gt 1 ]; then checks+=("$c.ipis"); fi
 	checks+=("$c.disk-checksum" "$c.disk-write" "$c.console-roundtrip" "$c.net-roundtrip")
+	if [ $msi = 1 ]; then checks+=("$c.virtio-msi"); fi
+	if [ $mig = 1 ]; then
+		checks+=("$c.console-before-save" "$c.saved-to-file" "$c.console-after-restore")
+		checks+=("$c.timer-after-restore" "$c.clock-continues" "$c.disk-after-restore")
+		if [ $msi = 1 ]; then checks+=("$c.msi-after-restore"); fi
+	fi
 	checks+=("$c.poweroff-status-0")
 done
 checks+=(host.rmmod-kvmx host.dmesg-clean)
@@ -109,7 +126,7 @@ times_of() {	# status comment: the boot times of a boots-to-init comment
 	sed -n 's/.*time=\([0-9.,]*\)s.*/\1/p' <<<"$2"
 }
 {
-	printf '%-36s %-10s %-10s %s\n' check built-in kvmx compare
+	printf '%-50s %-10s %-10s %s\n' check built-in kvmx compare
 	while IFS= read -r line; do
 		case $line in
 		"ok "* | "not ok "*) ;;
@@ -125,11 +142,11 @@ times_of() {	# status comment: the boot times of a boots-to-init comment
 		esac
 		b=${bst[$k]:-} kv=${kst[$k]:-}
 		if [ "$k" = host.rmmod-kvmx ]; then b=n/a; fi
-		printf '%-36s %-10s %-10s %s\n' "$k" "${b:-none}" "${kv:-none}" "$verdict"
+		printf '%-50s %-10s %-10s %s\n' "$k" "${b:-none}" "${kv:-none}" "$verdict"
 	done <"$out"
 	echo
 	echo "boot to /init, seconds from QEMU's start: median (min-max) n=boots"
-	printf '%-20s %-26s %-26s %s\n' case built-in kvmx kvmx/built-in
+	printf '%-26s %-26s %-26s %s\n' case built-in kvmx kvmx/built-in
 	for l in "${case_lines[@]}"; do
 		read -r c _ <<<"$l"
 		bt=$(times_of "" "${bcm[$c.boots-to-init]:-}") kt=$(times_of "" "${kcm[$c.boots-to-init]:-}")
@@ -137,7 +154,7 @@ times_of() {	# status comment: the boot times of a boots-to-init comment
 		if [ -n "$bt" ] && [ -n "$kt" ]; then
 			ratio=$(awk -v a="$(median "$kt")" -v b="$(median "$bt")" 'BEGIN { printf "%.2f", a / b }')
 		fi
-		printf '%-20s %-26s %-26s %s\n' "$c" "$(stats "$bt")" "$(stats "$kt")" "$ratio"
+		printf '%-26s %-26s %-26s %s\n' "$c" "$(stats "$bt")" "$(stats "$kt")" "$ratio"
 	done
 	# kvm-caps on each hypervisor (vmm.sh's "# cap:" lines): the capabilities that differ.
 	declare -A bcap kcap

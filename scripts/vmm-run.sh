@@ -5,7 +5,8 @@
 # the other, as boot times are compared. Then scripts/vmm-compare.sh writes
 # RESULTS/vmm-compare.tap and prints the side-by-side table (RESULTS/vmm-table.txt).
 # Each host boot is bounded: 180 s for booting and the host checks, plus the case timeout
-# + 15 s (SIGTERM, then SIGKILL 5 s later, and slack) for every boot of every case.
+# + 15 s (SIGTERM, then SIGKILL 5 s later, and slack) for every boot of every case, twice
+# for a migrate case (two QEMUs).
 # Exit status 1 if a host boot did not complete or a check is "not ok" (TODO aside).
 # Usage: vmm-run.sh KERNEL INITRAMFS RESULTS LISTDIR REPEAT CASE_TIMEOUT_S
 #   LISTDIR holds cases.txt and known-failures.txt (tools/testing/vmm).
@@ -24,7 +25,11 @@ if [ "$ncases" = 0 ]; then
 	echo "vmm-run.sh: no case of $listdir/cases.txt matches VMM_CASES=$cases" >&2
 	exit 2
 fi
-host_tmo=$((180 + ncases * repeat * (tmo + 15)))
+# A migrate case (migrate=1 in its fourth field) runs two QEMUs in turn, each bounded.
+nmig=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$listdir/cases.txt" |
+	awk -v want=",$cases," '(want == ",," || index(want, "," $1 ",")) && ("," $4 ",") ~ /,migrate=1,/' |
+	wc -l)
+host_tmo=$((180 + (ncases + nmig) * repeat * (tmo + 15)))
 mkdir -p "$results"
 for mode in $(tr , ' ' <<<"$hvs"); do
 	case $mode in

@@ -16,11 +16,24 @@
 #   console-roundtrip (a token sent into the virtio console came back transformed),
 #   net-roundtrip (virtio-net on QEMU's user network: a line the guest sent over TCP
 #   reached vmm-net-echo in this host, whose answer the guest printed),
+#   virtio-msi (bus=pci with an ITS: the guest's virtio interrupts arrived as MSIs),
 #   poweroff-status-0 (the guest reached its end, `poweroff -f` ended QEMU with status 0)
+#   and with migrate=1 (before poweroff-status-0, which is then the restored QEMU's):
+#   console-before-save (the guest answered a ping on its serial console),
+#   saved-to-file (the monitor's stop and migrate "exec:cat > file" completed),
+#   console-after-restore (a new QEMU with -incoming "exec:cat file" resumed the guest
+#   and it answered again), timer-after-restore (its arch_timer count grows),
+#   clock-continues (its uptime went on from where it was saved: not back, not more than
+#   600 s forward), disk-after-restore (an O_DIRECT read of its disk after the restore
+#   has the sum of the one before the save), msi-after-restore (bus=pci with an ITS:
+#   that read's completions arrived as MSIs: the ITS's tables were restored)
 #   host.rmmod-kvmx (kvmx only), host.dmesg-clean (no WARNING/BUG/Oops in the host's log)
+# A case's fourth field: comma-separated words; bus=pci (the virtio devices on virtio-pci
+# instead of virtio-mmio) and migrate=1 (save and restore the running guest, migrate_once)
+# are this script's, every other word goes on the nested guest's command line.
 # With REPEAT > 1 a check is ok when it passed in every boot ("N/N" in the comment). The
 # nested QEMU's stderr is printed as TAP comments after every boot, and the end of the
-# guest console after a boot with a failed check. A boot that outlives CASE_TIMEOUT_S gets
+# guest console after a boot with a failed check. A QEMU that outlives CASE_TIMEOUT_S gets
 # SIGTERM, 5 s later SIGKILL, and the next one runs (a QEMU still there 10 s after the
 # SIGKILL is left behind). By hand, on the host's command line (vmm-run.sh passes them):
 # kvmxvmmcases=a,b (VMM_CASES) boots only those cases; kvmxvmmload=N (VMM_LOAD) keeps N
@@ -50,10 +63,37 @@ cases() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' /vmm/cases.txt |
 		awk -v want=",${kvmxvmmcases:-}," 'want == ",," || index(want, "," $1 ",")'
 }
-checks_of() {	# smp
+# The host's knobs of a case's fourth field: pci=1 (bus=pci), msi=1 (and the machine has
+# an ITS, so virtio-pci uses MSI-X), mig=1 (migrate=1); the other words in bargs.
+knobs() {	# machine [args]
+	pci=0 msi=0 mig=0 bargs=
+	for w in $(echo "${2:-}" | tr , ' '); do
+		case $w in
+		bus=pci) pci=1 ;;
+		migrate=1) mig=1 ;;
+		*) bargs="$bargs $w" ;;
+		esac
+	done
+	case ",$1," in
+	*,gic-version=3,*) [ $pci = 1 ] && msi=1 ;;
+	esac
+	case ",$1," in
+	*,its=off,*) msi=0 ;;
+	esac
+}
+# The checks of a case, in order (scripts/vmm-compare.sh has the same rule).
+checks_of() {	# smp machine [args]
+	knobs "$2" "${3:-}"
 	echo boots-to-init timer-counts cpus-online
 	[ "$1" -gt 1 ] && echo ipis
-	echo disk-checksum disk-write console-roundtrip net-roundtrip poweroff-status-0
+	echo disk-checksum disk-write console-roundtrip net-roundtrip
+	[ $msi = 1 ] && echo virtio-msi
+	if [ $mig = 1 ]; then
+		echo console-before-save saved-to-file console-after-restore timer-after-restore
+		echo clock-continues disk-after-restore
+		[ $msi = 1 ] && echo msi-after-restore
+	fi
+	echo poweroff-status-0
 }
 record() {	# case check ok|fail [why]
 	echo "$3${4:+ $4}" >>"$res/$1.$2"
@@ -85,9 +125,121 @@ hang_state() {	# pid
 	done
 }
 
-boot_once() {	# case smp machine [guest-args]
-	c=$1 smp=$2 machine=$3 bargs=${4:+ $(echo "$4" | tr , ' ')}
-	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/hang.txt $t/vc.reply $t/net.log
+# QEMU in the background with the case's command line and "$@": its serial console on
+# stdout into $t/con, its stdin from $sin. Sets qpid. Its guard: SIGTERM at the timeout,
+# SIGKILL 5 s later; a QEMU that even SIGKILL does not end within 10 s (stuck in the
+# kernel) is abandoned (USR1) so the cases go on. Before the SIGTERM, hang_state records
+# where QEMU's threads are.
+start_qemu() {	# extra args...
+	# shellcheck disable=SC2086 # $blk, $ser and $net are lists of words
+	$qemu -accel kvm -cpu host -M "$machine" -smp "$smp" -m 256 -nographic -nodefaults \
+		-serial stdio -kernel $kernel -initrd $initrd \
+		-append "console=ttyAMA0 panic=-1$guest_args$bargs" \
+		-no-reboot -drive if=none,id=disk0,file=$t/disk.img,format=raw $blk $ser \
+		-chardev pipe,id=vc0,path=$t/vc -device virtconsole,chardev=vc0 \
+		-netdev user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:/bin/vmm-net-echo \
+		$net "$@" <"$sin" >$t/con 2>>$t/qemu.err 5>&- 6>&- 7>&- 8>&- 9>&- &
+	qpid=$!
+	hung=0
+	(sleep "$tmo"; echo >$t/timeout; hang_state $qpid >$t/hang.txt 2>&1
+		kill -TERM $qpid; sleep 5; kill -KILL $qpid; sleep 10
+		kill -USR1 $$) >/dev/null 2>&1 5>&- 6>&- 7>&- 8>&- 9>&- &
+	guard=$!
+}
+# Wait for the QEMU of start_qemu: its exit status in rc.
+wait_qemu() {
+	wait $qpid
+	rc=$?
+	kill $guard 2>/dev/null
+	if [ $hung = 1 ]; then
+		echo "# $c: QEMU (pid $qpid) survived SIGKILL for 10 s: abandoned"
+	fi
+}
+# Until a console line matches the pattern (grep -E), QEMU is gone, or the seconds are up.
+wait_line() {	# pattern seconds
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		grep -E "$1" $t/console.log >/dev/null && return 0
+		kill -0 $qpid 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -E "$1" $t/console.log >/dev/null
+}
+
+# The migrate case (migrate=1, after scripts/guest/vmm-ppc.sh's run_migrate): QEMU A boots
+# the guest with vmmcase=migrate, so after its checks vmm-init answers "ping" lines on its
+# serial console (stdin: the FIFO $t/ser.in, held open on fd 7). A's monitor (a pipe
+# chardev: the FIFOs $t/mon.in, on fd 8, and $t/mon.out) stops the VM, migrates it into
+# $t/vm.state ("exec:cat > file") and quits; QEMU B, the same command line with
+# -incoming "exec:cat file", loads it, paused as it was saved, and gets "cont"; the
+# guest is pinged again (console input that arrives before the state is loaded is lost,
+# so until it answers), then "off": it powers off and B must exit with status 0. A and B
+# share the console log, the disk image and the virtio console's FIFOs.
+migrate_once() {
+	mig_status=
+	start_qemu -chardev pipe,id=m0,path=$t/mon -mon chardev=m0,mode=readline
+	if ! wait_line '^[0-9.]+ @@VMM-MIGREADY' "$tmo"; then
+		echo quit >&8
+		wait_qemu
+		return
+	fi
+	echo "ping 1" >&7
+	wait_line '^[0-9.]+ @@VMM-PONG 1 ' 60
+	echo stop >&8
+	echo "migrate \"exec:cat > $t/vm.state\"" >&8
+	k=0
+	while [ $k -lt 120 ] && kill -0 $qpid 2>/dev/null &&
+		! grep -E 'Migration status: (completed|failed)' $t/mon.log >/dev/null; do
+		echo "info migrate" >&8
+		sleep 1
+		k=$((k + 1))
+	done
+	mig_status=$(tr -d '\r' <$t/mon.log | sed -n 's/^Migration status: //p' | tail -n 1)
+	echo "# $c: migration status '${mig_status:-none}' after $k s, state file" \
+		"$(wc -c <$t/vm.state 2>/dev/null || echo none) bytes"
+	echo quit >&8
+	wait_qemu
+	if [ "$mig_status" != completed ] || [ -f $t/timeout ]; then
+		return
+	fi
+	: >$t/mon.log
+	start_qemu -chardev pipe,id=m0,path=$t/mon -mon chardev=m0,mode=readline \
+		-incoming "exec:cat $t/vm.state"
+	k=0
+	while [ $k -lt 120 ] && kill -0 $qpid 2>/dev/null &&
+		! grep 'VM status: running' $t/mon.log >/dev/null; do
+		tr -d '\r' <$t/mon.log | grep -x 'VM status: paused' >/dev/null && echo cont >&8
+		echo "info status" >&8
+		sleep 1
+		k=$((k + 1))
+	done
+	echo "# $c: restored: '$(tr -d '\r' <$t/mon.log | grep 'VM status' | tail -n 1)' after $k s"
+	k=0
+	while [ $k -lt 12 ] && kill -0 $qpid 2>/dev/null &&
+		! grep -E '^[0-9.]+ @@VMM-PONG 2 ' $t/console.log >/dev/null; do
+		echo "ping 2" >&7
+		wait_line '^[0-9.]+ @@VMM-PONG 2 ' 10
+		k=$((k + 1))
+	done
+	echo off >&7
+	wait_qemu
+}
+
+boot_once() {	# case smp machine [args]
+	c=$1 smp=$2 machine=$3
+	knobs "$machine" "${4:-}"
+	[ $mig = 1 ] && bargs="$bargs vmmcase=migrate"
+	if [ $pci = 1 ]; then
+		blk="-device virtio-blk-pci,drive=disk0" ser="-device virtio-serial-pci"
+		# No option ROM: the guest boots its kernel directly (and the tree has no iPXE).
+		net="-device virtio-net-pci,netdev=net0,romfile="
+	else
+		blk="-device virtio-blk-device,drive=disk0" ser="-device virtio-serial-device"
+		net="-device virtio-net-device,netdev=net0"
+	fi
+	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/hang.txt $t/vc.reply $t/net.log \
+		$t/ser.in $t/mon.in $t/mon.out $t/mon.log $t/vm.state $t/qemu.err
 	dd if=/dev/urandom of=$t/disk.img bs=65536 count=64 2>/dev/null
 	disk=$(sha256sum $t/disk.img | cut -d' ' -f1)
 	sectors=$(($(wc -c <$t/disk.img) / 512))
@@ -98,39 +250,36 @@ boot_once() {	# case smp machine [guest-args]
 	# that neither open blocks. The token waits in vc.in until the guest reads the port.
 	exec 5<>$t/vc.in 6<>$t/vc.out
 	echo "$token" >&5
-	cat <&6 >$t/vc.reply &
+	cat <&6 >$t/vc.reply 5>&- 6>&- &
 	vcpid=$!
+	sin=/dev/null
+	if [ $mig = 1 ]; then
+		# Two QEMUs in turn write the console: this shell holds it open (fd 9) so that
+		# its reader sees no end between them; the serial input and the monitor too.
+		mkfifo $t/ser.in $t/mon.in $t/mon.out
+		: >$t/mon.log
+		exec 7<>$t/ser.in 8<>$t/mon.in 9<>$t/con
+		cat 0<>$t/mon.out >>$t/mon.log 5>&- 6>&- 7>&- 8>&- 9>&- &
+		monpid=$!
+		sin=$t/ser.in
+	fi
 	# Every console line with the host's uptime when it arrived.
 	awk '{ sub(/\r$/, ""); getline u < "/proc/uptime"; close("/proc/uptime")
-		split(u, a, " "); print a[1], $0; fflush() }' <$t/con >$t/console.log &
+		split(u, a, " "); print a[1], $0; fflush() }' <$t/con >$t/console.log 5>&- 6>&- \
+		7>&- 8>&- 9>&- &
 	apid=$!
 	dmesg -c >>$t/dmesg-all
 	start=$(cut -d' ' -f1 /proc/uptime)
-	$qemu -accel kvm -cpu host -M "$machine" -smp "$smp" -m 256 -nographic -nodefaults \
-		-serial stdio -kernel $kernel -initrd $initrd \
-		-append "console=ttyAMA0 panic=-1$guest_args$bargs" \
-		-no-reboot -drive if=none,id=disk0,file=$t/disk.img,format=raw \
-		-device virtio-blk-device,drive=disk0 -device virtio-serial-device \
-		-chardev pipe,id=vc0,path=$t/vc -device virtconsole,chardev=vc0 \
-		-netdev user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7-cmd:/bin/vmm-net-echo \
-		-device virtio-net-device,netdev=net0 \
-		</dev/null >$t/con 2>$t/qemu.err 5>&- 6>&- &
-	qpid=$!
-	# The guard: SIGTERM at the timeout, SIGKILL 5 s later; a QEMU that even SIGKILL does
-	# not end within 10 s (stuck in the kernel) is abandoned (USR1) so the cases go on.
-	hung=0
-	# Before the SIGTERM, hang_state records where QEMU's threads are.
-	(sleep "$tmo"; echo >$t/timeout; hang_state $qpid >$t/hang.txt 2>&1
-		kill -TERM $qpid; sleep 5; kill -KILL $qpid; sleep 10
-		kill -USR1 $$) >/dev/null 2>&1 5>&- 6>&- &
-	guard=$!
-	wait $qpid
-	rc=$?
-	kill $guard 2>/dev/null
-	if [ $hung = 1 ]; then
-		echo "# $c: QEMU (pid $qpid) survived SIGKILL for 10 s: abandoned"
-		kill $apid 2>/dev/null
+	if [ $mig = 1 ]; then
+		migrate_once
+		exec 7>&- 8>&- 9>&-
+		kill "$monpid" 2>/dev/null
+		wait "$monpid" 2>/dev/null
+	else
+		start_qemu
+		wait_qemu
 	fi
+	[ $hung = 1 ] && kill $apid 2>/dev/null
 	wait $apid
 	kill $vcpid 2>/dev/null
 	wait $vcpid 2>/dev/null
@@ -209,6 +358,16 @@ boot_once() {	# case smp machine [guest-args]
 	else
 		check net-roundtrip fail "guest: '$(fact NET)', host read '$(cat $t/net.log 2>/dev/null | clean | cut -c1-40)'"
 	fi
+	if [ $msi = 1 ]; then
+		# shellcheck disable=SC2046
+		set -- $(fact MSI) x x
+		if [ "$1" -gt 0 ] 2>/dev/null && [ "$2" -gt 0 ]; then
+			check virtio-msi ok
+		else
+			check virtio-msi fail "virtio MSIs/lines '$(fact MSI)'"
+		fi
+	fi
+	[ $mig = 1 ] && judge_migrate
 	if [ $hung = 1 ]; then
 		check poweroff-status-0 fail "timeout after $tmo s, QEMU did not die on SIGKILL"
 	elif [ -f $t/timeout ]; then
@@ -250,9 +409,68 @@ boot_once() {	# case smp machine [guest-args]
 	cut -d' ' -f2- $t/console.log | sed -n '/^@@VMM-DONE/,$p' | sed -n 2,16p | sed 's/^/after-done: /' | comment
 }
 
+# The migrate checks, from the guest's answers before the save and after the restore:
+# "@@VMM-PONG <token> <uptime> <timer> <uptime> <timer> <msi> <msi> <sha256>".
+judge_migrate() {
+	p1=$(awk '$2 == "@@VMM-PONG" && $3 == 1 { $1 = $2 = $3 = ""; print; exit }' $t/console.log)
+	p2=$(awk '$2 == "@@VMM-PONG" && $3 == 2 { $1 = $2 = $3 = ""; print; exit }' $t/console.log)
+	echo "# $c: before the save: ${p1:-no answer}"
+	echo "# $c: after the restore: ${p2:-no answer}"
+	if [ -n "$p1" ]; then
+		check console-before-save ok
+	else
+		check console-before-save fail "no answer to ping 1"
+	fi
+	if [ "$mig_status" = completed ] && [ -s $t/vm.state ]; then
+		check saved-to-file ok
+	else
+		check saved-to-file fail "migration status '${mig_status:-none}'"
+	fi
+	if [ -n "$p2" ]; then
+		check console-after-restore ok
+	else
+		check console-after-restore fail "no answer to ping 2 ($(tr -d '\r' <$t/mon.log |
+			grep 'VM status' | tail -n 1 | clean))"
+	fi
+	# shellcheck disable=SC2086 # the fields are words on purpose
+	set -- $p2 x x x x x x x
+	if [ -n "$p2" ] && [ "$2" -gt 0 ] && [ "$4" -gt "$2" ]; then
+		check timer-after-restore ok
+	else
+		check timer-after-restore fail "arch_timer '$2' then '$4'"
+	fi
+	sum2=$7 m1=$5 m2=$6
+	# shellcheck disable=SC2086
+	set -- $p1 x x x x x x x
+	jump=$(awk -v a="$3" -v b="$(echo "$p2" | awk '{ print $1 }')" 'BEGIN { printf "%.2f", b - a }')
+	echo "# $c: guest uptime after the save $3 s, at the first answer after the restore" \
+		"$(echo "$p2" | awk '{ print $1 }') s: +$jump s"
+	if [ -n "$p1" ] && [ -n "$p2" ] &&
+		awk -v j="$jump" -v a="$(echo "$p2" | awk '{ print $1 }')" -v b="$(echo "$p2" |
+			awk '{ print $3 }')" 'BEGIN { exit !(j >= 0 && j < 600 && b > a) }'; then
+		check clock-continues ok
+	else
+		check clock-continues fail "guest uptime went $jump s across the restore"
+	fi
+	img=$(sha256sum $t/disk.img | cut -d' ' -f1)
+	if [ -n "$p1" ] && [ "$sum2" = "$7" ] && [ "$sum2" = "$img" ]; then
+		check disk-after-restore ok
+	else
+		check disk-after-restore fail "read '$(echo "$7" | cut -c1-16)' before, '$(echo "$sum2" |
+			cut -c1-16)' after, image '$(echo "$img" | cut -c1-16)'"
+	fi
+	if [ $msi = 1 ]; then
+		if [ -n "$p2" ] && [ "$m2" -gt "$m1" ] 2>/dev/null; then
+			check msi-after-restore ok
+		else
+			check msi-after-restore fail "virtio MSIs '$m1' then '$m2' across a read"
+		fi
+	fi
+}
+
 # One TAP line per check of a case: ok when it passed in every boot.
-report_case() {	# case smp
-	for k in $(checks_of "$2"); do
+report_case() {	# case smp machine [args]
+	for k in $(checks_of "$2" "$3" "${4:-}"); do
 		f=$res/$1.$k
 		total=$(wc -l <"$f")
 		good=$(grep -c '^ok' "$f")
@@ -272,8 +490,8 @@ report_case() {	# case smp
 
 plan=3
 [ "$mode" = kvmx ] && plan=4
-while read -r c smp machine <&3; do
-	plan=$((plan + $(checks_of "$smp" | wc -w)))
+while read -r c smp machine cargs <&3; do
+	plan=$((plan + $(checks_of "$smp" "$machine" "$cargs" | wc -w)))
 done 3<<EOF
 $(cases)
 EOF
@@ -322,7 +540,7 @@ while read -r c smp machine cargs <&3; do
 		boot_once "$c" "$smp" "$machine" "$cargs"
 		r=$((r + 1))
 	done
-	report_case "$c" "$smp"
+	report_case "$c" "$smp" "$machine" "$cargs"
 done 3<<EOF
 $(cases)
 EOF

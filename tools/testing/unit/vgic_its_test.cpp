@@ -262,6 +262,40 @@ TEST_F(VgicIts, a_disabled_lpi_waits_for_inv)
 	EXPECT_EQ(std::vector<u32>({ lpi0 }), ap_list(0));
 }
 
+// Linux enables an LPI through the redistributor when GICR_CTLR.IR says it may: the
+// property byte, then its INTID into GICR_INVLPIR (no INV command).
+TEST_F(VgicIts, invlpir_and_invallr_reread_the_lpi_config)
+{
+	boot_its();
+	EXPECT_EQ(4u, rd_read(1, 0x0, 4) & 4); // GICR_CTLR.IR
+	map_one(1, 0x40);
+	prop(lpi0, 0x40); // disabled
+	dev_ev(0x0c, 5, 3);
+	EXPECT_EQ(1, msi(5, 3));
+	EXPECT_TRUE(ap_list(1).empty());
+	prop(lpi0, 0x51);
+	rd_write(0, 0xa0, 8, lpi0); // any redistributor, whatever the LPI's target
+	EXPECT_TRUE(lpi(lpi0)->enabled);
+	EXPECT_EQ(0x50u, lpi(lpi0)->priority);
+	EXPECT_EQ(std::vector<u32>({ lpi0 }), ap_list(1));
+	prop(lpi0, 0x70);
+	rd_write(1, 0xb0, 4, 0); // INVALLR: the LPIs of that redistributor
+	EXPECT_FALSE(lpi(lpi0)->enabled);
+	EXPECT_EQ(0x70u, lpi(lpi0)->priority);
+	prop(lpi0, 0x31);
+	rd_write(1, 0xa0, 4, 8191); // no LPI: nothing
+	rd_write(1, 0xa0, 4, lpi0 + 1);
+	EXPECT_FALSE(lpi(lpi0)->enabled);
+	rd_write(1, 0x0, 4, 0); // EnableLPIs off: ignored
+	rd_write(1, 0xa0, 4, lpi0);
+	EXPECT_FALSE(lpi(lpi0)->enabled);
+	rd_write(1, 0x0, 4, 1);
+	rd_write(1, 0xa0, 4, lpi0);
+	EXPECT_TRUE(lpi(lpi0)->enabled);
+	EXPECT_EQ(0u, rd_read(1, 0xa0, 8)); // write-only
+	EXPECT_EQ(0u, rd_read(1, 0xc0, 4)); // GICR_SYNCR: never busy
+}
+
 TEST_F(VgicIts, int_clear_and_discard_commands)
 {
 	boot_its();

@@ -169,6 +169,21 @@ void vgic_lpi_invall(VgicCpu *cpu)
 	kvmx_host_free(ids);
 }
 
+void vgic_lpi_inv(Vgic *vgic, u32 intid)
+{
+	{
+		VgicLocked l(vgic);
+		if (!vgic_find_lpi(l, intid))
+			return; // also keeps the table read below the LPIs mapped, in range
+	}
+	u8 prop;
+	if (vgic_lpi_read_prop(vgic, intid, &prop))
+		return;
+	VgicLocked l(vgic);
+	if (VgicIrq *irq = vgic_find_lpi(l, intid))
+		vgic_lpi_apply_prop(l, irq, prop);
+}
+
 void vgic_lpi_queue_all(const VgicLocked &l)
 {
 	for (VgicIrq *irq = l.vgic()->lpis; irq; irq = irq->lpi_next)

@@ -14,6 +14,7 @@ namespace {
 // Register offsets (GICv3 architecture specification, chapter 12).
 constexpr u32 GICD_CTLR = 0x0, GICD_TYPER = 0x4, GICD_IIDR = 0x8, GICD_TYPER2 = 0xc;
 constexpr u32 GICR_CTLR = 0x0, GICR_IIDR = 0x4, GICR_TYPER = 0x8;
+constexpr u32 GICR_INVLPIR = 0xa0, GICR_INVALLR = 0xb0;
 constexpr u32 SGI_BASE = 0x10000;
 constexpr u32 GICD_PIDR2 = 0xffe8;
 // GICD_CTLR with DS = 1 (one security state): EnableGrp1 is bit 1, as upstream reports.
@@ -268,9 +269,10 @@ constexpr VgicRegion redist_regions[] = {
 	{ 0x14, 4, 0, A32, vgic_read_raz, vgic_write_wi, nullptr, nullptr }, // GICR_WAKER
 	{ 0x70, 8, 0, A32_64, propbase_read, propbase_write, nullptr, nullptr },
 	{ 0x78, 8, 0, A32_64, pendbase_read, pendbase_write, nullptr, nullptr },
-	{ 0xa0, 8, 0, A32_64, vgic_read_raz, vgic_write_wi, nullptr, nullptr }, // INVLPIR (LPIs)
-	{ 0xb0, 8, 0, A32_64, vgic_read_raz, vgic_write_wi, nullptr, nullptr }, // INVALLR (LPIs)
-	{ 0xc0, 4, 0, A32, vgic_read_raz, vgic_write_wi, nullptr, nullptr },	// SYNCR: never busy
+	// INVLPIR, INVALLR: write-only, their effect is vgic_redist_write's.
+	{ GICR_INVLPIR, 8, 0, A32_64, vgic_read_raz, vgic_write_wi, nullptr, nullptr },
+	{ GICR_INVALLR, 8, 0, A32_64, vgic_read_raz, vgic_write_wi, nullptr, nullptr },
+	{ 0xc0, 4, 0, A32, vgic_read_raz, vgic_write_wi, nullptr, nullptr }, // SYNCR: never busy
 	{ 0xffd0, 48, 0, A32, idregs_read, vgic_write_wi, nullptr, nullptr },
 	// SGI_base frame: the private interrupts' registers.
 	{ SGI_BASE + 0x080, 4, 0, A32, vgic_read_group, vgic_write_group, nullptr, nullptr },
@@ -336,6 +338,23 @@ void vgic_redist_write(VgicCpu *rd, u64 offset, u32 len, u64 val)
 {
 	vgic_region_write(redist_table, rd, offset, len, val);
 	vgic_lpi_sync_pending_table(rd);
+	// GICR_CTLR.IR (revision 3) tells the guest it may invalidate an LPI's cached
+	// configuration here instead of with the ITS's INV and INVALL, and Linux then does
+	// (it enables an LPI by writing its property byte and its INTID to INVLPIR). Both
+	// read the property table: with no lock held, as those commands. The INTID is
+	// INVLPIR[31:0]; the V bit (GICv4.1 vPEs) is not offered. Ignored while this
+	// redistributor's LPIs are disabled, as upstream.
+	if (offset != GICR_INVLPIR && offset != GICR_INVALLR)
+		return;
+	{
+		VgicLocked l(rd->vgic);
+		if (!rd->lpis_enabled)
+			return;
+	}
+	if (offset == GICR_INVLPIR)
+		vgic_lpi_inv(rd->vgic, static_cast<u32>(val));
+	else
+		vgic_lpi_invall(rd);
 }
 
 // The frames decode once the vGIC is ready (vgic_map_resources); from then on their

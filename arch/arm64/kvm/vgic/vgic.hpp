@@ -298,6 +298,9 @@ void vgic_lpi_sync_pending_table(VgicCpu *cpu);
 void vgic_lpi_flush_pending(const VgicLocked &l, VgicCpu *cpu);
 // Re-read the configuration of every LPI targeting @cpu (INVALL), no lock held.
 void vgic_lpi_invall(VgicCpu *cpu);
+// Re-read the configuration of LPI @intid, whatever its target (GICR_INVLPIR written on
+// a redistributor with EnableLPIs), no lock held; nothing for an INTID that is no LPI.
+void vgic_lpi_inv(Vgic *vgic, u32 intid);
 void vgic_lpi_queue_all(const VgicLocked &l);
 void vgic_lpi_free_all(Vgic *vgic);
 // KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES: every LPI's pending state into its target's
