@@ -11,6 +11,7 @@
 #define _UAPI_LINUX_KVMX_H
 
 #include <linux/types.h>
+#include <linux/kvm.h>
 
 /*
  * Capability numbers: upstream allocates KVM_CAP_* densely from 0 (6.1 ends at 224,
@@ -34,5 +35,34 @@
  * Numbered from the kvmx base so that it cannot collide with upstream attributes.
  */
 #define KVMX_ARM_VCPU_PVTIME_REVISION (KVMX_CAP_BASE + 0x100)
+
+/*
+ * Upstream ABI newer than the kernel headers kvmx is built against (Debian 12's 6.1),
+ * which kvmx offers on that kernel. These are upstream's own definitions, numbers and
+ * layouts from upstream's <linux/kvm.h> (the version that introduced each is given), so
+ * that kvmx and userspace built against 6.1 headers use them; with newer headers, the
+ * headers' definitions are used and these are skipped.
+ */
+#ifndef KVM_CAP_USER_MEMORY2
+/* Linux 6.8: KVM_SET_USER_MEMORY_REGION2, a memslot with room for guest_memfd. */
+#define KVM_CAP_USER_MEMORY2 231
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#define KVM_MEM_GUEST_MEMFD (1UL << 2)
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD
+/* Linux 6.8: guest_memfd (kvmx has none: the capability reads 0). */
+#define KVM_CAP_GUEST_MEMFD 234
+#endif
 
 #endif /* _UAPI_LINUX_KVMX_H */

@@ -3,6 +3,7 @@
 #include "core_fixture.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
+#include <linux/kvmx.h>
 
 TEST_F(Core, default_type_gives_a_40_bit_ipa)
 {
@@ -115,6 +116,63 @@ TEST_F(Core, set_user_memory_region_through_the_vm_ioctl)
 	r.slot = 0;
 	r.memory_size = 0;
 	EXPECT_EQ(0, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, fake_host::uptr(&r)));
+	EXPECT_EQ(0u, vm->memslots->count());
+	fake_host::close_fd(fd);
+}
+
+TEST_F(Core, set_user_memory_region2_is_the_same_slot_without_guest_memfd)
+{
+	ASSERT_EQ(0, init());
+	EXPECT_EQ(1, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2));
+	EXPECT_EQ(0, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD));
+	EXPECT_EQ(160u, sizeof(kvm_userspace_memory_region2)); // upstream's layout
+	long fd = kvmx_dev_ioctl(KVM_CREATE_VM, 0);
+	ASSERT_GE(fd, 0);
+	struct kvmx_vm *vm = fake_host::vm_of_fd(fd);
+	kvm_userspace_memory_region2 r = {};
+	r.slot = 3;
+	r.flags = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
+	r.guest_phys_addr = 0x80000000;
+	r.memory_size = 0x200000;
+	r.userspace_addr = 0x7f0000000000;
+	// The guest_memfd fields and the padding mean nothing without KVM_MEM_GUEST_MEMFD.
+	r.guest_memfd = ~0u;
+	r.guest_memfd_offset = 0x123;
+	r.pad1 = 1;
+	r.pad2[13] = 1;
+	EXPECT_EQ(0, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, fake_host::uptr(&r)));
+	ASSERT_EQ(1u, vm->memslots->count());
+	EXPECT_EQ(0x80000u, vm->memslots->find(0x80000)->base_gfn);
+	EXPECT_EQ(kvmx::u32(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY),
+		  vm->memslots->find(0x80000)->flags);
+	// No private memory here: the flag is refused, and every flag upstream does not
+	// define, before anything else is looked at.
+	r.slot = 4;
+	r.guest_phys_addr = 0x90000000;
+	r.flags = KVM_MEM_GUEST_MEMFD;
+	EXPECT_EQ(-EINVAL, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, fake_host::uptr(&r)));
+	for (unsigned bit = 3; bit < 32; bit++) {
+		r.flags = 1u << bit;
+		r.userspace_addr = 0;
+		EXPECT_EQ(-EINVAL,
+			  kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, fake_host::uptr(&r)))
+			<< bit;
+	}
+	// KVM_SET_USER_MEMORY_REGION knows only its own flags.
+	kvm_userspace_memory_region r1 = {};
+	r1.slot = 4;
+	r1.flags = KVM_MEM_GUEST_MEMFD;
+	r1.guest_phys_addr = 0x90000000;
+	r1.memory_size = 0x200000;
+	r1.userspace_addr = 0x7f0000400000;
+	EXPECT_EQ(-EINVAL, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, fake_host::uptr(&r1)));
+	// The whole 160 bytes are read: a struct ending at an unmapped page is EFAULT.
+	EXPECT_EQ(-EFAULT, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, 0x10));
+	// Deleting through either ioctl.
+	r.flags = 0;
+	r.slot = 3;
+	r.memory_size = 0;
+	EXPECT_EQ(0, kvmx_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, fake_host::uptr(&r)));
 	EXPECT_EQ(0u, vm->memslots->count());
 	fake_host::close_fd(fd);
 }

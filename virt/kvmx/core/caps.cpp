@@ -51,6 +51,10 @@ long check_extension(const Vm *vm, u64 cap)
 		return 1; // the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
 	case KVM_CAP_USER_MEMORY:
 		return 1; // KVM_SET_USER_MEMORY_REGION (vm.cpp, memslot.cpp)
+	case KVM_CAP_USER_MEMORY2:
+		return 1; // KVM_SET_USER_MEMORY_REGION2 (Linux 6.8), no guest_memfd
+	case KVM_CAP_GUEST_MEMFD:
+		return 0; // no private memory: KVM_MEM_GUEST_MEMFD is refused
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS: // a zero-sized region deletes the slot
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:	  // adjacent slots are independent
 	case KVM_CAP_INTERNAL_ERROR_DATA:	  // KVM_EXIT_INTERNAL_ERROR fills ndata

@@ -10,6 +10,7 @@
 #include "stats.hpp"
 #include "vcpu.hpp"
 #include <linux/kvm.h>
+#include <linux/kvmx.h>
 
 namespace kvmx {
 
@@ -93,12 +94,31 @@ void apply_memslot_update(Vm *vm, const MemslotUpdate &update, u64 **fresh, u64 
 	}
 }
 
-long set_user_memory_region(Vm *vm, unsigned long arg)
+// KVM_SET_USER_MEMORY_REGION and (Linux 6.8) KVM_SET_USER_MEMORY_REGION2: the second
+// struct extends the first. Its flags may add KVM_MEM_GUEST_MEMFD, refused (-EINVAL) as
+// upstream refuses it on a VM without private memory; the guest_memfd fields and the
+// padding are then not looked at, as upstream.
+long set_user_memory_region(Vm *vm, unsigned long arg, bool v2)
 {
 	kvm_userspace_memory_region region;
+	kvm_userspace_memory_region2 region2;
+	static_assert(__builtin_offsetof(kvm_userspace_memory_region2, userspace_addr) ==
+			      __builtin_offsetof(kvm_userspace_memory_region, userspace_addr),
+		      "the v2 struct starts as the v1 one");
 
-	if (kvmx_host_copy_from_user(&region, arg, sizeof(region)))
+	if (v2) {
+		if (kvmx_host_copy_from_user(&region2, arg, sizeof(region2)))
+			return -EFAULT;
+		if (region2.flags & KVM_MEM_GUEST_MEMFD)
+			return -EINVAL;
+		region.slot = region2.slot;
+		region.flags = region2.flags;
+		region.guest_phys_addr = region2.guest_phys_addr;
+		region.memory_size = region2.memory_size;
+		region.userspace_addr = region2.userspace_addr;
+	} else if (kvmx_host_copy_from_user(&region, arg, sizeof(region))) {
 		return -EFAULT;
+	}
 	// The table checks alignment and wrap-around; whether the range is user memory of
 	// this process (access_ok, untagged) only the host can tell. Deletion ignores it.
 	if (region.memory_size &&
@@ -233,7 +253,9 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 	case KVM_CHECK_EXTENSION:
 		return check_extension(vm, arg);
 	case KVM_SET_USER_MEMORY_REGION:
-		return set_user_memory_region(vm, arg);
+		return set_user_memory_region(vm, arg, false);
+	case KVM_SET_USER_MEMORY_REGION2:
+		return set_user_memory_region(vm, arg, true);
 	case KVM_CREATE_VCPU:
 		return vcpu_create(vm, arg);
 	case KVM_GET_STATS_FD:
