@@ -323,6 +323,7 @@ endif
 # SRC=6.12: the same from Debian's linux-source-6.12 (bookworm-security), with its own
 # cache (linux-source-6.12, upstream-selftests-6.12), initramfs, list and known failures
 # (tools/testing/upstream/6.12/) and results (RESULTS/upstream-6.12/); any KVER.
+# UPSTREAM_HV=builtin (or kvmx) boots one side only, by hand (scripts/upstream-selftests.sh).
 SRC ?=
 override SRC := $(filter-out 6.1,$(SRC))
 UPSTREAM_SERIES := $(or $(SRC),6.1)

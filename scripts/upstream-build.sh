@@ -53,7 +53,7 @@ for t in $tests; do
 	fi
 	# The first error the compiler gave in the test's own source, else the linker's.
 	why=$(grep -E "(^|/)$t\.c:[0-9]+(:[0-9]+)?: (fatal )?error: " "$log" | sed -n 1p) || true
-	[ -n "$why" ] || why=$(grep -E "/$t(\.o)?: .*(undefined reference|error)" "$log" | sed -n 1p) || true
+	[ -n "$why" ] || why=$(grep -E "(^|/)$t(\.c:[0-9]+|\.o)?: .*undefined reference" "$log" | sed -n 1p) || true
 	why=${why:-no compiler or linker error names it: see $log}
 	why=${why##*/kvm/}
 	printf '%s\t%s\n' "$t" "${why//[$'\t#']/ }" >>"$out/not-built.txt"
