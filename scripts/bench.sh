@@ -6,6 +6,8 @@
 # instructions rather than wall time and do not move with the machine's load.
 # With BENCH_ARCH=powerpc the host is QEMU's powernv9 and the reference is the in-kernel
 # kvm-hv, loaded from the modules given as REF_KOS (tools/kvmx/ppc-bench.c is the binary).
+# BENCH_ONLY=name,name runs only those benchmarks (arm64's kvmx-bench); KVMX_PARAMS are
+# kvmx.ko's module parameters (e.g. halt_poll_ns=500000).
 # Usage: bench.sh KERNEL BUSYBOX KVMX_KO BENCH_BINARY RESULTS [SCALE [REF_KOS...]]
 set -euo pipefail
 kernel=$1 busybox=$2 ko=$3 bench=$4 results=$5 scale=${6:-1}
@@ -14,6 +16,8 @@ ref_kos=("$@")
 arch=${BENCH_ARCH:-arm64}
 mkdir -p "$results"
 icount=${ICOUNT:-0}
+only=${BENCH_ONLY:-}
+kvmx_params=${KVMX_PARAMS:-}
 tag=wall
 [ "$icount" = 1 ] && tag=icount
 qemu=qemu-system-aarch64
@@ -41,8 +45,8 @@ boot() { # mode(builtin|kvmx) -> bench lines on stdout
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 echo 1 >/proc/sys/kernel/printk
 $load
-[ -e /kvmx.ko ] && insmod /kvmx.ko
-/kvmx-bench $scale
+[ -e /kvmx.ko ] && insmod /kvmx.ko $kvmx_params
+/kvmx-bench $scale $only
 poweroff -f
 EOI
 	chmod 0755 "$root/init"

@@ -797,6 +797,7 @@ static const struct known known[] = {
 	{ K_VM, KVM_CHECK_EXTENSION, 0 },
 	{ K_VM, KVM_CREATE_VCPU, 0 },
 	{ K_VM, KVM_SET_USER_MEMORY_REGION, sizeof(struct kvm_userspace_memory_region) },
+	{ K_VM, KVM_SET_USER_MEMORY_REGION2, sizeof(struct kvm_userspace_memory_region2) },
 	{ K_VM, KVM_GET_DIRTY_LOG, sizeof(struct kvm_dirty_log) },
 	{ K_VM, KVM_CLEAR_DIRTY_LOG, sizeof(struct kvm_clear_dirty_log) },
 #ifdef __powerpc64__
@@ -809,6 +810,8 @@ static const struct known known[] = {
 #else
 	{ K_VM, KVM_ARM_PREFERRED_TARGET, sizeof(struct kvm_vcpu_init) },
 	{ K_VM, KVM_IRQ_LINE, sizeof(struct kvm_irq_level) },
+	{ K_VM, KVM_SET_DEVICE_ATTR, sizeof(struct kvm_device_attr) }, /* the SMCCC filter */
+	{ K_VM, KVM_HAS_DEVICE_ATTR, sizeof(struct kvm_device_attr) },
 #endif
 	{ K_VM, KVM_ENABLE_CAP, sizeof(struct kvm_enable_cap) },
 	{ K_VM, KVM_IOEVENTFD, sizeof(struct kvm_ioeventfd) },
@@ -928,6 +931,21 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 		d->attr = chance(r, 70) ? below(r, 4) : rnd_val(r);
 		d->addr = chance(r, 60) ? (uintptr_t)scratch + 8 * below(r, 32) : rnd_ptr(r, 8);
 		q[4] = chance(r, 50) ? GUEST_BASE + 64 * below(r, 2048) : rnd_val(r);
+#ifndef __powerpc64__
+		if (chance(r, 30)) { /* the VM's SMCCC filter: a plausible range */
+			struct kvm_smccc_filter *f = (void *)(scratch + 1024);
+
+			memset(f, 0, sizeof(*f));
+			f->base = chance(r, 70) ? 0x84000000u + below(r, 32) : (uint32_t)rnd(r);
+			f->nr_functions = chance(r, 80) ? 1 + below(r, 4) : (uint32_t)rnd(r);
+			f->action = below(r, 4);
+			if (chance(r, 5))
+				f->pad[below(r, 15)] = 1;
+			d->group = KVM_ARM_VM_SMCCC_CTRL;
+			d->attr = KVM_ARM_VM_SMCCC_FILTER;
+			d->addr = (uintptr_t)f;
+		}
+#endif
 		break;
 	}
 	case KVM_IRQ_LINE: {

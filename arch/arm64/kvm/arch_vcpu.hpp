@@ -85,10 +85,11 @@ struct ArchVcpu {
 	bool debug_live; // the guest wrote a debug register: switch them in hardware
 	u32 guest_debug; // KVM_SET_GUEST_DEBUG control flags of the VMM
 	PvTime pvtime;
-	VgicCpu *vgic_cpu; // its part of the VM's vGIC, or nullptr
-	bool vgic_ready;   // vgic_kvm_first_run passed
-	u32 vgic_kicked;   // atomic: an interrupt was queued since the last flush
-	u32 vgic_nr_acked; // level SPIs the guest completed in the last run
+	VgicCpu *vgic_cpu;    // its part of the VM's vGIC, or nullptr
+	bool vgic_ready;      // vgic_kvm_first_run passed
+	u32 vgic_kicked;      // atomic: an interrupt was queued since the last flush
+	u32 vgic_timer_lines; // the timers' lines the vGIC has (vgic/kvm.cpp), ~0: unknown
+	u32 vgic_nr_acked;    // level SPIs the guest completed in the last run
 	u32 vgic_acked[vgic_max_lrs];
 };
 

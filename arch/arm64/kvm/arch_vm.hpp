@@ -8,6 +8,7 @@ namespace kvmx {
 
 class Stage2;
 struct Vgic;
+struct SmcccRange;
 
 struct ArchVm {
 	u32 ipa_bits;		   // guest physical address size chosen at KVM_CREATE_VM
@@ -22,6 +23,8 @@ struct ArchVm {
 	bool system_suspend;	   // KVM_CAP_ARM_SYSTEM_SUSPEND enabled by the VMM
 	u32 el1_width;		   // atomic: 0 until a vCPU is initialised, then 1 (64) or 2 (32)
 	Vgic *vgic;		   // the in-kernel GICv3 (vgic/kvm.cpp): set once under the VM lock
+	SmcccRange *smccc_ranges;  // the SMCCC filter (smccc_filter.cpp), or nullptr
+	u32 smccc_count;	   // atomic: ranges in it
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

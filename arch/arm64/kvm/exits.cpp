@@ -93,15 +93,15 @@ Result<RunStep> handle_fp(Vcpu *vcpu, const ExitInfo &)
 	return RunStep::resume;
 }
 
-Result<RunStep> handle_hvc(Vcpu *vcpu, const ExitInfo &)
+Result<RunStep> handle_hvc(Vcpu *vcpu, const ExitInfo &exit)
 {
-	return smccc_call(vcpu); // ELR_EL2 already points past the HVC
+	return smccc_call(vcpu, exit.esr); // ELR_EL2 already points past the HVC
 }
 
-Result<RunStep> handle_smc(Vcpu *vcpu, const ExitInfo &)
+Result<RunStep> handle_smc(Vcpu *vcpu, const ExitInfo &exit)
 {
 	skip_instruction(vcpu); // a trapped SMC leaves ELR_EL2 at the SMC itself
-	return smccc_call(vcpu);
+	return smccc_call(vcpu, exit.esr);
 }
 
 Result<RunStep> handle_sys64(Vcpu *vcpu, const ExitInfo &exit)

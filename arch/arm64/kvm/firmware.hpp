@@ -15,9 +15,10 @@ Status firmware_reg_get(Vcpu *vcpu, u64 id, u64 *val);
 Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val);
 u32 firmware_reg_list(u64 *out);
 
-// An SMCCC call from the guest (HVC or trapped SMC, PC already past it): the result
-// lands in x0-x3, or the call becomes an exit to userspace.
-Result<RunStep> smccc_call(Vcpu *vcpu);
+// An SMCCC call from the guest (HVC or trapped SMC, PC already past it; @esr the exit's
+// syndrome): the result lands in x0-x3, or the call becomes an exit to userspace (the
+// SMCCC filter's FWD_TO_USER, or a PSCI system event).
+Result<RunStep> smccc_call(Vcpu *vcpu, u64 esr);
 // SMCCC 2.5: a 64-bit (SMC64/HVC64) function id does not exist for a caller in AArch32
 // state; calls and feature queries of one answer NOT_SUPPORTED.
 bool smccc_fid_callable(const Vcpu *vcpu, u32 fid);

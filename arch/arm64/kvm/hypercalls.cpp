@@ -6,10 +6,12 @@
 #include "firmware.hpp"
 #include "psci.hpp"
 #include "pvtime.hpp"
+#include "smccc_filter.hpp"
 #include "trng.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
+#include <linux/kvmx.h>
 
 namespace kvmx {
 
@@ -94,6 +96,33 @@ u64 arch_features(Vcpu *vcpu, u32 fid)
 	}
 }
 
+// KVM_EXIT_HYPERCALL for the SMCCC filter's FWD_TO_USER: the function id, and whether the
+// guest used SMC and a 16-bit (T32) instruction; PC is already past the call and the
+// VMM reads and writes the arguments and results as registers (ONE_REG).
+RunStep forward_to_user(Vcpu *vcpu, u32 fid, u64 esr)
+{
+	constexpr u32 EC_SMC32 = 0x13, EC_SMC64 = 0x17;
+	constexpr u64 ESR_IL = 1ULL << 25;
+	u32 ec = static_cast<u32>(esr >> 26) & 0x3f;
+	u64 flags = 0;
+	if (ec == EC_SMC32 || ec == EC_SMC64)
+		flags |= KVM_HYPERCALL_EXIT_SMC;
+	if (!(esr & ESR_IL))
+		flags |= KVM_HYPERCALL_EXIT_16BIT;
+	kvm_run *run = vcpu->run;
+	run->exit_reason = KVM_EXIT_HYPERCALL;
+	run->hypercall.nr = fid;
+	for (u64 &arg : run->hypercall.args)
+		arg = 0;
+	run->hypercall.ret = 0;
+	// hypercall.flags (6.4) is a u64 over 6.1's longmode and pad: written by offset so
+	// that either header's layout builds.
+	auto *base = reinterpret_cast<u8 *>(run);
+	__builtin_memcpy(base + __builtin_offsetof(kvm_run, hypercall.longmode), &flags,
+			 sizeof(flags));
+	return RunStep::exit_user;
+}
+
 } // namespace
 
 bool smccc_fid_callable(const Vcpu *vcpu, u32 fid)
@@ -101,11 +130,21 @@ bool smccc_fid_callable(const Vcpu *vcpu, u32 fid)
 	return !(fid & SMCCC_SMC64) || !in_aarch32(vcpu->arch.cpu);
 }
 
-Result<RunStep> smccc_call(Vcpu *vcpu)
+Result<RunStep> smccc_call(Vcpu *vcpu, u64 esr)
 {
 	u64 *x = vcpu->arch.cpu.frame.x;
 	u32 fid = static_cast<u32>(x[0]);
 	vcpu->stats.hvc_exit_stat++;
+	// The VMM's filter comes before kvmx's own services (upstream's order).
+	switch (smccc_filter_action(vcpu->vm, fid)) {
+	case KVM_SMCCC_FILTER_DENY:
+		x[0] = SMCCC_RET_NOT_SUPPORTED;
+		return RunStep::resume;
+	case KVM_SMCCC_FILTER_FWD_TO_USER:
+		return forward_to_user(vcpu, fid, esr);
+	default:
+		break;
+	}
 	if (!smccc_fid_callable(vcpu, fid)) {
 		x[0] = SMCCC_RET_NOT_SUPPORTED;
 		return RunStep::resume;

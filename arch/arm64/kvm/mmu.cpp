@@ -9,6 +9,7 @@
 #include "firmware.hpp"
 #include "inject.hpp"
 #include "registry.hpp"
+#include "smccc_filter.hpp"
 #include "vcpu.hpp"
 #include "vgic/kvm.hpp"
 #include "vm.hpp"
@@ -107,8 +108,9 @@ Result<RunStep> mmio_exit(Vcpu *vcpu, const ExitInfo &exit, u64 ipa)
 	if (m.is_write) {
 		for (u32 i = 0; i < m.len; i++)
 			run->mmio.data[i] = static_cast<u8>(val >> (8 * i));
-		// A write an ioeventfd takes is done: its eventfd was signalled, no exit.
-		if (ioeventfd_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data)) {
+		// A write an ioeventfd or a coalesced zone takes is done: no exit.
+		if (ioeventfd_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data) ||
+		    coalesced_mmio_write(vcpu->vm, ipa, m.len, run->mmio.data)) {
 			m.active = false;
 			skip_instruction(vcpu);
 			vcpu->stats.mmio_exit_kernel++;
@@ -265,6 +267,7 @@ void arch_vm_destroy(Vm *vm)
 		vmid_free(a.vmid);
 	}
 	vgic_kvm_vm_destroy(vm);
+	smccc_filter_destroy(vm);
 	Stage2::destroy(a.s2);
 	kvmx_host_free(a.last_vcpu_ran);
 	kvmx_host_spinlock_destroy(a.power_lock);

@@ -7,6 +7,7 @@
 #include "ioctl.hpp"
 #include "pvtime.hpp"
 #include "registry.hpp"
+#include "smccc_filter.hpp"
 #include "vcpu.hpp"
 #include "vgic/kvm.hpp"
 #include "vm.hpp"
@@ -227,6 +228,9 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return irq_line(vm, arg);
 	case KVM_ENABLE_CAP:
 		return enable_cap(vm, arg);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		return smccc_filter_vm_attr(vm, cmd, arg); // the VM's only attributes
 	case KVM_CREATE_DEVICE: {
 		// The GICv3 only (no ITS, no GICv2): other types are unknown, as upstream
 		// answers for a type it does not support.

@@ -357,8 +357,9 @@ Result<RunStep> emulate_mmio(Vcpu *vcpu, u64 gpa, u64 ea)
 	if (m.update && m.ra)
 		a.regs.gpr[m.ra] = ea;
 	a.regs.nip += 4;
-	// A store an ioeventfd takes is done: its eventfd was signalled, no exit.
-	if (m.store && ioeventfd_mmio_write(vcpu->vm, gpa, m.len, run->mmio.data)) {
+	// A store an ioeventfd or a coalesced zone takes is done: no exit.
+	if (m.store && (ioeventfd_mmio_write(vcpu->vm, gpa, m.len, run->mmio.data) ||
+			coalesced_mmio_write(vcpu->vm, gpa, m.len, run->mmio.data))) {
 		vcpu->stats.mmio_exit_kernel++;
 		return RunStep::resume;
 	}

@@ -60,6 +60,29 @@ struct kvm_userspace_memory_region2 {
 #define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
 #define KVM_MEM_GUEST_MEMFD (1UL << 2)
 #endif
+#ifndef KVM_ARM_VM_SMCCC_CTRL
+/*
+ * Linux 6.4, arm64: the SMCCC filter, a VM attribute (KVM_SET_DEVICE_ATTR on the VM fd):
+ * ranges of SMCCC function ids handled by KVM, denied, or forwarded to userspace as
+ * KVM_EXIT_HYPERCALL (with these flags in kvm_run's hypercall.flags, the 64-bit field at
+ * hypercall.longmode).
+ */
+#define KVM_ARM_VM_SMCCC_CTRL 0
+#define KVM_ARM_VM_SMCCC_FILTER 0
+enum kvm_smccc_filter_action {
+	KVM_SMCCC_FILTER_HANDLE = 0,
+	KVM_SMCCC_FILTER_DENY,
+	KVM_SMCCC_FILTER_FWD_TO_USER,
+};
+struct kvm_smccc_filter {
+	__u32 base;
+	__u32 nr_functions;
+	__u8 action;
+	__u8 pad[15];
+};
+#define KVM_HYPERCALL_EXIT_SMC (1U << 0)
+#define KVM_HYPERCALL_EXIT_16BIT (1U << 1)
+#endif
 #ifndef KVM_CAP_GUEST_MEMFD
 /* Linux 6.8: guest_memfd (kvmx has none: the capability reads 0). */
 #define KVM_CAP_GUEST_MEMFD 234

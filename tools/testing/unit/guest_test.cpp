@@ -83,14 +83,19 @@ TEST_F(Guest, vcpu_creation_out_of_memory_at_every_step_leaks_nothing)
 	}
 }
 
-TEST_F(Guest, mmap_page_0_is_kvm_run_and_nothing_else_maps)
+TEST_F(Guest, mmap_is_kvm_run_then_the_vms_coalesced_mmio_ring)
 {
-	long fd = create_vcpu(0);
+	long fd = create_vcpu(0), fd2 = create_vcpu(1);
 	ASSERT_GE(fd, 0);
+	ASSERT_GE(fd2, 0);
 	EXPECT_EQ(vcpu(fd)->run, run_page(fd));
 	EXPECT_NE(nullptr, run_page(fd));
-	EXPECT_EQ(nullptr, fake_host::vcpu_mmap(static_cast<int>(fd), 1));
-	EXPECT_EQ(4096, kvmx_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, 0));
+	void *ring = fake_host::vcpu_mmap(static_cast<int>(fd), 1);
+	EXPECT_NE(nullptr, ring);
+	EXPECT_EQ(ring, fake_host::vcpu_mmap(static_cast<int>(fd2), 1)) << "one ring per VM";
+	EXPECT_EQ(nullptr, fake_host::vcpu_mmap(static_cast<int>(fd), 2));
+	EXPECT_EQ(8192, kvmx_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, 0));
+	EXPECT_EQ(1, kvmx_dev_ioctl(KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO));
 }
 
 TEST_F(Guest, vcpu_init_with_a_target_other_than_generic_v8_is_einval)

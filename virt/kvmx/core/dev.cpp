@@ -38,8 +38,10 @@ long dev_ioctl(unsigned int cmd, unsigned long arg)
 	case KVM_CREATE_VM:
 		return create_vm(arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
-		// Only struct kvm_run: no coalesced MMIO or dirty ring pages after it.
-		return arg ? -EINVAL : static_cast<long>(page_size);
+		// struct kvm_run, then the coalesced MMIO ring (no dirty ring pages), as
+		// upstream's size without x86's port I/O page.
+		return arg ? -EINVAL
+			   : static_cast<long>(page_size * (1 + KVM_COALESCED_MMIO_PAGE_OFFSET));
 	default:
 		return unknown_ioctl(cmd);
 	}

@@ -130,6 +130,14 @@ void vcpu_kick(Vcpu *vcpu)
 	arch_vcpu_kick(vcpu);
 }
 
+void vcpu_kick_ready(Vcpu *vcpu)
+{
+	// The waker made its change visible before calling: the wait queue's lock orders it
+	// with a sleeper's check of @ready; a guest that runs is interrupted as by vcpu_kick.
+	kvmx_host_wake(vcpu->wq);
+	arch_vcpu_kick(vcpu);
+}
+
 int vcpu_block(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu))
 {
 	void *ctx[2] = { vcpu, reinterpret_cast<void *>(ready) };
@@ -165,7 +173,11 @@ extern "C" long kvmx_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int cmd, unsign
 
 extern "C" void *kvmx_vcpu_mmap_page(struct kvmx_vcpu *vcpu, unsigned long pgoff)
 {
-	return pgoff == 0 ? vcpu->run : nullptr;
+	if (pgoff == 0)
+		return vcpu->run;
+	if (pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		return kvmx::coalesced_mmio_ring_page(vcpu->vm);
+	return nullptr;
 }
 
 extern "C" void kvmx_vcpu_release(struct kvmx_vcpu *vcpu)

@@ -66,6 +66,14 @@ long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg);
 // the guest exit promptly (an IPI to its CPU). Any thread.
 void vcpu_kick(Vcpu *vcpu);
 
+// vcpu_kick for a change the vCPU's own wake-up condition (vcpu_block's @ready) reports,
+// such as an interrupt queued in an in-kernel irqchip: a blocked vCPU wakes and
+// re-checks it, one in the guest exits, and no kick is left behind. A kick left behind
+// would end the vCPU's next halt at once with nothing to do (a spurious wake-up, which
+// also closes its poll window): the vCPU's own thread queues interrupts for itself
+// before every entry (the timers' lines).
+void vcpu_kick_ready(Vcpu *vcpu);
+
 // Block the calling vCPU thread until @ready(@vcpu) or a kick, @timeout_ns, or a signal.
 // 0 (woken), -ETIME, -EINTR.
 int vcpu_block(Vcpu *vcpu, u64 timeout_ns, bool (*ready)(Vcpu *vcpu));

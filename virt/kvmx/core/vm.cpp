@@ -26,6 +26,8 @@ Status vm_init_memory(Vm *vm)
 	Status eventfds = ioeventfd_init(vm);
 	if (eventfds.is_ok())
 		eventfds = irq_state_init(vm);
+	if (eventfds.is_ok())
+		eventfds = coalesced_mmio_init(vm);
 	if (!eventfds.is_ok())
 		return eventfds;
 	Result<MemslotTable *> slots = MemslotTable::create();
@@ -52,6 +54,7 @@ void vm_free(Vm *vm)
 		vcpu_free(vm->vcpus[i]);
 	arch_vm_destroy(vm);
 	ioeventfd_destroy(vm);
+	coalesced_mmio_destroy(vm);
 	MemslotTable::destroy(vm->memslots);
 	kvmx_host_free(vm->vcpus);
 	kvmx_host_spinlock_destroy(vm->mmu_lock);
@@ -268,6 +271,10 @@ long vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return enable_cap(vm, arg);
 	case KVM_IOEVENTFD:
 		return ioeventfd_ioctl(vm, arg);
+	case KVM_REGISTER_COALESCED_MMIO:
+		return coalesced_mmio_ioctl(vm, true, arg);
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return coalesced_mmio_ioctl(vm, false, arg);
 	case KVM_IRQFD:
 		return irqfd_ioctl(vm, arg);
 	case kvm_set_gsi_routing_ioctl:

@@ -6,6 +6,7 @@
 
 #include "arch.hpp"
 #include "base.hpp"
+#include "coalesced_mmio.hpp"
 #include "ioeventfd.hpp"
 #include "irq_routing.hpp"
 #include "memslot.hpp"
@@ -41,6 +42,7 @@ struct kvmx_vm {
 	kvmx::u32 max_halt_poll_ns;		      // KVM_CAP_HALT_POLL's bound (halt_poll.cpp)
 	bool override_halt_poll_ns;	  // atomic (release after max_halt_poll_ns): the VMM chose
 	kvmx::IoeventfdTable *ioeventfds; // KVM_IOEVENTFD (ioeventfd.cpp)
+	kvmx::CoalescedMmio coalesced;	  // KVM_REGISTER_COALESCED_MMIO (coalesced_mmio.cpp)
 	kvmx::IrqState *irq;		  // GSI routing and irqfds (irq_routing.cpp)
 	kvmx::ArchVm arch;
 };

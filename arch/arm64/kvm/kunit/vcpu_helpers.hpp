@@ -30,7 +30,7 @@ inline u64 guest_call(Vcpu *vcpu, u64 x0, u64 x1 = 0, u64 x2 = 0, u64 x3 = 0,
 	x[1] = x1;
 	x[2] = x2;
 	x[3] = x3;
-	Result<RunStep> r = smccc_call(vcpu);
+	Result<RunStep> r = smccc_call(vcpu, 0x16ULL << 26 | 1ULL << 25); // HVC64
 	if (step)
 		*step = r.is_ok() ? r.value() : RunStep::exit_user;
 	return x[0];

@@ -28,7 +28,7 @@ void dev_ioctls_check_their_arguments(struct ::kunit *test)
 	const u32 vms = kvmx_core_nr_vms();
 	KX_EXPECT_EQ(test, KVM_API_VERSION, kvmx_dev_ioctl(KVM_GET_API_VERSION, 0));
 	KX_EXPECT_EQ(test, -EINVAL, kvmx_dev_ioctl(KVM_GET_API_VERSION, 1));
-	KX_EXPECT_EQ(test, 4096, kvmx_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, 0));
+	KX_EXPECT_EQ(test, 8192, kvmx_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, 0)); // + the ring page
 	KX_EXPECT_EQ(test, -EINVAL, kvmx_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, ~0UL));
 	KX_EXPECT_EQ(test, -EINVAL, kvmx_dev_ioctl(unknown_kvm_ioctl, 0));
 	KX_EXPECT_EQ(test, -ENOTTY, kvmx_dev_ioctl(not_kvm_ioctl, 0));
