@@ -11,6 +11,9 @@
 #               works with every target (make run KVER=6.12, make run ARCH=powerpc KVER=6.12)
 #   make selftests-upstream
 #               upstream's KVM selftests on the built-in KVM and on kvmx, side by side
+#   make selftests-upstream SRC=6.12
+#               the same with the selftests of Debian's linux-source-6.12 (results in
+#               build/results/upstream-6.12; not in make check, see the README)
 #   make check-debug
 #               kvmx's KUnit suites, the kselftests, module suite and fuzzer on the
 #               KASAN/lockdep/kmemleak debug kernel (built once from Debian's
@@ -317,11 +320,20 @@ endif
 # Upstream's KVM selftests (tools/testing/selftests/kvm of Debian's linux-source-6.1),
 # built at test time and cached by source version; the list, per-test timeouts and
 # arguments are tools/testing/upstream/tests.txt, the tolerated failures known-failures.txt.
-UPSTREAM := $(CACHE)/upstream-selftests
-UPSTREAM_LIST := $(CURDIR)/tools/testing/upstream
-UPSTREAM_INITRAMFS := $(OUT)/initramfs-upstream.cpio.gz
+# SRC=6.12: the same from Debian's linux-source-6.12 (bookworm-security), with its own
+# cache (linux-source-6.12, upstream-selftests-6.12), initramfs, list and known failures
+# (tools/testing/upstream/6.12/) and results (RESULTS/upstream-6.12/); any KVER.
+# UPSTREAM_HV=builtin (or kvmx) boots one side only, by hand (scripts/upstream-selftests.sh).
+SRC ?=
+override SRC := $(filter-out 6.1,$(SRC))
+UPSTREAM_SERIES := $(or $(SRC),6.1)
+UPSTREAM_KSRC := $(if $(SRC),$(CACHE)/linux-source-$(SRC),$(KSRC))
+UPSTREAM := $(CACHE)/upstream-selftests$(if $(SRC),-$(SRC))
+UPSTREAM_LIST := $(CURDIR)/tools/testing/upstream$(if $(SRC),/$(SRC))
+UPSTREAM_INITRAMFS := $(OUT)/initramfs-upstream$(if $(SRC),-$(SRC)).cpio.gz
+UPSTREAM_RESULTS := $(RESULTS)$(if $(SRC),/upstream-$(SRC))
 upstream-build:
-	bash scripts/upstream-build.sh $(KSRC) $(UPSTREAM) $(CROSS_COMPILE)
+	bash scripts/upstream-build.sh $(UPSTREAM_KSRC) $(UPSTREAM) $(CROSS_COMPILE) $(UPSTREAM_SERIES)
 
 initramfs-upstream: module upstream-build
 	bash scripts/mkinitramfs-upstream.sh $(UPSTREAM_INITRAMFS) $(KVMX_BUSYBOX) $(KO) \
@@ -331,11 +343,12 @@ initramfs-upstream: module upstream-build
 # max does): the 6.1 selftests then choose 52-bit guest modes they cannot drive, and fail
 # on the reference ("Invalid guest sync status: exit_reason=MMIO" in demand_paging_test,
 # kvm_page_table_test, memslot_modification_stress_test, dirty_log_perf_test). Without
-# LPA2 it offers 48 bits, as 6.1's KVM and kvmx do; both runs boot the same CPU.
+# LPA2 it offers 48 bits, as 6.1's KVM and kvmx do; both runs boot the same CPU. The 6.12
+# selftests drive those modes, so SRC=6.12 keeps QEMU's max CPU.
 UPSTREAM_QEMU_CPU-6.12 := max,lpa2=off
 selftests-upstream: initramfs-upstream
-	KVMX_QEMU_CPU=$(UPSTREAM_QEMU_CPU-$(KVER)) bash scripts/upstream-selftests.sh $(KVMX_KIMAGE) $(UPSTREAM_INITRAMFS) $(RESULTS) \
-		$(UPSTREAM_LIST)
+	KVMX_QEMU_CPU=$(if $(SRC),,$(UPSTREAM_QEMU_CPU-$(KVER))) bash scripts/upstream-selftests.sh \
+		$(KVMX_KIMAGE) $(UPSTREAM_INITRAMFS) $(UPSTREAM_RESULTS) $(UPSTREAM_LIST)
 
 # The vmm suite (issue 17): Debian's arm64 qemu-system-aarch64 runs the host's own kernel as
 # a nested guest with -accel kvm, on the built-in KVM and on kvmx (tools/testing/vmm/

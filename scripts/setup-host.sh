@@ -20,6 +20,13 @@ PKGS=(
 	cmake libgtest-dev
 	clang-format kmod
 )
+# Packages only an optional target needs: linux-source-6.12 (bookworm-security) for
+# `make selftests-upstream SRC=6.12`. Installed with the others, but one that cannot be
+# installed does not fail setup: the rest of kvmx does not need it. It is then tried
+# again at most once a day (the stamp OPT_STAMP), so a mirror that cannot serve it does
+# not cost every later make an apt-get update.
+OPT_PKGS=(linux-source-6.12)
+OPT_STAMP=${KVMX_CACHE:-$HOME/.cache/kvmx}/setup-optional-failed
 # QEMU 10 from bookworm-backports: 2.5-3x faster on nested workloads than bookworm's 7.2.
 # qemu-system-ppc: the POWER9 (powernv9) host of the POWER suites.
 BPO_PKGS=(qemu-system-arm qemu-system-ppc qemu-system-data)
@@ -43,6 +50,10 @@ missing() {
 }
 mapfile -t miss_main < <(missing "${PKGS[@]}")
 mapfile -t miss_bpo < <(missing "${BPO_PKGS[@]}")
+mapfile -t miss_opt < <(missing "${OPT_PKGS[@]}")
+if [ ${#miss_opt[@]} -gt 0 ] && [ -n "$(find "$OPT_STAMP" -mmin -1440 2>/dev/null)" ]; then
+	miss_opt=()
+fi
 # qemu must come from backports (>= 10): an older one counts as missing.
 qemu_too_old() {
 	local v
@@ -62,12 +73,13 @@ grep -qx ppc64el <<<"$foreign" && ppc_ok=1
 bpo_ok=0
 grep -rqs "$BPO" /etc/apt/sources.list /etc/apt/sources.list.d/ && bpo_ok=1
 
-if [ ${#miss_main[@]} -eq 0 ] && [ ${#miss_bpo[@]} -eq 0 ] && [ $arm64_ok -eq 1 ] &&
+if [ ${#miss_main[@]} -eq 0 ] && [ ${#miss_bpo[@]} -eq 0 ] && [ ${#miss_opt[@]} -eq 0 ] &&
+	[ $arm64_ok -eq 1 ] &&
 	[ $ppc_ok -eq 1 ] && [ $bpo_ok -eq 1 ]; then
 	exit 0
 fi
 
-todo=("${miss_main[@]}" "${miss_bpo[@]}")
+todo=("${miss_main[@]}" "${miss_opt[@]}" "${miss_bpo[@]}")
 [ ${#todo[@]} -gt 0 ] || todo=("(apt configuration only)")
 log "installing ${todo[*]}"
 export DEBIAN_FRONTEND=noninteractive
@@ -128,13 +140,26 @@ explain() {
 		log "$p: not installed: it comes from the index $desc, and apt has no copy of that index (apt-get update could not fetch it)"
 	fi
 }
-[ ${#miss_main[@]} -eq 0 ] || apt_install "${miss_main[@]}"
+if [ ${#miss_main[@]} -gt 0 ] || [ ${#miss_opt[@]} -gt 0 ]; then
+	apt_install "${miss_main[@]}" "${miss_opt[@]}"
+fi
 [ ${#miss_bpo[@]} -eq 0 ] || apt_install -t "$BPO" "${miss_bpo[@]}"
 
 mapfile -t still_main < <(missing "${PKGS[@]}")
 mapfile -t still_bpo < <(missing "${BPO_PKGS[@]}")
 if qemu_too_old && [[ " ${still_bpo[*]} " != *" qemu-system-arm "* ]]; then
 	still_bpo+=(qemu-system-arm)
+fi
+if [ ${#miss_opt[@]} -gt 0 ]; then
+	mapfile -t still_opt < <(missing "${miss_opt[@]}")
+	if [ ${#still_opt[@]} -gt 0 ]; then
+		for p in "${still_opt[@]}"; do explain bookworm-security "$p"; done
+		log "only make selftests-upstream SRC=6.12 needs ${still_opt[*]}: setup goes on; tried again in a day (or remove $OPT_STAMP)"
+		mkdir -p "$(dirname "$OPT_STAMP")"
+		printf '%s\n' "${still_opt[@]}" >"$OPT_STAMP"
+	else
+		rm -f "$OPT_STAMP"
+	fi
 fi
 if [ ${#still_main[@]} -gt 0 ] || [ ${#still_bpo[@]} -gt 0 ]; then
 	for p in "${still_main[@]}"; do explain bookworm "$p"; done

@@ -42,7 +42,9 @@ run_one() {	# n name timeout args...
 	n=$1 name=$2 tmo=$3
 	shift 3
 	if [ ! -x "/upstream/$name" ]; then
-		echo "ok $n $name # SKIP not built from this linux-source"
+		# not-built.txt: "test<TAB>the build's first error about it" (upstream-build.sh)
+		why=$(awk -F '\t' -v t="$name" '$1 == t { print $2; exit }' /upstream/not-built.txt 2>/dev/null | clean)
+		echo "ok $n $name # SKIP not built from this linux-source${why:+: $why}"
 		return
 	fi
 	dmesg -c >>"$dmesg_all"
