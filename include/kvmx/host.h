@@ -140,6 +140,14 @@ void kvmx_host_wake(struct kvmx_waitq *wq);
 int kvmx_host_signal_pending(void);
 /* SIGKILL pending: long loops outside the run loop give up (-EINTR) only for that. */
 int kvmx_host_fatal_signal_pending(void);
+/*
+ * KVM_SET_SIGNAL_MASK: the size of the kernel's sigset_t (8 bytes on both arches), and
+ * the signal mask the calling thread runs KVM_RUN with (SIGKILL and SIGSTOP stay
+ * unblocked); leave restores the thread's own mask, as upstream's kvm_sigset_*.
+ */
+unsigned int kvmx_host_sigset_size(void);
+void kvmx_host_sigmask_enter(kvmx_u64 set);
+void kvmx_host_sigmask_leave(void);
 void kvmx_host_cond_resched(void);
 /* The CPU the caller runs on; stable only while interrupts are masked. */
 unsigned int kvmx_host_cpu_id(void);

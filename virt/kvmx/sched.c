@@ -12,7 +12,9 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
 #include <linux/smp.h>
+#include <linux/signal.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 
@@ -116,6 +118,28 @@ int kvmx_host_signal_pending(void)
 int kvmx_host_fatal_signal_pending(void)
 {
 	return fatal_signal_pending(current);
+}
+
+unsigned int kvmx_host_sigset_size(void)
+{
+	return sizeof(sigset_t);
+}
+
+void kvmx_host_sigmask_enter(kvmx_u64 set)
+{
+	sigset_t s;
+
+	BUILD_BUG_ON(sizeof(s) != sizeof(set));
+	memcpy(&s, &set, sizeof(s));
+	sigdelsetmask(&s, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	/* Only current changes its real_blocked; readers need it a subset of blocked. */
+	sigprocmask(SIG_SETMASK, &s, &current->real_blocked);
+}
+
+void kvmx_host_sigmask_leave(void)
+{
+	sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+	sigemptyset(&current->real_blocked);
 }
 
 void kvmx_host_cond_resched(void)

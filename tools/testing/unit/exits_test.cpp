@@ -436,3 +436,34 @@ TEST_F(Exits, kicking_a_vcpu_in_the_guest_interrupts_its_cpu)
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(Exits, set_signal_mask_applies_around_kvm_run_only)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	struct {
+		u32 len;
+		u64 set;
+	} __attribute__((packed)) m = { 8, 0x1234 };
+	constexpr unsigned int set_signal_mask = _IOW(KVMIO, 0x8b, __u32); // C's 4-byte struct
+	EXPECT_EQ(0, ioctl(fd, set_signal_mask, fake_host::uptr(&m)));
+	push_hvc(0x80000000);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(1, fake_host::sigmask_state.enters);
+	EXPECT_EQ(0x1234u, fake_host::sigmask_state.last);
+	EXPECT_FALSE(fake_host::sigmask_state.active) << "left when KVM_RUN returned";
+	// The kernel's sigset_t is 8 bytes: any other length is EINVAL, a bad pointer EFAULT.
+	m.len = 16;
+	EXPECT_EQ(-EINVAL, ioctl(fd, set_signal_mask, fake_host::uptr(&m)));
+	EXPECT_EQ(-EFAULT, ioctl(fd, set_signal_mask, 0x10));
+	// NULL drops the mask: the next run keeps the thread's own.
+	EXPECT_EQ(0, ioctl(fd, set_signal_mask, 0));
+	push_hvc(0x80000000);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(1, fake_host::sigmask_state.enters);
+	EXPECT_EQ(0, fake_host::sigmask_state.unbalanced);
+}
+
+} // namespace

@@ -13,6 +13,9 @@
 #include <map>
 
 namespace fake_host {
+
+SigmaskState sigmask_state;
+
 namespace {
 
 long allocs;
@@ -146,6 +149,7 @@ void reset()
 	wait_stats = WaitStats{};
 	timeout_hook = nullptr;
 	signal = fatal_signal = false;
+	sigmask_state = SigmaskState{};
 	signal_check_count = resched_count = 0;
 	cpu_id = 0;
 	kick_count.clear();
@@ -715,6 +719,27 @@ int kvmx_host_fatal_signal_pending(void)
 {
 	signal_check_count++;
 	return fatal_signal;
+}
+
+unsigned int kvmx_host_sigset_size(void)
+{
+	return 8;
+}
+
+void kvmx_host_sigmask_enter(kvmx_u64 set)
+{
+	if (fake_host::sigmask_state.active)
+		fake_host::sigmask_state.unbalanced++;
+	fake_host::sigmask_state.active = true;
+	fake_host::sigmask_state.last = set;
+	fake_host::sigmask_state.enters++;
+}
+
+void kvmx_host_sigmask_leave(void)
+{
+	if (!fake_host::sigmask_state.active)
+		fake_host::sigmask_state.unbalanced++;
+	fake_host::sigmask_state.active = false;
 }
 
 void kvmx_host_cond_resched(void)

@@ -90,6 +90,14 @@ void on_wait_timeout(void (*hook)(kvmx_u64 ns));
 void set_signal_pending(bool pending);
 // kvmx_host_fatal_signal_pending's answer (SIGKILL pending).
 void set_fatal_signal_pending(bool pending);
+// What kvmx_host_sigmask_enter/leave saw: KVM_RUN ran with the mask @last while active.
+struct SigmaskState {
+	bool active;
+	kvmx_u64 last;
+	int enters;
+	int unbalanced; // an enter while active, or a leave while not
+};
+extern SigmaskState sigmask_state;
 long signal_checks();
 long resched_calls();
 

@@ -15,6 +15,9 @@ constexpr unsigned int kvm_get_reg_list_ioctl = _IOWR(KVMIO, 0xb0, __u64);
 // is 8 bytes in C, 16 in C++.
 constexpr unsigned int kvm_set_gsi_routing_ioctl = _IOW(KVMIO, 0x6a, __u64);
 constexpr usize kvm_irq_routing_head_size = 8;
+// KVM_SET_SIGNAL_MASK likewise: struct kvm_signal_mask (u32 len; u8 sigset[]) is 4 bytes
+// in C.
+constexpr unsigned int kvm_set_signal_mask_ioctl = _IOW(KVMIO, 0x8b, __u32);
 
 // An ioctl no dispatcher knows: -EINVAL for KVM's own ioctl type, as upstream KVM
 // answers, and -ENOTTY for anything that is not a KVM ioctl at all.

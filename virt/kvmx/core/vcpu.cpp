@@ -68,9 +68,35 @@ long run(Vcpu *vcpu, unsigned long arg)
 	Status st = arch_vcpu_run_prepare(vcpu);
 	if (!st.is_ok())
 		return st.err();
+	// The VMM's signal mask for the run, as upstream's kvm_sigset_activate.
+	if (vcpu->sigset_active)
+		kvmx_host_sigmask_enter(vcpu->sigset);
 	long r = run_loop(vcpu);
+	if (vcpu->sigset_active)
+		kvmx_host_sigmask_leave();
 	arch_vcpu_run_done(vcpu);
 	return r;
+}
+
+// KVM_SET_SIGNAL_MASK: struct kvm_signal_mask, whose len must be the kernel's sigset_t
+// size (-EINVAL); a NULL argument drops the mask.
+long set_signal_mask(Vcpu *vcpu, unsigned long arg)
+{
+	if (!arg) {
+		vcpu->sigset_active = false;
+		return 0;
+	}
+	u32 len;
+	if (kvmx_host_copy_from_user(&len, arg, sizeof(len)))
+		return -EFAULT;
+	if (len != kvmx_host_sigset_size() || len != sizeof(u64))
+		return -EINVAL;
+	u64 set;
+	if (kvmx_host_copy_from_user(&set, arg + sizeof(len), sizeof(set)))
+		return -EFAULT;
+	vcpu->sigset = set;
+	vcpu->sigset_active = true;
+	return 0;
 }
 
 int wake_ready(void *arg)
@@ -157,6 +183,8 @@ long vcpu_ioctl(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case KVM_RUN:
 		return run(vcpu, arg);
+	case kvm_set_signal_mask_ioctl:
+		return set_signal_mask(vcpu, arg);
 	case KVM_GET_STATS_FD:
 		return stats_fd(vcpu->vm, vcpu);
 	default:

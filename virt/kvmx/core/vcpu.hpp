@@ -48,6 +48,8 @@ struct kvmx_vcpu {
 	kvmx::u32 wake_req;	// atomic: set by kicks, consumed by a blocked vCPU
 	kvmx::u32 halt_poll_ns; // this vCPU's poll window now (halt_poll.cpp); vCPU thread
 	kvmx::VcpuStats stats;	// updated by the vCPU thread only
+	bool sigset_active;	// KVM_SET_SIGNAL_MASK gave a mask for KVM_RUN (vCPU lock)
+	kvmx::u64 sigset;
 	kvmx::ArchVcpu arch;
 };
 

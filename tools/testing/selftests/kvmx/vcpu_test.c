@@ -405,6 +405,39 @@ TEST_F(vcpu, signal_interrupts_running_guest_with_eintr)
 	EXPECT_EQ(GUEST_CODE_IPA, vcpu_get(&self->v, CORE_REG(regs.pc)));
 }
 
+/*
+ * KVM_SET_SIGNAL_MASK, as QEMU-style VMMs use it: the thread keeps SIGALRM blocked, the
+ * mask given to KVM (8 bytes, the kernel's sigset_t) unblocks it during KVM_RUN only.
+ */
+TEST_F(vcpu, set_signal_mask_holds_only_during_kvm_run)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	/* struct kvm_signal_mask: __u32 len, then the set's bytes at offset 4. */
+	struct {
+		uint32_t len;
+		uint64_t set;
+	} __attribute__((packed)) m = { .len = 8, .set = 0 };
+	sigset_t block, now;
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_spin);
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, NULL));
+	sigaction(SIGALRM, &sa, NULL);
+	m.len = 16;
+	EXPECT_EQ(-1, ioctl(self->v.fd, KVM_SET_SIGNAL_MASK, &m));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("len must be the kernel's sigset_t size");
+	m.len = 8;
+	ASSERT_EQ(0, ioctl(self->v.fd, KVM_SET_SIGNAL_MASK, &m));
+	alarm(1);
+	EXPECT_EQ(-1, vcpu_run(&self->v)) TH_LOG("SIGALRM is not blocked during KVM_RUN");
+	EXPECT_EQ(EINTR, errno);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, NULL, &now));
+	EXPECT_TRUE(sigismember(&now, SIGALRM)) TH_LOG("the thread's own mask is back");
+	EXPECT_EQ(0, ioctl(self->v.fd, KVM_SET_SIGNAL_MASK, NULL)) TH_LOG("NULL drops it");
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+}
+
 TEST_F(vcpu, immediate_exit_completes_mmio_and_returns_eintr_without_running)
 {
 	LOAD(&self->m, GUEST_CODE_IPA, g_mmio);
