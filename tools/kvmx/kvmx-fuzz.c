@@ -821,6 +821,7 @@ static const struct known known[] = {
 	{ K_VM, KVM_CREATE_DEVICE, sizeof(struct kvm_create_device) },
 	{ K_VM, KVM_GET_STATS_FD, 0 },
 	{ K_VCPU, KVM_RUN, 0 },
+	{ K_VCPU, KVM_SET_SIGNAL_MASK, 12 },
 #ifdef __powerpc64__
 	{ K_VCPU, KVM_INTERRUPT, sizeof(struct kvm_interrupt) },
 	{ K_VCPU, KVM_GET_SREGS, sizeof(struct kvm_sregs) },
@@ -918,6 +919,18 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 	case KVM_GET_REG_LIST:
 		q[0] = chance(r, 50) ? below(r, 600) : rnd_val(r);
 		break;
+	case KVM_SET_SIGNAL_MASK: {
+		/* len, then the set at offset 4; SIGUSR1 (the signaller's) stays deliverable
+		 * so that a blocked or spinning KVM_RUN is still interrupted. */
+		uint64_t set = rnd_val(r) & ~(1ULL << (SIGUSR1 - 1));
+		uint32_t len = chance(r, 85) ? 8 : (uint32_t)rnd_val(r);
+
+		memcpy(a, &len, 4);
+		memcpy(a + 4, &set, 8);
+		if (chance(r, 10))
+			return 0; /* NULL: drop the mask */
+		break;
+	}
 	case KVM_SET_MP_STATE:
 		q[0] = chance(r, 80) ? below(r, 10) : rnd(r);
 		break;
