@@ -51,8 +51,10 @@ long check_extension(const Vm *vm, u64 cap)
 		return 1; // the VM fd answers KVM_CHECK_EXTENSION (vm.cpp)
 	case KVM_CAP_USER_MEMORY:
 		return 1; // KVM_SET_USER_MEMORY_REGION (vm.cpp, memslot.cpp)
+#ifdef KVMX_ARCH_COALESCED_MMIO
 	case KVM_CAP_COALESCED_MMIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET; // the ring's page in the vCPU mmap
+#endif
 	case KVM_CAP_USER_MEMORY2:
 		return 1; // KVM_SET_USER_MEMORY_REGION2 (Linux 6.8), no guest_memfd
 	case KVM_CAP_GUEST_MEMFD:

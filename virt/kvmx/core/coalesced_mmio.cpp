@@ -67,6 +67,9 @@ long coalesced_mmio_ioctl(Vm *vm, bool reg, unsigned long arg)
 	kvm_coalesced_mmio_zone zone;
 	if (kvmx_host_copy_from_user(&zone, arg, sizeof(zone)))
 		return -EFAULT;
+#ifndef KVMX_ARCH_COALESCED_MMIO
+	return -EINVAL; // not offered on this arch (KVM_CAP_COALESCED_MMIO reads 0)
+#endif
 	if (zone.pio != 0 && zone.pio != 1)
 		return -EINVAL;
 	CoalescedMmio &c = vm->coalesced;

@@ -40,8 +40,13 @@ long dev_ioctl(unsigned int cmd, unsigned long arg)
 	case KVM_GET_VCPU_MMAP_SIZE:
 		// struct kvm_run, then the coalesced MMIO ring (no dirty ring pages), as
 		// upstream's size without x86's port I/O page.
-		return arg ? -EINVAL
-			   : static_cast<long>(page_size * (1 + KVM_COALESCED_MMIO_PAGE_OFFSET));
+		if (arg)
+			return -EINVAL;
+#ifdef KVMX_ARCH_COALESCED_MMIO
+		return static_cast<long>(page_size * (1 + KVM_COALESCED_MMIO_PAGE_OFFSET));
+#else
+		return static_cast<long>(page_size);
+#endif
 	default:
 		return unknown_ioctl(cmd);
 	}

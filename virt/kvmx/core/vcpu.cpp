@@ -203,8 +203,10 @@ extern "C" void *kvmx_vcpu_mmap_page(struct kvmx_vcpu *vcpu, unsigned long pgoff
 {
 	if (pgoff == 0)
 		return vcpu->run;
+#ifdef KVMX_ARCH_COALESCED_MMIO
 	if (pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
 		return kvmx::coalesced_mmio_ring_page(vcpu->vm);
+#endif
 	return nullptr;
 }
 
