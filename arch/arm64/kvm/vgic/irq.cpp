@@ -70,6 +70,12 @@ int vgic_read_guest(Vgic *vgic, u64 gpa, void *buf, u32 len)
 	return ops.read_guest ? ops.read_guest(ops.ctx, gpa, buf, len) : -EFAULT;
 }
 
+int vgic_write_guest(Vgic *vgic, u64 gpa, const void *buf, u32 len)
+{
+	const VgicOps &ops = vgic->ops;
+	return ops.write_guest ? ops.write_guest(ops.ctx, gpa, buf, len) : -EFAULT;
+}
+
 bool vgic_irq_is_pending(const VgicIrq *irq)
 {
 	return irq->pending_latch || (!irq->edge && irq->line_level);

@@ -24,13 +24,6 @@ constexpr int E_MAPTI_PHYSICALID_OOR = 0x010a06, E_INV_UNMAPPED_INTERRUPT = 0x01
 constexpr int E_INVALL_UNMAPPED_COLLECTION = 0x010d09, E_MOVALL_PROCNUM_OOR = 0x010e01;
 constexpr int E_DISCARD_UNMAPPED_INTERRUPT = 0x010f07;
 
-// GITS_BASER<n>: Valid [63], Indirect [62], Entry_Size [52:48] (size - 1), address [47:16]
-// with 64 KB pages (the only size offered), Size [7:0] (pages - 1).
-constexpr u64 BASER_VALID = 1ULL << 63, BASER_INDIRECT = 1ULL << 62;
-constexpr u64 BASER_ADDR_MASK = 0x0000ffffffff0000ULL;
-// A level-1 entry of an indirect table: Valid [63], the level-2 page's address [51:16].
-constexpr u64 ITS_L1E_ADDR_MASK = 0x000fffffffff0000ULL;
-constexpr u64 its_page = 0x10000;
 // GITS_CBASER: Valid [63], address [51:12], Size [7:0] (4 KB pages - 1).
 constexpr u64 CBASER_ADDR_MASK = 0x000ffffffffff000ULL;
 constexpr u32 cmd_size = 32;
@@ -55,27 +48,27 @@ struct Cmd {
 // valid level-1 entry for its page.
 bool vgic_its_check_id(VgicIts *its, u64 baser, u32 id, u64 *eaddr)
 {
-	if (!(baser & BASER_VALID))
+	if (!(baser & its_baser_valid))
 		return false;
 	u64 esz = ((baser >> 48) & 0x1f) + 1;
 	u64 size = ((baser & 0xff) + 1) * its_page;
-	if (!(baser & BASER_INDIRECT)) {
+	if (!(baser & its_baser_indirect)) {
 		if (id >= size / esz)
 			return false;
 		if (eaddr)
-			*eaddr = (baser & BASER_ADDR_MASK) + id * esz;
+			*eaddr = (baser & its_baser_addr_mask) + id * esz;
 		return true;
 	}
 	u64 per_page = its_page / esz, index = id / per_page;
 	if (index >= size / 8)
 		return false;
 	u64 l1 = 0;
-	if (vgic_read_guest(its->vgic, (baser & BASER_ADDR_MASK) + index * 8, &l1, 8))
+	if (vgic_read_guest(its->vgic, (baser & its_baser_addr_mask) + index * 8, &l1, 8))
 		return false;
-	if (!(l1 & BASER_VALID))
+	if (!(l1 & its_baser_valid))
 		return false;
 	if (eaddr)
-		*eaddr = (l1 & ITS_L1E_ADDR_MASK) + (id % per_page) * esz;
+		*eaddr = (l1 & its_l1e_addr_mask) + (id % per_page) * esz;
 	return true;
 }
 

@@ -17,6 +17,13 @@ constexpr u32 its_dev_bits = 16;       // GITS_TYPER.Devbits + 1, as upstream's 
 constexpr u32 its_event_bits = 16;     // GITS_TYPER.ID_bits + 1 (VITS_TYPER_IDBITS)
 constexpr u32 its_max_ites = 65536;    // per ITS: bounds the kernel memory a guest can pin
 constexpr u32 its_coll_unmapped = ~0u;
+// GITS_BASER<n> as its.cpp and its_tables.cpp read it: Valid [63], Indirect [62], the
+// table's address [47:16] with 64 KB pages (the only size offered), Size [7:0] (pages -
+// 1); a level-1 entry of an indirect table: Valid [63], the level-2 page [51:16].
+constexpr u64 its_baser_valid = 1ULL << 63, its_baser_indirect = 1ULL << 62;
+constexpr u64 its_baser_addr_mask = 0x0000ffffffff0000ULL;
+constexpr u64 its_l1e_addr_mask = 0x000fffffffff0000ULL;
+constexpr u64 its_page = 0x10000;
 
 struct ItsCollection {
 	ItsCollection *next;

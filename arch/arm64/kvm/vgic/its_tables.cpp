@@ -22,16 +22,11 @@ namespace {
 
 constexpr u64 VALID = 1ULL << 63;
 constexpr u32 esz = 8; // DTE, ITE, CTE and level-1 entries alike (ABI revision 0)
-constexpr u64 its_page = 0x10000;
 constexpr u32 DTE_NEXT_SHIFT = 49, DTE_ITT_SHIFT = 5;
 constexpr u64 DTE_NEXT_MAX = (1u << 14) - 1, DTE_ITT_MASK = (1ULL << 44) - 1;
 constexpr u32 ITE_NEXT_SHIFT = 48, ITE_LPI_SHIFT = 16;
 constexpr u64 ITE_NEXT_MAX = (1u << 16) - 1, ICID_MASK = 0xffff;
 constexpr u32 CTE_RDBASE_SHIFT = 16;
-// GITS_BASER<n>: Indirect [62], address [47:16], Size [7:0] (64 KB pages - 1); a level-1
-// entry: Valid [63], the level-2 page [51:16].
-constexpr u64 BASER_INDIRECT = 1ULL << 62, BASER_ADDR_MASK = 0x0000ffffffff0000ULL;
-constexpr u64 L1E_ADDR_MASK = 0x000fffffffff0000ULL;
 // A fatal signal is looked at every this many entries of a long scan.
 constexpr u32 scan_check_every = 4096;
 
@@ -45,8 +40,7 @@ int write_entry(VgicIts *its, u64 gpa, u64 val)
 	u8 b[esz];
 	for (u32 i = 0; i < esz; i++)
 		b[i] = static_cast<u8>(val >> (8 * i));
-	const VgicOps &ops = its->vgic->ops;
-	return ops.write_guest ? ops.write_guest(ops.ctx, gpa, b, esz) : -EFAULT;
+	return vgic_write_guest(its->vgic, gpa, b, esz);
 }
 
 int read_entry(VgicIts *its, u64 gpa, u64 *val)
@@ -158,7 +152,7 @@ int save_collection_table(VgicIts *its)
 	u64 baser = its->baser_coll;
 	if (!(baser & VALID))
 		return 0;
-	u64 gpa = baser & BASER_ADDR_MASK, max = table_size(baser), filled = 0;
+	u64 gpa = baser & its_baser_addr_mask, max = table_size(baser), filled = 0;
 	for (ItsCollection *c = its->collections; c; c = c->next) {
 		if (filled + esz > max) // only if the guest shrank the table under its collections
 			return -ENOSPC;
@@ -270,7 +264,8 @@ int restore_l1(VgicIts *its, u32 index, u64 entry, void *opaque)
 	if (!(entry & VALID))
 		return 1;
 	u32 first = index * static_cast<u32>(its_page / esz);
-	return scan_table(its, ctx->scan, entry & L1E_ADDR_MASK, its_page, first, restore_dte, ctx);
+	return scan_table(its, ctx->scan, entry & its_l1e_addr_mask, its_page, first, restore_dte,
+			  ctx);
 }
 
 int restore_device_table(VgicIts *its, Scan *s)
@@ -279,9 +274,9 @@ int restore_device_table(VgicIts *its, Scan *s)
 	if (!(baser & VALID))
 		return 0;
 	DteCtx ctx = { s };
-	u64 gpa = baser & BASER_ADDR_MASK;
+	u64 gpa = baser & its_baser_addr_mask;
 	int r = scan_table(its, s, gpa, table_size(baser), 0,
-			   baser & BASER_INDIRECT ? restore_l1 : restore_dte, &ctx);
+			   baser & its_baser_indirect ? restore_l1 : restore_dte, &ctx);
 	if (r < 0) {
 		vgic_its_free_devices(its);
 		return r;
@@ -317,7 +312,7 @@ int restore_collection_table(VgicIts *its, Scan *s)
 	u64 baser = its->baser_coll;
 	if (!(baser & VALID))
 		return 0;
-	int r = scan_table(its, s, baser & BASER_ADDR_MASK, table_size(baser), 0, restore_cte,
+	int r = scan_table(its, s, baser & its_baser_addr_mask, table_size(baser), 0, restore_cte,
 			   nullptr);
 	if (r < 0) {
 		vgic_its_free_collections(its);

@@ -226,9 +226,7 @@ int vgic_lpi_save_pending(Vgic *vgic)
 		if (r || static_cast<bool>(byte & saved[i].bit) == saved[i].pending)
 			continue;
 		byte ^= saved[i].bit;
-		r = vgic->ops.write_guest
-			    ? vgic->ops.write_guest(vgic->ops.ctx, saved[i].byte_gpa, &byte, 1)
-			    : -EFAULT;
+		r = vgic_write_guest(vgic, saved[i].byte_gpa, &byte, 1);
 	}
 	kvmx_host_free(saved);
 	return r;

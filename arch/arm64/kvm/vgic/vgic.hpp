@@ -224,8 +224,9 @@ void vgic_queue_all(const VgicLocked &l);
 void vgic_kick(const VgicLocked &l, VgicCpu *cpu);
 // Take @irq off the ap list that holds it, if any (vGIC lock held).
 void vgic_ap_list_del(VgicIrq *irq);
-// VgicOps::read_guest, -EFAULT where the bridge gives none.
+// VgicOps::read_guest and write_guest, -EFAULT where the bridge gives none.
 int vgic_read_guest(Vgic *vgic, u64 gpa, void *buf, u32 len);
+int vgic_write_guest(Vgic *vgic, u64 gpa, const void *buf, u32 len);
 
 // --- List registers (lr.cpp) ---
 
