@@ -873,7 +873,12 @@ static uint64_t rnd_reg_id(struct rng *r)
 	}
 #else
 
-	switch (below(r, 5)) {
+	static const uint64_t timers[] = {
+		KVM_REG_ARM_TIMER_CTL,	KVM_REG_ARM_TIMER_CNT,	KVM_REG_ARM_TIMER_CVAL,
+		KVM_REG_ARM_PTIMER_CTL, KVM_REG_ARM_PTIMER_CNT, KVM_REG_ARM_PTIMER_CVAL,
+	};
+
+	switch (below(r, 6)) {
 	case 0:
 		return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | below(r, 80);
 	case 1:
@@ -885,6 +890,8 @@ static uint64_t rnd_reg_id(struct rng *r)
 	case 3:
 		return KVM_REG_ARM64 | (chance(r, 80) ? KVM_REG_SIZE_U64 : size) | KVM_REG_ARM_FW |
 		       below(r, 8) | (chance(r, 50) ? (1 << 8) : 0);
+	case 4: /* both timers: a counter written sets an offset (the physical one traps) */
+		return timers[below(r, 6)];
 	default:
 		return rnd(r);
 	}

@@ -114,6 +114,8 @@ u32 cp15_to_sysreg(u32 opc1, u32 crn, u32 crm, u32 opc2)
 		return sysreg_enc(1, 0, 7, crm, 2); // DCISW, DCCSW, DCCISW (HCR_EL2.TSW)
 	if (crn == 5 && crm >= 3 && crm <= 5)
 		return sysreg_enc(3, 0, 5, crm, opc2); // ERRIDR, ERRSELR, ERX* (HCR_EL2.TERR)
+	if (crn == 14 && crm == 2 && opc2 <= 1)
+		return sysreg_enc(3, 3, 14, 2, opc2); // CNTP_TVAL, CNTP_CTL (a physical offset)
 	return 0;
 }
 
@@ -267,11 +269,32 @@ bool aarch32_cp15_trap(Vcpu *vcpu, u64 esr)
 	return !read || access_rt(c, rt, true, &val);
 }
 
-bool aarch32_cp15_64_trap(Vcpu *, u64)
+bool aarch32_cp15_64_trap(Vcpu *vcpu, u64 esr)
 {
-	// None of the 64-bit CP15 registers (TTBRs, PAR, the counter and timer compare
-	// registers) trap with kvmx's HCR_EL2/CNTHCTL_EL2 settings.
-	return false;
+	// ISS for EC 0x04 (D17.2.38): Opc1 [19:16], Rt2 [14:10], Rt [9:5], CRm [4:1],
+	// Direction [0] (1 = read, MRRC). Of the 64-bit CP15 registers only the physical
+	// counter (Opc1 0), CNTP_CVAL (2) and CNTPCTSS (8), CRm 14, trap: while the guest's
+	// physical counter has an offset (CNTHCTL_EL2, hyp/switch.cpp).
+	const u32 opc1 = (esr >> 16) & 0xf, crm = (esr >> 1) & 0xf;
+	const u32 enc = crm != 14   ? 0
+			: opc1 == 0 ? sysreg_enc(3, 3, 14, 0, 1)
+			: opc1 == 2 ? sysreg_enc(3, 3, 14, 2, 2)
+			: opc1 == 8 ? sysreg_enc(3, 3, 14, 0, 5)
+				    : 0;
+	GuestCpu &c = vcpu->arch.cpu;
+	const bool read = esr & 1;
+	const u32 rt = (esr >> 5) & 0x1f, rt2 = (esr >> 10) & 0x1f;
+	if (!enc || aarch32_reg_index(c.pstate, rt) < 0 || aarch32_reg_index(c.pstate, rt2) < 0)
+		return false;
+	u64 lo = 0, hi = 0;
+	if (!read && !(access_rt(c, rt, false, &lo) && access_rt(c, rt2, false, &hi)))
+		return false;
+	u64 val = hi << 32 | lo;
+	if (!sysreg_emulate(vcpu, enc, read, &val))
+		return false;
+	lo = val & 0xffffffffULL;
+	hi = val >> 32;
+	return !read || (access_rt(c, rt, true, &lo) && access_rt(c, rt2, true, &hi));
 }
 
 bool aarch32_vmrs_trap(Vcpu *vcpu, u64 esr)

@@ -16,6 +16,7 @@ struct ArchVm {
 	Stage2 *s2;		   // under the VM's mmu_lock
 	u64 vttbr, vtcr;	   // for the world switch
 	u64 cntvoff;		   // guest virtual counter = physical counter - cntvoff
+	u64 cntpoff;		   // guest physical counter = physical counter - cntpoff
 	int *last_vcpu_ran;	   // per host CPU: index of the vCPU that last ran there, or -1
 	u32 psci_version;	   // KVM_REG_ARM_PSCI_VERSION for PSCI 0.2+ vCPUs
 	kvmx_spinlock *power_lock; // vCPU power states (mp_state, power_on)

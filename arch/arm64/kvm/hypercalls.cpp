@@ -64,8 +64,8 @@ bool vendor_call(Vcpu *vcpu, u32 fid)
 		u64 ns = kvmx_host_realtime_ns();
 		u64 cnt = arm64_counter();
 		kvmx_host_irq_restore(flags);
-		if (which == KVM_PTP_VIRT_COUNTER)
-			cnt -= vcpu->vm->arch.cntvoff;
+		cnt -= which == KVM_PTP_VIRT_COUNTER ? vcpu->vm->arch.cntvoff
+						     : vcpu->vm->arch.cntpoff;
 		x[0] = ns >> 32;
 		x[1] = ns & 0xffffffffULL;
 		x[2] = cnt >> 32;

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 // The guest's EL1 timers as interrupt sources: the virtual timer (CNTV_*, counting the
-// virtual counter) and the physical timer (CNTP_*, counting the physical counter, no
-// offset, as upstream 6.1). Each output line (ARM ARM D11.2.4: ENABLE set, IMASK clear,
+// virtual counter) and the physical timer (CNTP_*, counting the physical counter, less
+// the offset a VMM may set through KVM_REG_ARM_PTIMER_CNT, as upstream 6.12). Each output line (ARM ARM D11.2.4: ENABLE set, IMASK clear,
 // CVAL reached) goes to the in-kernel vGIC as a level PPI (27 and 30, upstream's defaults),
 // or without one is reported to the VMM's own irqchip, as upstream KVM does. The timer
 // registers themselves are switched by hyp/switch.cpp (both timers are the hardware's
 // while the guest runs).
 #include "timer.hpp"
 #include "hyp/switch.hpp"
+#include "sysregs.hpp"
 #include "vcpu.hpp"
 #include "vgic/kvm.hpp"
 #include "vm.hpp"
@@ -34,7 +35,7 @@ bool user_irqchip(const Vm *vm)
 u64 timer_now(Vcpu *vcpu, const TimerRegs &t)
 {
 	u64 cnt = arm64_counter();
-	return &t == &vtimer ? cnt - vcpu->vm->arch.cntvoff : cnt;
+	return cnt - (&t == &vtimer ? vcpu->vm->arch.cntvoff : vcpu->vm->arch.cntpoff);
 }
 
 bool timer_level(Vcpu *vcpu, const TimerRegs &t)
@@ -115,6 +116,38 @@ bool vtimer_prepare_entry(Vcpu *vcpu)
 	kvmx_host_arm64_vtimer_irq(v ? 0 : 1);
 	kvmx_host_arm64_ptimer_irq(p ? 0 : 1);
 	return true;
+}
+
+PtimerSysreg ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
+{
+	u64 &ctl = vcpu->arch.cpu.sys.r[CNTP_CTL_EL0], &cval = vcpu->arch.cpu.sys.r[CNTP_CVAL_EL0];
+	const u64 now = timer_now(vcpu, ptimer);
+	if (enc == sysreg_enc(3, 3, 14, 0, 1) || enc == sysreg_enc(3, 3, 14, 0, 5)) {
+		if (!read) // CNTPCT_EL0, CNTPCTSS_EL0: read-only
+			return PtimerSysreg::undef;
+		*val = now;
+	} else if (enc == sysreg_enc(3, 3, 14, 2, 1)) { // CNTP_CTL_EL0, ISTATUS (bit 2) now
+		constexpr u64 istatus = 4;
+		if (read)
+			*val = (ctl & (CNT_ENABLE | CNT_IMASK)) |
+			       ((ctl & CNT_ENABLE) && static_cast<s64>(cval - now) <= 0 ? istatus
+											: 0);
+		else
+			ctl = *val & (CNT_ENABLE | CNT_IMASK);
+	} else if (enc == sysreg_enc(3, 3, 14, 2, 2)) { // CNTP_CVAL_EL0
+		if (read)
+			*val = cval;
+		else
+			cval = *val;
+	} else if (enc == sysreg_enc(3, 3, 14, 2, 0)) { // CNTP_TVAL_EL0: CVAL - counter, 32 bits
+		if (read)
+			*val = (cval - now) & 0xffffffffULL;
+		else
+			cval = now + static_cast<u64>(static_cast<s64>(static_cast<int>(*val)));
+	} else {
+		return PtimerSysreg::not_ptimer;
+	}
+	return PtimerSysreg::done;
 }
 
 } // namespace kvmx

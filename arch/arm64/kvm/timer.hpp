@@ -28,4 +28,10 @@ void vtimer_update_run(Vcpu *vcpu);
 // masked while high (a level already delivered would otherwise end every entry at once).
 bool vtimer_prepare_entry(Vcpu *vcpu);
 
+// The guest's CNTPCT_EL0/CNTPCTSS_EL0 and CNTP_{CTL,CVAL,TVAL}_EL0 accesses, which trap
+// while its physical counter has an offset (hyp/switch.cpp): done (*val read or written),
+// undef (a write to a counter), or not_ptimer for any other register.
+enum class PtimerSysreg { not_ptimer, done, undef };
+PtimerSysreg ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
+
 } // namespace kvmx

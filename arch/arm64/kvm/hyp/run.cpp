@@ -72,6 +72,7 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	const bool gic = a.vgic_cpu != nullptr;
 	if (gic)
 		vgic_kvm_flush(vcpu);
+	a.cpu.gic_trap_all = !gic && vgic_host_ok();
 	u32 cpu = kvmx_host_cpu_id();
 	store_release(&a.running_cpu, static_cast<int>(cpu));
 	// Pairs with the barrier in a kick: either the kicker sees running_cpu and sends
@@ -91,6 +92,7 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 	a.cpu.hcr = (a.cpu.hcr & ~(HCR_VI | HCR_VF)) | (lines & irq_line_irq ? HCR_VI : 0) |
 		    (lines & irq_line_fiq ? HCR_VF : 0);
 	a.cpu.cntvoff = vm->arch.cntvoff;
+	a.cpu.cntpoff = vm->arch.cntpoff;
 	// The guest's OS lock blocks its own breakpoints, watchpoints and stepping: keep its
 	// debug registers out of the hardware (and trapped) while it is set.
 	a.cpu.debug_hw = a.debug_live && !(a.emul[OSLSR_EL1] & oslsr_oslk);

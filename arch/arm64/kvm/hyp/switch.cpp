@@ -149,7 +149,8 @@ void save_aarch32(GuestCpu &cpu)
 
 // CNTHCTL_EL2 in its E2H=1 layout: EL1PCTEN (bit 10) and EL1PCEN (bit 11) let EL1 read the
 // physical counter and use the EL1 physical timer without a trap (upstream's direct
-// ptimer under VHE); the host's value, which traps them, comes back at the exit.
+// ptimer under VHE), unless the guest's physical counter has an offset; the host's
+// value comes back at the exit.
 constexpr u64 CNTHCTL_EL1PCTEN = 1ULL << 10, CNTHCTL_EL1PCEN = 1ULL << 11;
 
 // ICC_SRE_EL2.Enable: EL1 may access ICC_SRE_EL1. Cleared while a vGIC guest runs, so
@@ -258,6 +259,27 @@ void gic_put(VgicCpuIf &g, u32 nr_apr, u64 host_sre)
 	kvmx_write_sysreg(host_sre, ICC_SRE_EL2);
 }
 
+// A guest without a vGIC has no GIC CPU interface at all: with the virtual interface
+// off, ICH_HCR_EL2's trap bits still send its ICC_* accesses to EL2 (TC: CTLR, DIR, PMR,
+// RPR and the SGI registers; TALL0/TALL1: the group 0/1 registers; TDIR: DIR), and
+// ICC_SRE_EL2.Enable 0 sends ICC_SRE_EL1 there too. Returns the host's ICC_SRE_EL2.
+constexpr u64 ICH_HCR_TC = 1ULL << 10, ICH_HCR_TALL0 = 1ULL << 11, ICH_HCR_TALL1 = 1ULL << 12;
+constexpr u64 ICH_HCR_TDIR = 1ULL << 14;
+
+u64 gic_trap_load()
+{
+	const u64 host_sre = kvmx_read_sysreg(ICC_SRE_EL2);
+	kvmx_write_sysreg(host_sre & ~ICC_SRE_EL2_ENABLE, ICC_SRE_EL2);
+	kvmx_write_sysreg(ICH_HCR_TC | ICH_HCR_TALL0 | ICH_HCR_TALL1 | ICH_HCR_TDIR, ICH_HCR_EL2);
+	return host_sre;
+}
+
+void gic_trap_put(u64 host_sre)
+{
+	kvmx_write_sysreg(0, ICH_HCR_EL2);
+	kvmx_write_sysreg(host_sre, ICC_SRE_EL2);
+}
+
 } // namespace
 
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
@@ -294,12 +316,18 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 	// The offset first: the timer registers below are compared against the counter
 	// it defines as soon as they are written.
 	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
+	cpu.sys.r[CNTP_CVAL_EL0] += cpu.cntpoff; // the hardware's CVAL while the guest runs
 	load_sysregs(cpu.sys);
 	if (cpu.el1_aarch32)
 		load_aarch32(cpu);
 	const u64 host_cnthctl = kvmx_read_sysreg(cnthctl_el2);
-	kvmx_write_sysreg(host_cnthctl | CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN, cnthctl_el2);
-	const u64 host_sre = cpu.gic ? gic_load(*cpu.gic, cpu.gic_nr_apr) : 0;
+	constexpr u64 ptimer_direct = CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN;
+	kvmx_write_sysreg((host_cnthctl & ~ptimer_direct) | (cpu.cntpoff ? 0 : ptimer_direct),
+			  cnthctl_el2);
+
+	const u64 host_sre = cpu.gic		? gic_load(*cpu.gic, cpu.gic_nr_apr)
+			     : cpu.gic_trap_all ? gic_trap_load()
+						: 0;
 	kvmx_write_sysreg(guest_mdcr(host_mdcr, cpu), mdcr_el2);
 	kvmx_write_sysreg(cpu.vpidr, vpidr_el2);
 	kvmx_write_sysreg(cpu.vmpidr, vmpidr_el2);
@@ -334,11 +362,14 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 		cpu.pstate &= ~PSTATE_SS;
 	}
 	save_sysregs(cpu.sys);
+	cpu.sys.r[CNTP_CVAL_EL0] -= cpu.cntpoff;
 	kvmx_write_sysreg(host_cnthctl, cnthctl_el2);
 	if (cpu.el1_aarch32)
 		save_aarch32(cpu);
 	if (cpu.gic)
 		gic_put(*cpu.gic, cpu.gic_nr_apr, host_sre);
+	else if (cpu.gic_trap_all)
+		gic_trap_put(host_sre);
 	if (debug_switch) {
 		if (cpu.debug_hw) {
 			const u64 guest_ss = cpu.dbg.mdscr & MDSCR_SS;

@@ -45,7 +45,7 @@ enum GuestSysreg : u32 {
 	CNTV_CTL_EL0,
 	CNTV_CVAL_EL0,
 	CNTP_CTL_EL0,  // the EL1 physical timer: the guest's own hardware timer under VHE, as
-	CNTP_CVAL_EL0, // upstream's direct ptimer; not in ONE_REG (as upstream 6.1)
+	CNTP_CVAL_EL0, // upstream's direct ptimer; CVAL as the guest sees it (cntpoff below)
 	nr_guest_sysregs
 };
 
@@ -91,6 +91,11 @@ struct GuestCpu {
 	u64 hcr;	   // HCR_EL2 while this guest runs
 	u64 vmpidr, vpidr; // what the guest reads as MPIDR_EL1/MIDR_EL1
 	u64 cntvoff;	   // CNTVOFF_EL2: guest virtual counter = physical - cntvoff
+	// Guest physical counter = physical - cntpoff (KVM_REG_ARM_PTIMER_CNT). Without
+	// FEAT_ECV's CNTPOFF_EL2 a nonzero offset is kvmx's to apply: the guest's CNTPCT_EL0
+	// and CNTP_* accesses trap (timer.cpp emulates them) and the hardware CVAL is the
+	// guest's plus the offset while it runs.
+	u64 cntpoff;
 	FpState fp;
 	bool fp_live; // the guest owns the FP/SIMD registers: load/save them, no trap
 	GuestDebug dbg;
@@ -104,6 +109,9 @@ struct GuestCpu {
 	// then the interface stays off (ICH_HCR_EL2 0) and the guest has no GICv3 of its own.
 	VgicCpuIf *gic;
 	u32 gic_nr_apr; // ICH_AP0R<n>/AP1R<n>_EL2 in use: 1, 2 or 4 (ICH_VTR_EL2.PREbits)
+	// No vGIC on a host whose GICv3 has the virtualization registers: every ICC_* access
+	// of the guest traps (and is refused), as upstream 6.12 does for a VM without GICv3.
+	bool gic_trap_all;
 };
 
 struct Stage2Hw {

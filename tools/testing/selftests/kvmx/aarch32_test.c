@@ -23,6 +23,7 @@
 #define A32_SECONDARY_T32 0x9a
 #define A32_WFI 0xb4
 #define A32_CPU_ON 0xc8
+#define A32_PTIMER 0xf4
 #define MMIO_BASE 0x90000000ULL
 #define PSR32_T (1u << 5)
 #define PSR32_MODE(p) ((p)&0x1f)
@@ -109,6 +110,24 @@ asm(".pushsection .text\n"
     "	.inst 0xe5820024\n" /* str r0, [r2, #36] */
     "	.inst 0xe320f003\n" /* wfi */
     "	.inst 0xeafffffe\n" /* b f0 */
+    /* ptimer: +0xf4 */
+    "	.inst 0xe300b000\n" /* movw fp, #0 */
+    "	.inst 0xe349b000\n" /* movt fp, #36864 */
+    "	.inst 0xec532f0e\n" /* mrrc p15, 0, r2, r3, c14: CNTPCT */
+    "	.inst 0xe58b2000\n" /* str r2, [fp] */
+    "	.inst 0xe58b3004\n" /* str r3, [fp, #4] */
+    "	.inst 0xec432f2e\n" /* mcrr p15, 2, r2, r3, c14: CNTP_CVAL */
+    "	.inst 0xec576f2e\n" /* mrrc p15, 2, r6, r7, c14 */
+    "	.inst 0xe58b6008\n" /* str r6, [fp, #8] */
+    "	.inst 0xe58b700c\n" /* str r7, [fp, #12] */
+    "	.inst 0xe3a08001\n" /* mov r8, #1 */
+    "	.inst 0xee0e8f32\n" /* mcr p15, 0, r8, c14, c2, 1: CNTP_CTL */
+    "	.inst 0xee1e5f32\n" /* mrc p15, 0, r5, c14, c2, 1 */
+    "	.inst 0xe58b5010\n" /* str r5, [fp, #16] */
+    "	.inst 0xe3000008\n" /* movw r0, #8 */
+    "	.inst 0xe3480400\n" /* movt r0, #33792 */
+    "	.inst 0xe1400070\n" /* hvc 0 */
+    "	.inst 0xeafffffe\n" /* b 134 */
 
     "g_a32_end:\n"
     ".popsection\n");
@@ -271,6 +290,36 @@ TEST(aarch64_state_is_refused_to_a_32bit_vcpu)
 	ASSERT_EQ(0, vcpu32_add(&m, &v, 0, 0, A32_MAIN));
 	EXPECT_EQ(-1, vcpu_set(&v, CORE_REG(regs.pstate), 0x3c5));
 	EXPECT_EQ(EINVAL, errno);
+	vmm_destroy(&m);
+}
+
+/*
+ * With a physical counter offset (KVM_REG_ARM_PTIMER_CNT) the guest's CP15 accesses to the
+ * counter and the physical timer trap; the 64-bit ones (MRRC/MCRR) land in both registers:
+ * the guest reads the count the VMM set, its CVAL round-trips, and CNTP_CTL shows ISTATUS
+ * for a CVAL already reached.
+ */
+TEST(physical_counter_offset_reaches_cp15_accesses)
+{
+	struct vmm m;
+	struct vcpu v;
+	struct writes w = { 0 };
+	int reads = 0, r, tries = 0;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	ASSERT_EQ(0, vcpu32_add(&m, &v, 0, 0, A32_PTIMER));
+	ASSERT_EQ(0, vcpu_set(&v, KVM_REG_ARM_PTIMER_CNT, 0x50ULL << 32));
+	/* The enabled timer's line goes high: the VMM hears of it (-EINTR), then runs on. */
+	while ((r = run_recording(&v, &w, 0, &reads)) == -EINTR && ++tries < 5)
+		;
+	ASSERT_EQ(KVM_EXIT_SYSTEM_EVENT, r);
+	ASSERT_EQ(5, w.n);
+	EXPECT_GE(w.val[1], 0x50) TH_LOG("CNTPCT high word: the count the VMM set");
+	EXPECT_LE(w.val[1], 0x51);
+	EXPECT_EQ(w.val[0], w.val[2]) TH_LOG("CNTP_CVAL written and read back");
+	EXPECT_EQ(w.val[1], w.val[3]);
+	EXPECT_EQ(w.val[1] << 32 | w.val[0], vcpu_get(&v, KVM_REG_ARM_PTIMER_CVAL));
+	EXPECT_EQ(5, w.val[4]) TH_LOG("CNTP_CTL: ENABLE and ISTATUS");
 	vmm_destroy(&m);
 }
 

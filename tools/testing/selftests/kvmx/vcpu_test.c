@@ -138,6 +138,15 @@ asm(".pushsection .text\n"
     "	str x5, [x1]\n"
     "	b .\n"
     "g_misc_end:\n"
+    /* Report ID_AA64PFR0_EL1, then read ICC_PMR_EL1 (a GICv3 CPU-interface register). */
+    ".global g_gicid_start, g_gicid_end\n"
+    "g_gicid_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mrs x3, id_aa64pfr0_el1\n"
+    "	str x3, [x1, #16]\n"
+    "	mrs x4, s3_0_c4_c6_0\n"
+    "	b .\n"
+    "g_gicid_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(g_badfetch);
@@ -153,6 +162,7 @@ GUEST_PROGRAM(g_wfi);
 GUEST_PROGRAM(g_ram);
 GUEST_PROGRAM(g_cpu_on);
 GUEST_PROGRAM(g_secondary);
+GUEST_PROGRAM(g_gicid);
 
 #define LOAD(m, ipa, prog) load_program(m, ipa, prog##_start, prog##_end)
 
@@ -305,6 +315,45 @@ TEST_F(vcpu, unhandled_sysreg_injects_undef_into_guest)
 	EXPECT_EQ(0x02000000ULL, mmio_data(&self->v)); /* EC 0 (unknown), IL */
 	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
 	EXPECT_EQ(GUEST_CODE_IPA, mmio_data(&self->v)); /* ELR: the faulting mrs */
+}
+
+/*
+ * A VM without a vGIC has no GIC CPU interface: ID_AA64PFR0_EL1.GIC reads 1 until a vCPU
+ * runs (the VMM may still create the vGIC) and 0 from then on, for the VMM and the guest
+ * alike, and the guest's ICC_* accesses are undefined (upstream 6.12's no-vgic-v3). A
+ * VMM may write the field as 0 before the run (a migrated VM's value), never above 1.
+ */
+#define REG_ID_AA64PFR0 SYSREG(3, 0, 0, 4, 0)
+#define PFR0_GIC(v) (((v) >> 24) & 0xf)
+
+TEST_F(vcpu, without_a_vgic_the_guest_has_no_gic_cpu_interface)
+{
+	struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3,
+					 .flags = KVM_CREATE_DEVICE_TEST };
+	uint64_t pfr0 = vcpu_get(&self->v, REG_ID_AA64PFR0);
+
+	if (ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic))
+		SKIP(return, "no GICv3 for VMs on this host");
+	EXPECT_EQ(1, PFR0_GIC(pfr0)) TH_LOG("before the run: the VMM may still create one");
+	EXPECT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0 & ~(0xfULL << 24)));
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0 + (1ULL << 24)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, PFR0_GIC(vcpu_get(&self->v, REG_ID_AA64PFR0)));
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_gicid);
+	LOAD(&self->m, GUEST_VECTORS_IPA, g_vectors);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_VBAR_EL1, GUEST_VECTORS_IPA));
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 16, 8, 1);
+	EXPECT_EQ(0, PFR0_GIC(mmio_data(&self->v))) TH_LOG("the guest's view");
+	EXPECT_EQ(pfr0 & ~(0xfULL << 24), mmio_data(&self->v)) TH_LOG("and nothing else moved");
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	EXPECT_EQ(0x02000000ULL, mmio_data(&self->v)) TH_LOG("ICC_PMR_EL1: undefined");
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
+	EXPECT_EQ(GUEST_CODE_IPA + 12, mmio_data(&self->v));
+	EXPECT_EQ(0, PFR0_GIC(vcpu_get(&self->v, REG_ID_AA64PFR0))) TH_LOG("the VMM's view");
+	gic.flags = 0;
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic)) TH_LOG("too late for one");
+	EXPECT_EQ(EBUSY, errno);
 }
 
 TEST_F(vcpu, fetch_outside_guest_memory_injects_prefetch_abort)

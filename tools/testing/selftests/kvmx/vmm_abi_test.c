@@ -5,7 +5,8 @@
  * KVM_SET_GSI_ROUTING validation (no in-kernel irqchip: irqfds -EAGAIN), KVM_SIGNAL_MSI,
  * KVM_GET/SET_VCPU_EVENTS, and KVM_CAP_ARM_USER_IRQ: the virtual timer's line reported in
  * kvm_run->s.regs.device_irq_level with a KVM_EXIT_INTR when it changes.
- * Every expectation is what the built-in 6.1 KVM answers without a vGIC.
+ * Every expectation is what the built-in 6.1 KVM answers without a vGIC (the physical
+ * timer's registers: what upstream 6.7 and later answer).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -67,11 +68,30 @@ asm(".pushsection .text\n"
     "	str xzr, [x1]\n"
     "	b .\n"
     "g_timer_wfi_end:\n"
+    /* Report CNTPCT_EL0, arm the physical timer x2 ticks ahead (TVAL), report its CVAL,
+     * enable it and wait. */
+    ".global g_ptimer_start, g_ptimer_end\n"
+    "g_ptimer_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	isb\n"
+    "	mrs x3, cntpct_el0\n"
+    "	str x3, [x1]\n"
+    "	msr cntp_tval_el0, x2\n"
+    "	isb\n"
+    "	mrs x3, cntp_cval_el0\n"
+    "	str x3, [x1, #8]\n"
+    "	mov x4, #1\n"
+    "	msr cntp_ctl_el0, x4\n"
+    "	isb\n"
+    "	wfi\n"
+    "	b .\n"
+    "g_ptimer_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(g_kicks);
 GUEST_PROGRAM(g_timer_spin);
 GUEST_PROGRAM(g_timer_wfi);
+GUEST_PROGRAM(g_ptimer);
 
 #define LOAD(m, ipa, prog) load_program(m, ipa, prog##_start, prog##_end)
 
@@ -436,6 +456,66 @@ TEST_F(abi, user_irq_timer_wakes_wfi_then_falls_when_masked)
 	ASSERT_EQ(0, vcpu_run(&self->v));
 	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
 	expect_timer_line(_metadata, &self->v, 0);
+}
+
+/*
+ * The physical timer's registers (upstream 6.7 on; 6.1 had the virtual timer's only):
+ * listed, and KVM_REG_ARM_PTIMER_CNT sets the VM's physical counter offset. The guest's
+ * CNTPCT_EL0 then counts from the value written, its CNTP_CVAL_EL0 is in that count, and
+ * its timer still fires when that count reaches CVAL (not at once, as the hardware's
+ * counter, far ahead, would make it).
+ */
+static int reg_listed(int vcpu_fd, uint64_t id)
+{
+	struct kvm_reg_list head = { .n = 0 }, *list;
+	int found = 0;
+
+	ioctl(vcpu_fd, KVM_GET_REG_LIST, &head);
+	list = calloc(1, sizeof(*list) + head.n * sizeof(__u64));
+	list->n = head.n;
+	if (!ioctl(vcpu_fd, KVM_GET_REG_LIST, list))
+		for (__u64 i = 0; i < list->n; i++)
+			found |= list->reg[i] == id;
+	free(list);
+	return found;
+}
+
+TEST_F(abi, ptimer_counter_offset_as_upstream)
+{
+	uint64_t freq = 0, cnt, cval;
+	double t0;
+
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+	EXPECT_TRUE(reg_listed(self->v.fd, KVM_REG_ARM_PTIMER_CNT));
+	EXPECT_TRUE(reg_listed(self->v.fd, KVM_REG_ARM_PTIMER_CVAL));
+	EXPECT_TRUE(reg_listed(self->v.fd, KVM_REG_ARM_PTIMER_CTL));
+	ASSERT_EQ(0, vcpu_set(&self->v, KVM_REG_ARM_PTIMER_CNT, 1000));
+	cnt = vcpu_get(&self->v, KVM_REG_ARM_PTIMER_CNT);
+	EXPECT_GE(cnt, 1000);
+	EXPECT_LT(cnt, 1000 + 10 * freq);
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_ptimer);
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[2]), freq / 50)); /* 20 ms */
+	ASSERT_EQ(0, vcpu_run(&self->v));
+	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
+	EXPECT_GE(mmio_data(&self->v), cnt) TH_LOG("the guest's CNTPCT_EL0 counts from 1000");
+	EXPECT_LT(mmio_data(&self->v), cnt + 10 * freq);
+	t0 = now_s();
+	ASSERT_EQ(0, vcpu_run(&self->v));
+	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
+	cval = mmio_data(&self->v);
+	EXPECT_LT(cval, cnt + 10 * freq) TH_LOG("CNTP_CVAL_EL0 in the guest's count");
+	EXPECT_EQ(cval, vcpu_get(&self->v, KVM_REG_ARM_PTIMER_CVAL));
+	/* The timer's line reaches the VMM's irqchip when the guest's count reaches CVAL. */
+	EXPECT_EQ(-1, vcpu_run(&self->v));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(KVM_EXIT_INTR, self->v.run->exit_reason);
+	EXPECT_EQ(KVM_ARM_DEV_EL1_PTIMER,
+		  self->v.run->s.regs.device_irq_level & KVM_ARM_DEV_EL1_PTIMER);
+	EXPECT_GE(now_s() - t0, 0.015);
+	EXPECT_LT(now_s() - t0, 5.0);
+	EXPECT_GE(vcpu_get(&self->v, KVM_REG_ARM_PTIMER_CNT), cval);
+	EXPECT_EQ(1, vcpu_get(&self->v, KVM_REG_ARM_PTIMER_CTL) & 1);
 }
 
 /*
