@@ -173,7 +173,70 @@ TEST_F(Sysregs, timer_control_keeps_enable_and_imask_only)
 	EXPECT_EQ(0x123456u, cpu(fd).sys.r[kvmx::CNTV_CVAL_EL0]);
 }
 
+TEST_F(Sysregs, ptimer_counter_offset_is_one_per_vm_and_cval_is_the_guests)
+{
+	fake_arch::set_counter(1000);
+	long a = ready_vcpu(0), b = ready_vcpu(1);
+	ASSERT_GE(a, 0);
+	ASSERT_GE(b, 0);
+	EXPECT_EQ(1000u, reg(a, KVM_REG_ARM_PTIMER_CNT)) << "no offset: the physical counter";
+	ASSERT_EQ(0, set_reg64(a, KVM_REG_ARM_PTIMER_CNT, 100));
+	EXPECT_EQ(900u, vm_->arch.cntpoff);
+	EXPECT_EQ(1000u, reg(a, KVM_REG_ARM_TIMER_CNT)) << "the virtual counter is apart";
+	fake_arch::set_counter(1500);
+	EXPECT_EQ(600u, reg(b, KVM_REG_ARM_PTIMER_CNT)) << "one offset for the whole VM";
+	ASSERT_EQ(0, set_reg64(a, KVM_REG_ARM_PTIMER_CVAL, 700));
+	EXPECT_EQ(700u, reg(a, KVM_REG_ARM_PTIMER_CVAL));
+	EXPECT_EQ(700u, cpu(a).sys.r[kvmx::CNTP_CVAL_EL0]) << "kept as the guest sees it";
+	ASSERT_EQ(0, set_reg64(a, KVM_REG_ARM_PTIMER_CTL, 7));
+	EXPECT_EQ(3u, reg(a, KVM_REG_ARM_PTIMER_CTL));
+}
+
 // Trapped MRS/MSR through KVM_RUN.
+
+TEST_F(Sysregs, trapped_physical_timer_accesses_count_from_the_vmm_offset)
+{
+	fake_arch::set_counter(5000);
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_PTIMER_CNT, 1000));
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 14, 0, 1, 1, true)); // MRS X1, CNTPCT_EL0
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[2] = 50; },
+			fake_arch::sysreg_exit(3, 3, 14, 2, 0, 2, false)); // MSR CNTP_TVAL_EL0, X2
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 14, 2, 2, 3, true));  // MRS X3, CNTP_CVAL
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[4] = 1; },
+			fake_arch::sysreg_exit(3, 3, 14, 2, 1, 4, false)); // MSR CNTP_CTL_EL0, X4
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 14, 2, 1, 5, true));  // MRS X5, CNTP_CTL
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(4000u, fake_arch::last_entry_cpu().cntpoff) << "the world switch applies it";
+	EXPECT_EQ(1000u, cpu(fd).frame.x[1]);
+	EXPECT_EQ(1050u, cpu(fd).frame.x[3]) << "TVAL counts from the guest's count";
+	EXPECT_EQ(1u, cpu(fd).frame.x[5]) << "enabled, not yet reached";
+	EXPECT_EQ(ram_ipa + 20, reg(fd, REG_PC));
+
+	fake_arch::set_counter(5100); // the guest's count is 1100: CVAL reached
+	EXPECT_EQ(-EINTR, run(fd)) << "the VMM's irqchip hears of the line first";
+	fake_host::set_signal_pending(false);
+	EXPECT_EQ(KVM_ARM_DEV_EL1_PTIMER,
+		  run_page(fd)->s.regs.device_irq_level & KVM_ARM_DEV_EL1_PTIMER);
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 14, 2, 1, 6, true)); // MRS X6, CNTP_CTL
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 14, 2, 0, 7, true)); // MRS X7, CNTP_TVAL
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(5u, cpu(fd).frame.x[6]) << "ENABLE and ISTATUS";
+	EXPECT_EQ(0xffffffceu, cpu(fd).frame.x[7]) << "50 ticks past CVAL, 32 bits";
+}
+
+TEST_F(Sysregs, trapped_write_to_the_physical_counter_injects_undef)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 14, 0, 1, 1, false)); // MSR CNTPCT_EL0, X1
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0x200u, reg(fd, REG_PC));
+	EXPECT_EQ(ram_ipa, reg(fd, REG_ELR_EL1));
+}
 
 TEST_F(Sysregs, trapped_id_register_read_lands_in_rt_and_advances_pc)
 {
