@@ -42,6 +42,13 @@ struct kvmx_host_info {
 	 * take): then no VM can have an in-kernel vGIC.
 	 */
 	kvmx_u64 arm64_ich_vtr;
+	/*
+	 * arm64: the host's INTIDs of the guests' virtual (0) and physical (1) EL1 timer
+	 * interrupts when kvmx may forward them to vGIC guests (ICH_LR_HW list registers,
+	 * kvmx_host_arm64_timer_active); 0 when not (no vGIC, a GIC driver that deactivates
+	 * on EOI, or the hw_timers module parameter off).
+	 */
+	unsigned int arm64_timer_hwintid[2];
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
 	unsigned int ppc_hv_radix;
 	/*

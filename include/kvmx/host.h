@@ -228,6 +228,20 @@ void kvmx_host_eventfd_unwatch(struct kvmx_eventfd_watch *watch);
 void kvmx_host_arm64_vtimer_irq(int enable);
 /* The same for the guests' EL1 physical timer (the GIC's PPI 30 on QEMU's virt machine). */
 void kvmx_host_arm64_ptimer_irq(int enable);
+/*
+ * arm64: the active state of the host interrupt of guest timer @n (0 virtual, 1 physical)
+ * on this CPU, when it is forwarded (kvmx_host_info.arm64_timer_hwintid[n]; no-op
+ * otherwise). Forwarded, the host's handler leaves it active; active, it cannot fire
+ * again until the guest deactivates it through an ICH_LR_HW list register (or kvmx clears
+ * it). Interrupts must be masked.
+ */
+void kvmx_host_arm64_timer_active(unsigned int n, int active);
+/*
+ * The guest ran with an ICH_LR_HW list register naming guest timer @n's host interrupt: it
+ * may have deactivated it, so the next kvmx_host_arm64_timer_active writes the state.
+ * Interrupts must be masked.
+ */
+void kvmx_host_arm64_timer_active_unknown(unsigned int n);
 
 /*
  * arm64: the GIC's maintenance interrupt on this CPU, enabled once per CPU (it only ends

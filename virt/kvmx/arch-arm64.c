@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/moduleparam.h>
 #include <linux/of.h>
 #include <linux/of_irq.h>
 #include <linux/percpu.h>
@@ -77,16 +78,41 @@ struct kvmx_guest_timer_irq {
 	unsigned int irq;
 	u32 type;
 	void __percpu *dev;
+	bool forwarded; /* irq_set_vcpu_affinity: the GIC driver leaves it active */
 };
 static struct kvmx_guest_timer_irq kvmx_timer_irqs[2] = {
 	{ 2, "kvmx-vtimer" },
 	{ 1, "kvmx-ptimer" },
 };
 static DEFINE_PER_CPU(u8, kvmx_timer_irq_on); /* bit n: kvmx_timer_irqs[n] enabled */
+/*
+ * Bit n of known: the active state of forwarded kvmx_timer_irqs[n] on this CPU is bit n of
+ * active. Known once kvmx set it or the handler ran (the interrupt was acknowledged and the
+ * GIC driver left it active); unknown again after a guest ran with an ICH_LR_HW list
+ * register naming it (its deactivation deactivates the host interrupt). The handler does
+ * not run for every firing: kvmx turns the guest's timer off at each exit, so a level
+ * that ended the run is often gone when the host acknowledges (a spurious interrupt).
+ */
+static DEFINE_PER_CPU(u8, kvmx_timer_irq_known);
+static DEFINE_PER_CPU(u8, kvmx_timer_irq_active);
+
+static bool hw_timers = true;
+module_param(hw_timers, bool, 0444);
+MODULE_PARM_DESC(hw_timers,
+		 "forward the guests' timer interrupts to vGIC guests (ICH_LR_HW), as upstream KVM (default on); off: masked while the vGIC holds them, and a maintenance interrupt at their EOI");
 
 static irqreturn_t kvmx_timer_handler(int irq, void *dev)
 {
-	/* Taking the guest out was the whole point; the line fell at the exit. */
+	unsigned int n;
+
+	/* Taking the guest out was the whole point; the line fell at the exit. Forwarded,
+	 * the GIC driver left the interrupt active. */
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+		if (kvmx_timer_irqs[n].irq == irq && kvmx_timer_irqs[n].forwarded) {
+			this_cpu_or(kvmx_timer_irq_known, 1 << n);
+			this_cpu_or(kvmx_timer_irq_active, 1 << n);
+		}
+	}
 	return IRQ_HANDLED;
 }
 
@@ -114,12 +140,69 @@ void kvmx_host_arm64_ptimer_irq(int enable)
 	kvmx_timer_irq(1, enable);
 }
 
+void kvmx_host_arm64_timer_active(unsigned int n, int active)
+{
+	u8 *known = this_cpu_ptr(&kvmx_timer_irq_known), *on = this_cpu_ptr(&kvmx_timer_irq_active);
+	struct kvmx_guest_timer_irq *t;
+	u8 bit = 1 << n;
+
+	if (n >= ARRAY_SIZE(kvmx_timer_irqs))
+		return;
+	t = &kvmx_timer_irqs[n];
+	if (!t->forwarded || ((*known & bit) && !!(*on & bit) == !!active))
+		return;
+	if (irq_set_irqchip_state(t->irq, IRQCHIP_STATE_ACTIVE, active)) {
+		*known &= ~bit;
+		return;
+	}
+	*known |= bit;
+	if (active)
+		*on |= bit;
+	else
+		*on &= ~bit;
+}
+
+void kvmx_host_arm64_timer_active_unknown(unsigned int n)
+{
+	if (n < ARRAY_SIZE(kvmx_timer_irqs))
+		this_cpu_and(kvmx_timer_irq_known, ~(1 << n));
+}
+
 static void kvmx_timer_irqs_off(void *unused)
 {
 	unsigned int n;
 
-	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++)
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
 		kvmx_timer_irq(n, 0);
+		kvmx_host_arm64_timer_active(n, 0);
+	}
+}
+
+/*
+ * With a vGIC, forward the timer interrupts as upstream KVM does: the GIC driver (in its
+ * EOImode 1, a kernel entered at EL2) then only drops the priority at the end of the
+ * handler, and the interrupt stays active until deactivated: by the guest, through the
+ * ICH_LR_HW list register that names it, or by kvmx.
+ */
+static void kvmx_timer_irq_forward(struct kvmx_host_info *info)
+{
+	unsigned int n;
+	int r;
+
+	for (n = 0; hw_timers && n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+		struct kvmx_guest_timer_irq *t = &kvmx_timer_irqs[n];
+
+		if (!t->irq)
+			continue;
+		r = irq_set_vcpu_affinity(t->irq, t);
+		if (r) {
+			pr_info("kvmx: %s interrupt not forwarded (%d): masked while a guest's is pending\n",
+				t->name, r);
+			continue;
+		}
+		t->forwarded = true;
+		info->arm64_timer_hwintid[n] = irqd_to_hwirq(irq_get_irq_data(t->irq));
+	}
 }
 
 /* Without them guests still run; a timer line then reaches kvmx at the next host tick. */
@@ -167,6 +250,9 @@ static void kvmx_timer_irq_release(void)
 
 		if (!t->irq)
 			continue;
+		if (t->forwarded)
+			irq_set_vcpu_affinity(t->irq, NULL);
+		t->forwarded = false;
 		free_percpu_irq(t->irq, t->dev);
 		free_percpu(t->dev);
 		t->irq = 0;
@@ -283,6 +369,8 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	kvmx_read_id_regs(info);
 	kvmx_timer_irq_setup();
 	info->arm64_ich_vtr = kvmx_vgic_setup();
+	if (info->arm64_ich_vtr)
+		kvmx_timer_irq_forward(info);
 	return 0;
 }
 

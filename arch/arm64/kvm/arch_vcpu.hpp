@@ -8,7 +8,7 @@
 // KVM_CAP_HALT_POLL reads 1, as upstream on arm64.
 #define KVMX_ARCH_HALT_POLL 1
 // Coalesced MMIO (core/coalesced_mmio.cpp) is offered: KVM_CAP_COALESCED_MMIO, the ring at
-// page 1 of the vCPU mmap. Not on POWER yet: QEMU's pseries died there with it (testing.rst).
+// (host) page 1 of the vCPU mmap.
 #define KVMX_ARCH_COALESCED_MMIO 1
 
 #include "base.hpp"

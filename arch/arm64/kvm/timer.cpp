@@ -109,12 +109,22 @@ void vtimer_update_run(Vcpu *vcpu)
 bool vtimer_prepare_entry(Vcpu *vcpu)
 {
 	bool v = timer_level(vcpu, vtimer), p = timer_level(vcpu, ptimer);
-	if (!user_irqchip(vcpu->vm))
-		vgic_kvm_timer_lines(vcpu, v, p); // PPIs 27 and 30, level, owned by the timers
-	else if ((vcpu->run->s.regs.device_irq_level & user_mask) != user_lines(vcpu))
+	u32 held = 0, mapped = 0;
+	if (!user_irqchip(vcpu->vm)) {
+		held = vgic_kvm_timer_lines(vcpu, v, p); // PPIs 27 and 30, level, the timers'
+		mapped = vgic_kvm_timers_mapped(vcpu);
+	} else if ((vcpu->run->s.regs.device_irq_level & user_mask) != user_lines(vcpu)) {
 		return false;
-	kvmx_host_arm64_vtimer_irq(v ? 0 : 1);
-	kvmx_host_arm64_ptimer_irq(p ? 0 : 1);
+	}
+	// A mapped timer (upstream's way, ICH_LR_HW): its host interrupt stays enabled and is
+	// kept active while the vGIC holds the guest's; the guest's deactivation through the
+	// list register lets it fire again. One exit per timer interrupt, no maintenance
+	// interrupt for its EOI. Otherwise it is masked while its line is high (the vGIC or
+	// the VMM already has it), and inactive (a mapped VM may have left it active here).
+	kvmx_host_arm64_timer_active(0, held & 1);
+	kvmx_host_arm64_timer_active(1, held & 2);
+	kvmx_host_arm64_vtimer_irq(mapped & 1 || !v ? 1 : 0);
+	kvmx_host_arm64_ptimer_irq(mapped & 2 || !p ? 1 : 0);
 	return true;
 }
 

@@ -9,6 +9,9 @@
 
 // An idle vCPU (H_CEDE, stop0lite) polls before it sleeps: vcpu_halt (core/vcpu.hpp).
 #define KVMX_ARCH_HALT_POLL 1
+// Coalesced MMIO (core/coalesced_mmio.cpp): KVM_CAP_COALESCED_MMIO, the ring at (64 KiB
+// host) page 1 of the vCPU mmap, as kvm-hv.
+#define KVMX_ARCH_COALESCED_MMIO 1
 
 namespace kvmx {
 

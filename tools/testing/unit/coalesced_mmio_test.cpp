@@ -133,4 +133,32 @@ TEST_F(Coalesced, zones_follow_upstreams_register_and_unregister_rules)
 	EXPECT_EQ(256 - 1, n - 1); // the port I/O zone is still there
 }
 
+// A POWER host's 64 KiB pages: the vCPU mmap is two of them and the ring fills the second,
+// as QEMU sizes it there (KVM_COALESCED_MMIO_MAX from its own page size).
+class Coalesced64K : public Coalesced {
+protected:
+	Coalesced64K() { page_shift_ = 16; }
+};
+
+TEST_F(Coalesced64K, the_ring_fills_a_host_page_after_a_host_page_of_kvm_run)
+{
+	constexpr kvmx::u32 max64 = (65536 - 8) / 24;
+	EXPECT_EQ(2 * 65536, kvmx_dev_ioctl(KVM_GET_VCPU_MMAP_SIZE, 0));
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, zone(true, mmio_ipa, 8));
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	push_writes(mmio_ipa, 100, max64 - 1);
+	ASSERT_TRUE(run_script(fd)) << "no exit while the 64 KiB ring has room";
+	EXPECT_EQ(max64 - 1, idx(fd)[1]);
+	kvmx::u64 v;
+	kvm_coalesced_mmio e = entry(fd, max64 - 2);
+	memcpy(&v, e.data, 8);
+	EXPECT_EQ(100u + max64 - 2, v);
+	push_writes(mmio_ipa, 1, 1);
+	ASSERT_EQ(0, run(fd));
+	EXPECT_EQ(static_cast<kvmx::u32>(KVM_EXIT_MMIO), run_page(fd)->exit_reason) << "full";
+	ASSERT_TRUE(run_script(fd));
+}
+
 } // namespace

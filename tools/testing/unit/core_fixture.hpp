@@ -97,6 +97,7 @@ protected:
 		kvmx_host_info info = host_info(mmfr0, max_vms);
 		info.sched_info_on = sched_info_on_;
 		info.page_shift = page_shift_;
+		fake_host::set_page_bytes(page_shift_ ? size_t{ 1 } << page_shift_ : 4096);
 		int r = kvmx_core_init(&info);
 		up_ = r == 0;
 		return r;

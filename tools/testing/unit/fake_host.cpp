@@ -122,6 +122,7 @@ FakeEventfd eventfds[fake_host::eventfd_count];
 long eventfd_ref_count;
 int vtimer_irq_enabled = -1; // never set
 int eventfd_watch_count;
+size_t host_page_bytes = 4096; // kvmx_host_alloc_page's size (set_page_bytes)
 
 static void reset_eventfds()
 {
@@ -132,8 +133,14 @@ static void reset_eventfds()
 	eventfd_watch_count = 0;
 }
 
+void set_page_bytes(size_t bytes)
+{
+	host_page_bytes = bytes;
+}
+
 void reset()
 {
+	host_page_bytes = 4096;
 	allocs = 0;
 	alloc_countdown = -1;
 	fds.clear();
@@ -414,9 +421,9 @@ void *kvmx_host_alloc_page(void)
 	might_sleep("kvmx_host_alloc_page");
 	if (alloc_countdown >= 0 && alloc_countdown-- == 0)
 		return nullptr;
-	void *p = aligned_alloc(4096, 4096);
+	void *p = aligned_alloc(host_page_bytes, host_page_bytes);
 	if (p) {
-		memset(p, 0, 4096);
+		memset(p, 0, host_page_bytes);
 		allocs++;
 	}
 	return p;
@@ -868,6 +875,22 @@ void kvmx_host_arm64_ptimer_irq(int enable)
 	ptimer_irq_enabled = enable;
 }
 
+int timer_active_state[2];
+
+void kvmx_host_arm64_timer_active(unsigned int n, int active)
+{
+	if (!irq_depth)
+		report("kvmx_host_arm64_timer_active(%u, %d) with interrupts on", n, active);
+	if (n < 2)
+		timer_active_state[n] = active ? 1 : 0;
+}
+
+void kvmx_host_arm64_timer_active_unknown(unsigned int n)
+{
+	if (!irq_depth)
+		report("kvmx_host_arm64_timer_active_unknown(%u) with interrupts on", n);
+}
+
 int gic_maint_irq_calls;
 
 void kvmx_host_arm64_gic_maint_irq(void)
@@ -1013,6 +1036,11 @@ int eventfd_watches()
 int vtimer_irq()
 {
 	return vtimer_irq_enabled;
+}
+
+int timer_active(unsigned int n)
+{
+	return n < 2 ? timer_active_state[n] : 0;
 }
 
 } // namespace fake_host

@@ -11,6 +11,8 @@
 namespace fake_host {
 
 // Reset all fake state; call between tests (the Core fixture does).
+// The size of kvmx_host_alloc_page's pages (the host's PAGE_SIZE; 4096 after reset).
+void set_page_bytes(size_t bytes);
 void reset();
 
 long live_allocs();
@@ -144,6 +146,8 @@ int eventfd_watches();
 
 // The last kvmx_host_arm64_vtimer_irq state (1 enabled, 0 masked), -1 if never set.
 int vtimer_irq();
+// The last kvmx_host_arm64_timer_active state of timer @n (0 virtual, 1 physical).
+int timer_active(unsigned int n);
 
 const std::vector<std::string> &log_lines();
 int guest_log_lines();

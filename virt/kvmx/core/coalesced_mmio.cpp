@@ -4,6 +4,7 @@
 // a write that finds it full (or finds an index userspace corrupted) exits as usual;
 // unregistering a range drops every zone that holds all of it, and always succeeds.
 #include "coalesced_mmio.hpp"
+#include "registry.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
 
@@ -15,7 +16,12 @@ namespace {
 // C++): two u32 indexes, then the entries.
 constexpr usize ring_header = 8;
 constexpr usize entry_size = sizeof(kvm_coalesced_mmio);
-constexpr u32 ring_max = static_cast<u32>((page_size - ring_header) / entry_size);
+// Entries in the ring page: a host page, as upstream's KVM_COALESCED_MMIO_MAX, which
+// the VMM computes from its own page size (QEMU: 2047 on a 64 KiB POWER host).
+u32 ring_max()
+{
+	return static_cast<u32>((host_page_bytes() - ring_header) / entry_size);
+}
 // Upstream shares 1000 devices per bus between zones and ioeventfds; kvmx bounds zones.
 constexpr u32 coalesced_max_zones = 256;
 
@@ -115,8 +121,9 @@ bool coalesced_mmio_write(Vm *vm, u64 addr, u32 len, const void *data)
 	if (!in_zone)
 		return false;
 	// Both indexes live in memory userspace writes: read once, checked.
+	const u32 max = ring_max();
 	u32 insert = *ring_last(c.ring), first = *ring_first(c.ring);
-	if (insert >= ring_max || (insert + 1) % ring_max == first)
+	if (insert >= max || (insert + 1) % max == first)
 		return false;
 	kvm_coalesced_mmio e = {};
 	e.phys_addr = addr;
@@ -124,7 +131,7 @@ bool coalesced_mmio_write(Vm *vm, u64 addr, u32 len, const void *data)
 	e.pio = 0;
 	__builtin_memcpy(e.data, data, len);
 	__builtin_memcpy(c.ring + ring_header + insert * entry_size, &e, sizeof(e));
-	store_release(const_cast<u32 *>(ring_last(c.ring)), (insert + 1) % ring_max);
+	store_release(const_cast<u32 *>(ring_last(c.ring)), (insert + 1) % max);
 	return true;
 }
 

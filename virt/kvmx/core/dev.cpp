@@ -43,9 +43,9 @@ long dev_ioctl(unsigned int cmd, unsigned long arg)
 		if (arg)
 			return -EINVAL;
 #ifdef KVMX_ARCH_COALESCED_MMIO
-		return static_cast<long>(page_size * (1 + KVM_COALESCED_MMIO_PAGE_OFFSET));
+		return static_cast<long>(host_page_bytes() * (1 + KVM_COALESCED_MMIO_PAGE_OFFSET));
 #else
-		return static_cast<long>(page_size);
+		return static_cast<long>(host_page_bytes());
 #endif
 	default:
 		return unknown_ioctl(cmd);

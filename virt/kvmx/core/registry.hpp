@@ -19,4 +19,12 @@ struct Registry {
 
 Registry &registry();
 
+// The host's page size (kvmx_host_info.page_shift, 0 taken as 4 KiB): the unit of the
+// vCPU fd's mmap (struct kvm_run, the coalesced MMIO ring), as upstream's PAGE_SIZE.
+inline usize host_page_bytes()
+{
+	const u32 shift = registry().host.page_shift;
+	return static_cast<usize>(1) << (shift ? shift : 12);
+}
+
 } // namespace kvmx

@@ -7,6 +7,7 @@
 #include "kvm.hpp"
 #include "../hyp/switch.hpp"
 #include "../sysregs.hpp"
+#include "../timer.hpp"
 #include "irqfd.hpp"
 #include "its.hpp"
 #include "memslot.hpp"
@@ -112,6 +113,16 @@ int guest_copy(Vm *vm, u64 gpa, void *buf, const void *src, u32 len)
 			out += n;
 	}
 	return 0;
+}
+
+// A mapped timer PPI's line as the timer drives it now (resampling after the guest saw
+// it, GICR_ISPENDR reads): from the vCPU's saved timer registers.
+bool timer_input_level(void *ctx, u32 idx, u32 intid)
+{
+	Vcpu *vcpu = vm_vcpu(static_cast<Vm *>(ctx), idx);
+	if (!vcpu)
+		return false;
+	return intid == vtimer_ppi ? vtimer_level(vcpu) : intid == ptimer_ppi && ptimer_level(vcpu);
 }
 
 int read_guest(void *ctx, u64 gpa, void *buf, u32 len)
@@ -236,8 +247,10 @@ long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd)
 		cfg.hw.ich_vtr = static_cast<u32>(vtr);
 		cfg.hw.nr_lr = static_cast<u32>(vtr & ICH_VTR_LISTREGS_MASK) + 1;
 		cfg.ipa_bits = vm->arch.ipa_bits;
-		cfg.ops = { vm,	     kick,	 lock_all_vcpus, unlock_all_vcpus,
-			    nullptr, read_guest, write_guest };
+		cfg.ops = {
+			vm,	    kick,	lock_all_vcpus, unlock_all_vcpus, timer_input_level,
+			read_guest, write_guest
+		};
 		u32 n = load_acquire(&vm->nr_vcpus);
 		Result<Vgic *> r = vgic_create(cfg, n, load_acquire(&vm->has_run));
 		Status st = r.is_ok() ? Status::ok() : Status::error(r.err());
@@ -294,29 +307,54 @@ Status vgic_kvm_first_run(Vcpu *vcpu)
 		return st;
 	}
 	const u32 timer_ppis[] = { vtimer_ppi, ptimer_ppi };
-	for (u32 ppi : timer_ppis) {
-		int r = vgic_set_owner(vgic, vcpu->arch.vgic_cpu, ppi, &timer_owner);
+	for (u32 n = 0; n < 2; n++) {
+		int r = vgic_set_owner(vgic, vcpu->arch.vgic_cpu, timer_ppis[n], &timer_owner);
 		if (r && r != -EEXIST)
+			return Status::error(r);
+		// Upstream's mapped timers: the LR names the host's timer interrupt (ICH_LR_HW),
+		// whose active state the glue keeps while the vGIC holds the guest's.
+		const u32 hw = registry().host.arm64_timer_hwintid[n];
+		if (hw && (r = vgic_map_phys_irq(vgic, vcpu->arch.vgic_cpu, timer_ppis[n], hw)))
 			return Status::error(r);
 	}
 	vcpu->arch.vgic_ready = true;
 	return Status::ok();
 }
 
-void vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
+u32 vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
 {
 	Vgic *vgic = vm_vgic(vcpu->vm);
 	if (!vgic)
-		return;
-	// Within one KVM_RUN only the timers drive their PPIs (they own them, and the VMM's
-	// register access waits for the vCPU): an unchanged line needs no vGIC lock. Most
-	// entries change nothing; this saves two lock round trips on each.
-	u32 lines = (vtimer ? 1u : 0u) | (ptimer ? 2u : 0u);
-	if (lines == vcpu->arch.vgic_timer_lines)
-		return;
-	vgic_inject_irq(vgic, vcpu->idx, vtimer_ppi, vtimer, &timer_owner);
-	vgic_inject_irq(vgic, vcpu->idx, ptimer_ppi, ptimer, &timer_owner);
-	vcpu->arch.vgic_timer_lines = lines;
+		return 0;
+	// The vCPU's own thread is the only one to change its PPIs' line and active state
+	// while it may run (the VMM's register access locks every vCPU): read unlocked.
+	const VgicIrq &v = vcpu->arch.vgic_cpu->private_irqs[vtimer_ppi];
+	const VgicIrq &p = vcpu->arch.vgic_cpu->private_irqs[ptimer_ppi];
+	// Within one KVM_RUN only the timers drive their PPIs (they own them): an unchanged
+	// line needs no vGIC lock. Most entries change nothing; this saves two lock round
+	// trips on each. A mapped line the LR consumed is the exception: high again with
+	// nothing pending or active, the guest has deactivated it while the timer still (or
+	// again) fires, and it is a new interrupt.
+	const u32 lines = (vtimer ? 1u : 0u) | (ptimer ? 2u : 0u);
+	const bool v_again = v.hw && vtimer && !v.line_level && !v.active;
+	const bool p_again = p.hw && ptimer && !p.line_level && !p.active;
+	if (lines != vcpu->arch.vgic_timer_lines || v_again || p_again) {
+		vgic_inject_irq(vgic, vcpu->idx, vtimer_ppi, vtimer, &timer_owner);
+		vgic_inject_irq(vgic, vcpu->idx, ptimer_ppi, ptimer, &timer_owner);
+		vcpu->arch.vgic_timer_lines = lines;
+	}
+	// What the vGIC holds of each mapped timer: upstream's physical active state.
+	return (v.hw && (v.line_level || v.active) ? 1u : 0u) |
+	       (p.hw && (p.line_level || p.active) ? 2u : 0u);
+}
+
+u32 vgic_kvm_timers_mapped(Vcpu *vcpu)
+{
+	const VgicCpu *cpu = vcpu->arch.vgic_cpu;
+	if (!cpu)
+		return 0;
+	return (cpu->private_irqs[vtimer_ppi].hw ? 1u : 0u) |
+	       (cpu->private_irqs[ptimer_ppi].hw ? 2u : 0u);
 }
 
 void vgic_kvm_flush(Vcpu *vcpu)
@@ -336,6 +374,15 @@ bool vgic_kvm_entry_abort(Vcpu *vcpu)
 
 void vgic_kvm_sync(Vcpu *vcpu)
 {
+	// A mapped timer's LR: the guest may have deactivated the host interrupt with it.
+	const VgicCpuIf &cif = vcpu->arch.vgic_cpu->cpuif;
+	const unsigned int *hw = registry().host.arm64_timer_hwintid;
+	for (u32 i = 0; i < cif.used_lrs && i < vgic_max_lrs; i++) {
+		if (!(cif.lr[i] & ICH_LR_HW))
+			continue;
+		const u32 pintid = static_cast<u32>(cif.lr[i] >> ICH_LR_PINTID_SHIFT) & 0x3ff;
+		kvmx_host_arm64_timer_active_unknown(pintid == hw[0] ? 0 : 1);
+	}
 	VgicSyncResult res;
 	vgic_sync_lr_state(vcpu->arch.vgic_cpu, &res);
 	u32 n = res.nr_acked < vgic_max_lrs ? res.nr_acked : vgic_max_lrs;

@@ -39,7 +39,11 @@ Status vgic_kvm_first_run(Vcpu *vcpu);
 // kick since flush means an interrupt the LRs miss, so the entry is abandoned. sync folds
 // the LRs back after the run (or an abandoned entry); the level SPIs the guest completed
 // are then passed to resampling irqfds by sync_done, with interrupts enabled.
-void vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer);
+// timer_lines returns what the vGIC holds (pending or active) of the mapped timers' PPIs,
+// bit 0 the virtual timer's, bit 1 the physical one's: what their host interrupts' active
+// state must be. timers_mapped: the PPIs mapped to them (ICH_LR_HW), the same bits.
+u32 vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer);
+u32 vgic_kvm_timers_mapped(Vcpu *vcpu);
 void vgic_kvm_flush(Vcpu *vcpu);
 bool vgic_kvm_entry_abort(Vcpu *vcpu);
 void vgic_kvm_sync(Vcpu *vcpu);

@@ -25,9 +25,61 @@ asm(".pushsection .text\n"
     "	str w2, [x3]\n"
     "	b .\n"
     "g_typer_end:\n"
+    /*
+     * Virtual timer interrupts through the vGIC: x20 GICD, x21 the GICR SGI frame, x22 how
+     * many, x23 the ticks ahead of each. Enable the distributor, PPI 27 and group 1; then
+     * per interrupt arm the timer, unmask IRQs and spin until the handler counted it in
+     * x24; report x24 at MMIO.
+     */
+    ".global g_vtimer_start, g_vtimer_end\n"
+    "g_vtimer_start:\n"
+    "	mov w1, #2\n"
+    "	str w1, [x20]\n" /* GICD_CTLR.EnableGrp1 */
+    "	mov w1, #(1 << 27)\n"
+    "	str w1, [x21, #0x100]\n" /* GICR_ISENABLER0 */
+    "	mov x1, #0xf0\n"
+    "	msr s3_0_c4_c6_0, x1\n" /* ICC_PMR_EL1 */
+    "	mov x1, #1\n"
+    "	msr s3_0_c12_c12_7, x1\n" /* ICC_IGRPEN1_EL1 */
+    "	isb\n"
+    "	mov x24, #0\n"
+    "1:	mov x25, x24\n"
+    "	mrs x3, cntvct_el0\n"
+    "	add x3, x3, x23\n"
+    "	msr cntv_cval_el0, x3\n"
+    "	mov x4, #1\n"
+    "	msr cntv_ctl_el0, x4\n"
+    "	isb\n"
+    "	msr daifclr, #2\n"
+    "2:	cmp x24, x25\n"
+    "	b.eq 2b\n"
+    "	msr daifset, #2\n"
+    "	cmp x24, x22\n"
+    "	b.lo 1b\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	str x24, [x1]\n"
+    "	b .\n"
+    "g_vtimer_end:\n"
+    /* Vectors: the IRQ from EL1h (VBAR + 0x280) acknowledges, masks the timer, EOIs and
+     * counts INTID 27 in x24. */
+    ".global g_irq_vectors_start, g_irq_vectors_end\n"
+    "g_irq_vectors_start:\n"
+    "	.fill 0x280 / 4, 4, 0xd4200000\n" /* brk #0 */
+    "	mrs x0, s3_0_c12_c12_0\n"	  /* ICC_IAR1_EL1 */
+    "	mov x4, #3\n"
+    "	msr cntv_ctl_el0, x4\n"
+    "	isb\n"
+    "	msr s3_0_c12_c12_1, x0\n" /* ICC_EOIR1_EL1 */
+    "	cmp x0, #27\n"
+    "	b.ne 3f\n"
+    "	add x24, x24, #1\n"
+    "3:	eret\n"
+    "g_irq_vectors_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(g_typer);
+GUEST_PROGRAM(g_vtimer);
+GUEST_PROGRAM(g_irq_vectors);
 
 FIXTURE(gic)
 {
@@ -227,6 +279,86 @@ TEST_F(gic, the_guest_reads_the_distributor_in_the_kernel)
 	memcpy(&typer, self->v.run->mmio.data, sizeof(typer));
 	EXPECT_EQ(3, typer & 0x1f) TH_LOG("ITLinesNumber for 128 INTIDs: %#x", typer);
 	EXPECT_EQ(9, (typer >> 19) & 0x1f) TH_LOG("IDbits: 10 bits without an ITS");
+}
+
+/* A vCPU statistic by name (KVM_GET_STATS_FD), or ~0 if there is none. */
+static uint64_t vcpu_stat(int vcpu_fd, const char *name)
+{
+	int fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, 0);
+	struct kvm_stats_header h;
+	uint64_t val = ~0ULL;
+
+	if (fd < 0)
+		return val;
+	if (pread(fd, &h, sizeof(h), 0) == sizeof(h)) {
+		size_t size = sizeof(struct kvm_stats_desc) + h.name_size;
+		char *d = calloc(h.num_desc, size);
+
+		if (d &&
+		    pread(fd, d, h.num_desc * size, h.desc_offset) == (ssize_t)(h.num_desc * size))
+			for (uint32_t i = 0; i < h.num_desc; i++) {
+				struct kvm_stats_desc *s = (struct kvm_stats_desc *)(d + i * size);
+
+				if (!strcmp(s->name, name) &&
+				    pread(fd, &val, sizeof(val), h.data_offset + s->offset) !=
+					    sizeof(val))
+					val = ~0ULL;
+			}
+		free(d);
+	}
+	close(fd);
+	return val;
+}
+
+/*
+ * The virtual timer's interrupt through the vGIC, 200 times, each acknowledged, masked
+ * and EOIed by the guest. Mapped to the host's timer interrupt (ICH_LR_HW, upstream's
+ * way on both hypervisors) each costs one exit, the host interrupt of the timer firing:
+ * the guest's EOI deactivates it without a maintenance interrupt. Unmapped (kvmx with
+ * hw_timers=0) it would be two.
+ */
+#define TIMER_IRQS 200
+
+TEST_F(gic, timer_interrupts_reach_the_guest_at_one_exit_each)
+{
+	uint64_t freq = 0, exits, exits0, want = TIMER_IRQS;
+	char hw = 'Y';
+	FILE *f = fopen("/sys/module/kvmx/parameters/hw_timers", "r");
+
+	if (f) {
+		hw = (char)fgetc(f);
+		fclose(f);
+	}
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(freq));
+	load_program(&self->m, GUEST_CODE_IPA, g_vtimer_start, g_vtimer_end);
+	load_program(&self->m, GUEST_VECTORS_IPA, g_irq_vectors_start, g_irq_vectors_end);
+	gic_ready(_metadata, self->gic, 128);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_VBAR_EL1, GUEST_VECTORS_IPA));
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[20]), DIST_IPA));
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[21]), REDIST_IPA + 0x10000));
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[22]), want));
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[23]), freq / 20000)); /* 50 us */
+	exits0 = vcpu_stat(self->v.fd, "exits");
+	ASSERT_NE(~0ULL, exits0);
+	signal(SIGALRM, ignore_signal);
+	alarm(20); /* a lost interrupt leaves the guest spinning: say where */
+	ASSERT_EQ(0, vcpu_run(&self->v))
+	TH_LOG("stopped at pc %#llx with %llu interrupts taken, %llu exits (hw_timers %c)",
+	       (unsigned long long)vcpu_get(&self->v, CORE_REG(regs.pc)),
+	       (unsigned long long)vcpu_get(&self->v, CORE_REG(regs.regs[24])),
+	       (unsigned long long)(vcpu_stat(self->v.fd, "exits") - exits0), hw);
+	alarm(0);
+	exits = vcpu_stat(self->v.fd, "exits") - exits0;
+	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
+	EXPECT_EQ(want, mmio_data(&self->v)) TH_LOG("every timer interrupt reached the guest");
+	TH_LOG("%llu timer interrupts, %llu exits (hw_timers %c)", (unsigned long long)want,
+	       (unsigned long long)exits, hw);
+	/* Besides one per interrupt: the host's own timer ticks and IPIs while it ran. */
+	if (hw == 'Y') {
+		EXPECT_LT(exits, want * 3 / 2);
+	} else {
+		EXPECT_GE(exits, want * 2);
+	}
 }
 
 /*
