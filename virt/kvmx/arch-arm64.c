@@ -98,8 +98,9 @@ static DEFINE_PER_CPU(u8, kvmx_timer_irq_active);
 
 static bool hw_timers = true;
 module_param(hw_timers, bool, 0444);
-MODULE_PARM_DESC(hw_timers,
-		 "forward the guests' timer interrupts to vGIC guests (ICH_LR_HW), as upstream KVM (default on); off: masked while the vGIC holds them, and a maintenance interrupt at their EOI");
+MODULE_PARM_DESC(
+	hw_timers,
+	"forward the guests' timer interrupts to vGIC guests (ICH_LR_HW), as upstream KVM (default on); off: masked while the vGIC holds them, and a maintenance interrupt at their EOI");
 
 static irqreturn_t kvmx_timer_handler(int irq, void *dev)
 {
