@@ -45,8 +45,8 @@ struct kvmx_host_info {
 	/*
 	 * arm64: the host's INTIDs of the guests' virtual (0) and physical (1) EL1 timer
 	 * interrupts when kvmx may forward them to vGIC guests (ICH_LR_HW list registers,
-	 * kvmx_host_arm64_timer_active); 0 when not (no vGIC, a GIC driver that deactivates
-	 * on EOI, or the hw_timers module parameter off).
+	 * kvmx_host_arm64_timer_irqs; used while kvmx_host_arm64_hw_timers says so); 0
+	 * when not (no vGIC, or a GIC driver that deactivates on EOI).
 	 */
 	unsigned int arm64_timer_hwintid[2];
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */

@@ -220,28 +220,25 @@ struct kvmx_eventfd *kvmx_host_eventfd_watched(struct kvmx_eventfd_watch *watch)
 void kvmx_host_eventfd_unwatch(struct kvmx_eventfd_watch *watch);
 
 /*
- * arm64: the host interrupt of the EL1 virtual timer (the GIC's PPI for it) on this CPU,
- * enabled (1) or masked (0). Enabled, it ends a guest run when the guest's timer fires
- * (the interrupt itself does nothing more). Interrupts must be masked; no-op on hosts
- * where the interrupt is unknown (no "arm,armv8-timer" device-tree node).
+ * arm64: the host interrupts of the guests' EL1 timers on this CPU, bit 0 the virtual
+ * timer's (the GIC's PPI 27 on QEMU's virt machine), bit 1 the physical one's (PPI 30).
+ * @enable: enabled (1) or masked (0); enabled, an interrupt ends a guest run when the
+ * guest's timer fires (the interrupt itself does nothing more). @active: when forwarded
+ * (kvmx_host_info.arm64_timer_hwintid[n]; ignored otherwise), its active state: active, it
+ * cannot fire again until the guest deactivates it through an ICH_LR_HW list register (or
+ * kvmx clears it); forwarded, the host's handler leaves it active. Interrupts must be
+ * masked; interrupts the host does not have (no "arm,armv8-timer" device-tree node) are
+ * left alone. Most calls change nothing and return at once.
  */
-void kvmx_host_arm64_vtimer_irq(int enable);
-/* The same for the guests' EL1 physical timer (the GIC's PPI 30 on QEMU's virt machine). */
-void kvmx_host_arm64_ptimer_irq(int enable);
-/*
- * arm64: the active state of the host interrupt of guest timer @n (0 virtual, 1 physical)
- * on this CPU, when it is forwarded (kvmx_host_info.arm64_timer_hwintid[n]; no-op
- * otherwise). Forwarded, the host's handler leaves it active; active, it cannot fire
- * again until the guest deactivates it through an ICH_LR_HW list register (or kvmx clears
- * it). Interrupts must be masked.
- */
-void kvmx_host_arm64_timer_active(unsigned int n, int active);
+void kvmx_host_arm64_timer_irqs(unsigned int enable, unsigned int active);
 /*
  * The guest ran with an ICH_LR_HW list register naming guest timer @n's host interrupt: it
- * may have deactivated it, so the next kvmx_host_arm64_timer_active writes the state.
+ * may have deactivated it, so the next kvmx_host_arm64_timer_irqs writes the state.
  * Interrupts must be masked.
  */
 void kvmx_host_arm64_timer_active_unknown(unsigned int n);
+/* arm64: the hw_timers module parameter: map the timers of vCPUs that first run now. */
+int kvmx_host_arm64_hw_timers(void);
 
 /*
  * arm64: the GIC's maintenance interrupt on this CPU, enabled once per CPU (it only ends

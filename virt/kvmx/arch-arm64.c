@@ -96,11 +96,16 @@ static DEFINE_PER_CPU(u8, kvmx_timer_irq_on); /* bit n: kvmx_timer_irqs[n] enabl
 static DEFINE_PER_CPU(u8, kvmx_timer_irq_known);
 static DEFINE_PER_CPU(u8, kvmx_timer_irq_active);
 
-static bool hw_timers = true;
-module_param(hw_timers, bool, 0444);
+static bool hw_timers;
+module_param(hw_timers, bool, 0644);
 MODULE_PARM_DESC(
 	hw_timers,
-	"forward the guests' timer interrupts to vGIC guests (ICH_LR_HW), as upstream KVM (default on); off: masked while the vGIC holds them, and a maintenance interrupt at their EOI");
+	"map the guests' timers to their host interrupts (ICH_LR_HW) for vCPUs that first run from now on, as upstream KVM: one exit per timer interrupt instead of two, at a longer latency under TCG (performance.rst); default off: masked while the vGIC holds them, and a maintenance interrupt at their EOI");
+
+int kvmx_host_arm64_hw_timers(void)
+{
+	return READ_ONCE(hw_timers);
+}
 
 static irqreturn_t kvmx_timer_handler(int irq, void *dev)
 {
@@ -131,17 +136,7 @@ static void kvmx_timer_irq(unsigned int n, int enable)
 	*on ^= 1 << n;
 }
 
-void kvmx_host_arm64_vtimer_irq(int enable)
-{
-	kvmx_timer_irq(0, enable);
-}
-
-void kvmx_host_arm64_ptimer_irq(int enable)
-{
-	kvmx_timer_irq(1, enable);
-}
-
-void kvmx_host_arm64_timer_active(unsigned int n, int active)
+static void kvmx_timer_set_active(unsigned int n, int active)
 {
 	u8 *known = this_cpu_ptr(&kvmx_timer_irq_known), *on = this_cpu_ptr(&kvmx_timer_irq_active);
 	struct kvmx_guest_timer_irq *t;
@@ -163,6 +158,25 @@ void kvmx_host_arm64_timer_active(unsigned int n, int active)
 		*on &= ~bit;
 }
 
+/* Bit n: kvmx_timer_irqs[n] exists (was requested), is forwarded. */
+static u8 kvmx_timer_present, kvmx_timer_forwarded;
+
+void kvmx_host_arm64_timer_irqs(unsigned int enable, unsigned int active)
+{
+	u8 on = this_cpu_read(kvmx_timer_irq_on), fwd = kvmx_timer_forwarded;
+	u8 known = this_cpu_read(kvmx_timer_irq_known), act = this_cpu_read(kvmx_timer_irq_active);
+	unsigned int n;
+
+	/* Most entries change nothing: one look at this CPU's state, no call. */
+	if (on == (enable & kvmx_timer_present) && (known & fwd) == fwd &&
+	    (act & fwd) == (active & fwd))
+		return;
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+		kvmx_timer_irq(n, enable & (1 << n));
+		kvmx_timer_set_active(n, active & (1 << n));
+	}
+}
+
 void kvmx_host_arm64_timer_active_unknown(unsigned int n)
 {
 	if (n < ARRAY_SIZE(kvmx_timer_irqs))
@@ -175,7 +189,7 @@ static void kvmx_timer_irqs_off(void *unused)
 
 	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
 		kvmx_timer_irq(n, 0);
-		kvmx_host_arm64_timer_active(n, 0);
+		kvmx_timer_set_active(n, 0);
 	}
 }
 
@@ -190,7 +204,7 @@ static void kvmx_timer_irq_forward(struct kvmx_host_info *info)
 	unsigned int n;
 	int r;
 
-	for (n = 0; hw_timers && n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
 		struct kvmx_guest_timer_irq *t = &kvmx_timer_irqs[n];
 
 		if (!t->irq)
@@ -202,6 +216,7 @@ static void kvmx_timer_irq_forward(struct kvmx_host_info *info)
 			continue;
 		}
 		t->forwarded = true;
+		kvmx_timer_forwarded |= 1 << n;
 		info->arm64_timer_hwintid[n] = irqd_to_hwirq(irq_get_irq_data(t->irq));
 	}
 }
@@ -237,6 +252,7 @@ static void kvmx_timer_irq_setup(void)
 		}
 		t->type = irq_get_trigger_type(irq);
 		t->irq = irq;
+		kvmx_timer_present |= 1 << n;
 	}
 	of_node_put(np);
 }
@@ -254,6 +270,8 @@ static void kvmx_timer_irq_release(void)
 		if (t->forwarded)
 			irq_set_vcpu_affinity(t->irq, NULL);
 		t->forwarded = false;
+		kvmx_timer_forwarded &= ~(1 << n);
+		kvmx_timer_present &= ~(1 << n);
 		free_percpu_irq(t->irq, t->dev);
 		free_percpu(t->dev);
 		t->irq = 0;

@@ -121,10 +121,8 @@ bool vtimer_prepare_entry(Vcpu *vcpu)
 	// list register lets it fire again. One exit per timer interrupt, no maintenance
 	// interrupt for its EOI. Otherwise it is masked while its line is high (the vGIC or
 	// the VMM already has it), and inactive (a mapped VM may have left it active here).
-	kvmx_host_arm64_timer_active(0, held & 1);
-	kvmx_host_arm64_timer_active(1, held & 2);
-	kvmx_host_arm64_vtimer_irq(mapped & 1 || !v ? 1 : 0);
-	kvmx_host_arm64_ptimer_irq(mapped & 2 || !p ? 1 : 0);
+	const u32 enable = (mapped & 1 || !v ? 1u : 0u) | (mapped & 2 || !p ? 2u : 0u);
+	kvmx_host_arm64_timer_irqs(enable, held);
 	return true;
 }
 

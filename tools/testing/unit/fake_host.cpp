@@ -859,30 +859,22 @@ void kvmx_host_log_guest(int level, unsigned int vm_id, int vcpu_id, const char 
 	va_end(ap);
 }
 
-void kvmx_host_arm64_vtimer_irq(int enable)
-{
-	if (!irq_depth)
-		report("kvmx_host_arm64_vtimer_irq(%d) with interrupts on", enable);
-	vtimer_irq_enabled = enable;
-}
-
 int ptimer_irq_enabled = -1;
-
-void kvmx_host_arm64_ptimer_irq(int enable)
-{
-	if (!irq_depth)
-		report("kvmx_host_arm64_ptimer_irq(%d) with interrupts on", enable);
-	ptimer_irq_enabled = enable;
-}
-
 int timer_active_state[2];
 
-void kvmx_host_arm64_timer_active(unsigned int n, int active)
+void kvmx_host_arm64_timer_irqs(unsigned int enable, unsigned int active)
 {
 	if (!irq_depth)
-		report("kvmx_host_arm64_timer_active(%u, %d) with interrupts on", n, active);
-	if (n < 2)
-		timer_active_state[n] = active ? 1 : 0;
+		report("kvmx_host_arm64_timer_irqs(%u, %u) with interrupts on", enable, active);
+	vtimer_irq_enabled = enable & 1;
+	ptimer_irq_enabled = (enable >> 1) & 1;
+	timer_active_state[0] = active & 1;
+	timer_active_state[1] = (active >> 1) & 1;
+}
+
+int kvmx_host_arm64_hw_timers(void)
+{
+	return 0;
 }
 
 void kvmx_host_arm64_timer_active_unknown(unsigned int n)

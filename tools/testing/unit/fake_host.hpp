@@ -144,9 +144,10 @@ void eventfd_close(int fd);
 long eventfd_refs();
 int eventfd_watches();
 
-// The last kvmx_host_arm64_vtimer_irq state (1 enabled, 0 masked), -1 if never set.
+// The virtual timer's last kvmx_host_arm64_timer_irqs state (1 enabled, 0 masked), -1 if
+// never set.
 int vtimer_irq();
-// The last kvmx_host_arm64_timer_active state of timer @n (0 virtual, 1 physical).
+// The last kvmx_host_arm64_timer_irqs active state of timer @n (0 virtual, 1 physical).
 int timer_active(unsigned int n);
 
 const std::vector<std::string> &log_lines();
