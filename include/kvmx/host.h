@@ -239,6 +239,11 @@ void kvmx_host_arm64_timer_irqs(unsigned int enable, unsigned int active);
 void kvmx_host_arm64_timer_active_unknown(unsigned int n);
 /* arm64: the hw_timers module parameter: map the timers of vCPUs that first run now. */
 int kvmx_host_arm64_hw_timers(void);
+/*
+ * arm64: forward the guest timers' host interrupts from now on (once; the first vCPU that
+ * maps its timers asks). 0 or -errno (then map nothing). Process context.
+ */
+int kvmx_host_arm64_timer_forward(void);
 
 /*
  * arm64: the GIC's maintenance interrupt on this CPU, enabled once per CPU (it only ends

@@ -14,6 +14,7 @@
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/of.h>
 #include <linux/of_irq.h>
 #include <linux/percpu.h>
@@ -163,7 +164,7 @@ static u8 kvmx_timer_present, kvmx_timer_forwarded;
 
 void kvmx_host_arm64_timer_irqs(unsigned int enable, unsigned int active)
 {
-	u8 on = this_cpu_read(kvmx_timer_irq_on), fwd = kvmx_timer_forwarded;
+	u8 on = this_cpu_read(kvmx_timer_irq_on), fwd = READ_ONCE(kvmx_timer_forwarded);
 	u8 known = this_cpu_read(kvmx_timer_irq_known), act = this_cpu_read(kvmx_timer_irq_active);
 	unsigned int n;
 
@@ -194,12 +195,15 @@ static void kvmx_timer_irqs_off(void *unused)
 }
 
 /*
- * With a vGIC, forward the timer interrupts as upstream KVM does: the GIC driver (in its
- * EOImode 1, a kernel entered at EL2) then only drops the priority at the end of the
- * handler, and the interrupt stays active until deactivated: by the guest, through the
- * ICH_LR_HW list register that names it, or by kvmx.
+ * With a vGIC, the timer interrupts can be forwarded as upstream KVM forwards them: the GIC
+ * driver (in its EOImode 1, a kernel entered at EL2) then only drops the priority at the
+ * end of the handler, and the interrupt stays active until deactivated: by the guest,
+ * through the ICH_LR_HW list register that names it, or by kvmx. At load kvmx only checks
+ * that the driver can (and undoes it): forwarded, every firing the handler sees costs an
+ * explicit deactivation, so the first vCPU that maps its timers (hw_timers=1) turns it on,
+ * for good (kvmx_host_arm64_timer_forward).
  */
-static void kvmx_timer_irq_forward(struct kvmx_host_info *info)
+static void kvmx_timer_irq_forward_check(struct kvmx_host_info *info)
 {
 	unsigned int n;
 	int r;
@@ -211,14 +215,36 @@ static void kvmx_timer_irq_forward(struct kvmx_host_info *info)
 			continue;
 		r = irq_set_vcpu_affinity(t->irq, t);
 		if (r) {
-			pr_info("kvmx: %s interrupt not forwarded (%d): masked while a guest's is pending\n",
+			pr_info("kvmx: %s interrupt cannot be forwarded (%d): guests' timers stay masked while pending\n",
 				t->name, r);
 			continue;
 		}
-		t->forwarded = true;
-		kvmx_timer_forwarded |= 1 << n;
+		irq_set_vcpu_affinity(t->irq, NULL);
 		info->arm64_timer_hwintid[n] = irqd_to_hwirq(irq_get_irq_data(t->irq));
 	}
+}
+
+static DEFINE_MUTEX(kvmx_timer_forward_lock);
+
+int kvmx_host_arm64_timer_forward(void)
+{
+	unsigned int n;
+	int r = 0;
+
+	mutex_lock(&kvmx_timer_forward_lock);
+	for (n = 0; n < ARRAY_SIZE(kvmx_timer_irqs); n++) {
+		struct kvmx_guest_timer_irq *t = &kvmx_timer_irqs[n];
+
+		if (!t->irq || t->forwarded)
+			continue;
+		r = irq_set_vcpu_affinity(t->irq, t);
+		if (r)
+			break;
+		t->forwarded = true;
+		WRITE_ONCE(kvmx_timer_forwarded, kvmx_timer_forwarded | 1 << n);
+	}
+	mutex_unlock(&kvmx_timer_forward_lock);
+	return r;
 }
 
 /* Without them guests still run; a timer line then reaches kvmx at the next host tick. */
@@ -389,7 +415,7 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	kvmx_timer_irq_setup();
 	info->arm64_ich_vtr = kvmx_vgic_setup();
 	if (info->arm64_ich_vtr)
-		kvmx_timer_irq_forward(info);
+		kvmx_timer_irq_forward_check(info);
 	return 0;
 }
 

@@ -877,6 +877,12 @@ int kvmx_host_arm64_hw_timers(void)
 	return 0;
 }
 
+int kvmx_host_arm64_timer_forward(void)
+{
+	might_sleep("kvmx_host_arm64_timer_forward");
+	return 0;
+}
+
 void kvmx_host_arm64_timer_active_unknown(unsigned int n)
 {
 	if (!irq_depth)

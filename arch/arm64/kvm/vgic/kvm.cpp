@@ -314,7 +314,7 @@ Status vgic_kvm_first_run(Vcpu *vcpu)
 		// Upstream's mapped timers: the LR names the host's timer interrupt (ICH_LR_HW),
 		// whose active state the glue keeps while the vGIC holds the guest's.
 		const u32 hw = registry().host.arm64_timer_hwintid[n];
-		if (hw && kvmx_host_arm64_hw_timers() &&
+		if (hw && kvmx_host_arm64_hw_timers() && !kvmx_host_arm64_timer_forward() &&
 		    (r = vgic_map_phys_irq(vgic, vcpu->arch.vgic_cpu, timer_ppis[n], hw)))
 			return Status::error(r);
 	}
