@@ -486,21 +486,12 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 	// EDK2 issues them at boot).
 	if (enc == E(1, 0, 7, 6, 2) || enc == E(1, 0, 7, 10, 2) || enc == E(1, 0, 7, 14, 2))
 		return true;
-	switch (ptimer_sysreg(vcpu, enc, read, val)) {
-	case PtimerSysreg::done:
-		return true;
-	case PtimerSysreg::undef:
-		return false;
-	case PtimerSysreg::not_ptimer:
-		break;
-	}
-	switch (vgic_kvm_sysreg(vcpu, enc, read, val)) {
-	case GicSysreg::done:
-		return true;
-	case GicSysreg::undef:
-		return false;
-	case GicSysreg::not_gic:
-		break;
+	using Claim = SysregClaim (*)(Vcpu *, u32, bool, u64 *);
+	constexpr Claim claims[] = { ptimer_sysreg, vgic_kvm_sysreg };
+	for (Claim claim : claims) {
+		SysregClaim c = claim(vcpu, enc, read, val);
+		if (c != SysregClaim::not_mine)
+			return c == SysregClaim::done;
 	}
 	const SysregDesc *d = find(enc);
 	if (!d)

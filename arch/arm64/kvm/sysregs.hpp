@@ -26,6 +26,10 @@ u32 sysreg_list(u64 *out);
 // OSLSR_EL1.OSLK: the guest's OS lock, which blocks its debug exceptions.
 constexpr u64 oslsr_oslk = 1ULL << 1;
 
+// What a handler of some registers (the physical timer's, the vGIC's ICC_* ones) answers
+// for a trapped access: not_mine (any other register), done, or undef.
+enum class SysregClaim { not_mine, done, undef };
+
 // A trapped MRS/MSR (ESR_EL2.EC 0x18): emulate it; false if the guest should get UNDEF.
 bool sysreg_trap(Vcpu *vcpu, u64 esr);
 // The same for a guest access to the register @enc from any encoding (AArch32 CP15

@@ -8,7 +8,6 @@
 // while the guest runs).
 #include "timer.hpp"
 #include "hyp/switch.hpp"
-#include "sysregs.hpp"
 #include "vcpu.hpp"
 #include "vgic/kvm.hpp"
 #include "vm.hpp"
@@ -109,10 +108,9 @@ void vtimer_update_run(Vcpu *vcpu)
 bool vtimer_prepare_entry(Vcpu *vcpu)
 {
 	bool v = timer_level(vcpu, vtimer), p = timer_level(vcpu, ptimer);
-	u32 held = 0, mapped = 0;
+	VgicTimerPpis ppis = {};
 	if (!user_irqchip(vcpu->vm)) {
-		held = vgic_kvm_timer_lines(vcpu, v, p); // PPIs 27 and 30, level, the timers'
-		mapped = vgic_kvm_timers_mapped(vcpu);
+		ppis = vgic_kvm_timer_lines(vcpu, v, p); // PPIs 27 and 30, level, the timers'
 	} else if ((vcpu->run->s.regs.device_irq_level & user_mask) != user_lines(vcpu)) {
 		return false;
 	}
@@ -121,18 +119,18 @@ bool vtimer_prepare_entry(Vcpu *vcpu)
 	// list register lets it fire again. One exit per timer interrupt, no maintenance
 	// interrupt for its EOI. Otherwise it is masked while its line is high (the vGIC or
 	// the VMM already has it), and inactive (a mapped VM may have left it active here).
-	const u32 enable = (mapped & 1 || !v ? 1u : 0u) | (mapped & 2 || !p ? 2u : 0u);
-	kvmx_host_arm64_timer_irqs(enable, held);
+	const u32 enable = (ppis.mapped & 1 || !v ? 1u : 0u) | (ppis.mapped & 2 || !p ? 2u : 0u);
+	kvmx_host_arm64_timer_irqs(enable, ppis.held);
 	return true;
 }
 
-PtimerSysreg ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
+SysregClaim ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 {
 	u64 &ctl = vcpu->arch.cpu.sys.r[CNTP_CTL_EL0], &cval = vcpu->arch.cpu.sys.r[CNTP_CVAL_EL0];
 	const u64 now = timer_now(vcpu, ptimer);
 	if (enc == sysreg_enc(3, 3, 14, 0, 1) || enc == sysreg_enc(3, 3, 14, 0, 5)) {
 		if (!read) // CNTPCT_EL0, CNTPCTSS_EL0: read-only
-			return PtimerSysreg::undef;
+			return SysregClaim::undef;
 		*val = now;
 	} else if (enc == sysreg_enc(3, 3, 14, 2, 1)) { // CNTP_CTL_EL0, ISTATUS (bit 2) now
 		constexpr u64 istatus = 4;
@@ -153,9 +151,9 @@ PtimerSysreg ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 		else
 			cval = now + static_cast<u64>(static_cast<s64>(static_cast<int>(*val)));
 	} else {
-		return PtimerSysreg::not_ptimer;
+		return SysregClaim::not_mine;
 	}
-	return PtimerSysreg::done;
+	return SysregClaim::done;
 }
 
 } // namespace kvmx

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "sysregs.hpp"
 
 namespace kvmx {
 
@@ -30,8 +31,7 @@ bool vtimer_prepare_entry(Vcpu *vcpu);
 
 // The guest's CNTPCT_EL0/CNTPCTSS_EL0 and CNTP_{CTL,CVAL,TVAL}_EL0 accesses, which trap
 // while its physical counter has an offset (hyp/switch.cpp): done (*val read or written),
-// undef (a write to a counter), or not_ptimer for any other register.
-enum class PtimerSysreg { not_ptimer, done, undef };
-PtimerSysreg ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
+// undef (a write to a counter), or not_mine for any other register.
+SysregClaim ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
 
 } // namespace kvmx

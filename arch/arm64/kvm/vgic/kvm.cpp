@@ -322,11 +322,11 @@ Status vgic_kvm_first_run(Vcpu *vcpu)
 	return Status::ok();
 }
 
-u32 vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
+VgicTimerPpis vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
 {
 	Vgic *vgic = vm_vgic(vcpu->vm);
 	if (!vgic)
-		return 0;
+		return {};
 	// The vCPU's own thread is the only one to change its PPIs' line and active state
 	// while it may run (the VMM's register access locks every vCPU): read unlocked.
 	const VgicIrq &v = vcpu->arch.vgic_cpu->private_irqs[vtimer_ppi];
@@ -345,17 +345,11 @@ u32 vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
 		vcpu->arch.vgic_timer_lines = lines;
 	}
 	// What the vGIC holds of each mapped timer: upstream's physical active state.
-	return (v.hw && (v.line_level || v.active) ? 1u : 0u) |
-	       (p.hw && (p.line_level || p.active) ? 2u : 0u);
-}
-
-u32 vgic_kvm_timers_mapped(Vcpu *vcpu)
-{
-	const VgicCpu *cpu = vcpu->arch.vgic_cpu;
-	if (!cpu)
-		return 0;
-	return (cpu->private_irqs[vtimer_ppi].hw ? 1u : 0u) |
-	       (cpu->private_irqs[ptimer_ppi].hw ? 2u : 0u);
+	VgicTimerPpis t;
+	t.mapped = (v.hw ? 1u : 0u) | (p.hw ? 2u : 0u);
+	t.held = (v.hw && (v.line_level || v.active) ? 1u : 0u) |
+		 (p.hw && (p.line_level || p.active) ? 2u : 0u);
+	return t;
 }
 
 void vgic_kvm_flush(Vcpu *vcpu)
@@ -376,9 +370,11 @@ bool vgic_kvm_entry_abort(Vcpu *vcpu)
 void vgic_kvm_sync(Vcpu *vcpu)
 {
 	// A mapped timer's LR: the guest may have deactivated the host interrupt with it.
-	const VgicCpuIf &cif = vcpu->arch.vgic_cpu->cpuif;
+	const VgicCpu *cpu = vcpu->arch.vgic_cpu;
+	const VgicCpuIf &cif = cpu->cpuif;
 	const unsigned int *hw = registry().host.arm64_timer_hwintid;
-	for (u32 i = 0; i < cif.used_lrs && i < vgic_max_lrs; i++) {
+	const bool mapped = cpu->private_irqs[vtimer_ppi].hw || cpu->private_irqs[ptimer_ppi].hw;
+	for (u32 i = 0; mapped && i < cif.used_lrs && i < vgic_max_lrs; i++) {
 		if (!(cif.lr[i] & ICH_LR_HW))
 			continue;
 		const u32 pintid = static_cast<u32>(cif.lr[i] >> ICH_LR_PINTID_SHIFT) & 0x3ff;
@@ -419,7 +415,7 @@ bool vgic_kvm_mmio(Vcpu *vcpu, u64 ipa, u32 len, bool is_write, u64 *val)
 	       vgic_its_mmio_access(vgic, ipa, len, is_write, val);
 }
 
-GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
+SysregClaim vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 {
 	// op0=3 CRn=12: ICC_SGI1R_EL1 (op1 0, CRm 11, op2 5), ICC_ASGI1R_EL1 (1, 11, 6),
 	// ICC_SGI0R_EL1 (2, 11, 7), ICC_SRE_EL1 (0, 12, 5).
@@ -427,20 +423,20 @@ GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 	const bool sgi0 = enc == sysreg_enc(3, 1, 12, 11, 6) || enc == sysreg_enc(3, 2, 12, 11, 7);
 	const bool sre = enc == sysreg_enc(3, 0, 12, 12, 5);
 	if (!sgi1 && !sgi0 && !sre)
-		return GicSysreg::not_gic;
+		return SysregClaim::not_mine;
 	Vgic *vgic = vm_vgic(vcpu->vm);
 	VgicCpu *cpu = vcpu->arch.vgic_cpu;
 	if (!vgic || !cpu)
-		return GicSysreg::undef;
+		return SysregClaim::undef;
 	if (sre) {
 		if (read)
 			*val = cpu->cpuif.sre; // writes ignored: SRE is fixed, as upstream
-		return GicSysreg::done;
+		return SysregClaim::done;
 	}
 	if (read)
-		return GicSysreg::undef; // the SGI registers are write-only
+		return SysregClaim::undef; // the SGI registers are write-only
 	vgic_dispatch_sgi(vgic, cpu, *val, sgi1);
-	return GicSysreg::done;
+	return SysregClaim::done;
 }
 
 long vgic_kvm_irq_line(Vm *vm, u32 irq, bool level)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "../sysregs.hpp"
 #include <linux/kvm.h>
 
 namespace kvmx {
@@ -39,11 +40,13 @@ Status vgic_kvm_first_run(Vcpu *vcpu);
 // kick since flush means an interrupt the LRs miss, so the entry is abandoned. sync folds
 // the LRs back after the run (or an abandoned entry); the level SPIs the guest completed
 // are then passed to resampling irqfds by sync_done, with interrupts enabled.
-// timer_lines returns what the vGIC holds (pending or active) of the mapped timers' PPIs,
-// bit 0 the virtual timer's, bit 1 the physical one's: what their host interrupts' active
-// state must be. timers_mapped: the PPIs mapped to them (ICH_LR_HW), the same bits.
-u32 vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer);
-u32 vgic_kvm_timers_mapped(Vcpu *vcpu);
+// timer_lines returns, bit 0 the virtual timer's PPI, bit 1 the physical one's: which are
+// mapped to their host interrupts (ICH_LR_HW), and what the vGIC holds (pending or
+// active) of those: what the host interrupts' active state must be.
+struct VgicTimerPpis {
+	u32 mapped, held;
+};
+VgicTimerPpis vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer);
 void vgic_kvm_flush(Vcpu *vcpu);
 bool vgic_kvm_entry_abort(Vcpu *vcpu);
 void vgic_kvm_sync(Vcpu *vcpu);
@@ -56,10 +59,9 @@ bool vgic_kvm_pending(Vcpu *vcpu);
 bool vgic_kvm_mmio(Vcpu *vcpu, u64 ipa, u32 len, bool is_write, u64 *val);
 
 // A trapped system-register access (EC 0x18) to ICC_SGI1R_EL1, ICC_ASGI1R_EL1,
-// ICC_SGI0R_EL1 or ICC_SRE_EL1: not_gic for any other register; done, or undef (a read of
+// ICC_SGI0R_EL1 or ICC_SRE_EL1: not_mine for any other register; done, or undef (a read of
 // a write-only register, or a VM without a vGIC).
-enum class GicSysreg { not_gic, done, undef };
-GicSysreg vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
+SysregClaim vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
 
 // KVM_IRQ_LINE of type PPI or SPI with the in-kernel vGIC.
 long vgic_kvm_irq_line(Vm *vm, u32 irq, bool level);
