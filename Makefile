@@ -23,6 +23,8 @@
 #   make fuzz   the ioctl fuzzer alone (FUZZ_CALLS=N, FUZZ_SEED=S to replay a run, FUZZ_THREADS=N)
 #   make bench  micro-benchmarks on the built-in KVM and on kvmx, side by side (ICOUNT=1:
 #               instruction counts under QEMU -icount instead of wall time)
+#   make profile  kvmx's instructions per function on one benchmark's path, under -icount
+#               (BENCH_ONLY=sgi, PER=N divides by the benchmark's round trips)
 #   make vmm    Debian's arm64 qemu-system-aarch64 as a real VMM inside the QEMU host: nested
 #               Linux guests (-accel kvm) on the built-in KVM and on kvmx, side by side
 #               (VMM_REPEAT=N boots per case for median/min/max boot times, default 1;
@@ -401,6 +403,17 @@ else
 		tools/kvmx/kvmx-bench.c -lpthread
 	ICOUNT=$(ICOUNT) bash scripts/bench.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)
 endif
+
+# Where kvmx's instructions go on one benchmark's path (arm64; QEMU's TCG block log,
+# scripts/tb-profile.sh): make profile BENCH_ONLY=sgi PER=3200. Not part of make check.
+PER ?= 1
+.PHONY: profile
+profile: module $(UAPI)/.done
+	@mkdir -p $(OUT)
+	$(CROSS_COMPILE)gcc $(USER_CFLAGS) -D_GNU_SOURCE -Wno-unused-parameter -o $(BENCH) \
+		tools/kvmx/kvmx-bench.c -lpthread
+	bash scripts/tb-profile.sh $(KVMX_KIMAGE) $(KVMX_BUSYBOX) $(KO) $(BENCH) $(RESULTS)/profile \
+		$(or $(BENCH_ONLY),sgi) $(PER)
 
 # ---- the debug kernel (issue 8) ----------------------------------------------------
 # An arm64 kernel from Debian's linux-source-6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,

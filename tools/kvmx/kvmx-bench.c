@@ -20,7 +20,7 @@
  *              takes the SGI in its handler (acknowledge, EOI) and sends one back, which
  *              vCPU 0 acknowledges and EOIs; per round trip, host clock around the loop
  *   vtimer     virtual timer interrupt latency of an idle guest: it arms CNTV_CVAL_EL0 20 us
- *              ahead and waits in WFI (IRQs masked, as Linux idles); its IRQ handler takes
+ *              (plus 4 counter ticks per sample) ahead and waits in WFI (IRQs masked, as Linux idles); its IRQ handler takes
  *              CNTVCT_EL0 - CNTV_CVAL_EL0 at entry; per interrupt, in the guest's counter
  *   vtimer_busy the same while the guest spins with IRQs unmasked instead of waiting in WFI
  * Usage: kvmx-bench [SCALE [NAME,NAME...]] (loop lengths times SCALE; only the named ones).
@@ -171,7 +171,10 @@ asm(".pushsection .text\n"
     "b_sgivec_end:\n"
     /*
      * vtimer: open the distributor, PPI 27 (the redistributor's ISENABLER0) and the CPU
-     * interface; then x9 times: CNTV_CVAL_EL0 = CNTVCT_EL0 + x10, CNTV_CTL_EL0 = ENABLE,
+     * interface; then x9 times: CNTV_CVAL_EL0 = CNTVCT_EL0 + x10 + 4 * sample (so that,
+     * under -icount, where the timing is otherwise the same every time, the deadlines fall
+     * at every point of the hypervisor's polling loop instead of one; the median is then
+     * the typical latency, not the luck of one phase), CNTV_CTL_EL0 = ENABLE,
      * and wait for the handler's flag (x14): with x12 = 0 in WFI with IRQs masked,
      * unmasking them after each wake-up (Linux's idle), else spinning with IRQs unmasked.
      * The samples go to x11[0..x9); the last INTID (x15) is reported at MMIO.
@@ -194,6 +197,7 @@ asm(".pushsection .text\n"
     "2:	mov x14, #0\n"
     "	mrs x2, cntvct_el0\n"
     "	add x2, x2, x10\n"
+    "	add x2, x2, x13, lsl #2\n"
     "	msr cntv_cval_el0, x2\n"
     "	mov x2, #1\n"
     "	msr cntv_ctl_el0, x2\n"

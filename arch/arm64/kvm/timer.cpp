@@ -126,6 +126,9 @@ bool vtimer_prepare_entry(Vcpu *vcpu)
 
 SysregClaim ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 {
+	// All of them are op0 3, op1 3, CRn 14: other traps (the vGIC's SGIs) leave at once.
+	if ((enc & ~sysreg_enc(0, 0, 0, 0xf, 7)) != sysreg_enc(3, 3, 14, 0, 0))
+		return SysregClaim::not_mine;
 	u64 &ctl = vcpu->arch.cpu.sys.r[CNTP_CTL_EL0], &cval = vcpu->arch.cpu.sys.r[CNTP_CVAL_EL0];
 	const u64 now = timer_now(vcpu, ptimer);
 	if (enc == sysreg_enc(3, 3, 14, 0, 1) || enc == sysreg_enc(3, 3, 14, 0, 5)) {

@@ -60,8 +60,9 @@ unsigned int pid = 4242;
 long fpsimd_count;
 bool fpsimd_in;
 
-int spin_held; // spinlocks held right now
-int irq_depth; // nested irq_save without restore
+int spin_held;	 // spinlocks held right now
+long spin_taken; // acquisitions, ever
+int irq_depth;	 // nested irq_save without restore
 std::vector<std::string> misuse_lines;
 
 std::vector<std::string> lines;
@@ -378,6 +379,10 @@ int spinlocks_held()
 {
 	return spin_held;
 }
+long spinlock_acquisitions()
+{
+	return spin_taken;
+}
 int irqs_masked()
 {
 	return irq_depth;
@@ -539,6 +544,7 @@ void kvmx_host_spin_lock(struct kvmx_spinlock *lock)
 		report("spinlock taken twice (a deadlock on a real host)");
 	lock->held = true;
 	spin_held++;
+	spin_taken++;
 }
 
 void kvmx_host_spin_unlock(struct kvmx_spinlock *lock)

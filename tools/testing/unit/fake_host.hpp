@@ -130,6 +130,8 @@ bool fpsimd_open();
 int misuse();
 const std::vector<std::string> &misuse_log();
 int spinlocks_held();
+// Spinlock acquisitions since the host was created (hot paths that must avoid the lock).
+long spinlock_acquisitions();
 int irqs_masked();
 
 // Eventfds: descriptors 100..163 are eventfds (any other >= 0 is "not an eventfd",

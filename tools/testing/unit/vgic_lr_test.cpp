@@ -333,6 +333,28 @@ TEST_F(VgicLr, flush_and_sync_take_the_lock_and_leave_it)
 	EXPECT_EQ(0, fake_host::irqs_masked());
 }
 
+// The hot paths of a vCPU with nothing queued (most entries and exits, every iteration of
+// a halt's polling) leave the VM-wide lock alone; the first queued interrupt brings it back.
+TEST_F(VgicLr, an_empty_ap_list_is_flushed_synced_and_polled_without_the_lock)
+{
+	enable(40);
+	const long before = fake_host::spinlock_acquisitions();
+	flush();
+	EXPECT_EQ(0u, used());
+	EXPECT_EQ(0u, sync().nr_acked);
+	EXPECT_FALSE(vgic_vcpu_pending_irq(vgic_, cpu(0)));
+	EXPECT_EQ(before, fake_host::spinlock_acquisitions());
+	inject(40);
+	EXPECT_TRUE(vgic_vcpu_pending_irq(vgic_, cpu(0)));
+	flush();
+	ASSERT_EQ(1u, used());
+	EXPECT_EQ(40u, lr(0) & ICH_LR_VINTID_MASK);
+	eoi(0);
+	sync(); // the LR was in use: folded back under the lock, the interrupt leaves the list
+	EXPECT_TRUE(vgic_ap_list_empty(cpu(0)));
+	EXPECT_LT(before + 3, fake_host::spinlock_acquisitions());
+}
+
 TEST_F(VgicLr, vmcr_fields_round_trip_and_vfiqen_is_res1)
 {
 	VgicVmcr v = {};

@@ -22,7 +22,7 @@ void ap_list_add(VgicCpu *cpu, VgicIrq *irq)
 	if (cpu->ap_tail)
 		cpu->ap_tail->ap_next = irq;
 	else
-		cpu->ap_head = irq;
+		store_release(&cpu->ap_head, irq);
 	cpu->ap_tail = irq;
 	irq->on = cpu;
 }
@@ -55,7 +55,7 @@ void vgic_ap_list_del(VgicIrq *irq)
 	if (irq->ap_prev)
 		irq->ap_prev->ap_next = irq->ap_next;
 	else
-		cpu->ap_head = irq->ap_next;
+		store_release(&cpu->ap_head, irq->ap_next);
 	if (irq->ap_next)
 		irq->ap_next->ap_prev = irq->ap_prev;
 	else
@@ -222,6 +222,8 @@ int vgic_set_spi(Vgic *vgic, u32 pin, bool level)
 
 bool vgic_vcpu_pending_irq(Vgic *vgic, VgicCpu *cpu)
 {
+	if (vgic_ap_list_empty(cpu))
+		return false;
 	VgicLocked l(vgic);
 	if (!vgic->enabled)
 		return false;

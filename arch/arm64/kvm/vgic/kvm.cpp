@@ -339,11 +339,15 @@ VgicTimerPpis vgic_kvm_timer_lines(Vcpu *vcpu, bool vtimer, bool ptimer)
 	const u32 lines = (vtimer ? 1u : 0u) | (ptimer ? 2u : 0u);
 	const bool v_again = v.hw && vtimer && !v.line_level && !v.active;
 	const bool p_again = p.hw && ptimer && !p.line_level && !p.active;
-	if (lines != vcpu->arch.vgic_timer_lines || v_again || p_again) {
+	// Each injection takes the vGIC lock: only the lines that need one (both after the
+	// vGIC's state was set from outside: timer_lines_unknown).
+	const u32 old = vcpu->arch.vgic_timer_lines;
+	const u32 changed = old == timer_lines_unknown ? 3u : lines ^ old;
+	if (changed & 1 || v_again)
 		vgic_inject_irq(vgic, vcpu->idx, vtimer_ppi, vtimer, &timer_owner);
+	if (changed & 2 || p_again)
 		vgic_inject_irq(vgic, vcpu->idx, ptimer_ppi, ptimer, &timer_owner);
-		vcpu->arch.vgic_timer_lines = lines;
-	}
+	vcpu->arch.vgic_timer_lines = lines;
 	// What the vGIC holds of each mapped timer: upstream's physical active state.
 	VgicTimerPpis t;
 	t.mapped = (v.hw ? 1u : 0u) | (p.hw ? 2u : 0u);
@@ -356,6 +360,7 @@ void vgic_kvm_flush(Vcpu *vcpu)
 {
 	VgicCpu *cpu = vcpu->arch.vgic_cpu;
 	store_release(&vcpu->arch.vgic_kicked, 0u);
+	full_barrier(); // the flag is clear before the flush looks at the ap list unlocked
 	vgic_flush_lr_state(cpu);
 	vcpu->arch.cpu.gic = &cpu->cpuif;
 	vcpu->arch.cpu.gic_nr_apr = nr_apr(registry().host.arm64_ich_vtr);

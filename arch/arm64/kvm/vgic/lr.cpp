@@ -72,7 +72,7 @@ void sort_ap_list(VgicCpu *cpu)
 		if (merges <= 1)
 			break;
 	}
-	cpu->ap_head = list;
+	store_release(&cpu->ap_head, list);
 	VgicIrq *prev = nullptr;
 	for (VgicIrq *p = list; p; p = p->ap_next) {
 		p->ap_prev = prev;
@@ -146,8 +146,14 @@ u64 vgic_populate_lr(const VgicLocked &, VgicIrq *irq)
 void vgic_flush_lr_state(VgicCpu *cpu)
 {
 	Vgic *vgic = cpu->vgic;
-	VgicLocked l(vgic);
 	VgicCpuIf &cif = cpu->cpuif;
+	// Most entries have nothing to present (an interrupt queued after this look kicks
+	// the vCPU, which then does not enter: vgic_kvm_entry_abort).
+	if (vgic_ap_list_empty(cpu)) {
+		cif.used_lrs = 0;
+		return;
+	}
+	VgicLocked l(vgic);
 	u32 nr_lr = vgic->hw.nr_lr;
 	u32 depth = 0;
 	for (const VgicIrq *irq = cpu->ap_head; irq; irq = irq->ap_next)
@@ -162,18 +168,19 @@ void vgic_flush_lr_state(VgicCpu *cpu)
 		if (n == nr_lr && irq->ap_next)
 			cif.hcr |= ICH_HCR_UIE;
 	}
-	for (u32 i = n; i < vgic_max_lrs; i++)
-		cif.lr[i] = 0;
-	cif.used_lrs = n;
+	cif.used_lrs = n; // the world switch loads and saves only these
 }
 
 void vgic_sync_lr_state(VgicCpu *cpu, VgicSyncResult *out)
 {
 	Vgic *vgic = cpu->vgic;
-	VgicLocked l(vgic);
 	VgicCpuIf &cif = cpu->cpuif;
 	out->nr_acked = 0;
 	cif.hcr &= ~ICH_HCR_UIE;
+	// No LR in use and nothing queued: nothing to read back or to move.
+	if (!cif.used_lrs && vgic_ap_list_empty(cpu))
+		return;
+	VgicLocked l(vgic);
 	for (u32 i = 0; i < cif.used_lrs && i < vgic_max_lrs; i++) {
 		u64 val = cif.lr[i];
 		u32 intid = static_cast<u32>(val & ICH_LR_VINTID_MASK);

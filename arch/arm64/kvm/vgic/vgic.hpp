@@ -84,6 +84,15 @@ struct VgicCpu {
 	bool lpis_enabled, lpi_sync_pending;
 };
 
+// Whether nothing is queued for @cpu, read without the lock: the vCPU's own thread looks
+// first on its hot paths (flush, sync, its wake-up condition) and takes the lock only when
+// there is something. An interrupt queued after the look is not lost: queuing it kicks the
+// vCPU (an entry then aborts, a halt re-checks). Writers store the head under the lock.
+inline bool vgic_ap_list_empty(const VgicCpu *cpu)
+{
+	return load_acquire(&cpu->ap_head) == nullptr;
+}
+
 // Calls out of the model. kick runs with the vGIC lock held and interrupts off: it must
 // not sleep or call back into the vGIC. lock_all_vcpus serialises against every vCPU
 // ioctl (false: one is running, -EBUSY), as upstream's lock_all_vcpus. input_level
