@@ -74,6 +74,7 @@ struct ArchVcpu {
 	u32 mp_state;	  // KVM_MP_STATE_*: written under the VM's power_lock
 	PowerOn power_on; // under the VM's power_lock
 	u64 emul[nr_emul_sysregs];
+	u64 clidr; // CLIDR_EL1 (id_regs.cpp): set by the first init, kept by resets
 	FirmwareRegs fw;
 	MmioPending mmio;
 	u64 exit_esr;	 // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)

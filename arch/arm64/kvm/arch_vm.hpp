@@ -30,7 +30,8 @@ struct ArchVm {
 	SmcccRange *smccc_ranges;  // the SMCCC filter (smccc_filter.cpp), or nullptr
 	u32 smccc_count;	   // atomic: ranges in it
 	u64 id_regs[nr_id_regs];   // feature-ID registers (id_regs.cpp), under the VM lock
-	bool id_regs_ready;	   // id_regs set by the first KVM_ARM_VCPU_INIT
+	u64 ctr;		   // CTR_EL0 (id_regs.cpp), under the VM lock
+	bool id_regs_ready;	   // id_regs and ctr set by the first KVM_ARM_VCPU_INIT
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

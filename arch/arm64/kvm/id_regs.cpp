@@ -5,6 +5,7 @@
 // touch hardware: the guest reads these values through HCR_EL2.TID3 traps (sysregs.cpp).
 #include "id_regs.hpp"
 #include "registry.hpp"
+#include "vcpu.hpp"
 #include "vgic/kvm.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -316,6 +317,7 @@ void id_regs_vm_init(Vm *vm, bool el1_aarch32)
 		return;
 	for (u32 i = 0; i < nr_id_regs; i++)
 		vm->arch.id_regs[i] = offer(i, el1_aarch32);
+	vm->arch.ctr = registry().host.arm64_ctr;
 	vm->arch.id_regs_ready = true;
 }
 
@@ -367,6 +369,10 @@ Status id_reg_write(Vm *vm, u32 index, u64 val)
 	const u64 limit = offer(index, el1_aarch32);
 	if (!only_narrows(index, v, limit))
 		return Status::error(-EINVAL);
+	// A 32-bit VM runs AArch32 at EL1 and EL0 whatever the register says: it keeps
+	// saying so.
+	if (index == ID_AA64PFR0 && el1_aarch32 && ((v ^ limit) & (field_mask(0) | field_mask(4))))
+		return Status::error(-EINVAL);
 	// A VM with a vGIC keeps its GIC system registers: hiding them would need the
 	// guest's ICC_* accesses trapped and undefined beside a working vGIC.
 	if (index == ID_AA64PFR0 && vgic_kvm_created(vm) &&
@@ -374,6 +380,78 @@ Status id_reg_write(Vm *vm, u32 index, u64 val)
 		return Status::error(-EINVAL);
 	vm->arch.id_regs[index] = v;
 	return Status::ok();
+}
+
+namespace {
+
+// CTR_EL0 (D19.2.34): DIC [29] and IDC [28] (1: no instruction / data cache maintenance
+// needed to the point of unification), DminLine [19:16] and IminLine [3:0] (log2 of the
+// smallest line in words). Each may only go down: a guest told of smaller lines or of
+// maintenance it does not need does more of it, never less.
+constexpr u64 CTR_DIC = 1ULL << 29, CTR_IDC = 1ULL << 28;
+constexpr u32 ctr_dminline = 16, ctr_iminline = 0;
+constexpr u64 ctr_writable =
+	CTR_DIC | CTR_IDC | field_mask(ctr_dminline) | field_mask(ctr_iminline);
+
+// CLIDR_EL1 (D19.2.29): bits [63:47] RES0; LoUIS [23:21], LoC [26:24], LoUU [29:27].
+constexpr u64 clidr_writable = (1ULL << 47) - 1;
+
+bool clidr_says_idc(u64 clidr)
+{
+	const u64 louis = (clidr >> 21) & 7, loc = (clidr >> 24) & 7, louu = (clidr >> 27) & 7;
+	return !loc || (!louis && !louu);
+}
+
+// A 32-bit VM's CP15 CTR, CCSIDR, CLIDR and CSSELR accesses are not emulated: it gets
+// the host's, and their registers only take the value they read.
+bool cache_regs_fixed(const Vm *vm)
+{
+	return vm_el1_aarch32(vm);
+}
+
+} // namespace
+
+u64 ctr_read(const Vm *vm)
+{
+	return vm->arch.ctr;
+}
+
+Status ctr_write(Vm *vm, u64 val)
+{
+	const u64 host = registry().host.arm64_ctr;
+	MutexGuard guard(vm->lock);
+	if (load_acquire(&vm->has_run))
+		return vm->arch.ctr == val ? Status::ok() : Status::error(-EBUSY);
+	const u64 writable = cache_regs_fixed(vm) ? 0 : ctr_writable;
+	if ((val ^ host) & ~writable || (val & ~host & (CTR_DIC | CTR_IDC)) ||
+	    get_field(val, ctr_dminline) > get_field(host, ctr_dminline) ||
+	    get_field(val, ctr_iminline) > get_field(host, ctr_iminline))
+		return Status::error(-EINVAL);
+	vm->arch.ctr = val;
+	return Status::ok();
+}
+
+Status clidr_write(Vcpu *vcpu, u64 val)
+{
+	const kvmx_host_info &h = registry().host;
+	if (cache_regs_fixed(vcpu->vm))
+		return val == h.arm64_clidr ? Status::ok() : Status::error(-EINVAL);
+	// A guest must not be told it may skip the data cache clean to the point of
+	// unification where the hardware needs it (CTR_EL0.IDC 0), as upstream.
+	if (val & ~clidr_writable || (!(h.arm64_ctr & CTR_IDC) && clidr_says_idc(val)))
+		return Status::error(-EINVAL);
+	vcpu->arch.clidr = val;
+	return Status::ok();
+}
+
+u64 ccsidr_read(const Vcpu *vcpu, u64 csselr)
+{
+	// CCSIDR_EL1 for CSSELR_EL1.InD [0]: a cache of one set and one way whose line is
+	// the smallest CTR_EL0 names (LineSize [2:0] = log2(bytes) - 4), as upstream
+	// fabricates it; the geometry means nothing to a vCPU that may move between CPUs.
+	const u64 ctr = vcpu->vm->arch.ctr;
+	const u64 words_log2 = get_field(ctr, csselr & 1 ? ctr_iminline : ctr_dminline);
+	return words_log2 >= 2 ? words_log2 - 2 : 0;
 }
 
 long id_regs_get_writable_masks(unsigned long arg)
@@ -387,8 +465,9 @@ long id_regs_get_writable_masks(unsigned long arg)
 		if (r)
 			return -EINVAL;
 	}
-	// Op1 0, 1 and 3 (rows of 64), CRm 0-7, op2 0-7; only op1 0 CRm 1-7 has writable
-	// bits in kvmx. One CRm row at a time.
+	// Op1 0, 1 and 3 (rows of 64), CRm 0-7, op2 0-7: the ID registers (op1 0, CRm 1-7),
+	// CLIDR_EL1 and CTR_EL0 have writable bits, as upstream. One CRm row at a time. A
+	// 32-bit VM's CLIDR and CTR take only their value (clidr_write, ctr_write).
 	constexpr u32 rows = KVM_ARM_FEATURE_ID_RANGE_SIZE / 8;
 	for (u32 row = 0; row < rows; row++) {
 		u64 masks[8] = {};
@@ -397,19 +476,31 @@ long id_regs_get_writable_masks(unsigned long arg)
 			for (u32 op2 = 0; op2 < 8; op2++)
 				masks[op2] = id_reg_writable_mask(id_index(crm, op2));
 		}
+		if (row == 8) // op1 1, CRm 0: CLIDR_EL1 (op2 1)
+			masks[1] = clidr_writable;
+		if (row == 16) // op1 3, CRm 0: CTR_EL0 (op2 1)
+			masks[1] = ctr_writable;
 		if (kvmx_host_copy_to_user(range.addr + row * sizeof(masks), masks, sizeof(masks)))
 			return -EFAULT;
 	}
 	return 0;
 }
 
-u64 id_regs_hcr(const Vm *vm)
+u64 id_regs_hcr(const Vcpu *vcpu)
 {
+	const Vm *vm = vcpu->vm;
+	const kvmx_host_info &h = registry().host;
 	// Nothing to trap on a host without them (TTLBOS is then RES0).
-	const u64 host = registry().host.arm64_id_regs[ID_AA64ISAR0];
-	return get_field(host, isar0_tlb) && !get_field(vm->arch.id_regs[ID_AA64ISAR0], isar0_tlb)
-		       ? HCR_TTLBOS
-		       : 0;
+	const u64 isar0 = h.arm64_id_regs[ID_AA64ISAR0];
+	u64 hcr =
+		get_field(isar0, isar0_tlb) && !get_field(vm->arch.id_regs[ID_AA64ISAR0], isar0_tlb)
+			? HCR_TTLBOS
+			: 0;
+	// The guest reads the hardware's CTR_EL0, CLIDR_EL1 and CCSIDR_EL1 unless the VMM
+	// changed one of the first two.
+	if (vm->arch.ctr != h.arm64_ctr || vcpu->arch.clidr != h.arm64_clidr)
+		hcr |= HCR_TID2;
+	return hcr;
 }
 
 bool id_regs_have_lor(const Vm *vm)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// The VM-wide feature ID registers (op0 3, op1 0, CRn 0, CRm 1-7): what kvmx offers, the
-// fields a VMM may narrow before the first KVM_RUN, and KVM_ARM_GET_REG_WRITABLE_MASKS.
+// The VM-wide feature ID registers (op0 3, op1 0, CRn 0, CRm 1-7) and CTR_EL0, a vCPU's
+// CLIDR_EL1: what kvmx offers, what a VMM may narrow, KVM_ARM_GET_REG_WRITABLE_MASKS.
 #pragma once
 
 #include "base.hpp"
@@ -37,9 +37,21 @@ u64 id_reg_writable_mask(u32 index);
 // KVM_ARM_GET_REG_WRITABLE_MASKS (the VM ioctl): @arg is a struct reg_mask_range.
 long id_regs_get_writable_masks(unsigned long arg);
 
+// CTR_EL0: the VM's (the host's until the VMM narrows DIC, IDC, DminLine or IminLine
+// before the first run; EINVAL beyond, EBUSY after the run; a 32-bit VM's is fixed).
+u64 ctr_read(const Vm *vm);
+Status ctr_write(Vm *vm, u64 val);
+// CLIDR_EL1 of a vCPU (ArchVcpu::clidr, the host's at its first init): any value without
+// RES0 bits that does not tell the guest it may skip a data cache clean the hardware
+// needs (EINVAL), as upstream; a 32-bit VM's is fixed.
+Status clidr_write(Vcpu *vcpu, u64 val);
+// CCSIDR_EL1 for @csselr, as a guest whose cache registers trap (HCR_EL2.TID2) reads it.
+u64 ccsidr_read(const Vcpu *vcpu, u64 csselr);
+
 // HCR_EL2 bits the VM's ID registers ask for: TTLBOS when ID_AA64ISAR0_EL1.TLB says no
-// outer-shareable TLB maintenance (the instructions then trap and are undefined).
-u64 id_regs_hcr(const Vm *vm);
+// outer-shareable TLB maintenance (the instructions then trap and are undefined); TID2
+// when the VMM changed CTR_EL0 or the vCPU's CLIDR_EL1 (the cache registers then trap).
+u64 id_regs_hcr(const Vcpu *vcpu);
 
 // ID_AA64MMFR1_EL1.LO: the guest has LORegions (their registers read as zero); without,
 // they are undefined, as upstream.

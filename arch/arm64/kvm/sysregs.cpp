@@ -25,6 +25,9 @@ enum class Kind : u8 {
 	mpidr,	   // the vCPU's MPIDR_EL1 (VMPIDR_EL2)
 	raz_wi,	   // trapped, reads as zero, writes ignored; not in ONE_REG
 	oslar,	   // OSLAR_EL1: write-only, sets OSLSR_EL1.OSLK; not in ONE_REG
+	ctr,	   // CTR_EL0 (VM-wide, id_regs.cpp)
+	clidr,	   // the vCPU's CLIDR_EL1 (id_regs.cpp)
+	ccsidr,	   // CCSIDR_EL1 as a guest with HCR_EL2.TID2 reads it; not in ONE_REG
 };
 
 struct SysregDesc {
@@ -43,7 +46,7 @@ constexpr u32 E(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2)
 constexpr u64 oslsr_oslm = 1ULL << 3;
 constexpr u64 fpexc32_reset = 0x700;
 
-enum Invariant : u16 { inv_midr, inv_revidr, inv_clidr, inv_aidr, inv_ctr, inv_dczid };
+enum Invariant : u16 { inv_midr, inv_revidr, inv_aidr, inv_dczid };
 
 struct SysregTable {
 	SysregDesc d[200];
@@ -114,10 +117,11 @@ constexpr SysregTable make_table()
 	t.add(E(3, 0, 13, 0, 1), Kind::ctx, CONTEXTIDR_EL1);
 	t.add(E(3, 0, 13, 0, 4), Kind::ctx, TPIDR_EL1);
 	t.add(E(3, 0, 14, 1, 0), Kind::ctx, CNTKCTL_EL1);
-	t.add(E(3, 1, 0, 0, 1), Kind::invariant, inv_clidr);
+	t.add(E(3, 1, 0, 0, 0), Kind::ccsidr);
+	t.add(E(3, 1, 0, 0, 1), Kind::clidr);
 	t.add(E(3, 1, 0, 0, 7), Kind::invariant, inv_aidr);
 	t.add(E(3, 2, 0, 0, 0), Kind::ctx, CSSELR_EL1);
-	t.add(E(3, 3, 0, 0, 1), Kind::invariant, inv_ctr);
+	t.add(E(3, 3, 0, 0, 1), Kind::ctr);
 	t.add(E(3, 3, 13, 0, 2), Kind::ctx, TPIDR_EL0);
 	t.add(E(3, 3, 13, 0, 3), Kind::ctx, TPIDRRO_EL0);
 	// AArch32 EL1 state (switched for a 32-bit EL1; a 64-bit one keeps it for the VMM).
@@ -133,8 +137,8 @@ static_assert(table.n <= sizeof(table.d) / sizeof(table.d[0]), "sysreg table");
 // Registers upstream never exposes through ONE_REG (trap emulation only).
 bool onereg_hidden(const SysregDesc &d)
 {
-	return d.kind == Kind::raz_wi || d.kind == Kind::oslar || d.enc == E(2, 0, 1, 3, 4) ||
-	       d.enc == E(2, 0, 1, 4, 4);
+	return d.kind == Kind::raz_wi || d.kind == Kind::oslar || d.kind == Kind::ccsidr ||
+	       d.enc == E(2, 0, 1, 3, 4) || d.enc == E(2, 0, 1, 4, 4);
 }
 
 const SysregDesc *find(u32 enc)
@@ -154,12 +158,8 @@ u64 invariant_value(u32 index)
 		return h.arm64_midr;
 	case inv_revidr:
 		return h.arm64_revidr;
-	case inv_clidr:
-		return h.arm64_clidr;
 	case inv_aidr:
 		return h.arm64_aidr;
-	case inv_ctr:
-		return h.arm64_ctr;
 	default:
 		return h.arm64_dczid;
 	}
@@ -188,6 +188,12 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 		return id_reg_read(vcpu->vm, d.index);
 	case Kind::invariant:
 		return invariant_value(d.index);
+	case Kind::ctr:
+		return ctr_read(vcpu->vm);
+	case Kind::clidr:
+		return a.clidr;
+	case Kind::ccsidr:
+		return ccsidr_read(vcpu, a.cpu.sys.r[CSSELR_EL1]);
 	case Kind::mpidr:
 		return a.cpu.vmpidr;
 	case Kind::raz_wi:
@@ -258,9 +264,12 @@ void sysregs_reset(Vcpu *vcpu)
 			a.cpu.a32[d.index] = d.reset;
 	}
 	id_regs_vm_init(vcpu->vm, a.cpu.el1_aarch32);
-	// The first init gives the vCPU its MPIDR; a VMM's own survives a reset, as upstream.
-	if (!a.initialised)
+	// The first init gives the vCPU its MPIDR and CLIDR; a VMM's own survive a reset, as
+	// upstream.
+	if (!a.initialised) {
 		a.cpu.vmpidr = mpidr_of(vcpu->id);
+		a.clidr = registry().host.arm64_clidr;
+	}
 	a.cpu.vpidr = registry().host.arm64_midr;
 }
 
@@ -307,6 +316,10 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 		return Status::ok();
 	case Kind::id:
 		return id_reg_write(vcpu->vm, d->index, val);
+	case Kind::ctr:
+		return ctr_write(vcpu->vm, val);
+	case Kind::clidr:
+		return clidr_write(vcpu, val);
 	case Kind::invariant:
 		// Not configurable: the VMM may restore what it read, nothing else.
 		return invariant_value(d->index) == val ? Status::ok() : Status::error(-EINVAL);
@@ -400,6 +413,13 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 		a.emul[OSLSR_EL1] = (a.emul[OSLSR_EL1] & ~oslsr_oslk) | (*val & 1 ? oslsr_oslk : 0);
 		return true;
 	case Kind::raz_wi:
+		return true;
+	case Kind::ctx:
+		// Only CSSELR_EL1 traps (HCR_EL2.TID2, with CCSIDR_EL1 emulated): Level
+		// [3:1] and InD [0] select the cache.
+		if (d->index != CSSELR_EL1)
+			return false;
+		a.cpu.sys.r[CSSELR_EL1] = *val & 0xf;
 		return true;
 	default:
 		return false; // ID and identification registers are read-only

@@ -67,7 +67,6 @@ TEST_F(IdRegs, writable_masks_cover_the_narrowable_fields_at_upstreams_indexes)
 	EXPECT_EQ(0xfULL << 20, dfr0 & 0xfULL << 20) << "WRPs";
 	EXPECT_EQ(0u, masks[range_idx(0, 0, 0)]) << "MIDR_EL1";
 	EXPECT_EQ(0u, masks[range_idx(0, 2, 0)]) << "AArch32: not writable";
-	EXPECT_EQ(0u, masks[range_idx(3, 0, 1)]) << "CTR_EL0";
 	EXPECT_EQ(0u, masks[KVM_ARM_FEATURE_ID_RANGE_SIZE - 1]) << "the whole range is written";
 }
 
@@ -220,6 +219,97 @@ TEST_F(IdRegs, no_outer_shareable_tlbi_in_the_id_register_sets_ttlbos)
 	EXPECT_EQ(ttlbos, fake_arch::last_entry_cpu().hcr & ttlbos) << "TLBI ...OS now trap";
 	fake_host::close_fd(static_cast<int>(fd2));
 	fake_host::close_fd(static_cast<int>(vm2));
+}
+
+constexpr u64 CTR_EL0 = sys_reg(3, 3, 0, 0, 1), CLIDR_EL1 = sys_reg(3, 1, 0, 0, 1);
+constexpr u64 CTR_DIC = 1ULL << 29, CTR_IDC = 1ULL << 28;
+constexpr u64 HCR_TID2 = 1ULL << 17;
+
+TEST_F(IdRegs, ctr_narrows_line_sizes_and_dic_idc_vm_wide_and_the_guest_reads_it)
+{
+	kvmx::registry().host.arm64_ctr = host_id::ctr | CTR_DIC | CTR_IDC;
+	long a = ready_vcpu(0), b = ready_vcpu(1);
+	ASSERT_GE(a, 0);
+	ASSERT_GE(b, 0);
+	const u64 ctr = reg(a, CTR_EL0);
+	ASSERT_EQ(host_id::ctr | CTR_DIC | CTR_IDC, ctr);
+	const u64 narrowed = (ctr & ~CTR_DIC) - 1; // IminLine one smaller
+	ASSERT_EQ(0, set_reg64(a, CTR_EL0, narrowed));
+	EXPECT_EQ(narrowed, reg(b, CTR_EL0)) << "one CTR_EL0 for the VM";
+	EXPECT_EQ(-EINVAL, set_reg64(a, CTR_EL0, ctr + 1)) << "IminLine above the host's";
+	EXPECT_EQ(-EINVAL, set_reg64(a, CTR_EL0, ctr ^ 1ULL << 14)) << "L1Ip is not writable";
+	ASSERT_EQ(0, set_reg64(b, REG_PC, ram_ipa));
+	fake_arch::push(fake_arch::sysreg_exit(3, 3, 0, 0, 1, 3, true)); // MRS X3, CTR_EL0
+	ASSERT_TRUE(run_script(b));
+	EXPECT_EQ(HCR_TID2, fake_arch::last_entry_cpu().hcr & HCR_TID2);
+	EXPECT_EQ(narrowed, reg(b, reg_x(3)));
+	EXPECT_EQ(-EBUSY, set_reg64(a, CTR_EL0, ctr));
+	EXPECT_EQ(0, set_reg64(a, CTR_EL0, narrowed));
+}
+
+TEST_F(IdRegs, the_host_cache_registers_do_not_trap)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::push(fake_arch::sysreg_exit(3, 0, 0, 6, 0, 3, true));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0u, fake_arch::last_entry_cpu().hcr & HCR_TID2);
+}
+
+TEST_F(IdRegs, clidr_is_per_vcpu_survives_reset_and_traps_with_csselr_and_ccsidr)
+{
+	long a = ready_vcpu(0), b = ready_vcpu(1);
+	ASSERT_GE(a, 0);
+	ASSERT_GE(b, 0);
+	ASSERT_EQ(host_id::clidr, reg(a, CLIDR_EL1));
+	// A unified level 3 beside the host's levels; LoC, LoUU, LoUIS kept.
+	const u64 clidr = host_id::clidr | 4ULL << 6;
+	ASSERT_EQ(0, set_reg64(a, CLIDR_EL1, clidr));
+	EXPECT_EQ(host_id::clidr, reg(b, CLIDR_EL1)) << "per vCPU";
+	EXPECT_EQ(-EINVAL, set_reg64(a, CLIDR_EL1, clidr | 1ULL << 47)) << "RES0";
+	EXPECT_EQ(-EINVAL, set_reg64(a, CLIDR_EL1, clidr & ~(7ULL << 24)))
+		<< "LoC 0: no clean needed, and the host's CTR_EL0.IDC is 0";
+	ASSERT_EQ(0, vcpu_init(a, 1u << KVM_ARM_VCPU_PSCI_0_2));
+	EXPECT_EQ(clidr, reg(a, CLIDR_EL1)) << "kept by a reset";
+
+	ASSERT_EQ(0, set_reg64(a, REG_PC, ram_ipa));
+	fake_arch::push(fake_arch::sysreg_exit(3, 1, 0, 0, 1, 3, true)); // MRS X3, CLIDR_EL1
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[4] = 1; },
+			fake_arch::sysreg_exit(3, 2, 0, 0, 0, 4, false)); // MSR CSSELR_EL1, X4
+	fake_arch::push(fake_arch::sysreg_exit(3, 1, 0, 0, 0, 5, true));  // MRS X5, CCSIDR_EL1
+	fake_arch::push(fake_arch::sysreg_exit(3, 2, 0, 0, 0, 6, true));  // MRS X6, CSSELR_EL1
+	ASSERT_TRUE(run_script(a));
+	EXPECT_EQ(HCR_TID2, fake_arch::last_entry_cpu().hcr & HCR_TID2);
+	EXPECT_EQ(clidr, reg(a, reg_x(3)));
+	// The host's CTR_EL0 (0x8444c004): IminLine 4 (16 words, 64 bytes): LineSize 2.
+	EXPECT_EQ(2u, reg(a, reg_x(5)));
+	EXPECT_EQ(1u, reg(a, reg_x(6)));
+	EXPECT_EQ(ram_ipa + 16, reg(a, REG_PC));
+}
+
+TEST_F(IdRegs, a_32bit_vm_keeps_el0_el1_ctr_and_clidr)
+{
+	long fd = ready_vcpu(0, 1u << KVM_ARM_VCPU_PSCI_0_2 | 1u << KVM_ARM_VCPU_EL1_32BIT);
+	ASSERT_GE(fd, 0);
+	u64 pfr0 = reg(fd, ID_AA64PFR0_EL1);
+	ASSERT_EQ(2u, field(pfr0, 4));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 4, 1)));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 0, 1)));
+	EXPECT_EQ(0, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 56, 0))) << "CSV2";
+	EXPECT_EQ(-EINVAL, set_reg64(fd, CTR_EL0, host_id::ctr - 1));
+	EXPECT_EQ(0, set_reg64(fd, CTR_EL0, host_id::ctr));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, CLIDR_EL1, host_id::clidr | 4ULL << 6));
+	EXPECT_EQ(0, set_reg64(fd, CLIDR_EL1, host_id::clidr));
+}
+
+TEST_F(IdRegs, masks_name_clidr_and_ctrs_writable_bits)
+{
+	u64 masks[KVM_ARM_FEATURE_ID_RANGE_SIZE] = {};
+	reg_mask_range range = {};
+	range.addr = fake_host::uptr(masks);
+	ASSERT_EQ(0, get_masks(vm_, &range));
+	EXPECT_EQ((1ULL << 47) - 1, masks[range_idx(1, 0, 1)]) << "CLIDR_EL1";
+	EXPECT_EQ(CTR_DIC | CTR_IDC | 0xfULL << 16 | 0xf, masks[range_idx(3, 0, 1)]) << "CTR_EL0";
 }
 
 } // namespace

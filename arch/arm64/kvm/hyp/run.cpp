@@ -39,7 +39,7 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 		MutexGuard guard(vm->lock);
 		store_release(&vm->has_run, true);
 	}
-	vcpu->arch.cpu.hcr = (vcpu->arch.cpu.hcr & ~HCR_TTLBOS) | id_regs_hcr(vm);
+	vcpu->arch.cpu.hcr = (vcpu->arch.cpu.hcr & ~(HCR_TTLBOS | HCR_TID2)) | id_regs_hcr(vcpu);
 	mmio_complete(vcpu);
 	return Status::ok();
 }

@@ -2,8 +2,8 @@
 /*
  * Writable ID registers (upstream 6.7's ABI, on the 6.1 kernel): the capability,
  * KVM_ARM_GET_REG_WRITABLE_MASKS and its errors, a VMM narrowing a field that every vCPU
- * and the guest then read, widening refused, EBUSY once a vCPU has run, and a vCPU reset
- * that keeps the VMM's values.
+ * and the guest then read, widening refused, EBUSY once a vCPU has run, a vCPU reset that
+ * keeps the VMM's values, CTR_EL0 narrowed for the guest, and the GIC field beside a vGIC.
  */
 #include "kselftest_harness.h"
 #include "vcpu_lib.h"
@@ -20,8 +20,17 @@ asm(".pushsection .text\n"
     "	str x3, [x1]\n"
     "	b .\n"
     "g_isar0_end:\n"
+    /* The same for CTR_EL0. */
+    ".global g_ctr_start, g_ctr_end\n"
+    "g_ctr_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mrs x3, ctr_el0\n"
+    "	str x3, [x1]\n"
+    "	b .\n"
+    "g_ctr_end:\n"
     ".popsection\n");
 GUEST_PROGRAM(g_isar0);
+GUEST_PROGRAM(g_ctr);
 
 #define REG_ID_AA64ISAR0 SYSREG(3, 0, 0, 6, 0)
 /* KVM_ARM_FEATURE_ID_RANGE_IDX of ID_AA64ISAR0_EL1 (op0 3, op1 0, CRn 0, CRm 6, op2 0). */
@@ -65,7 +74,8 @@ static uint64_t with_field(uint64_t val, int shift, uint64_t f)
 	return (val & ~(0xfULL << shift)) | f << shift;
 }
 
-static uint64_t guest_isar0(struct __test_metadata *_metadata, struct vcpu *v)
+/* Run @v to its program's 8-byte MMIO report. */
+static uint64_t guest_report(struct __test_metadata *_metadata, struct vcpu *v)
 {
 	uint64_t val = 0;
 
@@ -104,12 +114,11 @@ TEST_F(id_regs, writable_masks_refuse_other_ranges_reserved_bits_and_bad_address
 TEST_F(id_regs, writable_masks_hold_upstreams_fields_and_nothing_else)
 {
 	/* ID_AA64PFR0_EL1: EL0 and GIC writable, FP and SVE not; ID_AA64MMFR0_EL1's
-	 * ASIDBits not (as upstream 6.12); MIDR_EL1 and CTR_EL0 not. */
+	 * ASIDBits not (as upstream 6.12); MIDR_EL1 not. */
 	EXPECT_EQ(0xfULL << 24 | 0xf, self->masks[4 * 8] & (0xfULL << 24 | 0xf));
 	EXPECT_EQ(0, self->masks[4 * 8] & (0xfULL << 32 | 0xfULL << 16));
 	EXPECT_EQ(0, self->masks[7 * 8] & 0xf0);
 	EXPECT_EQ(0, self->masks[0]);
-	EXPECT_EQ(0, self->masks[2 * 64 + 1]);
 }
 
 TEST_F(id_regs, a_narrowed_field_is_what_every_vcpu_and_the_guest_read)
@@ -125,7 +134,7 @@ TEST_F(id_regs, a_narrowed_field_is_what_every_vcpu_and_the_guest_read)
 	EXPECT_EQ(narrowed, vcpu_get(&self->v, REG_ID_AA64ISAR0));
 	ASSERT_EQ(0, vcpu_add(&self->m, &w, 1, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
 	EXPECT_EQ(narrowed, vcpu_get(&w, REG_ID_AA64ISAR0)) TH_LOG("one value for the VM");
-	EXPECT_EQ(narrowed, guest_isar0(_metadata, &w)) TH_LOG("the guest's view");
+	EXPECT_EQ(narrowed, guest_report(_metadata, &w)) TH_LOG("the guest's view");
 	close(w.fd);
 }
 
@@ -155,7 +164,7 @@ TEST_F(id_regs, a_change_after_the_first_run_is_ebusy_the_same_value_succeeds)
 	uint64_t isar0 = vcpu_get(&self->v, REG_ID_AA64ISAR0);
 	int shift = narrowable_isar0_field(self->masks, isar0);
 
-	EXPECT_EQ(isar0, guest_isar0(_metadata, &self->v));
+	EXPECT_EQ(isar0, guest_report(_metadata, &self->v));
 	EXPECT_EQ(0, vcpu_set(&self->v, REG_ID_AA64ISAR0, isar0));
 	if (shift < 0)
 		SKIP(return, "no ID_AA64ISAR0_EL1 feature to narrow on this host");
@@ -180,6 +189,30 @@ TEST_F(id_regs, vcpu_reset_keeps_the_vmms_values)
 	ASSERT_EQ(0, ioctl(self->v.fd, KVM_ARM_VCPU_INIT, &init));
 	EXPECT_EQ(narrowed, vcpu_get(&self->v, REG_ID_AA64ISAR0));
 	EXPECT_EQ(1ULL << 31 | 0x102, vcpu_get(&self->v, REG_MPIDR_EL1));
+}
+
+#define REG_CTR_EL0 SYSREG(3, 3, 0, 0, 1)
+#define CTR_DIC (1ULL << 29)
+#define CTR_WRITABLE (CTR_DIC | 1ULL << 28 | 0xfULL << 16 | 0xf)
+
+/* CTR_EL0 is the VM's too (upstream 6.12): DIC, IDC and the smallest line sizes may go
+ * down, and the guest's reads then trap (HCR_EL2.TID2) and see the VMM's value. */
+TEST_F(id_regs, a_narrowed_ctr_is_what_the_guest_reads)
+{
+	uint64_t ctr = vcpu_get(&self->v, REG_CTR_EL0), narrowed = ctr & ~CTR_DIC;
+
+	EXPECT_EQ(CTR_WRITABLE, self->masks[2 * 64 + 1]);
+	if (narrowed & 0xf)
+		narrowed--; /* IminLine one smaller */
+	if (narrowed == ctr)
+		SKIP(return, "CTR_EL0 has nothing to narrow on this host");
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_CTR_EL0, ctr ^ 1ULL << 31));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_CTR_EL0, narrowed));
+	load_program(&self->m, GUEST_CODE_IPA, g_ctr_start, g_ctr_end);
+	EXPECT_EQ(narrowed, guest_report(_metadata, &self->v)) TH_LOG("the guest's CTR_EL0");
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_CTR_EL0, ctr));
+	EXPECT_EQ(EBUSY, errno);
 }
 
 #define REG_ID_AA64PFR0 SYSREG(3, 0, 0, 4, 0)
