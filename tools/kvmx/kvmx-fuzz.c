@@ -812,6 +812,7 @@ static const struct known known[] = {
 	{ K_VM, KVM_IRQ_LINE, sizeof(struct kvm_irq_level) },
 	{ K_VM, KVM_SET_DEVICE_ATTR, sizeof(struct kvm_device_attr) }, /* the SMCCC filter */
 	{ K_VM, KVM_HAS_DEVICE_ATTR, sizeof(struct kvm_device_attr) },
+	{ K_VM, KVM_ARM_GET_REG_WRITABLE_MASKS, sizeof(struct reg_mask_range) },
 #endif
 	{ K_VM, KVM_ENABLE_CAP, sizeof(struct kvm_enable_cap) },
 	{ K_VM, KVM_IOEVENTFD, sizeof(struct kvm_ioeventfd) },
@@ -1005,6 +1006,19 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 #endif
 		break;
 	}
+#ifndef __powerpc64__
+	case KVM_ARM_GET_REG_WRITABLE_MASKS: {
+		/* 192 masks: into the scratch page's first half, or a hostile pointer. */
+		struct reg_mask_range *m = (void *)a;
+
+		m->addr = chance(r, 70) ? (uintptr_t)scratch
+					: rnd_ptr(r, KVM_ARM_FEATURE_ID_RANGE_SIZE * 8);
+		m->range = chance(r, 85) ? KVM_ARM_FEATURE_ID_RANGE : (uint32_t)rnd(r);
+		if (chance(r, 10))
+			m->reserved[below(r, 13)] = (uint32_t)rnd(r);
+		break;
+	}
+#endif
 	case KVM_CREATE_DEVICE: {
 		struct kvm_create_device *d = (void *)a;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // arm64 per-vCPU state: the guest's registers as the world switch sees them, the state
-// kvmx emulates (trapped system registers, ID registers, firmware registers), pending
-// MMIO and the userspace interrupt lines.
+// kvmx emulates (trapped system registers, firmware registers), pending MMIO and the
+// userspace interrupt lines. The feature ID registers are the VM's (arch_vm.hpp).
 #pragma once
 
 // WFI and PSCI suspend idle through the core's halt polling (vcpu_halt, halt_poll.cpp):
@@ -19,9 +19,6 @@
 namespace kvmx {
 
 struct VgicCpu;
-
-// Feature-ID registers op0=3 op1=0 CRn=0 CRm=1..7, indexed (CRm - 1) * 8 + op2.
-constexpr u32 nr_id_regs = 56;
 
 // Registers whose guest accesses trap (HCR_EL2.TACR, MDCR_EL2.TDA/TDOSA) and that kvmx
 // keeps as plain storage: the guest sees them behave, nothing reaches the hardware.
@@ -76,8 +73,8 @@ struct ArchVcpu {
 	u32 features;	  // KVM_ARM_VCPU_* feature bits of that init
 	u32 mp_state;	  // KVM_MP_STATE_*: written under the VM's power_lock
 	PowerOn power_on; // under the VM's power_lock
-	u64 id_regs[nr_id_regs];
 	u64 emul[nr_emul_sysregs];
+	u64 clidr; // CLIDR_EL1 (id_regs.cpp): set by the first init, kept by resets
 	FirmwareRegs fw;
 	MmioPending mmio;
 	u64 exit_esr;	 // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)

@@ -10,6 +10,9 @@ class Stage2;
 struct Vgic;
 struct SmcccRange;
 
+// Feature-ID registers op0=3 op1=0 CRn=0 CRm=1..7, indexed (CRm - 1) * 8 + op2.
+constexpr u32 nr_id_regs = 56;
+
 struct ArchVm {
 	u32 ipa_bits;		   // guest physical address size chosen at KVM_CREATE_VM
 	u32 vmid;		   // 0 = none allocated
@@ -26,6 +29,9 @@ struct ArchVm {
 	Vgic *vgic;		   // the in-kernel GICv3 (vgic/kvm.cpp): set once under the VM lock
 	SmcccRange *smccc_ranges;  // the SMCCC filter (smccc_filter.cpp), or nullptr
 	u32 smccc_count;	   // atomic: ranges in it
+	u64 id_regs[nr_id_regs];   // feature-ID registers (id_regs.cpp), under the VM lock
+	u64 ctr;		   // CTR_EL0 (id_regs.cpp), under the VM lock
+	bool id_regs_ready;	   // id_regs and ctr set by the first KVM_ARM_VCPU_INIT
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

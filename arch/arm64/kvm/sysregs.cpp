@@ -3,6 +3,7 @@
 // emulates for a trapping guest, where its value lives and how it resets. Must not touch
 // hardware (the world switch loads what lives in GuestSysregs).
 #include "sysregs.hpp"
+#include "id_regs.hpp"
 #include "registry.hpp"
 #include "timer.hpp"
 #include "vcpu.hpp"
@@ -19,11 +20,14 @@ enum class Kind : u8 {
 	dbg,	   // GuestDebug (trapped until the guest writes one, then in hardware)
 	emul,	   // ArchVcpu::emul (trapped, storage only)
 	a32,	   // GuestCpu::a32 (AArch32 EL1 state: in hardware for a 32-bit EL1)
-	id,	   // feature-ID register (read-only, per vCPU)
+	id,	   // feature-ID register (VM-wide, id_regs.cpp)
 	invariant, // host identification register (read-only, same on every vCPU)
 	mpidr,	   // the vCPU's MPIDR_EL1 (VMPIDR_EL2)
 	raz_wi,	   // trapped, reads as zero, writes ignored; not in ONE_REG
 	oslar,	   // OSLAR_EL1: write-only, sets OSLSR_EL1.OSLK; not in ONE_REG
+	ctr,	   // CTR_EL0 (VM-wide, id_regs.cpp)
+	clidr,	   // the vCPU's CLIDR_EL1 (id_regs.cpp)
+	ccsidr,	   // CCSIDR_EL1 as a guest with HCR_EL2.TID2 reads it; not in ONE_REG
 };
 
 struct SysregDesc {
@@ -42,7 +46,7 @@ constexpr u32 E(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2)
 constexpr u64 oslsr_oslm = 1ULL << 3;
 constexpr u64 fpexc32_reset = 0x700;
 
-enum Invariant : u16 { inv_midr, inv_revidr, inv_clidr, inv_aidr, inv_ctr, inv_dczid };
+enum Invariant : u16 { inv_midr, inv_revidr, inv_aidr, inv_dczid };
 
 struct SysregTable {
 	SysregDesc d[200];
@@ -113,10 +117,11 @@ constexpr SysregTable make_table()
 	t.add(E(3, 0, 13, 0, 1), Kind::ctx, CONTEXTIDR_EL1);
 	t.add(E(3, 0, 13, 0, 4), Kind::ctx, TPIDR_EL1);
 	t.add(E(3, 0, 14, 1, 0), Kind::ctx, CNTKCTL_EL1);
-	t.add(E(3, 1, 0, 0, 1), Kind::invariant, inv_clidr);
+	t.add(E(3, 1, 0, 0, 0), Kind::ccsidr);
+	t.add(E(3, 1, 0, 0, 1), Kind::clidr);
 	t.add(E(3, 1, 0, 0, 7), Kind::invariant, inv_aidr);
 	t.add(E(3, 2, 0, 0, 0), Kind::ctx, CSSELR_EL1);
-	t.add(E(3, 3, 0, 0, 1), Kind::invariant, inv_ctr);
+	t.add(E(3, 3, 0, 0, 1), Kind::ctr);
 	t.add(E(3, 3, 13, 0, 2), Kind::ctx, TPIDR_EL0);
 	t.add(E(3, 3, 13, 0, 3), Kind::ctx, TPIDRRO_EL0);
 	// AArch32 EL1 state (switched for a 32-bit EL1; a 64-bit one keeps it for the VMM).
@@ -132,8 +137,8 @@ static_assert(table.n <= sizeof(table.d) / sizeof(table.d[0]), "sysreg table");
 // Registers upstream never exposes through ONE_REG (trap emulation only).
 bool onereg_hidden(const SysregDesc &d)
 {
-	return d.kind == Kind::raz_wi || d.kind == Kind::oslar || d.enc == E(2, 0, 1, 3, 4) ||
-	       d.enc == E(2, 0, 1, 4, 4);
+	return d.kind == Kind::raz_wi || d.kind == Kind::oslar || d.kind == Kind::ccsidr ||
+	       d.enc == E(2, 0, 1, 3, 4) || d.enc == E(2, 0, 1, 4, 4);
 }
 
 const SysregDesc *find(u32 enc)
@@ -145,109 +150,6 @@ const SysregDesc *find(u32 enc)
 	return nullptr;
 }
 
-// ID registers CRm 1-3: the AArch32 ones.
-constexpr u32 aarch32_id_regs = 24;
-
-// Of those, the architected ones ignore userspace writes (a VMM that restores values
-// from a host with AArch32 keeps working); the reserved encodings and ID_AFR0_EL1 /
-// ID_DFR1_EL1 must be written with what they read (zero). As upstream.
-bool aarch32_id_reg_ignores_writes(u32 index)
-{
-	return index < aarch32_id_regs && index != 3 && index != 19 && index != 21 && index != 23;
-}
-
-constexpr u64 field_mask(u32 shift)
-{
-	return 0xfULL << shift;
-}
-
-constexpr u64 set_field(u64 val, u32 shift, u64 field)
-{
-	return (val & ~field_mask(shift)) | field << shift;
-}
-
-// The AArch32 feature registers of a vCPU whose EL1 is AArch32: the host's, minus what
-// kvmx does not virtualise in that state: the AArch32 debug and trace interfaces (CP14,
-// so ID_DFR0 is zero), the PMU, AMU and the GIC system-register interface.
-u64 guest_id_reg_aarch32(u32 index, u64 host)
-{
-	switch (index) {
-	case 0:				       // ID_PFR0_EL1
-		return set_field(host, 20, 0); // AMU
-	case 1:				       // ID_PFR1_EL1
-		return set_field(host, 28, 0); // GIC
-	case 2:				       // ID_DFR0_EL1: CopDbg, CopSDbg, MMapDbg, PerfMon...
-	case 3:				       // ID_AFR0_EL1
-	case 21:			       // ID_DFR1_EL1: MTPMU
-		return 0;
-	case 19: // reserved encodings
-	case 23:
-		return 0;
-	default:
-		return host;
-	}
-}
-
-// The guest's view of a feature-ID register: the host's, minus what kvmx does not
-// virtualise (SVE, SME, MTE, AMU, MPAM, PMU, pointer authentication, SPE, trace, WFxT,
-// the GIC system-register interface; AArch32 unless the VMM asked for a 32-bit EL1).
-// ARM ARM D19.2 field layouts.
-u64 guest_id_reg(u32 index, u64 host, bool el1_aarch32)
-{
-	// The AArch32 feature registers (CRm 1-3) of a 64-bit vCPU describe an execution
-	// state it does not offer (ID_AA64PFR0_EL1.EL0/EL1 say AArch64 only): zero.
-	if (index < aarch32_id_regs)
-		return el1_aarch32 ? guest_id_reg_aarch32(index, host) : 0;
-	switch (index) {
-	case 24: { // ID_AA64PFR0_EL1
-		// EL0 and EL1: AArch64 only (1), or AArch64 and AArch32 (2) for a vCPU the
-		// VMM created with a 32-bit EL1 (whose EL0 is then AArch32 too).
-		const u64 el01 = el1_aarch32 ? 2 : 1;
-		u64 v = set_field(host, 0, el01);
-		v = set_field(v, 4, el01);
-		v = set_field(v, 24, 0); // GIC: no system-register interface
-		v = set_field(v, 32, 0); // SVE
-		v = set_field(v, 40, 0); // MPAM
-		v = set_field(v, 44, 0); // AMU
-		return v;
-	}
-	case 25: {			       // ID_AA64PFR1_EL1
-		u64 v = set_field(host, 8, 0); // MTE
-		v = set_field(v, 16, 0);       // MPAM_frac
-		v = set_field(v, 24, 0);       // SME
-		v = set_field(v, 36, 0);       // NMI
-		return v;
-	}
-	case 28: // ID_AA64ZFR0_EL1 (SVE)
-	case 29: // ID_AA64SMFR0_EL1 (SME)
-		return 0;
-	case 32: {			       // ID_AA64DFR0_EL1
-		u64 v = set_field(host, 0, 6); // DebugVer: Armv8.0 debug
-		v = set_field(v, 4, 0);	       // TraceVer
-		v = set_field(v, 8, 0);	       // PMUVer
-		v = set_field(v, 32, 0);       // PMSVer (SPE)
-		v = set_field(v, 40, 0);       // TraceFilt
-		v = set_field(v, 44, 0);       // TraceBuffer
-		v = set_field(v, 48, 0);       // MTPMU
-		v = set_field(v, 52, 0);       // BRBE
-		return v;
-	}
-	case 41: { // ID_AA64ISAR1_EL1: APA, API, GPA, GPI
-		u64 v = set_field(host, 4, 0);
-		v = set_field(v, 8, 0);
-		v = set_field(v, 24, 0);
-		return set_field(v, 28, 0);
-	}
-	case 42: { // ID_AA64ISAR2_EL1: WFxT, GPA3, APA3
-		u64 v = set_field(host, 0, 0);
-		v = set_field(v, 8, 0);
-		return set_field(v, 12, 0);
-	}
-	default:
-		return host;
-	}
-}
-
 u64 invariant_value(u32 index)
 {
 	const kvmx_host_info &h = registry().host;
@@ -256,12 +158,8 @@ u64 invariant_value(u32 index)
 		return h.arm64_midr;
 	case inv_revidr:
 		return h.arm64_revidr;
-	case inv_clidr:
-		return h.arm64_clidr;
 	case inv_aidr:
 		return h.arm64_aidr;
-	case inv_ctr:
-		return h.arm64_ctr;
 	default:
 		return h.arm64_dczid;
 	}
@@ -272,16 +170,6 @@ u64 invariant_value(u32 index)
 u64 mpidr_of(u32 id)
 {
 	return 1ULL << 31 | (id & 0xf) | ((id >> 4) & 0xffULL) << 8 | ((id >> 12) & 0xffULL) << 16;
-}
-
-// ID_AA64PFR0_EL1.GIC: 1 on a host that can give VMs a GICv3 while this VM may still
-// create one (VMMs read the ID registers before they create the vGIC, and write them back
-// afterwards); once a vCPU has run without one, 0 for the guest and the VMM alike, and
-// the guest's ICC_* accesses are undefined (hyp/switch.cpp, gic_trap_load). Upstream 6.12
-// does the same (its no-vgic-v3 test); 6.1 said 1 and let the accesses through.
-bool gic_advertised(const Vm *vm)
-{
-	return vgic_host_ok() && (vgic_kvm_created(vm) || !load_acquire(&vm->has_run));
 }
 
 Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
@@ -297,11 +185,15 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 	case Kind::dbg:
 		return debug_reg(a.cpu.dbg, d.index);
 	case Kind::id:
-		if (d.index == 24 && gic_advertised(vcpu->vm))
-			return set_field(a.id_regs[d.index], 24, 1);
-		return a.id_regs[d.index];
+		return id_reg_read(vcpu->vm, d.index);
 	case Kind::invariant:
 		return invariant_value(d.index);
+	case Kind::ctr:
+		return ctr_read(vcpu->vm);
+	case Kind::clidr:
+		return a.clidr;
+	case Kind::ccsidr:
+		return ccsidr_read(vcpu, a.cpu.sys.r[CSSELR_EL1]);
 	case Kind::mpidr:
 		return a.cpu.vmpidr;
 	case Kind::raz_wi:
@@ -371,9 +263,13 @@ void sysregs_reset(Vcpu *vcpu)
 		else if (d.kind == Kind::a32)
 			a.cpu.a32[d.index] = d.reset;
 	}
-	for (u32 i = 0; i < nr_id_regs; i++)
-		a.id_regs[i] = guest_id_reg(i, registry().host.arm64_id_regs[i], a.cpu.el1_aarch32);
-	a.cpu.vmpidr = mpidr_of(vcpu->id);
+	id_regs_vm_init(vcpu->vm, a.cpu.el1_aarch32);
+	// The first init gives the vCPU its MPIDR and CLIDR; a VMM's own survive a reset, as
+	// upstream.
+	if (!a.initialised) {
+		a.cpu.vmpidr = mpidr_of(vcpu->id);
+		a.clidr = registry().host.arm64_clidr;
+	}
 	a.cpu.vpidr = registry().host.arm64_midr;
 }
 
@@ -419,21 +315,14 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 		a.cpu.vmpidr = val;
 		return Status::ok();
 	case Kind::id:
-		// A 32-bit vCPU's AArch32 ID registers are real: same rule as the others.
-		if (!a.cpu.el1_aarch32 && aarch32_id_reg_ignores_writes(d->index))
-			return Status::ok();
-		[[fallthrough]];
-	case Kind::invariant: {
-		// Not configurable: the VMM may restore what it read, nothing else. The GIC
-		// field of a VM without a vGIC may also say 0: what a VM that ran without one
-		// reads, and what it will read here once it runs (a migrated VMM writes it).
-		Result<u64> cur = read_reg(vcpu, *d);
-		u64 want = cur.value();
-		if (d->kind == Kind::id && d->index == 24 && !vgic_kvm_created(vcpu->vm) &&
-		    !(val & field_mask(24)))
-			want &= ~field_mask(24);
-		return want == val ? Status::ok() : Status::error(-EINVAL);
-	}
+		return id_reg_write(vcpu->vm, d->index, val);
+	case Kind::ctr:
+		return ctr_write(vcpu->vm, val);
+	case Kind::clidr:
+		return clidr_write(vcpu, val);
+	case Kind::invariant:
+		// Not configurable: the VMM may restore what it read, nothing else.
+		return invariant_value(d->index) == val ? Status::ok() : Status::error(-EINVAL);
 	default:
 		return Status::error(-ENOENT);
 	}
@@ -496,6 +385,10 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 	const SysregDesc *d = find(enc);
 	if (!d)
 		return false;
+	// LORSA..LORC_EL1 and LORID_EL1 (op0 3, op1 0, CRn 10, CRm 4) of a VM whose
+	// ID_AA64MMFR1_EL1.LO the VMM set to 0: undefined, as upstream.
+	if ((enc & ~7u) == E(3, 0, 10, 4, 0) && !id_regs_have_lor(vcpu->vm))
+		return false;
 	if (read) {
 		if (d->kind == Kind::oslar)
 			return false;
@@ -520,6 +413,13 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 		a.emul[OSLSR_EL1] = (a.emul[OSLSR_EL1] & ~oslsr_oslk) | (*val & 1 ? oslsr_oslk : 0);
 		return true;
 	case Kind::raz_wi:
+		return true;
+	case Kind::ctx:
+		// Only CSSELR_EL1 traps (HCR_EL2.TID2, with CCSIDR_EL1 emulated): Level
+		// [3:1] and InD [0] select the cache.
+		if (d->index != CSSELR_EL1)
+			return false;
+		a.cpu.sys.r[CSSELR_EL1] = *val & 0xf;
 		return true;
 	default:
 		return false; // ID and identification registers are read-only

@@ -4,6 +4,7 @@
 // reads them and passes the values in), so this file also builds in the unit tests.
 #include "aarch32.hpp"
 #include "arch.hpp"
+#include "id_regs.hpp"
 #include "ioctl.hpp"
 #include "pvtime.hpp"
 #include "registry.hpp"
@@ -92,6 +93,8 @@ long arch_check_extension(const Vm *vm, u64 cap)
 		return pvtime_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
 		return arm64_host_has_aarch32_el1() ? 1 : 0;
+	case KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES: // writable ID registers (id_regs.cpp)
+		return 1 << KVM_ARM_FEATURE_ID_RANGE;
 	default:
 		// Known but not implemented on arm64 (the in-kernel irqchip's user-IRQ
 		// reporting...), or a POWER capability: reads 0, and every use fails.
@@ -228,6 +231,8 @@ long arch_vm_ioctl(Vm *vm, unsigned int cmd, unsigned long arg)
 		return irq_line(vm, arg);
 	case KVM_ENABLE_CAP:
 		return enable_cap(vm, arg);
+	case KVM_ARM_GET_REG_WRITABLE_MASKS:
+		return id_regs_get_writable_masks(arg);
 	case KVM_HAS_DEVICE_ATTR:
 	case KVM_SET_DEVICE_ATTR:
 		return smccc_filter_vm_attr(vm, cmd, arg); // the VM's only attributes

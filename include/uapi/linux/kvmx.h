@@ -88,4 +88,30 @@ struct kvm_smccc_filter {
 #define KVM_CAP_GUEST_MEMFD 234
 #endif
 
+#ifndef KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES
+/*
+ * Linux 6.7, arm64: writable ID registers. KVM_CHECK_EXTENSION answers a bitmap of the
+ * ranges KVM_ARM_GET_REG_WRITABLE_MASKS (a VM ioctl) describes; range 0 is the feature ID
+ * space (op0 3, op1 0/1/3, CRn 0, CRm 0-7, op2 0-7), 192 __u64 masks by
+ * KVM_ARM_FEATURE_ID_RANGE_IDX.
+ */
+#define KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES 230
+#define KVM_ARM_GET_REG_WRITABLE_MASKS _IOR(KVMIO, 0xb6, struct reg_mask_range)
+#endif
+#ifndef KVM_ARM_FEATURE_ID_RANGE
+#define KVM_ARM_FEATURE_ID_RANGE_IDX(op0, op1, crn, crm, op2)                                      \
+	({                                                                                         \
+		__u64 __op1 = (op1)&3;                                                             \
+		__op1 -= (__op1 == 3);                                                             \
+		(__op1 << 6 | ((crm)&7) << 3 | (op2));                                             \
+	})
+#define KVM_ARM_FEATURE_ID_RANGE 0
+#define KVM_ARM_FEATURE_ID_RANGE_SIZE (3 * 8 * 8)
+struct reg_mask_range {
+	__u64 addr;	    /* the user array of KVM_ARM_FEATURE_ID_RANGE_SIZE masks */
+	__u32 range;	    /* KVM_ARM_FEATURE_ID_RANGE */
+	__u32 reserved[13]; /* must be zero */
+};
+#endif
+
 #endif /* _UAPI_LINUX_KVMX_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // arm64 system registers (arch/arm64/kvm/sysregs.cpp): the ID registers a guest sees, the
 // read-only identification registers, MPIDR, the timer registers, and trapped MRS/MSR.
+#include "id_regs.hpp"
 #include "vcpu_fixture.hpp"
 
 namespace {
@@ -50,7 +51,7 @@ TEST_F(Sysregs, id_registers_hide_sve_pmu_pauth_and_mte_the_host_has)
 	EXPECT_EQ(static_cast<u64>(parange_48), reg(fd, ID_AA64MMFR0_EL1));
 }
 
-TEST_F(Sysregs, aarch64_id_registers_accept_only_the_value_they_read)
+TEST_F(Sysregs, aarch64_id_registers_refuse_a_change_outside_their_writable_fields)
 {
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
@@ -58,10 +59,12 @@ TEST_F(Sysregs, aarch64_id_registers_accept_only_the_value_they_read)
 		for (u64 op2 = 0; op2 < 8; op2++) {
 			u64 id = sys_reg(3, 0, 0, crm, op2);
 			u64 val = reg(fd, id);
+			u64 fixed = ~kvmx::id_reg_writable_mask(kvmx::id_index(crm, op2));
+			ASSERT_NE(0u, fixed);
+			u64 low = fixed & -fixed, high = 1ULL << (63 - __builtin_clzll(fixed));
 			EXPECT_EQ(0, set_reg64(fd, id, val)) << crm << " " << op2;
-			EXPECT_EQ(-EINVAL, set_reg64(fd, id, val ^ 1)) << crm << " " << op2;
-			EXPECT_EQ(-EINVAL, set_reg64(fd, id, val ^ (1ULL << 63)))
-				<< crm << " " << op2;
+			EXPECT_EQ(-EINVAL, set_reg64(fd, id, val ^ low)) << crm << " " << op2;
+			EXPECT_EQ(-EINVAL, set_reg64(fd, id, val ^ high)) << crm << " " << op2;
 			EXPECT_EQ(val, reg(fd, id));
 		}
 	}
@@ -337,7 +340,7 @@ TEST_F(Sysregs, lorid_read_is_raz_when_the_guest_sees_lo)
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
-	vcpu(fd)->arch.id_regs[49] |= 1ULL << 16; // ID_AA64MMFR1_EL1.LO
+	vm_->arch.id_regs[49] |= 1ULL << 16; // ID_AA64MMFR1_EL1.LO
 	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[1] = 0x77; },
 			fake_arch::sysreg_exit(3, 0, 10, 4, 7, 1, true)); // MRS X1, LORID_EL1
 	ASSERT_TRUE(run_script(fd));
@@ -350,7 +353,7 @@ TEST_F(Sysregs, erridr_read_is_raz_when_the_guest_sees_ras)
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
-	vcpu(fd)->arch.id_regs[24] |= 1ULL << 28; // ID_AA64PFR0_EL1.RAS
+	vm_->arch.id_regs[24] |= 1ULL << 28; // ID_AA64PFR0_EL1.RAS
 	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[1] = 0x77; },
 			fake_arch::sysreg_exit(3, 0, 5, 3, 0, 1, true)); // MRS X1, ERRIDR_EL1
 	ASSERT_TRUE(run_script(fd));

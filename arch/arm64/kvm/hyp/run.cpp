@@ -3,6 +3,7 @@
 // vCPU, then enter the guest with interrupts masked through the world switch and hand
 // the exit to the exit table. Owns the "in guest" window (running_cpu) that kicks use.
 #include "../exits.hpp"
+#include "../id_regs.hpp"
 #include "../psci.hpp"
 #include "../pvtime.hpp"
 #include "../sysregs.hpp"
@@ -31,6 +32,14 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 	Status st = vgic_kvm_first_run(vcpu);
 	if (!st.is_ok())
 		return st;
+	// From the first KVM_RUN of any vCPU the ID registers are fixed (id_regs.cpp
+	// writes them under the VM lock), as upstream; the traps they imply follow them.
+	Vm *vm = vcpu->vm;
+	if (!load_acquire(&vm->has_run)) {
+		MutexGuard guard(vm->lock);
+		store_release(&vm->has_run, true);
+	}
+	vcpu->arch.cpu.hcr = (vcpu->arch.cpu.hcr & ~(HCR_TTLBOS | HCR_TID2)) | id_regs_hcr(vcpu);
 	mmio_complete(vcpu);
 	return Status::ok();
 }

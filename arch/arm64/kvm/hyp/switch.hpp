@@ -133,10 +133,11 @@ constexpr u64 HCR_VM = 1ULL << 0, HCR_SWIO = 1ULL << 1, HCR_PTW = 1ULL << 2;
 constexpr u64 HCR_FMO = 1ULL << 3, HCR_IMO = 1ULL << 4, HCR_AMO = 1ULL << 5;
 constexpr u64 HCR_VF = 1ULL << 6, HCR_VI = 1ULL << 7, HCR_VSE = 1ULL << 8;
 constexpr u64 HCR_FB = 1ULL << 9, HCR_BSU_IS = 1ULL << 10, HCR_TWI = 1ULL << 13;
-constexpr u64 HCR_TWE = 1ULL << 14, HCR_TID3 = 1ULL << 18, HCR_TSC = 1ULL << 19;
+constexpr u64 HCR_TWE = 1ULL << 14, HCR_TID2 = 1ULL << 17, HCR_TID3 = 1ULL << 18,
+	      HCR_TSC = 1ULL << 19;
 constexpr u64 HCR_TIDCP = 1ULL << 20, HCR_TACR = 1ULL << 21, HCR_TSW = 1ULL << 22;
 constexpr u64 HCR_RW = 1ULL << 31, HCR_E2H = 1ULL << 34, HCR_TLOR = 1ULL << 35;
-constexpr u64 HCR_TERR = 1ULL << 36;
+constexpr u64 HCR_TERR = 1ULL << 36, HCR_TTLBOS = 1ULL << 55;
 
 // HCR_EL2 for an AArch64 guest under the VHE host: stage 2 on, physical interrupts to
 // EL2 (virtual ones to the guest), WFI/WFE, ID-register, SMC, implementation-defined,

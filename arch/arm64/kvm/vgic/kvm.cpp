@@ -6,6 +6,7 @@
 // the SGI/SRE accessors of sys_regs.c.
 #include "kvm.hpp"
 #include "../hyp/switch.hpp"
+#include "../id_regs.hpp"
 #include "../sysregs.hpp"
 #include "../timer.hpp"
 #include "irqfd.hpp"
@@ -235,6 +236,11 @@ long vgic_kvm_create_device(Vm *vm, kvm_create_device *cd)
 		if (vm->arch.vgic) {
 			destroy(dev);
 			return -EEXIST;
+		}
+		// The VMM told the guest it has no GIC system registers (id_regs.cpp).
+		if (id_regs_gic_hidden(vm)) {
+			destroy(dev);
+			return -EINVAL;
 		}
 		// No vCPU may be running or start to while the vGIC appears under it, as
 		// upstream's kvm_vgic_create (-EBUSY).

@@ -321,7 +321,7 @@ TEST_F(vcpu, unhandled_sysreg_injects_undef_into_guest)
  * A VM without a vGIC has no GIC CPU interface: ID_AA64PFR0_EL1.GIC reads 1 until a vCPU
  * runs (the VMM may still create the vGIC) and 0 from then on, for the VMM and the guest
  * alike, and the guest's ICC_* accesses are undefined (upstream 6.12's no-vgic-v3). A
- * VMM may write the field as 0 before the run (a migrated VM's value), never above 1.
+ * VMM may narrow the field to 0 before the run (id_regs_test), never above 1.
  */
 #define REG_ID_AA64PFR0 SYSREG(3, 0, 0, 4, 0)
 #define PFR0_GIC(v) (((v) >> 24) & 0xf)
@@ -336,6 +336,8 @@ TEST_F(vcpu, without_a_vgic_the_guest_has_no_gic_cpu_interface)
 		SKIP(return, "no GICv3 for VMs on this host");
 	EXPECT_EQ(1, PFR0_GIC(pfr0)) TH_LOG("before the run: the VMM may still create one");
 	EXPECT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0 & ~(0xfULL << 24)));
+	EXPECT_EQ(0, PFR0_GIC(vcpu_get(&self->v, REG_ID_AA64PFR0))) TH_LOG("a VMM's narrowing");
+	EXPECT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0)) TH_LOG("back to the offer");
 	EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0 + (1ULL << 24)));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(1, PFR0_GIC(vcpu_get(&self->v, REG_ID_AA64PFR0)));

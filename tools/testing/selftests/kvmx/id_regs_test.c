@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Writable ID registers (upstream 6.7's ABI, on the 6.1 kernel): the capability,
+ * KVM_ARM_GET_REG_WRITABLE_MASKS and its errors, a VMM narrowing a field that every vCPU
+ * and the guest then read, widening refused, EBUSY once a vCPU has run, a vCPU reset that
+ * keeps the VMM's values, CTR_EL0 narrowed for the guest, and the GIC field beside a vGIC.
+ */
+#include "kselftest_harness.h"
+#include "vcpu_lib.h"
+
+#include <linux/kvmx.h>
+
+/* The guest reports ID_AA64ISAR0_EL1 by an 8-byte MMIO write, then spins. */
+asm(".pushsection .text\n"
+    ".balign 4\n"
+    ".global g_isar0_start, g_isar0_end\n"
+    "g_isar0_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mrs x3, id_aa64isar0_el1\n"
+    "	str x3, [x1]\n"
+    "	b .\n"
+    "g_isar0_end:\n"
+    /* The same for CTR_EL0. */
+    ".global g_ctr_start, g_ctr_end\n"
+    "g_ctr_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mrs x3, ctr_el0\n"
+    "	str x3, [x1]\n"
+    "	b .\n"
+    "g_ctr_end:\n"
+    ".popsection\n");
+GUEST_PROGRAM(g_isar0);
+GUEST_PROGRAM(g_ctr);
+
+#define REG_ID_AA64ISAR0 SYSREG(3, 0, 0, 6, 0)
+/* KVM_ARM_FEATURE_ID_RANGE_IDX of ID_AA64ISAR0_EL1 (op0 3, op1 0, CRn 0, CRm 6, op2 0). */
+#define ISAR0_IDX (6 * 8 + 0)
+
+FIXTURE(id_regs)
+{
+	struct vmm m;
+	struct vcpu v;
+	uint64_t masks[KVM_ARM_FEATURE_ID_RANGE_SIZE];
+};
+
+FIXTURE_SETUP(id_regs)
+{
+	struct reg_mask_range range = { .addr = (uintptr_t)self->masks };
+
+	ASSERT_EQ(0, vmm_create(&self->m));
+	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+	load_program(&self->m, GUEST_CODE_IPA, g_isar0_start, g_isar0_end);
+	ASSERT_EQ(0, ioctl(self->m.vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &range));
+}
+
+FIXTURE_TEARDOWN(id_regs)
+{
+	close(self->v.fd);
+	vmm_destroy(&self->m);
+}
+
+/* The shift of the first writable ISAR0 field the VM offers above zero, or -1. */
+static int narrowable_isar0_field(const uint64_t *masks, uint64_t isar0)
+{
+	for (int shift = 0; shift < 64; shift += 4) {
+		if ((masks[ISAR0_IDX] >> shift & 0xf) == 0xf && (isar0 >> shift & 0xf))
+			return shift;
+	}
+	return -1;
+}
+
+static uint64_t with_field(uint64_t val, int shift, uint64_t f)
+{
+	return (val & ~(0xfULL << shift)) | f << shift;
+}
+
+/* Run @v to its program's 8-byte MMIO report. */
+static uint64_t guest_report(struct __test_metadata *_metadata, struct vcpu *v)
+{
+	uint64_t val = 0;
+
+	EXPECT_EQ(0, vcpu_run(v));
+	EXPECT_EQ(KVM_EXIT_MMIO, v->run->exit_reason);
+	memcpy(&val, v->run->mmio.data, 8);
+	return val;
+}
+
+TEST_F(id_regs, capability_names_the_feature_id_range)
+{
+	EXPECT_EQ(1 << KVM_ARM_FEATURE_ID_RANGE,
+		  ioctl(self->m.kvm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES));
+	EXPECT_EQ(1 << KVM_ARM_FEATURE_ID_RANGE,
+		  ioctl(self->m.vm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES));
+}
+
+TEST_F(id_regs, writable_masks_refuse_other_ranges_reserved_bits_and_bad_addresses)
+{
+	struct reg_mask_range range = { .addr = (uintptr_t)self->masks, .range = 1 };
+
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &range));
+	EXPECT_EQ(EINVAL, errno);
+	range.range = KVM_ARM_FEATURE_ID_RANGE;
+	range.reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &range));
+	EXPECT_EQ(EINVAL, errno);
+	range.reserved[0] = 0;
+	range.addr = 0;
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &range));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_ARM_GET_REG_WRITABLE_MASKS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(id_regs, writable_masks_hold_upstreams_fields_and_nothing_else)
+{
+	/* ID_AA64PFR0_EL1: EL0 and GIC writable, FP and SVE not; ID_AA64MMFR0_EL1's
+	 * ASIDBits not (as upstream 6.12); MIDR_EL1 not. */
+	EXPECT_EQ(0xfULL << 24 | 0xf, self->masks[4 * 8] & (0xfULL << 24 | 0xf));
+	EXPECT_EQ(0, self->masks[4 * 8] & (0xfULL << 32 | 0xfULL << 16));
+	EXPECT_EQ(0, self->masks[7 * 8] & 0xf0);
+	EXPECT_EQ(0, self->masks[0]);
+}
+
+TEST_F(id_regs, a_narrowed_field_is_what_every_vcpu_and_the_guest_read)
+{
+	uint64_t isar0 = vcpu_get(&self->v, REG_ID_AA64ISAR0), narrowed;
+	int shift = narrowable_isar0_field(self->masks, isar0);
+	struct vcpu w;
+
+	if (shift < 0)
+		SKIP(return, "no ID_AA64ISAR0_EL1 feature to narrow on this host");
+	narrowed = with_field(isar0, shift, (isar0 >> shift & 0xf) - 1);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64ISAR0, narrowed));
+	EXPECT_EQ(narrowed, vcpu_get(&self->v, REG_ID_AA64ISAR0));
+	ASSERT_EQ(0, vcpu_add(&self->m, &w, 1, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+	EXPECT_EQ(narrowed, vcpu_get(&w, REG_ID_AA64ISAR0)) TH_LOG("one value for the VM");
+	EXPECT_EQ(narrowed, guest_report(_metadata, &w)) TH_LOG("the guest's view");
+	close(w.fd);
+}
+
+TEST_F(id_regs, widening_a_field_or_changing_a_fixed_bit_is_einval)
+{
+	uint64_t isar0 = vcpu_get(&self->v, REG_ID_AA64ISAR0);
+	uint64_t fixed = ~self->masks[ISAR0_IDX];
+	int shift = narrowable_isar0_field(self->masks, isar0);
+
+	if (shift < 0)
+		SKIP(return, "no ID_AA64ISAR0_EL1 feature on this host");
+	ASSERT_NE(0, fixed);
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64ISAR0, isar0 ^ (fixed & -fixed)));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64ISAR0, with_field(isar0, shift, 0)));
+	if ((isar0 >> shift & 0xf) < 0xf) {
+		EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64ISAR0,
+				       with_field(isar0, shift, (isar0 >> shift & 0xf) + 1)));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	EXPECT_EQ(0, vcpu_set(&self->v, REG_ID_AA64ISAR0, isar0)) TH_LOG("back to the offer");
+	EXPECT_EQ(isar0, vcpu_get(&self->v, REG_ID_AA64ISAR0));
+}
+
+TEST_F(id_regs, a_change_after_the_first_run_is_ebusy_the_same_value_succeeds)
+{
+	uint64_t isar0 = vcpu_get(&self->v, REG_ID_AA64ISAR0);
+	int shift = narrowable_isar0_field(self->masks, isar0);
+
+	EXPECT_EQ(isar0, guest_report(_metadata, &self->v));
+	EXPECT_EQ(0, vcpu_set(&self->v, REG_ID_AA64ISAR0, isar0));
+	if (shift < 0)
+		SKIP(return, "no ID_AA64ISAR0_EL1 feature to narrow on this host");
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64ISAR0, with_field(isar0, shift, 0)));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(isar0, vcpu_get(&self->v, REG_ID_AA64ISAR0));
+}
+
+TEST_F(id_regs, vcpu_reset_keeps_the_vmms_values)
+{
+	uint64_t isar0 = vcpu_get(&self->v, REG_ID_AA64ISAR0), narrowed;
+	int shift = narrowable_isar0_field(self->masks, isar0);
+	struct kvm_vcpu_init init;
+
+	if (shift < 0)
+		SKIP(return, "no ID_AA64ISAR0_EL1 feature to narrow on this host");
+	narrowed = with_field(isar0, shift, 0);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64ISAR0, narrowed));
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_MPIDR_EL1, 1ULL << 31 | 0x102));
+	ASSERT_EQ(0, ioctl(self->m.vm, KVM_ARM_PREFERRED_TARGET, &init));
+	init.features[0] = 1 << KVM_ARM_VCPU_PSCI_0_2;
+	ASSERT_EQ(0, ioctl(self->v.fd, KVM_ARM_VCPU_INIT, &init));
+	EXPECT_EQ(narrowed, vcpu_get(&self->v, REG_ID_AA64ISAR0));
+	EXPECT_EQ(1ULL << 31 | 0x102, vcpu_get(&self->v, REG_MPIDR_EL1));
+}
+
+#define REG_CTR_EL0 SYSREG(3, 3, 0, 0, 1)
+#define CTR_DIC (1ULL << 29)
+#define CTR_WRITABLE (CTR_DIC | 1ULL << 28 | 0xfULL << 16 | 0xf)
+
+/* CTR_EL0 is the VM's too (upstream 6.12): DIC, IDC and the smallest line sizes may go
+ * down, and the guest's reads then trap (HCR_EL2.TID2) and see the VMM's value. */
+TEST_F(id_regs, a_narrowed_ctr_is_what_the_guest_reads)
+{
+	uint64_t ctr = vcpu_get(&self->v, REG_CTR_EL0), narrowed = ctr & ~CTR_DIC;
+
+	EXPECT_EQ(CTR_WRITABLE, self->masks[2 * 64 + 1]);
+	if (narrowed & 0xf)
+		narrowed--; /* IminLine one smaller */
+	if (narrowed == ctr)
+		SKIP(return, "CTR_EL0 has nothing to narrow on this host");
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_CTR_EL0, ctr ^ 1ULL << 31));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_CTR_EL0, narrowed));
+	load_program(&self->m, GUEST_CODE_IPA, g_ctr_start, g_ctr_end);
+	EXPECT_EQ(narrowed, guest_report(_metadata, &self->v)) TH_LOG("the guest's CTR_EL0");
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_CTR_EL0, ctr));
+	EXPECT_EQ(EBUSY, errno);
+}
+
+#define REG_ID_AA64PFR0 SYSREG(3, 0, 0, 4, 0)
+#define PFR0_GIC (0xfULL << 24)
+
+/* kvmx keeps a vGIC's GIC system registers visible (api.rst: hiding them would need the
+ * guest's ICC_* accesses undefined beside a working vGIC), in either order. */
+TEST_F(id_regs, a_vm_with_a_vgic_keeps_its_gic_field)
+{
+	struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t pfr0 = vcpu_get(&self->v, REG_ID_AA64PFR0);
+
+	if (ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic))
+		SKIP(return, "no GICv3 for VMs on this host");
+	EXPECT_EQ(1ULL << 24, pfr0 & PFR0_GIC);
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0 & ~PFR0_GIC));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(pfr0, vcpu_get(&self->v, REG_ID_AA64PFR0));
+	close(gic.fd);
+}
+
+TEST_F(id_regs, a_vm_told_it_has_no_gic_gets_no_vgic)
+{
+	struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3,
+					 .flags = KVM_CREATE_DEVICE_TEST };
+	uint64_t pfr0 = vcpu_get(&self->v, REG_ID_AA64PFR0);
+
+	if (ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic))
+		SKIP(return, "no GICv3 for VMs on this host");
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0 & ~PFR0_GIC));
+	gic.flags = 0;
+	EXPECT_EQ(-1, ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0)) TH_LOG("back to the offer");
+	EXPECT_EQ(0, ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic));
+	close(gic.fd);
+}
+
+TEST_HARNESS_MAIN
