@@ -37,12 +37,20 @@ u64 timer_now(Vcpu *vcpu, const TimerRegs &t)
 	return cnt - (&t == &vtimer ? vcpu->vm->arch.cntvoff : vcpu->vm->arch.cntpoff);
 }
 
+// The timer condition (ARM ARM D11.2.4): the count has reached CVAL, compared as unsigned
+// 64-bit numbers, not as a signed distance: a CVAL half the counter's range or more ahead
+// (near its maximum, a guest's "never") is not met.
+bool reached(u64 now, u64 cval)
+{
+	return now >= cval;
+}
+
 bool timer_level(Vcpu *vcpu, const TimerRegs &t)
 {
 	const GuestCpu &c = vcpu->arch.cpu;
 	if ((c.sys.r[t.ctl] & (CNT_ENABLE | CNT_IMASK)) != CNT_ENABLE)
 		return false;
-	return static_cast<s64>(c.sys.r[t.cval] - timer_now(vcpu, t)) <= 0;
+	return reached(timer_now(vcpu, t), c.sys.r[t.cval]);
 }
 
 u64 timer_deadline_ns(Vcpu *vcpu, const TimerRegs &t)
@@ -52,7 +60,7 @@ u64 timer_deadline_ns(Vcpu *vcpu, const TimerRegs &t)
 		return KVMX_WAIT_FOREVER;
 	u64 now = timer_now(vcpu, t);
 	u64 cval = c.sys.r[t.cval];
-	if (static_cast<s64>(cval - now) <= 0)
+	if (reached(now, cval))
 		return 0;
 	u64 delta = cval - now, freq = arm64_counter_freq();
 	if (!freq)
@@ -139,8 +147,7 @@ SysregClaim ptimer_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 		constexpr u64 istatus = 4;
 		if (read)
 			*val = (ctl & (CNT_ENABLE | CNT_IMASK)) |
-			       ((ctl & CNT_ENABLE) && static_cast<s64>(cval - now) <= 0 ? istatus
-											: 0);
+			       ((ctl & CNT_ENABLE) && reached(now, cval) ? istatus : 0);
 		else
 			ctl = *val & (CNT_ENABLE | CNT_IMASK);
 	} else if (enc == sysreg_enc(3, 3, 14, 2, 2)) { // CNTP_CVAL_EL0

@@ -363,6 +363,28 @@ TEST_F(Exits, an_expired_timer_is_reported_before_entry_and_a_masked_one_is_not)
 	EXPECT_EQ(KVMX_WAIT_FOREVER, fake_host::waits().last_timeout_ns);
 }
 
+// The timer condition compares count and CVAL as unsigned numbers (ARM ARM D11.2.4): a
+// CVAL at the counter's maximum never fires, and a count past half the range has reached
+// a small CVAL, whatever their signed distance says (upstream's arch_timer_edge_cases).
+TEST_F(Exits, the_timer_fires_when_the_count_reaches_cval_as_unsigned_numbers)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::set_counter(0x8000000000000010ULL);
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 1));
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CVAL, 5));
+	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, 0)));
+	EXPECT_EQ(-EINTR, run(fd)) << "reached: the VMM hears of the line before entry";
+	EXPECT_EQ(KVM_ARM_DEV_EL1_VTIMER, run_page(fd)->s.regs.device_irq_level);
+	fake_host::set_signal_pending(false);
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CVAL, ~0ULL));
+	EXPECT_EQ(-EINTR, run(fd)) << "the line fell";
+	EXPECT_EQ(0u, run_page(fd)->s.regs.device_irq_level);
+	fake_host::set_signal_pending(false);
+	ASSERT_TRUE(run_until_signal(fd)) << "the WFI sleeps";
+	EXPECT_EQ(KVMX_WAIT_FOREVER, fake_host::waits().last_timeout_ns);
+}
+
 TEST_F(Exits, the_timer_host_interrupt_is_masked_while_its_line_is_high)
 {
 	long fd = ready_vcpu();
