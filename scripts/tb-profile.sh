@@ -5,8 +5,8 @@
 # where its .text is, then with QEMU's TCG log of every translated block (in_asm) and of
 # every block executed (exec, nochain) limited to that range. Each executed block counts
 # its instructions; the counts are summed per kvmx function (the module's own symbols)
-# and printed, most first. Functions of the kernel that kvmx calls (spinlocks, ktime)
-# are outside the range and not counted. PER=N divides the counts (the benchmark's
+# and printed, most first (every function that ran). Functions of the kernel that kvmx
+# calls (spinlocks, ktime) are outside the range and not counted. PER=N divides the counts (the benchmark's
 # number of round trips, e.g. 3200 for sgi at scale 1).
 # Usage: tb-profile.sh KERNEL BUSYBOX KVMX_KO BENCH_BINARY OUTDIR BENCHMARK [PER]
 set -euo pipefail
@@ -72,7 +72,7 @@ awk -v base="$base" -v per="$per" -F'\t' '
 			by[name[lo]] += k; total += k
 		}
 		printf "kvmx instructions: %d in all, %.1f per %d\n", total, total / per, per
-		for (s in by) printf "%10.1f %5.1f%%  %s\n", by[s] / per, 100 * by[s] / total, s | "sort -rn | head -40"
+		for (s in by) printf "%10.1f %5.1f%%  %s\n", by[s] / per, 100 * by[s] / total, s | "sort -rn"
 	}' "$out/syms.txt" "$out/trace.log" | tee "$out/profile.txt"
 [ -n "${KEEP_TRACE:-}" ] || rm -f "$out/trace.log"
 rm -f "$out/initrd.gz"
