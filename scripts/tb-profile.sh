@@ -6,8 +6,8 @@
 # every block executed (exec, nochain) limited to that range. Each executed block counts
 # its instructions; the counts are summed per kvmx function (the module's own symbols)
 # and printed, most first (every function that ran). Functions of the kernel that kvmx
-# calls (spinlocks, ktime) are outside the range and not counted. PER=N divides the counts (the benchmark's
-# number of round trips, e.g. 3200 for sgi at scale 1).
+# calls (spinlocks, ktime) are outside the range and not counted. PER=N divides the
+# counts (the benchmark's number of round trips, e.g. 3200 for sgi at scale 1).
 # Usage: tb-profile.sh KERNEL BUSYBOX KVMX_KO BENCH_BINARY OUTDIR BENCHMARK [PER]
 set -euo pipefail
 kernel=$1 busybox=$2 ko=$3 bench=$4 out=$5 only=$6 per=${7:-1}

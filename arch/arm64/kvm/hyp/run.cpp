@@ -64,7 +64,6 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 		return psci_block_suspended(vcpu);
 	psci_apply_power_on(vcpu);
 	pvtime_update(vcpu);
-	store_release(&vm->has_run, true);
 
 	const bool fp = a.cpu.fp_live;
 	if (fp)
