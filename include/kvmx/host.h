@@ -154,6 +154,20 @@ unsigned int kvmx_host_cpu_id(void);
 /* Interrupt @cpu so that a guest running there exits promptly (an IPI; no-op if self). */
 void kvmx_host_kick_cpu(unsigned int cpu);
 /*
+ * A sched-out hook for a vCPU thread (a preempt notifier): between hook_enter and
+ * hook_leave on one thread, @out(@arg) runs each time that thread is scheduled out, on
+ * the CPU it leaves, with interrupts masked, before the next task runs there. It lets a
+ * vCPU keep guest state in a CPU's registers across exits the kernel handles, as
+ * upstream's vcpu_load/vcpu_put. create: NULL without memory or where the kernel has no
+ * preempt notifiers (then state must not stay in the registers). enter and leave: on the
+ * thread itself, leave before the hook is destroyed.
+ */
+struct kvmx_sched_hook;
+struct kvmx_sched_hook *kvmx_host_sched_hook_create(void (*out)(void *arg), void *arg);
+void kvmx_host_sched_hook_destroy(struct kvmx_sched_hook *hook);
+void kvmx_host_sched_hook_enter(struct kvmx_sched_hook *hook);
+void kvmx_host_sched_hook_leave(struct kvmx_sched_hook *hook);
+/*
  * Halt polling (virt/kvmx/core/halt_poll.cpp). can_poll: nothing else wants this CPU (no
  * other runnable task, no reschedule pending), so a short busy wait costs no one but
  * this thread. cpu_relax: one pause of a busy-wait loop. halt_poll_ns: the module

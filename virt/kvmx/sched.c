@@ -5,12 +5,14 @@
  * here.
  */
 #include <linux/hrtimer.h>
+#include <linux/preempt.h>
 #include <linux/random.h>
 #include <linux/uaccess.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/signal.h>
 #include <linux/spinlock.h>
@@ -197,6 +199,73 @@ void kvmx_host_kick_cpu(unsigned int cpu)
 		smp_call_function_single_async(cpu, this_cpu_ptr(kvmx_kick_csd) + cpu);
 	local_irq_restore(flags);
 }
+
+#ifdef CONFIG_PREEMPT_NOTIFIERS
+struct kvmx_sched_hook {
+	struct preempt_notifier pn;
+	void (*out)(void *arg);
+	void *arg;
+};
+
+static void kvmx_hook_sched_in(struct preempt_notifier *pn, int cpu) {}
+
+static void kvmx_hook_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	struct kvmx_sched_hook *hook = container_of(pn, struct kvmx_sched_hook, pn);
+
+	hook->out(hook->arg);
+}
+
+static struct preempt_ops kvmx_hook_ops = {
+	.sched_in = kvmx_hook_sched_in,
+	.sched_out = kvmx_hook_sched_out,
+};
+
+struct kvmx_sched_hook *kvmx_host_sched_hook_create(void (*out)(void *arg), void *arg)
+{
+	struct kvmx_sched_hook *hook = kzalloc(sizeof(*hook), GFP_KERNEL_ACCOUNT);
+
+	if (!hook)
+		return NULL;
+	preempt_notifier_init(&hook->pn, &kvmx_hook_ops);
+	hook->out = out;
+	hook->arg = arg;
+	/* The scheduler calls notifiers only while some user holds this key, as for KVM. */
+	preempt_notifier_inc();
+	return hook;
+}
+
+void kvmx_host_sched_hook_destroy(struct kvmx_sched_hook *hook)
+{
+	if (!hook)
+		return;
+	preempt_notifier_dec();
+	kfree(hook);
+}
+
+void kvmx_host_sched_hook_enter(struct kvmx_sched_hook *hook)
+{
+	preempt_disable();
+	preempt_notifier_register(&hook->pn);
+	preempt_enable();
+}
+
+void kvmx_host_sched_hook_leave(struct kvmx_sched_hook *hook)
+{
+	preempt_disable();
+	preempt_notifier_unregister(&hook->pn);
+	preempt_enable();
+}
+#else
+struct kvmx_sched_hook *kvmx_host_sched_hook_create(void (*out)(void *arg), void *arg)
+{
+	return NULL;
+}
+
+void kvmx_host_sched_hook_destroy(struct kvmx_sched_hook *hook) {}
+void kvmx_host_sched_hook_enter(struct kvmx_sched_hook *hook) {}
+void kvmx_host_sched_hook_leave(struct kvmx_sched_hook *hook) {}
+#endif
 
 int kvmx_host_can_poll(void)
 {

@@ -85,6 +85,7 @@ u32 return_offset(u32 vect, bool thumb)
 void enter_exception(Vcpu *vcpu, u64 mode, u32 vect)
 {
 	GuestCpu &c = vcpu->arch.cpu;
+	arm64_el1_sync(c);
 	const u64 old = c.pstate, sctlr = c.sys.r[SCTLR_EL1];
 	const u32 lr = static_cast<u32>(c.pc + return_offset(vect, old & PSR32_T));
 	if (mode == PSR32_MODE_UND) {
@@ -226,6 +227,7 @@ void aarch32_inject_undef(Vcpu *vcpu)
 void aarch32_inject_abort(Vcpu *vcpu, bool data, u64 va, bool debug_event)
 {
 	GuestCpu &c = vcpu->arch.cpu;
+	arm64_el1_sync(c);
 	const bool lpae = c.sys.r[TCR_EL1] & TTBCR_EAE;
 	u64 fsr = lpae ? FSR_LPAE | (debug_event ? FSR_DEBUG_LPAE : FSR_EXT_ABORT_LPAE)
 		       : (debug_event ? FSR_DEBUG_SHORT : FSR_EXT_ABORT_SHORT);

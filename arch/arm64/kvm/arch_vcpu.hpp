@@ -91,6 +91,12 @@ struct ArchVcpu {
 	u32 vgic_timer_lines; // the timers' lines the vGIC has (vgic/kvm.cpp), ~0: unknown
 	u32 vgic_nr_acked;    // level SPIs the guest completed in the last run
 	u32 vgic_acked[vgic_max_lrs];
+	// Syncs the EL1 context when the thread leaves its CPU (run.cpp), or nullptr: then
+	// the world switch saves it at every exit.
+	kvmx_sched_hook *sched_hook;
 };
+
+// The vCPU's sched-out hook (hyp/run.cpp): nullptr where the host has none.
+kvmx_sched_hook *arch_vcpu_sched_hook_create(Vcpu *vcpu);
 
 } // namespace kvmx

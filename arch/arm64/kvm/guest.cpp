@@ -91,6 +91,7 @@ struct CoreReg {
 CoreReg core_reg(Vcpu *vcpu, u64 off)
 {
 	GuestCpu &c = vcpu->arch.cpu;
+	arm64_el1_sync(c); // (already synced: outside KVM_RUN, run_done did)
 	constexpr u64 w = 4;
 	constexpr u64 x0 = __builtin_offsetof(kvm_regs, regs.regs) / w;
 	constexpr u64 sp = __builtin_offsetof(kvm_regs, regs.sp) / w;
@@ -414,12 +415,14 @@ long device_attr(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 Status arch_vcpu_create(Vcpu *vcpu)
 {
 	vcpu->arch.running_cpu = -1;
+	vcpu->arch.sched_hook = arch_vcpu_sched_hook_create(vcpu);
 	pvtime_reset(vcpu);
 	return vgic_kvm_vcpu_create(vcpu);
 }
 
 void arch_vcpu_destroy(Vcpu *vcpu)
 {
+	kvmx_host_sched_hook_destroy(vcpu->arch.sched_hook);
 	vcpu->arch.cache.release();
 }
 

@@ -29,6 +29,7 @@ constexpr u64 FSC_SYNC_EXTERNAL = 0x10;
 void inject_sync(Vcpu *vcpu, u64 esr, bool set_far, u64 far)
 {
 	GuestCpu &c = vcpu->arch.cpu;
+	arm64_el1_sync(c);
 	u64 offset;
 	if (c.pstate & PSR_MODE32_BIT)
 		offset = 0x600; // lower EL, AArch32

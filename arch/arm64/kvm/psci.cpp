@@ -45,8 +45,9 @@ constexpr u64 SCTLR_EE = 1ULL << 25;
 
 // The caller's data endianness, which CPU_ON and SYSTEM_SUSPEND pass on: SCTLR_EL1.EE,
 // or CPSR.E for a 32-bit EL1.
-bool caller_big_endian(const GuestCpu &c)
+bool caller_big_endian(GuestCpu &c)
 {
+	arm64_el1_sync(c);
 	return c.el1_aarch32 ? aarch32_big_endian(c) : c.sys.r[SCTLR_EL1] & SCTLR_EE;
 }
 

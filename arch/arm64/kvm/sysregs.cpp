@@ -177,6 +177,7 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 	ArchVcpu &a = vcpu->arch;
 	switch (d.kind) {
 	case Kind::ctx:
+		arm64_el1_sync(a.cpu);
 		return a.cpu.sys.r[d.index];
 	case Kind::emul:
 		return a.emul[d.index];
@@ -193,6 +194,7 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 	case Kind::clidr:
 		return a.clidr;
 	case Kind::ccsidr:
+		arm64_el1_sync(a.cpu);
 		return ccsidr_read(vcpu, a.cpu.sys.r[CSSELR_EL1]);
 	case Kind::mpidr:
 		return a.cpu.vmpidr;
@@ -246,6 +248,7 @@ bool timer_onereg(Vcpu *vcpu, u32 enc, u64 *val, bool write)
 void sysregs_reset(Vcpu *vcpu)
 {
 	ArchVcpu &a = vcpu->arch;
+	arm64_el1_sync(a.cpu); // or a later sync would undo the reset
 	for (u32 i = 0; i < nr_guest_sysregs; i++)
 		a.cpu.sys.r[i] = 0;
 	for (u32 i = 0; i < nr_emul_sysregs; i++)
@@ -297,6 +300,7 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 		return Status::error(-ENOENT);
 	switch (d->kind) {
 	case Kind::ctx:
+		arm64_el1_sync(a.cpu);
 		a.cpu.sys.r[d->index] = val;
 		return Status::ok();
 	case Kind::a32:
@@ -419,6 +423,7 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 		// [3:1] and InD [0] select the cache.
 		if (d->index != CSSELR_EL1)
 			return false;
+		arm64_el1_sync(a.cpu);
 		a.cpu.sys.r[CSSELR_EL1] = *val & 0xf;
 		return true;
 	default:

@@ -25,6 +25,13 @@ int icache_count;
 const void *icache_va;
 u64 counter;
 u64 counter_freq = 62500000;
+// The fake CPU's EL1 context registers: what the guest runs on. Loaded from a GuestCpu
+// whose context is not live, left there after the exit (el1_defer), saved back by
+// arm64_el1_sync. While live, the GuestCpu's copies read as a poison pattern, so that
+// code reading them without a sync sees garbage.
+u64 hw_el1[kvmx::nr_el1_context];
+int el1_load_count;
+constexpr u64 el1_poison = 0xdeadbeefdeadbeefULL;
 
 // A wait that timed out in the fake host took that long: the counter moves on with it
 // (rounded up to whole ticks, so a deadline computed from the counter has passed).
@@ -52,6 +59,9 @@ void reset()
 	icache_va = nullptr;
 	counter = 0;
 	counter_freq = 62500000;
+	for (u64 &r : hw_el1)
+		r = 0;
+	el1_load_count = 0;
 }
 
 void push(std::function<void(GuestCpu &)> guest, const ExitInfo &exit)
@@ -107,6 +117,10 @@ int icache_syncs()
 const void *last_icache_sync()
 {
 	return icache_va;
+}
+int el1_loads()
+{
+	return el1_load_count;
 }
 void set_counter(u64 value)
 {
@@ -165,10 +179,37 @@ ExitInfo sysreg_exit(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2, u32 rt, bool r
 
 namespace kvmx {
 
+namespace {
+
+// The exit: the guest's EL1 context stays in the fake hardware (its memory copies
+// poisoned) when the vCPU defers it, else it is saved at once, as the world switch does.
+ExitInfo leave_guest(GuestCpu &cpu, const ExitInfo &exit)
+{
+	using namespace fake_arch;
+	for (u32 i = 0; i < nr_el1_context; i++) {
+		hw_el1[i] = cpu.sys.r[i];
+		cpu.sys.r[i] = el1_poison;
+	}
+	if (!cpu.el1_defer)
+		arm64_el1_sync(cpu);
+	return exit;
+}
+
+} // namespace
+
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 {
 	using namespace fake_arch;
 	switches++;
+	if (!cpu.el1_live) {
+		for (u32 i = 0; i < nr_el1_context; i++)
+			hw_el1[i] = cpu.sys.r[i];
+		el1_load_count++;
+	}
+	// The guest (and the test's view of the entry) sees the hardware's registers.
+	for (u32 i = 0; i < nr_el1_context; i++)
+		cpu.sys.r[i] = hw_el1[i];
+	cpu.el1_live = true;
 	entry_cpu = cpu;
 	entry_s2 = s2;
 	flushes_at_entry.push_back(s2.flush_tlb);
@@ -179,16 +220,26 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 		if (++overruns > max_overruns) {
 			ADD_FAILURE() << "KVM_RUN re-entered the guest " << max_overruns
 				      << " times with a signal pending";
-			return ExitInfo{ KVMX_EXIT_SYNC | KVMX_EXIT_AARCH32, 0, 0, 0 };
+			return leave_guest(cpu,
+					   ExitInfo{ KVMX_EXIT_SYNC | KVMX_EXIT_AARCH32, 0, 0, 0 });
 		}
 		fake_host::set_signal_pending(true);
-		return irq_exit();
+		return leave_guest(cpu, irq_exit());
 	}
 	GuestRun run = std::move(script.front());
 	script.pop_front();
 	if (run.guest)
 		run.guest(cpu);
-	return run.exit;
+	return leave_guest(cpu, run.exit);
+}
+
+void arm64_el1_sync(GuestCpu &cpu)
+{
+	if (!cpu.el1_live)
+		return;
+	for (u32 i = 0; i < nr_el1_context; i++)
+		cpu.sys.r[i] = fake_arch::hw_el1[i];
+	cpu.el1_live = false;
 }
 
 void arm64_tlb_flush_vmid(u64 vttbr)

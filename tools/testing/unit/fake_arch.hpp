@@ -52,6 +52,9 @@ u64 last_flushed_vttbr();
 // arm64_sync_icache calls and the address of the last one.
 int icache_syncs();
 const void *last_icache_sync();
+// World switches that loaded the EL1 context into the (fake) hardware: the first run
+// after a sync; runs that found it live there do not.
+int el1_loads();
 
 void set_counter(u64 value);
 void set_counter_freq(u64 hz);

@@ -12,6 +12,12 @@
 #include <cstring>
 #include <map>
 
+struct kvmx_sched_hook {
+	void (*out)(void *arg);
+	void *arg;
+	bool entered;
+};
+
 namespace fake_host {
 
 SigmaskState sigmask_state;
@@ -20,6 +26,10 @@ namespace {
 
 long allocs;
 int alloc_countdown = -1;
+
+// The sched-out hook the running "thread" registered (one thread: at most one at a time).
+kvmx_sched_hook *entered_hook;
+long sched_out_count;
 
 enum class FdKind { closed, vm, vcpu, stats, vgic };
 struct Fd {
@@ -172,6 +182,8 @@ void reset()
 	fpsimd_count = 0;
 	fpsimd_in = false;
 	spin_held = irq_depth = 0;
+	entered_hook = nullptr;
+	sched_out_count = 0;
 	reset_eventfds();
 	misuse_lines.clear();
 	lines.clear();
@@ -382,6 +394,24 @@ int spinlocks_held()
 long spinlock_acquisitions()
 {
 	return spin_taken;
+}
+
+void sched_out()
+{
+	sched_out_count++;
+	if (!entered_hook)
+		return;
+	irq_depth++; // the scheduler calls the hook with interrupts masked
+	entered_hook->out(entered_hook->arg);
+	irq_depth--;
+}
+long sched_outs()
+{
+	return sched_out_count;
+}
+bool sched_hook_entered()
+{
+	return entered_hook != nullptr;
 }
 int irqs_masked()
 {
@@ -704,17 +734,55 @@ int kvmx_host_wait(struct kvmx_waitq *wq, kvmx_u64 timeout_ns, int (*ready)(void
 	int r;
 	if (ready(arg)) {
 		r = 0;
-	} else if (timeout_ns == KVMX_WAIT_FOREVER) {
-		signal = true;
-		r = -EINTR;
 	} else {
-		now_ns += timeout_ns;
-		if (timeout_hook)
-			timeout_hook(timeout_ns);
-		r = -ETIME;
+		// A wait that does not end at once schedules the thread out.
+		fake_host::sched_out();
+		if (timeout_ns == KVMX_WAIT_FOREVER) {
+			signal = true;
+			r = -EINTR;
+		} else {
+			now_ns += timeout_ns;
+			if (timeout_hook)
+				timeout_hook(timeout_ns);
+			r = -ETIME;
+		}
 	}
 	wait_stats.last_result = r;
 	return r;
+}
+
+struct kvmx_sched_hook *kvmx_host_sched_hook_create(void (*out)(void *arg), void *arg)
+{
+	auto *hook = static_cast<kvmx_sched_hook *>(kvmx_host_zalloc(sizeof(kvmx_sched_hook)));
+	if (hook) {
+		hook->out = out;
+		hook->arg = arg;
+	}
+	return hook;
+}
+
+void kvmx_host_sched_hook_destroy(struct kvmx_sched_hook *hook)
+{
+	if (hook && hook->entered)
+		report("kvmx_host_sched_hook_destroy of a hook still entered");
+	kvmx_host_free(hook);
+}
+
+void kvmx_host_sched_hook_enter(struct kvmx_sched_hook *hook)
+{
+	if (hook->entered || entered_hook)
+		report("kvmx_host_sched_hook_enter with a hook entered already");
+	hook->entered = true;
+	entered_hook = hook;
+}
+
+void kvmx_host_sched_hook_leave(struct kvmx_sched_hook *hook)
+{
+	if (!hook->entered)
+		report("kvmx_host_sched_hook_leave of a hook not entered");
+	hook->entered = false;
+	if (entered_hook == hook)
+		entered_hook = nullptr;
 }
 
 void kvmx_host_wake(struct kvmx_waitq *wq)

@@ -133,6 +133,12 @@ int spinlocks_held();
 // Spinlock acquisitions since the host was created (hot paths that must avoid the lock).
 long spinlock_acquisitions();
 int irqs_masked();
+// The thread is scheduled out (kvmx_host_wait does it too when it does not end at once):
+// the sched-out hook entered, if any, runs with interrupts masked. How often so far, and
+// whether a hook is entered now (between kvmx_host_sched_hook_enter and _leave).
+void sched_out();
+long sched_outs();
+bool sched_hook_entered();
 
 // Eventfds: descriptors 100..163 are eventfds (any other >= 0 is "not an eventfd",
 // negative ones do not exist). counter() is what a read would return; write() adds 1

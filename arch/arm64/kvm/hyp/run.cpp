@@ -22,7 +22,19 @@ bool not_stopped(Vcpu *vcpu)
 	return load_acquire(&vcpu->arch.mp_state) != KVM_MP_STATE_STOPPED;
 }
 
+// The vCPU's thread leaves its CPU: the EL1 context the world switch left live there goes
+// back to memory, since the thread may next run elsewhere (or another vCPU here).
+void el1_sched_out(void *arg)
+{
+	arm64_el1_sync(static_cast<Vcpu *>(arg)->arch.cpu);
+}
+
 } // namespace
+
+kvmx_sched_hook *arch_vcpu_sched_hook_create(Vcpu *vcpu)
+{
+	return kvmx_host_sched_hook_create(el1_sched_out, vcpu);
+}
 
 Status arch_vcpu_run_prepare(Vcpu *vcpu)
 {
@@ -41,11 +53,25 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 	}
 	vcpu->arch.cpu.hcr = (vcpu->arch.cpu.hcr & ~(HCR_TTLBOS | HCR_TID2)) | id_regs_hcr(vcpu);
 	mmio_complete(vcpu);
+	// From here until run_done the guest's EL1 context may stay in the CPU's registers
+	// between runs, as upstream's vcpu_load; the hook puts it back when the thread
+	// leaves the CPU.
+	if (vcpu->arch.sched_hook) {
+		kvmx_host_sched_hook_enter(vcpu->arch.sched_hook);
+		vcpu->arch.cpu.el1_defer = true;
+	}
 	return Status::ok();
 }
 
 void arch_vcpu_run_done(Vcpu *vcpu)
 {
+	GuestCpu &c = vcpu->arch.cpu;
+	// As upstream's vcpu_put: outside KVM_RUN the VMM's ioctls read and write memory.
+	arm64_el1_sync(c);
+	if (c.el1_defer) {
+		c.el1_defer = false;
+		kvmx_host_sched_hook_leave(vcpu->arch.sched_hook);
+	}
 	vtimer_update_run(vcpu);
 }
 

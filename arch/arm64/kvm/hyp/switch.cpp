@@ -29,32 +29,49 @@ namespace {
 constexpr u64 CPTR_GUEST = 1ULL << 28;
 constexpr u64 CPTR_FPEN = 3ULL << 20;
 
-// Where each guest register lives while the guest runs, in GuestSysreg order.
-// The table reads better in rows than reflowed:
+// Where each guest register lives while the guest runs, in GuestSysreg order: the EL1
+// context, then the registers switched on every run.
+// The tables read better in rows than reflowed:
 // clang-format off
-#define KVMX_GUEST_SYSREGS(X)                                                                      \
+#define KVMX_GUEST_EL1_CONTEXT(X)                                                                  \
 	X(SCTLR_EL1, SCTLR_EL12) X(CPACR_EL1, CPACR_EL12) X(TTBR0_EL1, TTBR0_EL12)                 \
 	X(TTBR1_EL1, TTBR1_EL12) X(TCR_EL1, TCR_EL12) X(ESR_EL1, ESR_EL12)                         \
 	X(AFSR0_EL1, AFSR0_EL12) X(AFSR1_EL1, AFSR1_EL12) X(FAR_EL1, FAR_EL12)                     \
 	X(MAIR_EL1, MAIR_EL12) X(VBAR_EL1, VBAR_EL12) X(CONTEXTIDR_EL1, CONTEXTIDR_EL12)           \
 	X(AMAIR_EL1, AMAIR_EL12) X(CNTKCTL_EL1, CNTKCTL_EL12) X(ELR_EL1, ELR_EL12)                 \
-	X(SPSR_EL1, SPSR_EL12) X(SP_EL1, sp_el1) X(TPIDR_EL1, tpidr_el1) X(TPIDR_EL0, tpidr_el0)   \
-	X(TPIDRRO_EL0, tpidrro_el0) X(PAR_EL1, par_el1) X(CSSELR_EL1, csselr_el1)                  \
+	X(SPSR_EL1, SPSR_EL12) X(SP_EL1, sp_el1) X(TPIDR_EL1, tpidr_el1) X(PAR_EL1, par_el1)       \
+	X(CSSELR_EL1, csselr_el1)
+#define KVMX_GUEST_RUN_SYSREGS(X)                                                                  \
+	X(TPIDR_EL0, tpidr_el0) X(TPIDRRO_EL0, tpidrro_el0)                                        \
 	X(CNTV_CVAL_EL0, CNTV_CVAL_EL02) X(CNTV_CTL_EL0, CNTV_CTL_EL02)                            \
 	X(CNTP_CVAL_EL0, CNTP_CVAL_EL02) X(CNTP_CTL_EL0, CNTP_CTL_EL02)
 // clang-format on
 
-void load_sysregs(const GuestSysregs &s)
+void load_el1_context(const GuestSysregs &s)
 {
 #define KVMX_LOAD(idx, reg) kvmx_write_sysreg(s.r[idx], reg);
-	KVMX_GUEST_SYSREGS(KVMX_LOAD)
+	KVMX_GUEST_EL1_CONTEXT(KVMX_LOAD)
 #undef KVMX_LOAD
 }
 
-void save_sysregs(GuestSysregs &s)
+void save_el1_context(GuestSysregs &s)
 {
 #define KVMX_SAVE(idx, reg) s.r[idx] = kvmx_read_sysreg(reg);
-	KVMX_GUEST_SYSREGS(KVMX_SAVE)
+	KVMX_GUEST_EL1_CONTEXT(KVMX_SAVE)
+#undef KVMX_SAVE
+}
+
+void load_run_sysregs(const GuestSysregs &s)
+{
+#define KVMX_LOAD(idx, reg) kvmx_write_sysreg(s.r[idx], reg);
+	KVMX_GUEST_RUN_SYSREGS(KVMX_LOAD)
+#undef KVMX_LOAD
+}
+
+void save_run_sysregs(GuestSysregs &s)
+{
+#define KVMX_SAVE(idx, reg) s.r[idx] = kvmx_read_sysreg(reg);
+	KVMX_GUEST_RUN_SYSREGS(KVMX_SAVE)
 #undef KVMX_SAVE
 	// The EL1 timers must not raise their PPIs at the host once the guest is out.
 	kvmx_write_sysreg(0, CNTV_CTL_EL02);
@@ -282,6 +299,21 @@ void gic_trap_put(u64 host_sre)
 
 } // namespace
 
+void arm64_el1_sync(GuestCpu &cpu)
+{
+	if (!cpu.el1_live)
+		return;
+	// Interrupts masked: a preemption between the look and the save would sync from
+	// the sched-out hook and move this thread to a CPU without the registers.
+	const u64 saved_daif = kvmx_read_sysreg(daif);
+	asm volatile("msr daifset, #2" ::: "memory");
+	if (cpu.el1_live) {
+		save_el1_context(cpu.sys);
+		cpu.el1_live = false;
+	}
+	kvmx_write_sysreg(saved_daif, daif);
+}
+
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 {
 	// Debug exceptions masked too (IRQs already are): with HCR_EL2.TGE still set, a
@@ -317,7 +349,9 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 	// it defines as soon as they are written.
 	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
 	cpu.sys.r[CNTP_CVAL_EL0] += cpu.cntpoff; // the hardware's CVAL while the guest runs
-	load_sysregs(cpu.sys);
+	if (!cpu.el1_live)
+		load_el1_context(cpu.sys);
+	load_run_sysregs(cpu.sys);
 	if (cpu.el1_aarch32)
 		load_aarch32(cpu);
 	const u64 host_cnthctl = kvmx_read_sysreg(cnthctl_el2);
@@ -361,7 +395,10 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 			cpu.step_pending = true;
 		cpu.pstate &= ~PSTATE_SS;
 	}
-	save_sysregs(cpu.sys);
+	cpu.el1_live = true;
+	if (!cpu.el1_defer)
+		arm64_el1_sync(cpu);
+	save_run_sysregs(cpu.sys);
 	cpu.sys.r[CNTP_CVAL_EL0] -= cpu.cntpoff;
 	kvmx_write_sysreg(host_cnthctl, cnthctl_el2);
 	if (cpu.el1_aarch32)

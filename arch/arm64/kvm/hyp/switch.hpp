@@ -18,7 +18,11 @@ struct EntryFrame {
 	u64 host_vbar;
 };
 
-// Guest EL1 (and EL0) system registers the world switch loads and saves, by index.
+// Guest EL1 (and EL0) system registers the world switch loads and saves, by index. The
+// EL1 context (SCTLR_EL1 up to CSSELR_EL1) stays in the hardware after an exit, until the
+// vCPU's thread leaves the CPU, KVM_RUN returns or a handler needs it (arm64_el1_sync): no
+// VHE host software uses those registers, and upstream defers them to vcpu_put too. The
+// rest (EL0 thread registers the host's tasks use, the timers) is switched every run.
 enum GuestSysreg : u32 {
 	SCTLR_EL1,
 	CPACR_EL1,
@@ -38,10 +42,11 @@ enum GuestSysreg : u32 {
 	SPSR_EL1,
 	SP_EL1,
 	TPIDR_EL1,
-	TPIDR_EL0,
-	TPIDRRO_EL0,
 	PAR_EL1,
 	CSSELR_EL1,
+	nr_el1_context, // the registers above are the deferred EL1 context
+	TPIDR_EL0 = nr_el1_context,
+	TPIDRRO_EL0,
 	CNTV_CTL_EL0,
 	CNTV_CVAL_EL0,
 	CNTP_CTL_EL0,  // the EL1 physical timer: the guest's own hardware timer under VHE, as
@@ -98,6 +103,13 @@ struct GuestCpu {
 	u64 cntpoff;
 	FpState fp;
 	bool fp_live; // the guest owns the FP/SIMD registers: load/save them, no trap
+	// The EL1 context (GuestSysreg < nr_el1_context) is in this CPU's registers, and
+	// sys.r's copies of it are stale until arm64_el1_sync. Set by the world switch;
+	// only the vCPU's thread reads or clears it, on the CPU that holds the registers
+	// (a sched-out hook syncs before the thread may run elsewhere).
+	bool el1_live;
+	bool el1_defer; // keep the EL1 context live after exits (the host's sched-out hook
+			// is registered for the thread while it runs the guest)
 	GuestDebug dbg;
 	bool debug_hw;	   // load dbg into the hardware for this run (no debug traps)
 	bool vmm_step;	   // KVM_SET_GUEST_DEBUG single-step: step one instruction to EL2
@@ -127,6 +139,11 @@ struct ExitInfo {
 
 // Run the guest once. Interrupts must be masked by the caller (an IrqsOff guard).
 ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2);
+// Make sys.r the guest's EL1 context again: if the world switch left it live in this
+// CPU's registers, save them (the next run loads them back). Before any read or write of
+// those registers outside the world switch; with interrupts masked (the caller's) or
+// from the sched-out hook.
+void arm64_el1_sync(GuestCpu &cpu);
 
 // HCR_EL2 bits (ARM ARM D13.2.47).
 constexpr u64 HCR_VM = 1ULL << 0, HCR_SWIO = 1ULL << 1, HCR_PTW = 1ULL << 2;
