@@ -45,6 +45,7 @@ protected:
 		EXPECT_EQ(0, fake_host::live_allocs());
 		EXPECT_EQ(0, fake_host::misuse());
 		EXPECT_EQ(0, locked_);
+		EXPECT_EQ(0, kicks_under_lock_) << "kicks run once the vGIC lock is dropped";
 	}
 
 	// A vGIC for a 40-bit IPA space with vCPUs of the given ids, in creation order.
@@ -56,7 +57,10 @@ protected:
 		cfg.ipa_bits = ipa_bits;
 		cfg.ops.ctx = this;
 		cfg.ops.kick = [](void *ctx, u32 idx) {
-			static_cast<Vgic *>(ctx)->kicks_.push_back(idx);
+			auto *t = static_cast<Vgic *>(ctx);
+			t->kicks_.push_back(idx);
+			if (fake_host::spinlocks_held())
+				t->kicks_under_lock_++;
 		};
 		cfg.ops.lock_all_vcpus = [](void *ctx) {
 			auto *t = static_cast<Vgic *>(ctx);
@@ -168,7 +172,8 @@ protected:
 	u64 mpidr_[kvmx::vgic_max_vcpus] = {};
 	u32 nr_ = 0;
 	std::vector<u32> kicks_;
-	bool running_ = false; // lock_all_vcpus fails: a vCPU is in KVM_RUN
+	int kicks_under_lock_ = 0; // kicks made with a spinlock held (the vGIC's)
+	bool running_ = false;	   // lock_all_vcpus fails: a vCPU is in KVM_RUN
 	int locked_ = 0;
 	bool phys_line_ = false; // what input_level reports for mapped interrupts
 };

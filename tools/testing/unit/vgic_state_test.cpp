@@ -280,6 +280,22 @@ TEST_F(VgicState, sgi1r_with_irm_broadcasts_to_every_vcpu_but_the_sender)
 	EXPECT_TRUE(irq(2, 3)->pending_latch);
 }
 
+// The kicks a queueing made are sent once the vGIC lock is dropped (the fixture checks
+// that none ran under it), each vCPU once; a broadcast to more vCPUs than one lock keeps
+// track of kicks every vCPU.
+TEST_F(VgicState, kicks_are_sent_after_the_lock_once_per_vcpu)
+{
+	create({ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 });
+	ready();
+	kvmx::vgic_dispatch_sgi(vgic_, cpu(0), sgi1r(5, 0, 0b1110), true);
+	EXPECT_EQ((std::vector<u32>{ 1, 2, 3 }), kicks_);
+	kicks_.clear();
+	kvmx::vgic_dispatch_sgi(vgic_, cpu(0), sgi1r(6, 0, 0, true), true);
+	EXPECT_EQ(12u, kicks_.size()) << "11 targets: more than are tracked, every vCPU kicked";
+	for (u32 i = 1; i < 12; i++)
+		EXPECT_TRUE(irq(i, 6)->pending_latch);
+}
+
 TEST_F(VgicState, sgi0r_raises_group0_sgis_only)
 {
 	create({ 0, 1 });

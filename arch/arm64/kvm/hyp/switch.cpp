@@ -41,10 +41,7 @@ constexpr u64 CPTR_FPEN = 3ULL << 20;
 	X(AMAIR_EL1, AMAIR_EL12) X(CNTKCTL_EL1, CNTKCTL_EL12) X(ELR_EL1, ELR_EL12)                 \
 	X(SPSR_EL1, SPSR_EL12) X(SP_EL1, sp_el1) X(TPIDR_EL1, tpidr_el1) X(PAR_EL1, par_el1)       \
 	X(CSSELR_EL1, csselr_el1)
-#define KVMX_GUEST_RUN_SYSREGS(X)                                                                  \
-	X(TPIDR_EL0, tpidr_el0) X(TPIDRRO_EL0, tpidrro_el0)                                        \
-	X(CNTV_CVAL_EL0, CNTV_CVAL_EL02) X(CNTV_CTL_EL0, CNTV_CTL_EL02)                            \
-	X(CNTP_CVAL_EL0, CNTP_CVAL_EL02) X(CNTP_CTL_EL0, CNTP_CTL_EL02)
+#define KVMX_GUEST_RUN_SYSREGS(X) X(TPIDR_EL0, tpidr_el0) X(TPIDRRO_EL0, tpidrro_el0)
 // clang-format on
 
 void load_el1_context(const GuestSysregs &s)
@@ -61,6 +58,7 @@ void save_el1_context(GuestSysregs &s)
 #undef KVMX_SAVE
 }
 
+// The EL0 thread registers, which the host's tasks use too: every run.
 void load_run_sysregs(const GuestSysregs &s)
 {
 #define KVMX_LOAD(idx, reg) kvmx_write_sysreg(s.r[idx], reg);
@@ -73,9 +71,60 @@ void save_run_sysregs(GuestSysregs &s)
 #define KVMX_SAVE(idx, reg) s.r[idx] = kvmx_read_sysreg(reg);
 	KVMX_GUEST_RUN_SYSREGS(KVMX_SAVE)
 #undef KVMX_SAVE
-	// The EL1 timers must not raise their PPIs at the host once the guest is out.
-	kvmx_write_sysreg(0, CNTV_CTL_EL02);
-	kvmx_write_sysreg(0, CNTP_CTL_EL02);
+}
+
+// The EL1 timers: read back at every exit (the guest writes them without a trap) and
+// disabled there, so that they raise no PPI at the host; written at entry only where the
+// hardware does not hold the value already (the EL1 context still live on this CPU, so
+// no other guest wrote them meanwhile): each write is a timer reprogramming for an
+// emulator, and the hardware's CVAL outlives the exit.
+constexpr u64 CNT_CTL_ENABLE = 1;
+
+void timer_load(GuestCpu &cpu, u32 idx, u64 &hw)
+{
+	const u64 v = cpu.sys.r[idx];
+	if (cpu.el1_live && v == hw)
+		return;
+	hw = v;
+	switch (idx) {
+	case CNTV_CVAL_EL0:
+		kvmx_write_sysreg(v, CNTV_CVAL_EL02);
+		break;
+	case CNTV_CTL_EL0:
+		kvmx_write_sysreg(v, CNTV_CTL_EL02);
+		break;
+	case CNTP_CVAL_EL0:
+		kvmx_write_sysreg(v, CNTP_CVAL_EL02);
+		break;
+	default:
+		kvmx_write_sysreg(v, CNTP_CTL_EL02);
+	}
+}
+
+void load_timers(GuestCpu &cpu)
+{
+	// CVAL first: the timer compares as soon as CTL enables it.
+	timer_load(cpu, CNTV_CVAL_EL0, cpu.timer_hw[0]);
+	timer_load(cpu, CNTV_CTL_EL0, cpu.timer_hw[1]);
+	timer_load(cpu, CNTP_CVAL_EL0, cpu.timer_hw[2]);
+	timer_load(cpu, CNTP_CTL_EL0, cpu.timer_hw[3]);
+}
+
+void save_timers(GuestCpu &cpu)
+{
+	u64 *r = cpu.sys.r;
+	r[CNTV_CTL_EL0] = cpu.timer_hw[1] = kvmx_read_sysreg(CNTV_CTL_EL02);
+	r[CNTV_CVAL_EL0] = cpu.timer_hw[0] = kvmx_read_sysreg(CNTV_CVAL_EL02);
+	r[CNTP_CTL_EL0] = cpu.timer_hw[3] = kvmx_read_sysreg(CNTP_CTL_EL02);
+	r[CNTP_CVAL_EL0] = cpu.timer_hw[2] = kvmx_read_sysreg(CNTP_CVAL_EL02);
+	if (cpu.timer_hw[1] & CNT_CTL_ENABLE) {
+		kvmx_write_sysreg(0, CNTV_CTL_EL02);
+		cpu.timer_hw[1] = 0;
+	}
+	if (cpu.timer_hw[3] & CNT_CTL_ENABLE) {
+		kvmx_write_sysreg(0, CNTP_CTL_EL02);
+		cpu.timer_hw[3] = 0;
+	}
 }
 
 // MDCR_EL2 (D13.2.77) while a guest runs: keep the host's HPMN, trap debug, OS lock,
@@ -246,55 +295,91 @@ void read_aprs(VgicCpuIf &g, u32 nr)
 	}
 }
 
-// The guest's virtual CPU interface in, as upstream's __vgic_v3_restore_state and
-// __vgic_v3_activate_traps: control, priorities, the list registers the flush filled.
-// Returns the host's ICC_SRE_EL2 for gic_put.
-u64 gic_load(const VgicCpuIf &g, u32 nr_apr)
+// The vGIC interface's controls, loaded with the EL1 context (as upstream's vgic_v3_load
+// and __vgic_v3_activate_traps under VHE): ICC_SRE_EL2.Enable clear (the guest's
+// ICC_SRE_EL1 accesses trap and read the vGIC's fixed value), the priorities and the
+// active priorities, ICH_HCR_EL2. A guest without a vGIC on a host that has the
+// virtualization registers instead gets a GIC CPU interface that traps every access:
+// with the virtual interface off, ICH_HCR_EL2's trap bits send its ICC_* accesses to EL2
+// (TC: CTLR, DIR, PMR, RPR and the SGI registers; TALL0/TALL1: the group 0/1 registers;
+// TDIR: DIR), as upstream 6.12 for a VM without GICv3.
+constexpr u64 ICH_HCR_TC = 1ULL << 10, ICH_HCR_TALL0 = 1ULL << 11, ICH_HCR_TALL1 = 1ULL << 12;
+constexpr u64 ICH_HCR_TDIR = 1ULL << 14;
+constexpr u8 gic_mode_none = 0, gic_mode_vgic = 1, gic_mode_trap = 2;
+
+void gic_context_load(GuestCpu &cpu)
 {
-	const u64 host_sre = kvmx_read_sysreg(ICC_SRE_EL2);
-	kvmx_write_sysreg(host_sre & ~ICC_SRE_EL2_ENABLE, ICC_SRE_EL2);
+	cpu.gic_live_mode = cpu.gic	       ? gic_mode_vgic
+			    : cpu.gic_trap_all ? gic_mode_trap
+					       : gic_mode_none;
+	if (cpu.gic_live_mode == gic_mode_none)
+		return;
+	cpu.gic_host_sre = kvmx_read_sysreg(ICC_SRE_EL2);
+	kvmx_write_sysreg(cpu.gic_host_sre & ~ICC_SRE_EL2_ENABLE, ICC_SRE_EL2);
+	if (cpu.gic_live_mode == gic_mode_trap) {
+		cpu.gic_hw_hcr = ICH_HCR_TC | ICH_HCR_TALL0 | ICH_HCR_TALL1 | ICH_HCR_TDIR;
+		kvmx_write_sysreg(cpu.gic_hw_hcr, ICH_HCR_EL2);
+		return;
+	}
+	const VgicCpuIf &g = *cpu.gic;
+	write_aprs(g, cpu.gic_nr_apr);
+	cpu.gic_hw_vmcr = g.vmcr;
 	kvmx_write_sysreg(g.vmcr, ICH_VMCR_EL2);
-	write_aprs(g, nr_apr);
-	for (u32 i = 0; i < g.used_lrs && i < vgic_max_lrs; i++)
-		write_lr(i, g.lr[i]);
+	cpu.gic_hw_hcr = g.hcr;
 	kvmx_write_sysreg(g.hcr, ICH_HCR_EL2);
-	return host_sre;
 }
 
-// And out: the LRs as the guest left them (then cleared, so that the next guest starts
-// from empty ones), its priorities and controls; the interface off again, which also
-// lowers a maintenance interrupt that ended the run.
-void gic_put(VgicCpuIf &g, u32 nr_apr, u64 host_sre)
+// And out again with the EL1 context (vgic_v3_put): the active priorities back into the
+// model, the interface off, the host's ICC_SRE_EL2.
+void gic_context_save(GuestCpu &cpu)
 {
+	if (cpu.gic_live_mode == gic_mode_none)
+		return;
+	if (cpu.gic_live_mode == gic_mode_vgic)
+		read_aprs(*cpu.gic, cpu.gic_nr_apr);
+	kvmx_write_sysreg(0, ICH_HCR_EL2);
+	kvmx_write_sysreg(cpu.gic_host_sre, ICC_SRE_EL2);
+	cpu.gic_live_mode = gic_mode_none;
+}
+
+// Each run, as upstream's __vgic_v3_restore_state: the list registers the flush filled,
+// ICH_VMCR_EL2 and ICH_HCR_EL2 where the model changed them.
+void gic_run_load(GuestCpu &cpu)
+{
+	if (cpu.gic_live_mode != gic_mode_vgic)
+		return;
+	const VgicCpuIf &g = *cpu.gic;
+	if (g.vmcr != cpu.gic_hw_vmcr) {
+		cpu.gic_hw_vmcr = g.vmcr;
+		kvmx_write_sysreg(g.vmcr, ICH_VMCR_EL2);
+	}
+	for (u32 i = 0; i < g.used_lrs && i < vgic_max_lrs; i++)
+		write_lr(i, g.lr[i]);
+	if (g.hcr != cpu.gic_hw_hcr) {
+		cpu.gic_hw_hcr = g.hcr;
+		kvmx_write_sysreg(g.hcr, ICH_HCR_EL2);
+	}
+}
+
+// And after the exit (__vgic_v3_save_state): the LRs as the guest left them, then
+// cleared (so that the next guest starts from empty ones, and a maintenance interrupt for
+// an EOI goes away with them), the priorities the guest may have changed; an underflow
+// request dropped, or it would raise maintenance interrupts at the host with no LR used.
+void gic_run_save(GuestCpu &cpu)
+{
+	if (cpu.gic_live_mode != gic_mode_vgic)
+		return;
+	VgicCpuIf &g = *cpu.gic;
 	for (u32 i = 0; i < g.used_lrs && i < vgic_max_lrs; i++) {
 		g.lr[i] = read_lr(i);
 		write_lr(i, 0);
 	}
 	g.vmcr = static_cast<u32>(kvmx_read_sysreg(ICH_VMCR_EL2));
-	read_aprs(g, nr_apr);
-	kvmx_write_sysreg(0, ICH_HCR_EL2);
-	kvmx_write_sysreg(host_sre, ICC_SRE_EL2);
-}
-
-// A guest without a vGIC has no GIC CPU interface at all: with the virtual interface
-// off, ICH_HCR_EL2's trap bits still send its ICC_* accesses to EL2 (TC: CTLR, DIR, PMR,
-// RPR and the SGI registers; TALL0/TALL1: the group 0/1 registers; TDIR: DIR), and
-// ICC_SRE_EL2.Enable 0 sends ICC_SRE_EL1 there too. Returns the host's ICC_SRE_EL2.
-constexpr u64 ICH_HCR_TC = 1ULL << 10, ICH_HCR_TALL0 = 1ULL << 11, ICH_HCR_TALL1 = 1ULL << 12;
-constexpr u64 ICH_HCR_TDIR = 1ULL << 14;
-
-u64 gic_trap_load()
-{
-	const u64 host_sre = kvmx_read_sysreg(ICC_SRE_EL2);
-	kvmx_write_sysreg(host_sre & ~ICC_SRE_EL2_ENABLE, ICC_SRE_EL2);
-	kvmx_write_sysreg(ICH_HCR_TC | ICH_HCR_TALL0 | ICH_HCR_TALL1 | ICH_HCR_TDIR, ICH_HCR_EL2);
-	return host_sre;
-}
-
-void gic_trap_put(u64 host_sre)
-{
-	kvmx_write_sysreg(0, ICH_HCR_EL2);
-	kvmx_write_sysreg(host_sre, ICC_SRE_EL2);
+	cpu.gic_hw_vmcr = g.vmcr;
+	if (cpu.gic_hw_hcr & ICH_HCR_UIE) {
+		cpu.gic_hw_hcr &= ~ICH_HCR_UIE;
+		kvmx_write_sysreg(cpu.gic_hw_hcr, ICH_HCR_EL2);
+	}
 }
 
 } // namespace
@@ -309,6 +394,7 @@ void arm64_el1_sync(GuestCpu &cpu)
 	asm volatile("msr daifset, #2" ::: "memory");
 	if (cpu.el1_live) {
 		save_el1_context(cpu.sys);
+		gic_context_save(cpu);
 		cpu.el1_live = false;
 	}
 	kvmx_write_sysreg(saved_daif, daif);
@@ -347,21 +433,27 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 		kvmx_arm64_fpsimd_load(&cpu.fp);
 	// The offset first: the timer registers below are compared against the counter
 	// it defines as soon as they are written.
-	kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
+	if (!cpu.el1_live || cpu.cntvoff != cpu.hw_cntvoff) {
+		cpu.hw_cntvoff = cpu.cntvoff;
+		kvmx_write_sysreg(cpu.cntvoff, cntvoff_el2);
+	}
 	cpu.sys.r[CNTP_CVAL_EL0] += cpu.cntpoff; // the hardware's CVAL while the guest runs
-	if (!cpu.el1_live)
+	load_timers(cpu);
+	if (!cpu.el1_live) {
 		load_el1_context(cpu.sys);
+		gic_context_load(cpu);
+	}
 	load_run_sysregs(cpu.sys);
 	if (cpu.el1_aarch32)
 		load_aarch32(cpu);
 	const u64 host_cnthctl = kvmx_read_sysreg(cnthctl_el2);
 	constexpr u64 ptimer_direct = CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN;
-	kvmx_write_sysreg((host_cnthctl & ~ptimer_direct) | (cpu.cntpoff ? 0 : ptimer_direct),
-			  cnthctl_el2);
+	const u64 guest_cnthctl =
+		(host_cnthctl & ~ptimer_direct) | (cpu.cntpoff ? 0 : ptimer_direct);
+	if (guest_cnthctl != host_cnthctl)
+		kvmx_write_sysreg(guest_cnthctl, cnthctl_el2);
 
-	const u64 host_sre = cpu.gic		? gic_load(*cpu.gic, cpu.gic_nr_apr)
-			     : cpu.gic_trap_all ? gic_trap_load()
-						: 0;
+	gic_run_load(cpu);
 	kvmx_write_sysreg(guest_mdcr(host_mdcr, cpu), mdcr_el2);
 	kvmx_write_sysreg(cpu.vpidr, vpidr_el2);
 	kvmx_write_sysreg(cpu.vmpidr, vmpidr_el2);
@@ -395,18 +487,17 @@ ExitInfo arm64_world_switch(GuestCpu &cpu, const Stage2Hw &s2)
 			cpu.step_pending = true;
 		cpu.pstate &= ~PSTATE_SS;
 	}
+	save_run_sysregs(cpu.sys);
+	save_timers(cpu);
+	cpu.sys.r[CNTP_CVAL_EL0] -= cpu.cntpoff;
+	if (guest_cnthctl != host_cnthctl)
+		kvmx_write_sysreg(host_cnthctl, cnthctl_el2);
+	if (cpu.el1_aarch32)
+		save_aarch32(cpu);
+	gic_run_save(cpu);
 	cpu.el1_live = true;
 	if (!cpu.el1_defer)
 		arm64_el1_sync(cpu);
-	save_run_sysregs(cpu.sys);
-	cpu.sys.r[CNTP_CVAL_EL0] -= cpu.cntpoff;
-	kvmx_write_sysreg(host_cnthctl, cnthctl_el2);
-	if (cpu.el1_aarch32)
-		save_aarch32(cpu);
-	if (cpu.gic)
-		gic_put(*cpu.gic, cpu.gic_nr_apr, host_sre);
-	else if (cpu.gic_trap_all)
-		gic_trap_put(host_sre);
 	if (debug_switch) {
 		if (cpu.debug_hw) {
 			const u64 guest_ss = cpu.dbg.mdscr & MDSCR_SS;

@@ -124,6 +124,18 @@ struct GuestCpu {
 	// No vGIC on a host whose GICv3 has the virtualization registers: every ICC_* access
 	// of the guest traps (and is refused), as upstream 6.12 does for a VM without GICv3.
 	bool gic_trap_all;
+	// What the world switch left in the GIC's registers with the EL1 context (el1_live):
+	// the interface's controls (ICC_SRE_EL2.Enable clear, ICH_HCR_EL2, the active
+	// priorities) stay for the next run, as upstream's vgic_v3_load/put; ICH_VMCR_EL2 is
+	// read back at every exit and written again only when it changed.
+	u8 gic_live_mode; // 0: nothing loaded, 1: the vGIC interface, 2: gic_trap_all traps
+	u32 gic_hw_hcr;	  // ICH_HCR_EL2 as last written
+	u32 gic_hw_vmcr;  // ICH_VMCR_EL2 as last written or read
+	u64 gic_host_sre; // the host's ICC_SRE_EL2, put back when the context is saved
+	// The EL1 timers' registers (CNTV_CVAL, CNTV_CTL, CNTP_CVAL, CNTP_CTL) and
+	// CNTVOFF_EL2 as the hardware holds them, while el1_live.
+	u64 timer_hw[4];
+	u64 hw_cntvoff;
 };
 
 struct Stage2Hw {

@@ -106,11 +106,34 @@ VgicCpu *vgic_target_oracle(const VgicLocked &l, const VgicIrq *irq)
 	return nullptr;
 }
 
+void VgicLocked::defer_kick(u32 idx) const
+{
+	for (u32 i = 0; i < nr_kicks_; i++)
+		if (kicks_[i] == idx)
+			return;
+	if (nr_kicks_ < max_deferred_kicks)
+		kicks_[nr_kicks_++] = idx;
+	else
+		kick_all_ = true;
+}
+
+void VgicLocked::run_kicks(u32 nr_cpus)
+{
+	const VgicOps &ops = vgic_->ops;
+	if (!ops.kick)
+		return;
+	if (kick_all_) {
+		for (u32 i = 0; i < nr_cpus; i++)
+			ops.kick(ops.ctx, vgic_->cpus[i]->idx);
+		return;
+	}
+	for (u32 i = 0; i < nr_kicks_; i++)
+		ops.kick(ops.ctx, kicks_[i]);
+}
+
 void vgic_kick(const VgicLocked &l, VgicCpu *cpu)
 {
-	const VgicOps &ops = l.vgic()->ops;
-	if (ops.kick)
-		ops.kick(ops.ctx, cpu->idx);
+	l.defer_kick(cpu->idx);
 }
 
 void vgic_queue_irq(const VgicLocked &l, VgicIrq *irq)

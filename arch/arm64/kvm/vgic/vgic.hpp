@@ -93,8 +93,8 @@ inline bool vgic_ap_list_empty(const VgicCpu *cpu)
 	return load_acquire(&cpu->ap_head) == nullptr;
 }
 
-// Calls out of the model. kick runs with the vGIC lock held and interrupts off: it must
-// not sleep or call back into the vGIC. lock_all_vcpus serialises against every vCPU
+// Calls out of the model. kick runs after the vGIC lock is dropped, with interrupts as
+// the lock's taker had them (possibly off): it must not sleep or call back into the vGIC. lock_all_vcpus serialises against every vCPU
 // ioctl (false: one is running, -EBUSY), as upstream's lock_all_vcpus. input_level
 // samples a mapped (hw) level interrupt's physical line. Any of them may be null.
 struct VgicOps {
@@ -153,16 +153,28 @@ public:
 	}
 	~VgicLocked()
 	{
+		const u32 nr_cpus = kick_all_ ? vgic_->nr_cpus : 0;
 		kvmx_host_spin_unlock(vgic_->lock);
 		kvmx_host_irq_restore(flags_);
+		run_kicks(nr_cpus);
 	}
 	VgicLocked(const VgicLocked &) = delete;
 	VgicLocked &operator=(const VgicLocked &) = delete;
 	Vgic *vgic() const { return vgic_; }
+	// Kick vCPU @idx once the lock is dropped (vgic_kick), as upstream kicks after
+	// vgic_queue_irq_unlock: a woken vCPU's first step takes this lock, and a waker that
+	// still held it (waking a thread is slow) would keep it spinning.
+	void defer_kick(u32 idx) const;
 
 private:
+	void run_kicks(u32 nr_cpus);
+
+	static constexpr u32 max_deferred_kicks = 8; // more: every vCPU is kicked
 	Vgic *vgic_;
 	unsigned long flags_;
+	mutable u32 nr_kicks_ = 0;
+	mutable bool kick_all_ = false;
+	mutable u32 kicks_[max_deferred_kicks];
 };
 
 // --- Lifetime and configuration (init.cpp) ---
