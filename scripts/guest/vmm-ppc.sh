@@ -60,13 +60,19 @@ field() {	# log tag: the value after "@@VMMG-<tag> " (uptime stamp stripped)
 	sed -n "s/^[0-9.]* @@VMMG-$2 //p" "$1" | head -1
 }
 
+# The host's monotonic clock in ns (/proc/uptime has 10 ms steps; under -icount one ns
+# is one host instruction).
+now_ns() {
+	sed -n '/^now at /{s/^now at \([0-9]*\) nsecs.*/\1/p;q;}' /proc/timer_list
+}
+
 boot_once() {	# case i: one QEMU run, its console in $log, boot-to-/init in $R/$hv.$c.secs
 	local t0 tinit secs trace=
 	[ "${kvmxvmmtrace:-0}" = 1 ] && trace="-trace kvm_run_exit -trace kvm_handle_papr_hcall -D $R/trace"
-	rm -f "$R/trace"
+	rm -f "$R/trace" "$R/tinit"
 	[ -n "$trace" ] && [ "$hv" = kvm-hv ] && hv_hist on
 	echo "# @@VMM-WALL $hv $c.$2 start" >&3
-	read -r t0 _ </proc/uptime
+	t0=$(now_ns)
 	{
 		# shellcheck disable=SC2086
 		timeout -s TERM "$TMO" /usr/bin/qemu-system-ppc64 -accel kvm -M $m -cpu host -smp $smp -m 512 \
@@ -78,11 +84,16 @@ boot_once() {	# case i: one QEMU run, its console in $log, boot-to-/init in $R/$
 	} 2>&1 | tr -d '\r' | while IFS= read -r l; do
 		read -r up _ </proc/uptime
 		echo "$up $l"
-		case $l in @@VMMG-INIT*) echo "# @@VMM-WALL $hv $c.$2 init" >&3 ;; esac
+		case $l in
+		@@VMMG-INIT*)
+			[ -f "$R/tinit" ] || now_ns >"$R/tinit"
+			echo "# @@VMM-WALL $hv $c.$2 init" >&3
+			;;
+		esac
 	done >"$log"
-	tinit=$(sed -n 's/^\([0-9.]*\) @@VMMG-INIT .*/\1/p' "$log" | head -1)
+	tinit=$(cat "$R/tinit" 2>/dev/null)
 	if [ -n "$tinit" ]; then
-		secs=$(awk -v a="$t0" -v b="$tinit" 'BEGIN { printf "%.2f", b - a }')
+		secs=$(awk -v a="$t0" -v b="$tinit" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 		echo "# boot $2: $secs s to /init, guest uptime $(field "$log" INIT) s"
 	else
 		secs=-
