@@ -231,7 +231,10 @@ ppc-kvmx-run: initramfs
 # pseries guest on kvm-hv, then on kvmx (scripts/guest/vmm-ppc.sh): suites vmm-ppc-kvmhv,
 # vmm-ppc-kvmx, and the side-by-side table in build/results/vmm-ppc-table.txt.
 # VMM_ARGS (kernel command line) narrows a run by hand: kvmxvmmhv=kvmx (or kvm-hv),
-# kvmxvmmcases=smp1,xive.
+# kvmxvmmcases=smp1,xive, kvmxvmmrepeat=3 (boots per case), kvmxvmmtrace=1 (the nested
+# QEMU counts its exits and hypercalls). ICOUNT=1: one host CPU under -icount
+# shift=0,sleep=off, boot-to-/init in host instructions with the wall clock beside it
+# (e.g. make vmm ARCH=powerpc ICOUNT=1 VMM_ARGS="kvmxvmmcases=smp1 kvmxvmmrepeat=3").
 VMM_INITRAMFS := $(OUT)/initramfs-vmm.cpio.gz
 VMM_TIMEOUT ?= 1500
 VMM_ARGS ?=
@@ -244,7 +247,7 @@ initramfs-vmm: initramfs
 
 vmm: initramfs-vmm
 	@mkdir -p $(RESULTS)
-	-bash scripts/qemu-ppc.sh vmm $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_TIMEOUT) \
+	-ICOUNT=$(ICOUNT) bash scripts/qemu-ppc.sh vmm $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_TIMEOUT) \
 		qemu-system-ppc64 "$(VMM_ARGS)"
 	@sed -n 's/^@@VMM-TABLE //p' $(RESULTS)/console-ppc-vmm.log >$(RESULTS)/vmm-ppc-table.txt
 	@cat $(RESULTS)/vmm-ppc-table.txt

@@ -16,7 +16,11 @@
 #   MODE fuzz:    powernv9 (2 CPUs): the ioctl fuzzer's suite (fuzz.sh) on kvmx
 #   MODE vmm:     powernv9 (2 CPUs, 3 GB): Debian's qemu-system-ppc64 runs a pseries guest
 #                 on kvm-hv and on kvmx (scripts/guest/vmm-ppc.sh; initramfs of
-#                 scripts/mkinitramfs-vmm-ppc.sh)
+#                 scripts/mkinitramfs-vmm-ppc.sh); with ICOUNT=1 in the environment one
+#                 host CPU under -icount shift=0,sleep=off (the host's clock counts its
+#                 instructions: boot-to-/init becomes a deterministic figure), and the wall
+#                 clock of each nested boot beside it (the @@VMM-WALL marks the host prints,
+#                 stamped here with this machine's clock)
 # QEMU defaults to the installed qemu-system-ppc64; pass another (the patched build of
 # scripts/qemu-ppc-patched.sh) as the sixth argument. EXTRA (seventh) is appended to the
 # kernel command line (e.g. kvmxstop=ill|priv: what ppc_stop0lite_test expects of a guest
@@ -41,6 +45,12 @@ vmm)
 	# The nested QEMU's guest has 512 MB; the initramfs (QEMU, the guest's kernel) ~200 MB.
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	smp=2 mem=3072
+	if [ "${ICOUNT:-0}" = 1 ]; then
+		# -icount runs every host CPU in one thread, round-robin: one CPU.
+		smp=1
+		machine+=(-icount shift=0,sleep=off)
+		append+=" kvmxvmmclock=icount"
+	fi
 	;;
 noxive)
 	# The kernel keeps off XIVE and uses the XICS emulation skiboot offers on POWER9.
@@ -55,15 +65,37 @@ pseries)
 	;;
 *) echo "qemu-ppc.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
+# The host's @@VMM-WALL marks (vmm mode) get this machine's wall clock in front.
+stamp() {
+	local l
+	while IFS= read -r l; do
+		case $l in
+		*@@VMM-WALL*) printf '%s %s\n' "$EPOCHREALTIME" "$l" ;;
+		*) printf '%s\n' "$l" ;;
+		esac
+	done
+}
+load0=$(cat /proc/loadavg)
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" "$qemu" -L /usr/share/qemu "${machine[@]}" -smp $smp,cores=$smp,threads=1 -m $mem \
 	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
-	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | stamp | tee "$log" |
 	{ [ "$mode" = run ] && grep -v -e '^@@' -e '^\[ *[0-9.]*,[0-9]\]' || cat >/dev/null; }
 status=${PIPESTATUS[0]}
 secs=$(($(date +%s) - start))
 echo "qemu-ppc.sh: $mode boot finished in $secs s (qemu status $status)" >&2
 qemu_version=$("$qemu" --version | sed -n 1p)
+if [ "$mode" = vmm ]; then
+	# The wall clock of each nested boot (QEMU start to the guest's /init, as the host
+	# saw them), the clock the host's own figures are in, and this machine's load.
+	{
+		awk '$3 == "@@VMM-WALL" && $6 == "start" { t0[$4 " " $5] = $1 }
+			$3 == "@@VMM-WALL" && $6 == "init" && ($4 " " $5) in t0 {
+				printf "@@VMM-TABLE wall clock %-6s %-8s %.1f s\n", $4, $5, $1 - t0[$4 " " $5] }' "$log"
+		echo "@@VMM-TABLE host clock: $([ "${ICOUNT:-0}" = 1 ] && echo "-icount shift=0,sleep=off (1 s = 1e9 host instructions), 1 host CPU" || echo "wall, $smp host CPUs"); $qemu_version"
+		echo "@@VMM-TABLE load average (this machine) at start: $load0; at end: $(cat /proc/loadavg)"
+	} >>"$log"
+fi
 awk -v dir="$results" -v qemu="$qemu_version" '
 	/@@KVMX-BOOTED / { sub(/.*@@KVMX-BOOTED /, ""); kernel = $1 }
 	/^@@TAP-BEGIN / { name = $2; file = dir "/" name ".tap"; printf "" > file; first = 1; next }

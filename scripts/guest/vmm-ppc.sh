@@ -10,13 +10,23 @@
 # The guest (/vmm/vmlinux, /vmm/guest.cpio.gz with scripts/guest/vmm-ppc-guest-init as
 # /init) prints @@VMMG- lines that say what it saw; this script stamps every console line
 # with the host's /proc/uptime and judges. kvmxvmmtimeout (s, from the kernel command
-# line) bounds each QEMU run; kvmxvmmcases=smp1,xive runs only those cases (by hand).
+# line) bounds each QEMU run; kvmxvmmcases=smp1,xive runs only those cases (by hand);
+# kvmxvmmrepeat=N boots each case (not migrate) N times, the checks judge the last boot;
+# kvmxvmmclock=icount says the host runs under QEMU's -icount (its clock counts
+# instructions: make vmm ARCH=powerpc ICOUNT=1); kvmxvmmtrace=1 has the nested QEMU trace
+# its exits to userspace (kvm_run_exit) and the hypercalls it handles
+# (kvm_handle_papr_hcall), counted by reason and number after each boot (a diagnostic:
+# the tracing slows the boot). Each boot also prints "# @@VMM-WALL hv case.i start|init"
+# marks, which scripts/qemu-ppc.sh stamps with the wall clock of the machine running QEMU.
 hv=$1
 R=/tmp/vmm
 mkdir -p $R
 TMO=${kvmxvmmtimeout:-150}
 CASES=$(echo "${kvmxvmmcases:-smp1,smp2,xive,ail3,migrate}" | tr , ' ')
+REP=${kvmxvmmrepeat:-1}
 n=0
+# The console (the TAP stream): marks that must come out while a boot runs.
+exec 3>&1
 
 # result NAME VERDICT(ok|fail) [COMMENT]: one TAP line, remembered for the table.
 result() {
@@ -50,7 +60,76 @@ field() {	# log tag: the value after "@@VMMG-<tag> " (uptime stamp stripped)
 	sed -n "s/^[0-9.]* @@VMMG-$2 //p" "$1" | head -1
 }
 
+# The host's monotonic clock in ns (/proc/uptime has 10 ms steps; under -icount one ns
+# is one host instruction).
+now_ns() {
+	sed -n '/^now at /{s/^now at \([0-9]*\) nsecs.*/\1/p;q;}' /proc/timer_list
+}
+
+boot_once() {	# case i: one QEMU run, its console in $log, boot-to-/init in $R/$hv.$c.secs
+	local t0 tinit secs trace=
+	[ "${kvmxvmmtrace:-0}" = 1 ] && trace="-trace kvm_run_exit -trace kvm_handle_papr_hcall -D $R/trace"
+	rm -f "$R/trace" "$R/tinit"
+	[ -n "$trace" ] && [ "$hv" = kvm-hv ] && hv_hist on
+	echo "# @@VMM-WALL $hv $c.$2 start" >&3
+	t0=$(now_ns)
+	{
+		# shellcheck disable=SC2086
+		timeout -s TERM "$TMO" /usr/bin/qemu-system-ppc64 -accel kvm -M $m -cpu host -smp $smp -m 512 \
+			-nographic -nodefaults -serial stdio -kernel /vmm/vmlinux -initrd /vmm/guest.cpio.gz \
+			-append "console=hvc0 panic=-1" -no-reboot $trace \
+			-drive file=/vmm/disk.img,format=raw,if=none,id=d0,readonly=on \
+			-device virtio-blk-pci,drive=d0 </dev/null
+		echo "@@VMMG-QEMUEXIT $?"
+	} 2>&1 | tr -d '\r' | while IFS= read -r l; do
+		read -r up _ </proc/uptime
+		echo "$up $l"
+		case $l in
+		@@VMMG-INIT*)
+			[ -f "$R/tinit" ] || now_ns >"$R/tinit"
+			echo "# @@VMM-WALL $hv $c.$2 init" >&3
+			;;
+		esac
+	done >"$log"
+	tinit=$(cat "$R/tinit" 2>/dev/null)
+	if [ -n "$tinit" ]; then
+		secs=$(awk -v a="$t0" -v b="$tinit" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+		echo "# boot $2: $secs s to /init, guest uptime $(field "$log" INIT) s"
+	else
+		secs=-
+		echo "# boot $2: no /init"
+	fi
+	echo "$secs" >>"$R/$hv.$c.secs"
+	if [ -f "$R/trace" ]; then
+		# The exits to userspace by reason (KVM_EXIT_*: 6 MMIO, 19 PAPR_HCALL, ...)
+		# and the hypercalls QEMU handled, by number.
+		echo "# exits to QEMU (reason count): $(sed -n 's/.*kvm_run_exit .*reason \([0-9]*\).*/\1/p' "$R/trace" |
+			sort -n | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')"
+		echo "# hcalls in QEMU (nr count): $(sed -n 's/.*kvm_handle_papr_hcall \(0x[0-9a-f]*\).*/\1/p' "$R/trace" |
+			sort | uniq -c | sort -rn | awk '{ printf "%s:%s ", $2, $1 }')"
+	fi
+	[ -n "$trace" ] && [ "$hv" = kvm-hv ] && hv_hist off
+}
+
+# kvmxvmmtrace=1 on kvm-hv: its guest exits by trap and the hypercalls its host side
+# handled (kvm_hv:kvm_guest_exit, kvm_hv:kvm_hcall_enter), counted by histogram triggers.
+hv_hist() {	# on|off
+	local t=/sys/kernel/tracing/events/kvm_hv e k
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing
+	for e in kvm_guest_exit:trap kvm_hcall_enter:req; do
+		k=${e#*:} e=${e%:*}
+		[ -f "$t/$e/trigger" ] || continue
+		if [ "$1" = on ]; then
+			echo "hist:keys=$k:sort=hitcount.descending" >"$t/$e/trigger"
+		else
+			echo "# kvm-hv $e by $k: $(awk -v k="$k" '$1 == "{" && $2 == k ":" { printf "%#x:%s ", $3 + 0, $NF }' "$t/$e/hist")"
+			echo "!hist:keys=$k:sort=hitcount.descending" >"$t/$e/trigger"
+		fi
+	done
+}
+
 run_case() {	# case
+	local i=1 ok=1 secs
 	c=$1 log=$R/$hv-$1.log
 	# The three cap-* options: QEMU's TCG host cannot offer the Spectre mitigations a
 	# pseries machine asks for by default (QEMU says so and suggests them). ail3 is the
@@ -65,31 +144,23 @@ run_case() {	# case
 	smp2) smp=2 ;;
 	xive) m=$m,ic-mode=xive ;;
 	esac
-	read -r t0 _ </proc/uptime
-	{
-		timeout -s TERM "$TMO" /usr/bin/qemu-system-ppc64 -accel kvm -M $m -cpu host -smp $smp -m 512 \
-			-nographic -nodefaults -serial stdio -kernel /vmm/vmlinux -initrd /vmm/guest.cpio.gz \
-			-append "console=hvc0 panic=-1" -no-reboot \
-			-drive file=/vmm/disk.img,format=raw,if=none,id=d0,readonly=on \
-			-device virtio-blk-pci,drive=d0 </dev/null
-		echo "@@VMMG-QEMUEXIT $?"
-	} 2>&1 | tr -d '\r' | while IFS= read -r l; do
-		read -r up _ </proc/uptime
-		echo "$up $l"
-	done >"$log"
+	rm -f "$R/$hv.$c.secs"
+	while [ $i -le "$REP" ]; do
+		boot_once "$c" $i
+		i=$((i + 1))
+	done
 	# kvmxvmmverbose=1: the whole console (by hand).
 	[ "${kvmxvmmverbose:-0}" = 1 ] && sed 's/^/# console: /' "$log"
 	# What QEMU and the guest said, for the record (no kernel log noise).
 	grep -vE '^[0-9.]* (\[ *[0-9]+\.[0-9]+\]|@@VMMG-I )' "$log" | grep -v '^[0-9.]* *$' |
 		tail -12 | sed 's/^/# /'
-	tinit=$(sed -n 's/^\([0-9.]*\) @@VMMG-INIT .*/\1/p' "$log" | head -1)
-	if [ -n "$tinit" ]; then
-		secs=$(awk -v a="$t0" -v b="$tinit" 'BEGIN { printf "%.1f", b - a }')
-		echo "$secs" >"$R/$hv.$c.secs"
-		result "$c boots_to_init" ok "$secs s, guest uptime $(field "$log" INIT) s"
+	grep -qx -- - "$R/$hv.$c.secs" && ok=0
+	secs=$(tr '\n' ' ' <"$R/$hv.$c.secs")
+	if [ $ok = 1 ]; then
+		result "$c boots_to_init" ok "${secs% } s (host clock${kvmxvmmclock:+: $kvmxvmmclock}), guest uptime $(field "$log" INIT) s"
 	else
-		echo "-" >"$R/$hv.$c.secs"
-		result "$c boots_to_init" fail
+		# One boot: no comment, as before kvmxvmmrepeat; more: each one's seconds.
+		result "$c boots_to_init" fail "$([ "$REP" -gt 1 ] && echo "boots: ${secs% }")"
 	fi
 	loc1=$(field "$log" LOC1) loc2=$(field "$log" LOC2)
 	check "$c decrementer_interrupts_count" test "${loc1:-0}" -gt 0 -a "${loc2:-0}" -gt "${loc1:-0}"
@@ -270,22 +341,37 @@ kvm-hv | kvmx)
 	dmesg | grep -iE 'kvm' | tail -10 | sed 's/^/# dmesg: /'
 	;;
 table)
-	# One row per check: kvm-hv's verdict, kvmx's; boot-to-/init seconds (host wall
-	# clock from QEMU's start to the guest's /init) beside the boot rows.
-	printf '@@VMM-TABLE %-40s %-12s %-12s\n' check kvm-hv kvmx
+	# One row per check: kvm-hv's verdict, kvmx's; boot-to-/init seconds in the host's
+	# clock (from QEMU's start to the guest's /init; the median of the boots with
+	# kvmxvmmrepeat) beside the boot rows, and the ratio kvmx / kvm-hv.
+	printf '@@VMM-TABLE %-40s %-12s %-12s %s\n' check kvm-hv kvmx kvmx/kvm-hv
 	order=$R/kvm-hv.order
 	[ -f "$order" ] || order=$R/kvmx.order
+	med() {	# file: the median of its numbers, "-" if a boot failed or none
+		sort -n "$1" 2>/dev/null | awk '$1 == "-" { bad = 1 } { v[++n] = $1 }
+			END { if (bad || !n) print "-"; else if (n % 2) print v[(n + 1) / 2];
+				else printf "%.2f\n", (v[n / 2] + v[n / 2 + 1]) / 2 }'
+	}
 	for name in $(cat "$order"); do
 		a=$(cat "$R/kvm-hv.$name" 2>/dev/null || echo -)
 		b=$(cat "$R/kvmx.$name" 2>/dev/null || echo -)
+		r=
 		case $name in
 		*_boots_to_init)
 			c=${name%%_*}
-			a="$a $(cat "$R/kvm-hv.$c.secs" 2>/dev/null)s"
-			b="$b $(cat "$R/kvmx.$c.secs" 2>/dev/null)s"
+			ma=$(med "$R/kvm-hv.$c.secs") mb=$(med "$R/kvmx.$c.secs")
+			a="$a ${ma}s" b="$b ${mb}s"
+			r=$(awk -v a="$ma" -v b="$mb" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.3f", b / a; else print "-" }')
 			;;
 		esac
-		printf '@@VMM-TABLE %-40s %-12s %-12s\n' "$name" "$a" "$b"
+		printf '@@VMM-TABLE %-40s %-12s %-12s %s\n' "$name" "$a" "$b" "$r"
+	done
+	# Every boot, in the host's clock (kvmxvmmclock=icount: -icount, 1 s = 1e9 instructions).
+	for f in "$R"/kvm-hv.*.secs "$R"/kvmx.*.secs; do
+		[ -f "$f" ] || continue
+		h=${f##*/}
+		printf '@@VMM-TABLE boots %-6s %-8s %s s (%s clock)\n' "${h%%.*}" "$(echo "$h" | cut -d. -f2)" \
+			"$(tr '\n' ' ' <"$f")" "${kvmxvmmclock:-wall}"
 	done
 	# Capabilities (on /dev/kvm / on a VM) where the two hypervisors differ.
 	if [ -f "$R/kvm-hv.caps" ] && [ -f "$R/kvmx.caps" ]; then

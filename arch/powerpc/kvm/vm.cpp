@@ -385,28 +385,51 @@ Result<bool> ppc_map_guest_page(Vcpu *vcpu, u64 gpa, bool write)
 				    slot.gfn_to_hva(gfn), gpa, r);
 		return Status::error(-EFAULT);
 	}
+	// The guest pages to map: the one that faulted, or every 4 KB piece of the host page
+	// behind it (64 KB on Debian ppc64el) when that page is RAM, wholly inside the slot
+	// at the same offset in the host page and in the guest's address space, and the slot
+	// is not dirty-logged (its writes are tracked page by page). The host page is one
+	// struct page, referenced, mapped and invalidated as a whole (the MMU notifier sees
+	// host pages), so its pieces can be mapped at once, as kvm-hv maps a host page (or
+	// more) per fault; the guest then takes one fault per host page instead of 16.
+	u64 base = gpa & ~(page_size - 1), hpa = pa & ~(page_size - 1), count = 1;
+	const u32 hshift = registry().host.page_shift;
+	if (page && hshift > page_shift && !slot.dirty_logging()) {
+		const u64 span = 1ULL << hshift;
+		const u64 first = (gpa & ~(span - 1)) >> page_shift, n = span >> page_shift;
+		if (first >= slot.base_gfn && first + n <= slot.end_gfn() &&
+		    !((slot.gfn_to_hva(gfn) ^ gpa) & (span - 1))) {
+			base = first << page_shift;
+			hpa = pa & ~(span - 1);
+			count = n;
+		}
+	}
 	Status st = vcpu->arch.cache.topup();
 	if (st.is_ok()) {
 		SpinGuard mmu(vm->mmu_lock);
 		if (!vm->mmu_in_progress && vm->mmu_seq == seq) {
-			u64 base = gpa & ~(page_size - 1);
-			bool was_writable = false;
-			bool upgrade = vm->arch.radix->lookup(base, &was_writable) ==
-					       (pa & ~(page_size - 1)) &&
-				       write && !was_writable;
-			st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache, io);
-			if (st.is_ok() && upgrade)
-				kvmx_ppc_flush_lpid(
-					vm->arch.lpid); // no CPU may keep the read-only entry
-			if (st.err() == -EEXIST) {
-				// A stale page from before an invalidation we raced with.
-				vm->arch.radix->unmap_range(base, page_size);
-				kvmx_ppc_flush_lpid(vm->arch.lpid);
-				st = vm->arch.radix->map_page(base, pa, write, &vcpu->arch.cache,
-							      io);
+			// Entries made writable that were read-only: no CPU may keep the old ones.
+			bool upgrade = false;
+			for (u64 i = 0; i < count && st.is_ok(); i++) {
+				u64 g = base + (i << page_shift), h = hpa + (i << page_shift);
+				bool was_writable = false;
+				upgrade |= vm->arch.radix->lookup(g, &was_writable) == h && write &&
+					   !was_writable;
+				st = vm->arch.radix->map_page(g, h, write, &vcpu->arch.cache, io);
+				if (st.err() == -EEXIST) {
+					// A stale page from before an invalidation we raced with.
+					vm->arch.radix->unmap_range(g, page_size);
+					kvmx_ppc_flush_lpid(vm->arch.lpid);
+					st = vm->arch.radix->map_page(g, h, write,
+								      &vcpu->arch.cache, io);
+				}
 			}
-			if (st.is_ok() && write && !io)
-				mark_page_dirty(vm, slot, gfn);
+			if (st.is_ok() && upgrade)
+				kvmx_ppc_flush_lpid(vm->arch.lpid);
+			if (st.is_ok() && write && !io) {
+				for (u64 i = 0; i < count; i++)
+					mark_page_dirty(vm, slot, (base >> page_shift) + i);
+			}
 		}
 	}
 	if (page)
