@@ -156,7 +156,8 @@ public:
 		const u32 nr_cpus = kick_all_ ? vgic_->nr_cpus : 0;
 		kvmx_host_spin_unlock(vgic_->lock);
 		kvmx_host_irq_restore(flags_);
-		run_kicks(nr_cpus);
+		if (nr_kicks_ || nr_cpus)
+			run_kicks(nr_cpus);
 	}
 	VgicLocked(const VgicLocked &) = delete;
 	VgicLocked &operator=(const VgicLocked &) = delete;
