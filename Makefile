@@ -364,6 +364,8 @@ VMM_TIMEOUT ?= 180
 # By hand: VMM_CASES=irqchip-off-smp1,... (names of cases.txt), VMM_HV=kvmx or builtin,
 # VMM_LOAD=N busy loops in the QEMU host during the nested boots, VMM_GUEST_ARGS=a=1,b=2
 # on the nested guest's command line (scripts/vmm-run.sh, scripts/guest/vmm-init).
+# ICOUNT=1: the host under -icount (scripts/qemu.sh), so that boot-to-/init counts host
+# instructions (the table then reads instructions x 1e-9 as seconds).
 VMM_CASES ?=
 VMM_HV ?= builtin,kvmx
 VMM_LOAD ?= 0
@@ -386,7 +388,7 @@ initramfs-vmm: module kvm-caps
 		$(KVM_CAPS) $(KVMX_KIMAGE) $(KVMX_KMODDIR) $(VMM_LIST)/cases.txt
 
 vmm: initramfs-vmm
-	VMM_CASES=$(VMM_CASES) VMM_HV=$(VMM_HV) VMM_LOAD=$(VMM_LOAD) VMM_GUEST_ARGS=$(VMM_GUEST_ARGS) bash scripts/vmm-run.sh $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_LIST) \
+	KVMX_QEMU_ICOUNT=$(ICOUNT) VMM_CASES=$(VMM_CASES) VMM_HV=$(VMM_HV) VMM_LOAD=$(VMM_LOAD) VMM_GUEST_ARGS=$(VMM_GUEST_ARGS) bash scripts/vmm-run.sh $(KVMX_KIMAGE) $(VMM_INITRAMFS) $(RESULTS) $(VMM_LIST) \
 		$(VMM_REPEAT) $(VMM_TIMEOUT)
 endif
 

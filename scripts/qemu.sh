@@ -34,11 +34,15 @@ builtin | upstream-builtin | cmd-builtin) ;;
 noel2) virt=off ;;
 *) echo "qemu.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
+# KVMX_QEMU_ICOUNT=1: the host under -icount shift=0,sleep=off, so that its clock counts
+# instructions (make vmm ICOUNT=1: boot-to-/init in host instructions).
+icount=()
+[ "${KVMX_QEMU_ICOUNT:-0}" = 1 ] && icount=(-icount shift=0,sleep=off)
 pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
 	-M virt,virtualization=$virt,gic-version=3 -cpu "${KVMX_QEMU_CPU:-max}" -smp 2 -m $mem \
-	-nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
+	${icount[@]+"${icount[@]}"} -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
 status=${PIPESTATUS[0]}
