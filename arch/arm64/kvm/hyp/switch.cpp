@@ -80,50 +80,46 @@ void save_run_sysregs(GuestSysregs &s)
 // emulator, and the hardware's CVAL outlives the exit.
 constexpr u64 CNT_CTL_ENABLE = 1;
 
-void timer_load(GuestCpu &cpu, u32 idx, u64 &hw)
+// clang-format off
+#define KVMX_GUEST_TIMERS(X)                                                                       \
+	X(CNTV_CVAL_EL0, CNTV_CVAL_EL02) X(CNTV_CTL_EL0, CNTV_CTL_EL02)                            \
+	X(CNTP_CVAL_EL0, CNTP_CVAL_EL02) X(CNTP_CTL_EL0, CNTP_CTL_EL02)
+// clang-format on
+
+// GuestCpu::timer_hw holds the timers' registers in GuestSysreg order, the enum's last four.
+constexpr u32 first_timer_reg = CNTV_CTL_EL0;
+static_assert(nr_guest_sysregs - first_timer_reg == sizeof(GuestCpu::timer_hw) / sizeof(u64),
+	      "the timers' registers end GuestSysreg");
+
+u64 &timer_hw(GuestCpu &cpu, u32 idx)
 {
-	const u64 v = cpu.sys.r[idx];
-	if (cpu.el1_live && v == hw)
-		return;
-	hw = v;
-	switch (idx) {
-	case CNTV_CVAL_EL0:
-		kvmx_write_sysreg(v, CNTV_CVAL_EL02);
-		break;
-	case CNTV_CTL_EL0:
-		kvmx_write_sysreg(v, CNTV_CTL_EL02);
-		break;
-	case CNTP_CVAL_EL0:
-		kvmx_write_sysreg(v, CNTP_CVAL_EL02);
-		break;
-	default:
-		kvmx_write_sysreg(v, CNTP_CTL_EL02);
-	}
+	return cpu.timer_hw[idx - first_timer_reg];
 }
 
 void load_timers(GuestCpu &cpu)
 {
-	// CVAL first: the timer compares as soon as CTL enables it.
-	timer_load(cpu, CNTV_CVAL_EL0, cpu.timer_hw[0]);
-	timer_load(cpu, CNTV_CTL_EL0, cpu.timer_hw[1]);
-	timer_load(cpu, CNTP_CVAL_EL0, cpu.timer_hw[2]);
-	timer_load(cpu, CNTP_CTL_EL0, cpu.timer_hw[3]);
+	// CVAL before CTL (the table's order): the timer compares as soon as CTL enables it.
+#define KVMX_LOAD(idx, reg)                                                                        \
+	if (!cpu.el1_live || cpu.sys.r[idx] != timer_hw(cpu, idx)) {                               \
+		timer_hw(cpu, idx) = cpu.sys.r[idx];                                               \
+		kvmx_write_sysreg(cpu.sys.r[idx], reg);                                            \
+	}
+	KVMX_GUEST_TIMERS(KVMX_LOAD)
+#undef KVMX_LOAD
 }
 
 void save_timers(GuestCpu &cpu)
 {
-	u64 *r = cpu.sys.r;
-	r[CNTV_CTL_EL0] = cpu.timer_hw[1] = kvmx_read_sysreg(CNTV_CTL_EL02);
-	r[CNTV_CVAL_EL0] = cpu.timer_hw[0] = kvmx_read_sysreg(CNTV_CVAL_EL02);
-	r[CNTP_CTL_EL0] = cpu.timer_hw[3] = kvmx_read_sysreg(CNTP_CTL_EL02);
-	r[CNTP_CVAL_EL0] = cpu.timer_hw[2] = kvmx_read_sysreg(CNTP_CVAL_EL02);
-	if (cpu.timer_hw[1] & CNT_CTL_ENABLE) {
+#define KVMX_SAVE(idx, reg) cpu.sys.r[idx] = timer_hw(cpu, idx) = kvmx_read_sysreg(reg);
+	KVMX_GUEST_TIMERS(KVMX_SAVE)
+#undef KVMX_SAVE
+	if (timer_hw(cpu, CNTV_CTL_EL0) & CNT_CTL_ENABLE) {
 		kvmx_write_sysreg(0, CNTV_CTL_EL02);
-		cpu.timer_hw[1] = 0;
+		timer_hw(cpu, CNTV_CTL_EL0) = 0;
 	}
-	if (cpu.timer_hw[3] & CNT_CTL_ENABLE) {
+	if (timer_hw(cpu, CNTP_CTL_EL0) & CNT_CTL_ENABLE) {
 		kvmx_write_sysreg(0, CNTP_CTL_EL02);
-		cpu.timer_hw[3] = 0;
+		timer_hw(cpu, CNTP_CTL_EL0) = 0;
 	}
 }
 

@@ -132,8 +132,8 @@ struct GuestCpu {
 	u32 gic_hw_hcr;	  // ICH_HCR_EL2 as last written
 	u32 gic_hw_vmcr;  // ICH_VMCR_EL2 as last written or read
 	u64 gic_host_sre; // the host's ICC_SRE_EL2, put back when the context is saved
-	// The EL1 timers' registers (CNTV_CVAL, CNTV_CTL, CNTP_CVAL, CNTP_CTL) and
-	// CNTVOFF_EL2 as the hardware holds them, while el1_live.
+	// The EL1 timers' registers (CNTV_CTL_EL0 .. CNTP_CVAL_EL0, in GuestSysreg order)
+	// and CNTVOFF_EL2 as the hardware holds them, while el1_live.
 	u64 timer_hw[4];
 	u64 hw_cntvoff;
 };

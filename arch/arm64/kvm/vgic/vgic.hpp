@@ -94,9 +94,10 @@ inline bool vgic_ap_list_empty(const VgicCpu *cpu)
 }
 
 // Calls out of the model. kick runs after the vGIC lock is dropped, with interrupts as
-// the lock's taker had them (possibly off): it must not sleep or call back into the vGIC. lock_all_vcpus serialises against every vCPU
-// ioctl (false: one is running, -EBUSY), as upstream's lock_all_vcpus. input_level
-// samples a mapped (hw) level interrupt's physical line. Any of them may be null.
+// the lock's taker had them (possibly off): it must not sleep or call back into the vGIC.
+// lock_all_vcpus serialises against every vCPU ioctl (false: one is running, -EBUSY), as
+// upstream's lock_all_vcpus. input_level samples a mapped (hw) level interrupt's physical
+// line. Any of them may be null.
 struct VgicOps {
 	void *ctx;
 	void (*kick)(void *ctx, u32 vcpu_idx);
