@@ -1,8 +1,10 @@
 #!/bin/sh
 # The ioctl fuzzer's suite, run inside the QEMU host as TAP (kvmx.ko not loaded on entry).
 # Usage: fuzz.sh [CALLS [SEED [THREADS [LIMIT_S]]]]   (no SEED: kvmx-fuzz picks one and
-# prints it; LIMIT_S, the hang limit, defaults to 60 s + 10 ms a call: the debug kernel,
-# many times slower, passes its own)
+# prints it, and this suite copies that line to the console at once, so a run that never
+# ends can still be replayed; LIMIT_S, the hang limit, defaults to 60 s + 4 ms a call,
+# over twice the slowest run measured on a loaded 2-core machine, and within the check
+# boot's QEMU limit: the debug kernel, many times slower, passes its own)
 # insmod, kvmx-fuzz (its own TAP lines are folded into this suite), rmmod, then the kernel
 # log must hold no BUG/WARNING/Oops/lockup/RCU stall/KASAN/lockdep/leak report.
 KO=/kvmx.ko
@@ -28,25 +30,61 @@ check "insmod_for_fuzzing" insmod $KO
 start=$(date +%s)
 # A hang is a failure too: past the limit, show where every fuzzer thread is in the
 # kernel, then kill it.
-[ -n "$limit" ] || limit=$((60 + calls / 100))
+[ -n "$limit" ] || limit=$((60 + calls / 250))
 kvmx-fuzz -n "$calls" -t "$threads" ${seed:+-s "$seed"} >/tmp/fuzz.out 2>&1 &
 pid=$!
 hung=0
+seen=0
 while kill -0 $pid 2>/dev/null; do
+	if [ $seen -eq 0 ] && grep -q '^# kvmx-fuzz seed' /tmp/fuzz.out; then
+		seen=1
+		grep '^# kvmx-fuzz seed' /tmp/fuzz.out
+	fi
 	if [ $(($(date +%s) - start)) -gt $limit ]; then
 		hung=1
 		echo "# kvmx-fuzz still running after $limit s: its threads"
 		for t in /proc/$pid/task/*; do
-			echo "# task ${t##*/} state $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan 2>/dev/null)"
+			echo "# task ${t##*/} state $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan 2>/dev/null)" \
+				"$(grep -E '^(SigPnd|SigBlk)' $t/status | tr '\t\n' '  ')"
 			sed 's/^/#   /' $t/stack 2>/dev/null
 		done
+		# The kernel's view: blocked tasks and every CPU's backtrace, then the log's tail.
+		if [ -w /proc/sysrq-trigger ]; then
+			echo w >/proc/sysrq-trigger
+			echo l >/proc/sysrq-trigger
+			sleep 1
+			dmesg | tail -150 | sed 's/^/# dmesg: /'
+		fi
+		# What kvmx is doing meanwhile: its functions, traced for a moment.
+		T=/sys/kernel/tracing
+		if [ -d $T ] && { [ -e $T/trace ] || mount -t tracefs nodev $T 2>/dev/null; } &&
+			echo ':mod:kvmx' >$T/set_ftrace_filter 2>/dev/null; then
+			echo function >$T/current_tracer
+			echo 1 >$T/tracing_on
+			sleep 1
+			echo 0 >$T/tracing_on
+			echo "# kvmx's functions for a moment (ftrace):"
+			grep -v '^#' $T/trace | tail -200 | sed 's/^/# ftrace: /'
+			echo nop >$T/current_tracer
+		fi
 		kill -9 $pid
 		break
 	fi
 	sleep 1
 done
-wait $pid
-status=$?
+# A thread stuck in the kernel does not die: do not wait for it for ever.
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 20 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+if kill -0 $pid 2>/dev/null; then
+	echo "# kvmx-fuzz does not die after SIGKILL: a thread is stuck in the kernel"
+	status=137
+else
+	wait $pid
+	status=$?
+fi
 secs=$(($(date +%s) - start))
 check "fuzzer_finishes_within_${limit}_s" test $hung -eq 0
 # kvmx-fuzz's own TAP: its plan and results become comments, its failures this suite's.

@@ -929,7 +929,8 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 		break;
 	case KVM_SET_SIGNAL_MASK: {
 		/* len, then the set at offset 4; SIGUSR1 (the signaller's) stays deliverable
-		 * so that a blocked or spinning KVM_RUN is still interrupted. */
+		 * so that a blocked or spinning KVM_RUN is still interrupted (and again in
+		 * signal_mask_arg, as other threads write scratch meanwhile). */
 		uint64_t set = rnd_val(r) & ~(1ULL << (SIGUSR1 - 1));
 		uint32_t len = chance(r, 85) ? 8 : (uint32_t)rnd_val(r);
 
@@ -1089,6 +1090,31 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 static atomic_long tce_ok[2]; /* TCE tables made, mappings of one */
 #endif
 
+/*
+ * KVM_SET_SIGNAL_MASK's argument as the kernel will read it, with SIGUSR1 (the
+ * signaller's) deliverable, in the caller's own @buf. Built in scratch, which every thread
+ * fills with random bytes at any time, the set could otherwise block SIGUSR1 by the time
+ * the kernel reads it, and a vCPU run with that mask in a guest loop or a WFI is never
+ * interrupted (as on any KVM): the run would hang. Arguments the kernel cannot read (NULL,
+ * the PROT_NONE page, straddling into it, kernel addresses) stay as they are.
+ */
+static uint64_t signal_mask_arg(uint64_t arg, uint8_t buf[12])
+{
+	uint64_t set;
+
+	if (arg >= (uintptr_t)scratch && arg + 12 <= (uintptr_t)noaccess)
+		memcpy(buf, (void *)(uintptr_t)arg, 12);
+	else if (!arg || (arg >= (uintptr_t)scratch && arg < (uintptr_t)noaccess + 2 * 4096) ||
+		 arg >> 63)
+		return arg;
+	else /* a random address that might be mapped: no mask at all */
+		return 0;
+	memcpy(&set, buf + 4, 8);
+	set &= ~(1ULL << (SIGUSR1 - 1));
+	memcpy(buf + 4, &set, 8);
+	return (uintptr_t)buf;
+}
+
 static void op_known_ioctl(struct rng *r)
 {
 	const struct known *k = &known[below(r, NR_KNOWN)];
@@ -1112,6 +1138,10 @@ static void op_known_ioctl(struct rng *r)
 		memcpy(&cd, (void *)(uintptr_t)arg, sizeof(cd));
 		arg = (uintptr_t)&cd;
 	}
+	uint8_t mask[12];
+
+	if (k->cmd == KVM_SET_SIGNAL_MASK)
+		arg = signal_mask_arg(arg, mask);
 	ret = xioctl(fd, k->cmd, arg);
 	release_entry(kind, i);
 	/* New fds from the ioctls that make them. */
@@ -1149,6 +1179,8 @@ static void op_random_ioctl(struct rng *r)
 		cmd = _IOC(below(r, 4), KVMIO, below(r, 256), below(r, 1 << 14));
 	else
 		cmd = (uint32_t)rnd(r);
+	if (cmd == KVM_SET_SIGNAL_MASK) /* op_known_ioctl's, with SIGUSR1 kept deliverable */
+		cmd = KVM_GET_API_VERSION;
 	xioctl(fd, cmd, chance(r, 50) ? (uintptr_t)scratch : rnd_ptr(r, 64));
 	release_entry(kind, i);
 }
