@@ -77,8 +77,11 @@ struct ArchVcpu {
 	u64 clidr; // CLIDR_EL1 (id_regs.cpp): set by the first init, kept by resets
 	FirmwareRegs fw;
 	MmioPending mmio;
-	u64 exit_esr;	 // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)
-	u64 exit_far;	 // FAR_EL2 of that exit (an external abort the VMM injects reports it)
+	u64 exit_esr; // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)
+	u64 exit_far; // FAR_EL2 of that exit (an external abort the VMM injects reports it)
+	// In a WFIT (exits.cpp): it also ends when the virtual count reaches wfit_count.
+	bool in_wfit;
+	u64 wfit_count;
 	u32 irq_lines;	 // atomic: irq_line_* from KVM_IRQ_LINE
 	int running_cpu; // atomic: the CPU while in the guest section, else -1
 	PageCache cache; // stage-2 table pages for this vCPU's faults

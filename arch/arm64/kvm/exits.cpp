@@ -27,7 +27,11 @@ constexpr u32 EC_BKPT32 = 0x38, EC_BRK64 = 0x3c;
 // Classes 0x00-0x0f from AArch32 state are conditional instructions (ESR_EL2.CV/COND).
 constexpr u32 EC_LAST_CONDITIONAL = 0x0f;
 constexpr u32 ESR_EC_SHIFT = 26;
-constexpr u64 ESR_WFX_TI_MASK = 3, ESR_WFX_WFE = 1;
+// ISS of a trapped WFx (D17.2.37, EC 0x01): TI [1:0] is WFI 0, WFE 1, WFIT 2, WFET 3
+// (bit 0 set: a WFE or WFET; bit 1: with a timeout); RV [2] and RN [9:5], the register
+// holding a WFIT's or WFET's timeout, a virtual count (FEAT_WFxT).
+constexpr u64 ESR_WFX_WFE = 1, ESR_WFX_WFXT = 2, ESR_WFX_RV = 1 << 2;
+constexpr u32 ESR_WFX_RN_SHIFT = 5;
 
 using ExitHandler = Result<RunStep> (*)(Vcpu *vcpu, const ExitInfo &exit);
 
@@ -59,6 +63,9 @@ Result<RunStep> undef_feature(Vcpu *vcpu, const ExitInfo &)
 // kvm_cpu_has_pending_timer).
 bool wfi_ready(Vcpu *vcpu)
 {
+	const ArchVcpu &a = vcpu->arch;
+	if (a.in_wfit && vcount_deadline_ns(vcpu, a.wfit_count) == 0)
+		return true;
 	if (vcpu->arch.vgic_cpu)
 		return vgic_kvm_pending(vcpu) || vtimer_level(vcpu) || ptimer_level(vcpu);
 	return load_acquire(&vcpu->arch.irq_lines) || vtimer_should_notify_user(vcpu);
@@ -66,22 +73,54 @@ bool wfi_ready(Vcpu *vcpu)
 
 // How long a WFI may sleep: until the timer's line rises, unless the VMM already knows
 // it is high (then only the VMM's lines or a kick end the wait).
+// (A WFIT's timeout shortens it: wfi_wait.)
 u64 wfi_timeout_ns(Vcpu *vcpu)
 {
 	u64 ns = vtimer_deadline_ns(vcpu);
 	return ns == 0 && !vtimer_should_notify_user(vcpu) ? KVMX_WAIT_FOREVER : ns;
 }
 
+// A WFI, or a WFIT until the virtual count reaches @count (upstream's kvm_handle_wfx).
+void wfi_wait(Vcpu *vcpu, bool wfit, u64 count)
+{
+	if (!wfit)
+		return psci_suspend_as_wfi(vcpu);
+	ArchVcpu &a = vcpu->arch;
+	a.in_wfit = true;
+	a.wfit_count = count;
+	if (!wfi_ready(vcpu)) {
+		u64 ns = wfi_timeout_ns(vcpu), until = vcount_deadline_ns(vcpu, count);
+		if (vcpu_halt(vcpu, until < ns ? until : ns, wfi_ready) == HaltEnd::woken)
+			vcpu->stats.halt_wakeup++;
+	}
+	a.in_wfit = false;
+}
+
 Result<RunStep> handle_wfx(Vcpu *vcpu, const ExitInfo &exit)
 {
 	skip_instruction(vcpu);
-	if ((exit.esr & ESR_WFX_TI_MASK) == ESR_WFX_WFE) {
+	// A WFE or WFET: whatever its timeout, a yield (upstream's kvm_vcpu_on_spin).
+	if (exit.esr & ESR_WFX_WFE) {
 		vcpu->stats.wfe_exit_stat++;
 		kvmx_host_cond_resched();
 		return RunStep::resume;
 	}
 	vcpu->stats.wfi_exit_stat++;
-	psci_suspend_as_wfi(vcpu);
+	const bool wfit = exit.esr & ESR_WFX_WFXT;
+	u64 count = ~0ULL;
+	if (wfit) {
+		// Without RV the syndrome does not say which register holds the timeout (QEMU
+		// reports none): the WFIT ends at once, a spurious wake-up the architecture
+		// allows, rather than a sleep the guest never asked to end (upstream reads
+		// RN whatever RV says: X0 there).
+		if (!(exit.esr & ESR_WFX_RV)) {
+			kvmx_host_cond_resched();
+			return RunStep::resume;
+		}
+		u32 rn = static_cast<u32>(exit.esr >> ESR_WFX_RN_SHIFT) & 0x1f;
+		count = rn == 31 ? 0 : vcpu->arch.cpu.frame.x[rn];
+	}
+	wfi_wait(vcpu, wfit, count);
 	return RunStep::resume;
 }
 

@@ -59,7 +59,7 @@ u64 offer_aarch32(u32 index, u64 host)
 constexpr u32 pfr0_gic = 24;
 
 // What kvmx offers in feature-ID register @index: the host's, minus what it does not
-// virtualise (SVE, SME, MTE, AMU, MPAM, PMU, pointer authentication, SPE, trace, WFxT;
+// virtualise (SVE, SME, MTE, AMU, MPAM, PMU, pointer authentication, SPE, trace;
 // AArch32 unless the VM's EL1 is 32-bit). The GIC field is 1 where the host can give the
 // VM a GICv3 (gic_advertised() decides what is read). ARM ARM D19.2 field layouts.
 u64 offer(u32 index, bool el1_aarch32)
@@ -109,9 +109,8 @@ u64 offer(u32 index, bool el1_aarch32)
 		v = set_field(v, 24, 0);
 		return set_field(v, 28, 0);
 	}
-	case ID_AA64ISAR2: { // WFxT, GPA3, APA3
-		u64 v = set_field(host, 0, 0);
-		v = set_field(v, 8, 0);
+	case ID_AA64ISAR2: { // GPA3, APA3 (WFxT [3:0] is the host's: exits.cpp's handle_wfx)
+		u64 v = set_field(host, 8, 0);
 		return set_field(v, 12, 0);
 	}
 	default:

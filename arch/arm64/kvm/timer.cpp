@@ -53,22 +53,26 @@ bool timer_level(Vcpu *vcpu, const TimerRegs &t)
 	return reached(timer_now(vcpu, t), c.sys.r[t.cval]);
 }
 
-u64 timer_deadline_ns(Vcpu *vcpu, const TimerRegs &t)
+// The time until a count now at @now reaches @target.
+u64 ticks_to_ns(u64 now, u64 target)
 {
-	const GuestCpu &c = vcpu->arch.cpu;
-	if ((c.sys.r[t.ctl] & (CNT_ENABLE | CNT_IMASK)) != CNT_ENABLE)
-		return KVMX_WAIT_FOREVER;
-	u64 now = timer_now(vcpu, t);
-	u64 cval = c.sys.r[t.cval];
-	if (reached(now, cval))
+	if (reached(now, target))
 		return 0;
-	u64 delta = cval - now, freq = arm64_counter_freq();
+	u64 delta = target - now, freq = arm64_counter_freq();
 	if (!freq)
 		return KVMX_WAIT_FOREVER;
 	constexpr u64 ns_per_s = 1000000000ULL;
 	if (delta / freq >= ~0ULL / ns_per_s)
 		return KVMX_WAIT_FOREVER;
 	return delta / freq * ns_per_s + delta % freq * ns_per_s / freq;
+}
+
+u64 timer_deadline_ns(Vcpu *vcpu, const TimerRegs &t)
+{
+	const GuestCpu &c = vcpu->arch.cpu;
+	if ((c.sys.r[t.ctl] & (CNT_ENABLE | CNT_IMASK)) != CNT_ENABLE)
+		return KVMX_WAIT_FOREVER;
+	return ticks_to_ns(timer_now(vcpu, t), c.sys.r[t.cval]);
 }
 
 // The lines as the VMM's irqchip should see them now.
@@ -96,6 +100,11 @@ u64 vtimer_deadline_ns(Vcpu *vcpu)
 {
 	u64 v = timer_deadline_ns(vcpu, vtimer), p = timer_deadline_ns(vcpu, ptimer);
 	return v < p ? v : p;
+}
+
+u64 vcount_deadline_ns(Vcpu *vcpu, u64 count)
+{
+	return ticks_to_ns(timer_now(vcpu, vtimer), count);
 }
 
 bool vtimer_should_notify_user(Vcpu *vcpu)

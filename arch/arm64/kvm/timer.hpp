@@ -19,6 +19,10 @@ bool ptimer_level(Vcpu *vcpu);
 // neither can without a guest write).
 u64 vtimer_deadline_ns(Vcpu *vcpu);
 
+// The time until the guest's virtual count reaches @count (0 once it has;
+// KVMX_WAIT_FOREVER when too far to say): a WFIT's timeout (exits.cpp).
+u64 vcount_deadline_ns(Vcpu *vcpu, u64 count);
+
 // Does the VMM's irqchip need to hear of a line change? (never with an in-kernel one)
 bool vtimer_should_notify_user(Vcpu *vcpu);
 // Write the lines into kvm_run for the VMM (every return from KVM_RUN).

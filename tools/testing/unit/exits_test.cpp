@@ -315,6 +315,73 @@ TEST_F(Exits, wfi_without_a_timer_blocks_until_a_signal)
 	EXPECT_EQ(0u, vcpu(fd)->stats.halt_wakeup);
 }
 
+// FEAT_WFxT (ISS TI 2 WFIT, 3 WFET; RV and RN name the register with the timeout, a
+// virtual count), as upstream's kvm_handle_wfx.
+constexpr u64 wfxt_iss(u64 ti, u32 rn)
+{
+	return ti | 1ULL << 2 | static_cast<u64>(rn) << 5;
+}
+
+TEST_F(Exits, wfit_whose_count_has_passed_does_not_sleep)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::set_counter(5000);
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[3] = 5000; },
+			fake_arch::sync_exit(esr(fake_arch::EC_WFX, wfxt_iss(2, 3))));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(4u, reg(fd, REG_PC));
+	EXPECT_EQ(1u, vcpu(fd)->stats.wfi_exit_stat);
+	EXPECT_EQ(0, fake_host::waits().waits);
+}
+
+TEST_F(Exits, wfit_sleeps_until_its_count_at_the_latest)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::set_counter_freq(1000000); // 1 MHz: one tick per microsecond
+	fake_arch::set_counter(5000);
+	// The virtual count is the counter less the VM's offset: 1000 below it here.
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CNT, 4000));
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[7] = 4000 + 300; },
+			fake_arch::sync_exit(esr(fake_arch::EC_WFX, wfxt_iss(2, 7))));
+	ASSERT_TRUE(run_script(fd)) << "the timeout ends the wait, the guest runs on";
+	EXPECT_EQ(1, fake_host::waits().waits);
+	EXPECT_EQ(300000u, fake_host::waits().last_timeout_ns);
+	EXPECT_EQ(4u, reg(fd, REG_PC));
+	EXPECT_FALSE(vcpu(fd)->arch.in_wfit);
+	// An earlier timer deadline is the sleep's.
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CTL, 1));
+	ASSERT_EQ(0, set_reg64(fd, KVM_REG_ARM_TIMER_CVAL, reg(fd, KVM_REG_ARM_TIMER_CNT) + 50));
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[7] = ~0ULL; },
+			fake_arch::sync_exit(esr(fake_arch::EC_WFX, wfxt_iss(2, 7))));
+	EXPECT_EQ(-EINTR, run(fd)) << "the timer's line for the VMM";
+	EXPECT_EQ(50000u, fake_host::waits().last_timeout_ns);
+}
+
+TEST_F(Exits, wfit_on_xzr_and_wfit_without_a_register_and_wfet)
+{
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	fake_arch::set_counter(5000);
+	// XZR: count 0, long passed.
+	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, wfxt_iss(2, 31))));
+	// WFET: a yield, like WFE, whatever its count.
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[1] = ~0ULL; },
+			fake_arch::sync_exit(esr(fake_arch::EC_WFX, wfxt_iss(3, 1))));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(8u, reg(fd, REG_PC));
+	EXPECT_EQ(0, fake_host::waits().waits);
+	EXPECT_EQ(1u, vcpu(fd)->stats.wfe_exit_stat);
+	// Without RV (no register to read the count from; QEMU's syndrome): it ends at
+	// once, a spurious wake-up, and never sleeps past what the guest asked for.
+	fake_arch::push(fake_arch::sync_exit(esr(fake_arch::EC_WFX, 2)));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(12u, reg(fd, REG_PC));
+	EXPECT_EQ(0, fake_host::waits().waits);
+	EXPECT_EQ(2u, vcpu(fd)->stats.wfi_exit_stat);
+}
+
 // Without an in-kernel irqchip the timer's line goes to the VMM (KVM_CAP_ARM_USER_IRQ):
 // a WFI sleeps until the line rises, then KVM_RUN returns -EINTR (KVM_EXIT_INTR) with
 // the line in device_irq_level before the guest runs again, as upstream.

@@ -73,6 +73,44 @@ asm(".pushsection .text\n"
     "	str xzr, [x1]\n"
     "	b .\n"
     "g_wfi_end:\n"
+    /* FEAT_WFxT: report ID_AA64ISAR2_EL1; a WFIT whose count has passed (x6 = now);
+     * then WFIT until the virtual count is about 8 ms (CNTFRQ / 128 ticks) ahead, with
+     * the virtual timer armed at that count (enabled, unmasked; PSTATE.I masked, no GIC:
+     * its line only ends waits), again after each early return, counting them in x10
+     * (.inst: WFIT x6 and x7, as assemblers without Armv8.7 do not know it); report the
+     * ticks it took, the ticks asked for and the count of WFITs. */
+    ".global g_wfit_start, g_wfit_end\n"
+    "g_wfit_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	mrs x3, s3_0_c0_c6_2\n"
+    "	str x3, [x1]\n"
+    "	isb\n"
+    "	mrs x6, cntvct_el0\n"
+    "	.inst 0xd5031026\n"
+    "	str xzr, [x1, #8]\n"
+    "	mrs x5, cntfrq_el0\n"
+    "	lsr x5, x5, #7\n"
+    "	mov x10, #0\n"
+    "	isb\n"
+    "	mrs x6, cntvct_el0\n"
+    "	add x7, x6, x5\n"
+    "	msr cntv_cval_el0, x7\n"
+    "	mov x2, #1\n"
+    "	msr cntv_ctl_el0, x2\n"
+    "	isb\n"
+    "1:	.inst 0xd5031027\n"
+    "	add x10, x10, #1\n"
+    "	isb\n"
+    "	mrs x8, cntvct_el0\n"
+    "	cmp x8, x7\n"
+    "	b.lo 1b\n"
+    "	msr cntv_ctl_el0, xzr\n"
+    "	sub x9, x8, x6\n"
+    "	str x9, [x1, #16]\n"
+    "	str x5, [x1, #24]\n"
+    "	str x10, [x1, #32]\n"
+    "	b .\n"
+    "g_wfit_end:\n"
     /* RAM: store x2 at the data page, exit, load it back and report it. */
     ".global g_ram_start, g_ram_end\n"
     "g_ram_start:\n"
@@ -159,6 +197,7 @@ GUEST_PROGRAM(g_undef);
 GUEST_PROGRAM(g_vectors);
 GUEST_PROGRAM(g_fp);
 GUEST_PROGRAM(g_wfi);
+GUEST_PROGRAM(g_wfit);
 GUEST_PROGRAM(g_ram);
 GUEST_PROGRAM(g_cpu_on);
 GUEST_PROGRAM(g_secondary);
@@ -519,6 +558,43 @@ TEST_F(vcpu, wfi_blocks_until_user_irq_line)
 	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
 	EXPECT_GE(now_s() - start, 0.25);
 	pthread_join(t, NULL);
+}
+
+/*
+ * FEAT_WFxT, where the host has it (QEMU's -cpu max does): the guest reads the host's
+ * ID_AA64ISAR2_EL1.WFxT; a WFIT whose count has passed returns; a WFIT loop with the
+ * virtual timer armed at its count ends there. (QEMU traps a WFIT as a WFI, with no
+ * register in the syndrome: the timer ends it, KVM_RUN returning for the VMM's irqchip
+ * on the way. The timeout itself, with a register in the syndrome, is the unit tests'.)
+ */
+TEST_F(vcpu, wfit_waits_for_its_count)
+{
+	uint64_t isar2, elapsed, asked, wfits;
+	int intr = 0;
+
+	LOAD(&self->m, GUEST_CODE_IPA, g_wfit);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA, 8, 1);
+	memcpy(&isar2, self->v.run->mmio.data, 8);
+	EXPECT_EQ(vcpu_get(&self->v, SYSREG(3, 0, 0, 6, 2)), isar2);
+	if (!(isar2 & 0xf))
+		SKIP(return, "no FEAT_WFxT on this host");
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 8, 8, 1);
+	/* The timer's line for the VMM's irqchip: KVM_RUN returns EINTR, run on. */
+	while (vcpu_run(&self->v) < 0 && errno == EINTR && intr < 10)
+		intr++;
+	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
+	ASSERT_EQ(GUEST_MMIO_IPA + 16, self->v.run->mmio.phys_addr);
+	memcpy(&elapsed, self->v.run->mmio.data, 8);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 24, 8, 1);
+	memcpy(&asked, self->v.run->mmio.data, 8);
+	expect_mmio(_metadata, &self->v, GUEST_MMIO_IPA + 32, 8, 1);
+	memcpy(&wfits, self->v.run->mmio.data, 8);
+	EXPECT_NE(0, asked);
+	EXPECT_GE(elapsed, asked);
+	EXPECT_GE(wfits, 1);
+	TH_LOG("%llu WFITs, %d KVM_EXIT_INTR, %llu ticks for a count %llu ahead",
+	       (unsigned long long)wfits, intr, (unsigned long long)elapsed,
+	       (unsigned long long)asked);
 }
 
 TEST_F(vcpu, irq_line_needs_cpu_type_without_irqchip)
