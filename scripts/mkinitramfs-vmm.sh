@@ -55,6 +55,12 @@ install -m 0644 "$ko" "$r/kvmx.ko"
 install -m 0755 "$caps" "$r/bin/kvm-caps"
 install -m 0644 "$kimage" "$r/vmm/vmlinuz"
 install -m 0644 "$cases" "$r/vmm/cases.txt"
+# The host's own transfer disk for cross-hypervisor migration (vmm.sh's xload): the same
+# kernel, so the guest's virtio-mmio and virtio-blk modules, where they are modules.
+mkdir -p "$r/vmm/host-modules"
+for mod in virtio_mmio virtio_blk; do
+	[ -f "$g/modules/$mod.ko" ] && install -m 0644 "$g/modules/$mod.ko" "$r/vmm/host-modules/"
+done
 mkdir -p "$(dirname "$out")"
 {
 	cat "$tree"

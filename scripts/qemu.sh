@@ -38,11 +38,18 @@ esac
 # instructions (make vmm ICOUNT=1: boot-to-/init in host instructions).
 icount=()
 [ "${KVMX_QEMU_ICOUNT:-0}" = 1 ] && icount=(-icount shift=0,sleep=off)
+# KVMX_VMM_XFER=FILE (vmm modes, scripts/vmm-run.sh): a raw image as the host's virtio
+# disk, kept across the boots of one run (cross-hypervisor migration, vmm.sh's xsave).
+xfer=()
+case $mode in
+vmm-*) [ -n "${KVMX_VMM_XFER:-}" ] &&
+	xfer=(-drive "if=none,id=xfer,format=raw,file=$KVMX_VMM_XFER" -device virtio-blk-device,drive=xfer) ;;
+esac
 pidfile="$results/qemu-$mode.pid"
 start=$(date +%s)
 timeout --foreground -k 5 "$tmo" qemu-system-aarch64 \
 	-M virt,virtualization=$virt,gic-version=3 -cpu "${KVMX_QEMU_CPU:-max}" -smp 2 -m $mem \
-	${icount[@]+"${icount[@]}"} -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
+	${icount[@]+"${icount[@]}"} ${xfer[@]+"${xfer[@]}"} -nographic -no-reboot -nic none -kernel "$kernel" -initrd "$initrd" -append "$append" \
 	-pidfile "$pidfile" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 	{ [ "$mode" = run ] && grep -v '^@@' || cat >/dev/null; }
 status=${PIPESTATUS[0]}

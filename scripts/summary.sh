@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # SUMMARY_EXPECTED replaces the list of suites besides the kselftests (make check-debug).
 expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check boot-builtin boot-noel2 device module fuzz
 	host-builtin host-noel2 boot-upstream-builtin boot-upstream-kvmx upstream-compare
-	boot-vmm-builtin boot-vmm-kvmx vmm-compare
+	boot-vmm-builtin boot-vmm-kvmx vmm-compare xmigrate-to-kvmx xmigrate-to-builtin boot-vmm-xback
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched
 	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive ppc-hvref-vmm

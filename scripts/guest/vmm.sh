@@ -50,6 +50,7 @@ t=/tmp/vmm res=/tmp/vmm/res
 rm -rf $t
 mkdir -p $res
 n=0
+xsrc='' xdev='' xfrom=''
 
 tap() {	# ok|fail name [comment]
 	n=$((n + 1))
@@ -66,11 +67,13 @@ cases() {
 # The host's knobs of a case's fourth field: pci=1 (bus=pci), msi=1 (and the machine has
 # an ITS, so virtio-pci uses MSI-X), mig=1 (migrate=1); the other words in bargs.
 knobs() {	# machine [args]
-	pci=0 msi=0 mig=0 bargs=
+	pci=0 msi=0 mig=0 xmig=0 bargs='' cpu=host
 	for w in $(echo "${2:-}" | tr , ' '); do
 		case $w in
 		bus=pci) pci=1 ;;
 		migrate=1) mig=1 ;;
+		xmigrate=1) xmig=1 ;;
+		cpu-builtin=*) [ "$mode" = builtin ] && cpu="host,$(echo "${w#cpu-builtin=}" | tr + ,)" ;;
 		*) bargs="$bargs $w" ;;
 		esac
 	done
@@ -132,7 +135,7 @@ hang_state() {	# pid
 # where QEMU's threads are.
 start_qemu() {	# extra args...
 	# shellcheck disable=SC2086 # $blk, $ser and $net are lists of words
-	$qemu -accel kvm -cpu host -M "$machine" -smp "$smp" -m 256 -nographic -nodefaults \
+	$qemu -accel kvm -cpu "$cpu" -M "$machine" -smp "$smp" -m 256 -nographic -nodefaults \
 		-serial stdio -kernel $kernel -initrd $initrd \
 		-append "console=ttyAMA0 panic=-1$guest_args$bargs" \
 		-no-reboot -drive if=none,id=disk0,file=$t/disk.img,format=raw $blk $ser \
@@ -203,9 +206,16 @@ migrate_once() {
 	if [ "$mig_status" != completed ] || [ -f $t/timeout ]; then
 		return
 	fi
+	[ $xmig = 1 ] && [ -n "$xdev" ] && xsave
+	restore_once $t/vm.state
+}
+
+# QEMU B of a migrate case: the case's command line with -incoming "exec:cat STATE",
+# "cont" once it is loaded (paused, as saved), pings until the guest answers, then "off".
+restore_once() {	# state-file
 	: >$t/mon.log
 	start_qemu -chardev pipe,id=m0,path=$t/mon -mon chardev=m0,mode=readline \
-		-incoming "exec:cat $t/vm.state"
+		-incoming "exec:cat $1"
 	k=0
 	while [ $k -lt 120 ] && kill -0 $qpid 2>/dev/null &&
 		! grep 'VM status: running' $t/mon.log >/dev/null; do
@@ -226,6 +236,86 @@ migrate_once() {
 	wait_qemu
 }
 
+# Cross-hypervisor migration (a case with xmigrate=1, and the host booted with
+# kvmxvmmxfer=1 by scripts/vmm-run.sh, which gives it a second disk, /dev/vda, kept
+# across the boots of one run): after QEMU A's save, the state, the disk image as A left
+# it, A's answer before the save and the case's name go onto that disk as a tar archive
+# with this hypervisor's name (xsave). The next boot, on the other hypervisor, reads it
+# before its own cases (xload) and, after them, restores that guest on its own /dev/kvm
+# (xrestore): the migrate checks after the restore, as TAP in $t/xmig.tap.
+xsave() {
+	rm -rf $t/xout
+	mkdir -p $t/xout
+	cp $t/vm.state $t/disk.img $t/xout/ &&
+		awk '$2 == "@@VMM-PONG" && $3 == 1' $t/console.log >$t/xout/pong1 &&
+		printf 'hv %s\ncase %s\n' "$mode" "$c" >$t/xout/meta &&
+		tar -cf $xdev -C $t/xout . && sync &&
+		echo "# $c: state, disk and answer saved for the other hypervisor ($(wc -c <$t/vm.state) bytes)" ||
+		echo "# $c: could not save the state for the other hypervisor on $xdev"
+	rm -rf $t/xout
+}
+xload() {
+	for m in virtio_mmio virtio_blk; do
+		[ -f /vmm/host-modules/$m.ko ] && insmod /vmm/host-modules/$m.ko
+	done
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -b /dev/vda ]; then
+		echo "# kvmxvmmxfer=1 but no /dev/vda: no cross-hypervisor migration"
+		return
+	fi
+	xdev=/dev/vda
+	mkdir -p $t/xin
+	if tar -xf $xdev -C $t/xin 2>/dev/null && [ -f $t/xin/meta ]; then
+		xfrom=$(awk '$1 == "hv" { print $2 }' $t/xin/meta)
+		xcase=$(awk '$1 == "case" { print $2 }' $t/xin/meta)
+		if [ "$xfrom" = "$mode" ]; then
+			xfrom= # this hypervisor's own, from an earlier run
+		else
+			echo "# $xdev holds case $xcase saved on $xfrom: restored here after the cases"
+		fi
+	fi
+}
+# The checks after a restore, as judge_migrate makes them (and the poweroff).
+xchecks() {	# case smp machine [args]
+	knobs "$2" "${3:-}"
+	echo console-after-restore timer-after-restore clock-continues disk-after-restore
+	[ $msi = 1 ] && echo msi-after-restore
+	echo poweroff-status-0
+}
+xrestore() {
+	xn=0
+	xline=$(sed -e 's/#.*//' /vmm/cases.txt | awk -v c="$xcase" '$1 == c')
+	if [ -z "$xline" ]; then
+		echo "1..1" >$t/xmig.tap
+		echo "not ok 1 $xcase.from-$xfrom # no case $xcase in /vmm/cases.txt" >>$t/xmig.tap
+		return
+	fi
+	# shellcheck disable=SC2086 # the case's fields are words on purpose
+	set -- $xline
+	xc=$1
+	shift
+	echo "# === $xc saved on $xfrom, restored on $mode"
+	r=1 repeat=1 xsrc=$t/xin
+	# Its own name: this boot may have run the same case already.
+	boot_once "$xc.from-$xfrom" "$@"
+	xsrc=''
+	{
+		echo "1..$(xchecks "$@" | wc -w)"
+		for k in $(xchecks "$@"); do
+			xn=$((xn + 1))
+			v=$(head -n 1 "$res/$xc.from-$xfrom.$k" 2>/dev/null)
+			case $v in
+			ok*) echo "ok $xn $xc.from-$xfrom.$k" ;;
+			*) echo "not ok $xn $xc.from-$xfrom.$k # $(echo "${v#fail }" | clean)" ;;
+			esac
+		done
+	} >$t/xmig.tap
+}
+
 boot_once() {	# case smp machine [args]
 	c=$1 smp=$2 machine=$3
 	knobs "$machine" "${4:-}"
@@ -240,7 +330,11 @@ boot_once() {	# case smp machine [args]
 	fi
 	rm -f $t/disk.img $t/vc.in $t/vc.out $t/con $t/timeout $t/hang.txt $t/vc.reply $t/net.log \
 		$t/ser.in $t/mon.in $t/mon.out $t/mon.log $t/vm.state $t/qemu.err
-	dd if=/dev/urandom of=$t/disk.img bs=65536 count=64 2>/dev/null
+	if [ -n "$xsrc" ]; then
+		cp $xsrc/disk.img $t/disk.img # as QEMU A left it on the other hypervisor
+	else
+		dd if=/dev/urandom of=$t/disk.img bs=65536 count=64 2>/dev/null
+	fi
 	disk=$(sha256sum $t/disk.img | cut -d' ' -f1)
 	sectors=$(($(wc -c <$t/disk.img) / 512))
 	token=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -270,7 +364,12 @@ boot_once() {	# case smp machine [args]
 	apid=$!
 	dmesg -c >>$t/dmesg-all
 	start=$(cut -d' ' -f1 /proc/uptime)
-	if [ $mig = 1 ]; then
+	if [ -n "$xsrc" ]; then
+		restore_once $xsrc/vm.state
+		exec 7>&- 8>&- 9>&-
+		kill "$monpid" 2>/dev/null
+		wait "$monpid" 2>/dev/null
+	elif [ $mig = 1 ]; then
 		migrate_once
 		exec 7>&- 8>&- 9>&-
 		kill "$monpid" 2>/dev/null
@@ -295,6 +394,14 @@ boot_once() {	# case smp machine [args]
 		record "$c" "$@"
 		[ "$2" = ok ] || bad=1
 	}
+	if [ -n "$xsrc" ]; then
+		# A guest restored from the other hypervisor: only the checks after the restore.
+		ti=restored
+		judge_migrate
+		judge_poweroff
+		report_boot
+		return
+	fi
 	ti=$(fact_time INIT)
 	if [ -n "$ti" ]; then
 		bt=$(awk -v a="$start" -v b="$ti" 'BEGIN { printf "%.2f", b - a }')
@@ -368,6 +475,11 @@ boot_once() {	# case smp machine [args]
 		fi
 	fi
 	[ $mig = 1 ] && judge_migrate
+	judge_poweroff
+	report_boot
+}
+
+judge_poweroff() {
 	if [ $hung = 1 ]; then
 		check poweroff-status-0 fail "timeout after $tmo s, QEMU did not die on SIGKILL"
 	elif [ -f $t/timeout ]; then
@@ -379,7 +491,10 @@ boot_once() {	# case smp machine [args]
 	else
 		check poweroff-status-0 fail "exit status $rc"
 	fi
+}
 
+# After a boot: its time, the nested QEMU's stderr, and what to look at if a check failed.
+report_boot() {
 	echo "# $c boot $r/$repeat: qemu exit $rc after $(awk -v a="$start" -v b="$end" \
 		'BEGIN { printf "%.1f", b - a }') s, boot to /init: ${bt:-none}${bt:+ s}"
 	bt=
@@ -412,19 +527,23 @@ boot_once() {	# case smp machine [args]
 # The migrate checks, from the guest's answers before the save and after the restore:
 # "@@VMM-PONG <token> <uptime> <timer> <uptime> <timer> <msi> <msi> <sha256>".
 judge_migrate() {
-	p1=$(awk '$2 == "@@VMM-PONG" && $3 == 1 { $1 = $2 = $3 = ""; print; exit }' $t/console.log)
+	# shellcheck disable=SC2086 # no file or one
+	p1=$(awk '$2 == "@@VMM-PONG" && $3 == 1 { $1 = $2 = $3 = ""; print; exit }' \
+		${xsrc:+$xsrc/pong1} $t/console.log)
 	p2=$(awk '$2 == "@@VMM-PONG" && $3 == 2 { $1 = $2 = $3 = ""; print; exit }' $t/console.log)
 	echo "# $c: before the save: ${p1:-no answer}"
 	echo "# $c: after the restore: ${p2:-no answer}"
-	if [ -n "$p1" ]; then
-		check console-before-save ok
-	else
-		check console-before-save fail "no answer to ping 1"
-	fi
-	if [ "$mig_status" = completed ] && [ -s $t/vm.state ]; then
-		check saved-to-file ok
-	else
-		check saved-to-file fail "migration status '${mig_status:-none}'"
+	if [ -z "$xsrc" ]; then
+		if [ -n "$p1" ]; then
+			check console-before-save ok
+		else
+			check console-before-save fail "no answer to ping 1"
+		fi
+		if [ "$mig_status" = completed ] && [ -s $t/vm.state ]; then
+			check saved-to-file ok
+		else
+			check saved-to-file fail "migration status '${mig_status:-none}'"
+		fi
 	fi
 	if [ -n "$p2" ]; then
 		check console-after-restore ok
@@ -491,6 +610,7 @@ report_case() {	# case smp machine [args]
 plan=3
 [ "$mode" = kvmx ] && plan=4
 while read -r c smp machine cargs <&3; do
+	[ -n "$c" ] || continue # no case at all (kvmxvmmcases=none): one empty line
 	plan=$((plan + $(checks_of "$smp" "$machine" "$cargs" | wc -w)))
 done 3<<EOF
 $(cases)
@@ -523,6 +643,7 @@ else
 	tap fail host.dev-kvm "no /dev/kvm"
 fi
 
+[ "${kvmxvmmxfer:-0}" = 1 ] && xload
 hogs=
 i=0
 while [ $i -lt "${kvmxvmmload:-0}" ]; do
@@ -534,6 +655,7 @@ done
 [ -n "$guest_args" ] && echo "# nested guest's command line adds:$guest_args"
 # The loop reads the case list on fd 3: nothing in a boot can eat it.
 while read -r c smp machine cargs <&3; do
+	[ -n "$c" ] || continue # no case at all (kvmxvmmcases=none): one empty line
 	echo "# === $c: -M $machine -smp $smp${cargs:+, guest: $cargs}"
 	r=1
 	while [ $r -le "$repeat" ]; do
@@ -545,6 +667,7 @@ done 3<<EOF
 $(cases)
 EOF
 
+[ -n "$xfrom" ] && xrestore
 # shellcheck disable=SC2086 # a list of pids
 [ -n "$hogs" ] && kill $hogs
 if [ "$mode" = kvmx ]; then
