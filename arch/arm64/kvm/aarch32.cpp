@@ -141,6 +141,12 @@ bool arm64_host_has_aarch32_el1()
 	return ((registry().host.arm64_id_regs[24] >> 4) & 0xf) == 2;
 }
 
+bool arm64_host_has_aarch32_el0()
+{
+	// ID_AA64PFR0_EL1.EL0 in bits [3:0].
+	return (registry().host.arm64_id_regs[24] & 0xf) == 2;
+}
+
 int aarch32_reg_index(u64 pstate, u32 r)
 {
 	if (r > 14)

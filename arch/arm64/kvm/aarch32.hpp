@@ -38,6 +38,10 @@ inline u64 arm64_reset_pstate(const GuestCpu &c)
 
 // Whether every host CPU can run EL1 in AArch32 (ID_AA64PFR0_EL1.EL1 == 0b0010).
 bool arm64_host_has_aarch32_el1();
+// Whether every host CPU can run EL0 in AArch32 (ID_AA64PFR0_EL1.EL0 == 0b0010): a 64-bit
+// VM is then offered AArch32 EL0 (its EL1 may ERET to it whatever kvmx says: HCR_EL2.RW
+// only decides EL1's width), as upstream.
+bool arm64_host_has_aarch32_el0();
 
 inline bool in_aarch32(const GuestCpu &c)
 {

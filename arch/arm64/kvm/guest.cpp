@@ -130,10 +130,9 @@ CoreReg core_reg(Vcpu *vcpu, u64 off)
 	return { nullptr, 0 };
 }
 
-// The modes a vCPU's PSTATE may take: the AArch64 EL0/EL1 ones, or for a 32-bit EL1 the
-// AArch32 USR, FIQ, IRQ, SVC, ABT, UND and SYS modes (as upstream, which also allows
-// AArch32 USR under a 64-bit EL1 when the host has AArch32 EL0: kvmx's 64-bit vCPUs are
-// AArch64-only at EL0 too).
+// The modes a vCPU's PSTATE may take: the AArch64 EL0/EL1 ones and, where the host has
+// AArch32 EL0, AArch32 USR (a VM saved while its 32-bit userspace ran) for a 64-bit EL1;
+// the AArch32 USR, FIQ, IRQ, SVC, ABT, UND and SYS modes for a 32-bit EL1. As upstream.
 bool pstate_valid(const GuestCpu &c, u64 val)
 {
 	if (!(val & PSR_MODE32_BIT)) {
@@ -143,6 +142,7 @@ bool pstate_valid(const GuestCpu &c, u64 val)
 	}
 	switch (val & PSR32_MODE_MASK) {
 	case PSR32_MODE_USR:
+		return c.el1_aarch32 || arm64_host_has_aarch32_el0();
 	case PSR32_MODE_FIQ:
 	case PSR32_MODE_IRQ:
 	case PSR32_MODE_SVC:

@@ -4,6 +4,7 @@
 // field (upstream 6.7's writable ID registers), and the writable-mask ioctl. Must not
 // touch hardware: the guest reads these values through HCR_EL2.TID3 traps (sysregs.cpp).
 #include "id_regs.hpp"
+#include "aarch32.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
 #include "vgic/kvm.hpp"
@@ -33,9 +34,11 @@ constexpr u64 set_field(u64 val, u32 shift, u64 field)
 // ID registers CRm 1-3: the AArch32 ones.
 constexpr u32 aarch32_id_regs = 24;
 
-// The AArch32 feature registers of a vCPU whose EL1 is AArch32: the host's, minus what
-// kvmx does not virtualise in that state: the AArch32 debug and trace interfaces (CP14,
-// so ID_DFR0 is zero), the PMU, AMU and the GIC system-register interface.
+// The AArch32 feature registers of a VM that runs AArch32 code (at EL1, or only at EL0
+// under a 64-bit EL1): the host's, minus what kvmx does not virtualise in that state: the
+// AArch32 debug and trace interfaces (CP14, so ID_DFR0 is zero), the PMU, AMU and the GIC
+// system-register interface. Upstream 6.1 shows ID_DFR0 (PerfMon 0 without a PMU) since it
+// emulates CP14 debug; kvmx answers CP14 with UNDEF, and says so.
 u64 offer_aarch32(u32 index, u64 host)
 {
 	switch (index) {
@@ -58,24 +61,34 @@ u64 offer_aarch32(u32 index, u64 host)
 // ID_AA64PFR0_EL1.GIC [27:24]: 1 = GICv3 system registers.
 constexpr u32 pfr0_gic = 24;
 
+// ID_AA64PFR0_EL1.EL0 [3:0] and EL1 [7:4]: 1 = AArch64 only, 2 = AArch64 and AArch32.
+constexpr u32 pfr0_el0 = 0, pfr0_el1 = 4;
+constexpr u64 el_aarch64_only = 1, el_aarch32 = 2;
+
 // What kvmx offers in feature-ID register @index: the host's, minus what it does not
 // virtualise (SVE, SME, MTE, AMU, MPAM, PMU, pointer authentication, SPE, trace;
-// AArch32 unless the VM's EL1 is 32-bit). The GIC field is 1 where the host can give the
+// AArch32 where the host's EL0 has none). The GIC field is 1 where the host can give the
 // VM a GICv3 (gic_advertised() decides what is read). ARM ARM D19.2 field layouts.
 u64 offer(u32 index, bool el1_aarch32)
 {
 	const u64 host = registry().host.arm64_id_regs[index];
-	// The AArch32 feature registers (CRm 1-3) of a 64-bit vCPU describe an execution
-	// state it does not offer (ID_AA64PFR0_EL1.EL0/EL1 say AArch64 only): zero.
+	// A 64-bit VM runs AArch32 at EL0 wherever the host can (HCR_EL2.RW only fixes
+	// EL1's width), as upstream: it is offered AArch32 EL0 and the AArch32 feature
+	// registers (CRm 1-3) that describe it. Without AArch32 at any EL they are zero
+	// (UNKNOWN in the architecture; zero is upstream's choice too).
+	const bool aarch32 = el1_aarch32 || arm64_host_has_aarch32_el0();
 	if (index < aarch32_id_regs)
-		return el1_aarch32 ? offer_aarch32(index, host) : 0;
+		return aarch32 ? offer_aarch32(index, host) : 0;
 	switch (index) {
 	case ID_AA64PFR0: {
-		// EL0 and EL1: AArch64 only (1), or AArch64 and AArch32 (2) for a VM whose
-		// EL1 is 32-bit (its EL0 is then AArch32 too).
-		const u64 el01 = el1_aarch32 ? 2 : 1;
-		u64 v = set_field(host, 0, el01);
-		v = set_field(v, 4, el01);
+		// EL0: AArch32 too where offered. EL1: AArch32 too for a 32-bit VM; for a
+		// 64-bit one the host's (upstream reports it; the guest cannot act on it, its
+		// EL1 being AArch64 by HCR_EL2.RW); AArch64 only without AArch32 EL0.
+		u64 el1 = el1_aarch32 ? el_aarch32 : get_field(host, pfr0_el1);
+		if (!aarch32)
+			el1 = el_aarch64_only;
+		u64 v = set_field(host, pfr0_el0, aarch32 ? el_aarch32 : el_aarch64_only);
+		v = set_field(v, pfr0_el1, el1);
 		v = set_field(v, pfr0_gic, vgic_host_ok() ? 1 : 0);
 		v = set_field(v, 32, 0); // SVE
 		v = set_field(v, 40, 0); // MPAM
@@ -299,9 +312,10 @@ bool only_narrows(u32 index, u64 val, u64 limit)
 }
 
 // ID registers CRm 1-3 of a VM with a 64-bit EL1: the architected ones ignore userspace
-// writes (a VMM that restores values from a host with AArch32 keeps working); the
-// reserved encodings and ID_AFR0_EL1 / ID_DFR1_EL1 must be written with what they read
-// (zero). As upstream.
+// writes (a VMM that restores values from a host with other AArch32 features, or with
+// none, keeps working); the reserved encodings and ID_AFR0_EL1 / ID_DFR1_EL1 must be
+// written with what they read (zero). As upstream 6.1 where the host has no AArch32
+// (its writes of the others must match there).
 bool aarch32_id_reg_ignores_writes(u32 index)
 {
 	return index < aarch32_id_regs && index != 3 && index != 19 && index != 21 && index != 23;
@@ -370,7 +384,8 @@ Status id_reg_write(Vm *vm, u32 index, u64 val)
 		return Status::error(-EINVAL);
 	// A 32-bit VM runs AArch32 at EL1 and EL0 whatever the register says: it keeps
 	// saying so.
-	if (index == ID_AA64PFR0 && el1_aarch32 && ((v ^ limit) & (field_mask(0) | field_mask(4))))
+	if (index == ID_AA64PFR0 && el1_aarch32 &&
+	    ((v ^ limit) & (field_mask(pfr0_el0) | field_mask(pfr0_el1))))
 		return Status::error(-EINVAL);
 	// A VM with a vGIC keeps its GIC system registers: hiding them would need the
 	// guest's ICC_* accesses trapped and undefined beside a working vGIC.

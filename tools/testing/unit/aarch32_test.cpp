@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // 32-bit EL1 vCPUs (KVM_ARM_VCPU_EL1_32BIT) and exits from AArch32 state: the VM-wide
 // register width, reset state, ONE_REG rules, banked registers, conditional and T32
-// instructions, CP15/VMRS traps, HVC32/SMC32 calls and exceptions into AArch32 modes.
+// instructions, CP15/VMRS traps, HVC32/SMC32 calls and exceptions into AArch32 modes; and
+// AArch32 EL0 under a 64-bit EL1 (its ID registers, PSTATE, MMIO, WFx, CP14/CP15 UNDEFs
+// at the AArch64 vector).
 #include "aarch32.hpp"
+#include "id_regs.hpp"
+#include "registry.hpp"
 #include "vcpu_fixture.hpp"
 
 namespace {
@@ -22,6 +26,7 @@ constexpr u64 REG_FPEXC32 = sys_reg(3, 4, 5, 3, 0), REG_IFSR32 = sys_reg(3, 4, 5
 
 constexpr u64 EC_WFX = 0x01, EC_CP15_32 = 0x03, EC_CP15_64 = 0x04, EC_CP14_32 = 0x05;
 constexpr u64 EC_CP10_ID = 0x08, EC_HVC32 = 0x12, EC_SMC32 = 0x13, EC_DABT_LOW = 0x24;
+constexpr u64 EC_BKPT32 = 0x38;
 constexpr u64 ESR_IL = 1ULL << 25, ESR_CV = 1ULL << 24;
 constexpr u64 COND_EQ = 0x0, COND_AL = 0xe;
 
@@ -108,31 +113,61 @@ TEST_F(Aarch32, init_resets_to_svc_mode_with_hcr_rw_clear)
 	EXPECT_TRUE(fake_arch::last_entry_cpu().el1_aarch32);
 }
 
-TEST_F(Aarch32, id_registers_show_aarch32_only_to_a_32bit_vcpu)
+TEST_F(Aarch32, id_registers_show_aarch32_to_either_width_on_a_host_with_aarch32_el0)
 {
 	long fd64 = ready_vcpu(0);
 	ASSERT_GE(fd64, 0);
-	EXPECT_EQ(0x11u, reg(fd64, REG_ID_AA64PFR0) & 0xff) << "EL0/EL1 AArch64 only";
-	EXPECT_EQ(0u, reg(fd64, REG_ID_PFR0));
-	EXPECT_EQ(0u, reg(fd64, REG_MVFR0));
+	EXPECT_EQ(0x22u, reg(fd64, REG_ID_AA64PFR0) & 0xff) << "EL0 AArch32; EL1 the host's";
+	EXPECT_EQ(host_id::pfr0_32_value & ~(0xfULL << 20), reg(fd64, REG_ID_PFR0)) << "no AMU";
+	EXPECT_EQ(0u, reg(fd64, REG_ID_DFR0)) << "no CP14 debug, no PMU";
+	EXPECT_EQ(host_id::mvfr0_value, reg(fd64, REG_MVFR0));
 
-	// A second VM for the 32-bit vCPU (one width per VM).
+	// A second VM for the 32-bit vCPU (one width per VM): the same AArch32 registers.
 	int vm2 = static_cast<int>(kvmx_dev_ioctl(KVM_CREATE_VM, 0));
 	ASSERT_GE(vm2, 0);
 	long fd32 = kvmx_vm_ioctl(fake_host::vm_of_fd(vm2), KVM_CREATE_VCPU, 0);
 	ASSERT_GE(fd32, 0);
 	EXPECT_EQ(0, vcpu_init(fd32, el1_32bit));
 	EXPECT_EQ(0x22u, reg(fd32, REG_ID_AA64PFR0) & 0xff) << "EL0/EL1 AArch64 + AArch32";
-	EXPECT_EQ(host_id::pfr0_32_value & ~(0xfULL << 20), reg(fd32, REG_ID_PFR0)) << "no AMU";
-	EXPECT_EQ(0u, reg(fd32, REG_ID_DFR0)) << "no CP14 debug, no PMU";
-	EXPECT_EQ(host_id::mvfr0_value, reg(fd32, REG_MVFR0));
-	// Writable only with the value they hold (a 64-bit vCPU ignores writes to them).
+	for (u64 id : { REG_ID_PFR0, REG_ID_DFR0, REG_MVFR0 })
+		EXPECT_EQ(reg(fd64, id), reg(fd32, id)) << id;
+	// A 32-bit vCPU's take only the value they hold; a 64-bit vCPU ignores writes to
+	// them (a VMM restoring a host with other AArch32 features keeps working).
 	EXPECT_EQ(0, set_reg64(fd32, REG_MVFR0, host_id::mvfr0_value));
 	EXPECT_EQ(-EINVAL, set_reg64(fd32, REG_MVFR0, 0));
 	EXPECT_EQ(0, set_reg64(fd64, REG_MVFR0, 0x1234));
-	EXPECT_EQ(0u, reg(fd64, REG_MVFR0));
+	EXPECT_EQ(0, set_reg64(fd64, REG_ID_PFR0, 0));
+	EXPECT_EQ(host_id::mvfr0_value, reg(fd64, REG_MVFR0));
+	EXPECT_EQ(host_id::pfr0_32_value & ~(0xfULL << 20), reg(fd64, REG_ID_PFR0));
 	fake_host::close_fd(static_cast<int>(fd32));
 	fake_host::close_fd(vm2);
+}
+
+TEST_F(Aarch32, a_64bit_vcpu_reports_the_hosts_el1_field_beside_aarch32_el0)
+{
+	// A host whose EL0 has AArch32 and whose EL1 has not.
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64PFR0] =
+		(host_id::pfr0_value & ~0xffULL) | 0x12;
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0x12u, reg(fd, REG_ID_AA64PFR0) & 0xff);
+	EXPECT_EQ(host_id::mvfr0_value, reg(fd, REG_MVFR0));
+}
+
+TEST_F(Aarch32, a_host_without_aarch32_el0_keeps_a_64bit_vcpu_aarch64_only)
+{
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64PFR0] =
+		(host_id::pfr0_value & ~0xffULL) | 0x11;
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	const u64 pfr0 = reg(fd, REG_ID_AA64PFR0);
+	EXPECT_EQ(0x11u, pfr0 & 0xff) << "EL0/EL1 AArch64 only";
+	EXPECT_EQ(0u, reg(fd, REG_ID_PFR0));
+	EXPECT_EQ(0u, reg(fd, REG_MVFR0));
+	EXPECT_EQ(0, set_reg64(fd, REG_MVFR0, 0x1234)) << "ignored";
+	EXPECT_EQ(0u, reg(fd, REG_MVFR0));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, REG_ID_AA64PFR0, (pfr0 & ~0xfULL) | 2)) << "widening";
+	EXPECT_EQ(-EINVAL, set_reg64(fd, REG_PSTATE, PSR32_MODE_USR));
 }
 
 TEST_F(Aarch32, pstate_takes_aarch32_modes_only_on_a_32bit_vcpu)
@@ -147,12 +182,22 @@ TEST_F(Aarch32, pstate_takes_aarch32_modes_only_on_a_32bit_vcpu)
 		EXPECT_EQ(-EINVAL, set_reg64(fd, REG_PSTATE, mode)) << mode;
 }
 
-TEST_F(Aarch32, pstate_rejects_aarch32_modes_on_a_64bit_vcpu)
+TEST_F(Aarch32, pstate_of_a_64bit_vcpu_takes_aarch32_usr_and_no_other_aarch32_mode)
 {
 	long fd = ready_vcpu(0);
 	ASSERT_GE(fd, 0);
-	for (u64 mode : { PSR32_MODE_USR, PSR32_MODE_SVC, PSR32_MODE_SYS })
+	for (u64 mode : { PSR32_MODE_SVC, PSR32_MODE_SYS, PSR32_MODE_FIQ, PSR32_MODE_UND })
 		EXPECT_EQ(-EINVAL, set_reg64(fd, REG_PSTATE, mode)) << mode;
+	// A VM saved while its 32-bit userspace ran: r0-r14 and the PC narrow to 32 bits,
+	// x15-x30 (the 64-bit EL1's) do not.
+	ASSERT_EQ(0, set_reg64(fd, reg_x(14), 0x1'0000'1234));
+	ASSERT_EQ(0, set_reg64(fd, reg_x(15), 0x1'0000'5678));
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, 0x1'0000'8000));
+	EXPECT_EQ(0, set_reg64(fd, REG_PSTATE, PSR32_MODE_USR | PSR32_T | PSR32_Z));
+	EXPECT_EQ(PSR32_MODE_USR | PSR32_T | PSR32_Z, reg(fd, REG_PSTATE));
+	EXPECT_EQ(0x1234u, x(fd, 14));
+	EXPECT_EQ(0x1'0000'5678u, x(fd, 15));
+	EXPECT_EQ(0x8000u, reg(fd, REG_PC));
 }
 
 TEST_F(Aarch32, registers_written_in_aarch32_state_are_narrowed_to_32_bits)
@@ -424,6 +469,10 @@ TEST_F(Aarch32, mcrr_to_cp15_is_undefined)
 	EXPECT_EQ(PSR32_MODE_UND, reg(fd, REG_PSTATE) & 0x1f);
 }
 
+// AArch32 EL0 under a 64-bit EL1: the guest's EL1 ERETs to USR mode (SPSR_EL1.M[4] set).
+constexpr u64 usr = PSR_MODE32_BIT | PSR32_MODE_USR;
+constexpr u64 EC_UNKNOWN = 0x00;
+
 TEST_F(Aarch32, undefined_from_aarch32_el0_under_a_64bit_el1_goes_to_the_aarch64_vector)
 {
 	long fd = ready_vcpu(0);
@@ -434,6 +483,125 @@ TEST_F(Aarch32, undefined_from_aarch32_el0_under_a_64bit_el1_goes_to_the_aarch64
 	ASSERT_TRUE(run_script(fd));
 	EXPECT_EQ(0x10600u, reg(fd, REG_PC)) << "lower EL using AArch32";
 	EXPECT_EQ(u64(PSR_MODE_EL1h), reg(fd, REG_PSTATE) & 0xf);
+}
+
+TEST_F(Aarch32, cp14_from_aarch32_el0_under_a_64bit_el1_is_an_unknown_exception_at_0x600)
+{
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	// MRC p14, 0, r3, c0, c0, 0 (DBGDIDR) at 0x8000, Z set; MDCR_EL2.TDA traps it.
+	fake_arch::push(
+		[](kvmx::GuestCpu &c) {
+			c.pstate = usr | PSR32_Z;
+			c.pc = 0x8000;
+		},
+		exit32(EC_CP14_32, 3 << 5 | 1));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0x10600u, reg(fd, REG_PC));
+	EXPECT_EQ(0x8000u, reg(fd, REG_ELR_EL1)) << "the MRC itself";
+	EXPECT_EQ(usr | PSR32_Z, reg(fd, REG_SPSR_EL1));
+	EXPECT_EQ(EC_UNKNOWN << 26 | ESR_IL, reg(fd, REG_ESR_EL1));
+	EXPECT_EQ(u64(PSR_MODE_EL1h), reg(fd, REG_PSTATE) & 0x1f);
+	EXPECT_EQ(0, fake_host::guest_log_lines());
+}
+
+TEST_F(Aarch32, mmio_from_aarch32_el0_under_a_64bit_el1_uses_r0_r14_and_32bit_data)
+{
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	// STR r14 (X14) at 0x8000, A32.
+	kvmx::ExitInfo st = fake_arch::dabt_exit(mmio_ipa, true, 2, 14, false, false);
+	st.code |= KVMX_EXIT_AARCH32;
+	fake_arch::push(
+		[](kvmx::GuestCpu &c) {
+			c.pstate = usr;
+			c.pc = 0x8000;
+			c.frame.x[14] = 0xcafef00d;
+		},
+		st);
+	ASSERT_EQ(0, run(fd));
+	ASSERT_EQ(static_cast<u32>(KVM_EXIT_MMIO), run_page(fd)->exit_reason);
+	EXPECT_EQ(4u, run_page(fd)->mmio.len);
+	u32 data;
+	memcpy(&data, run_page(fd)->mmio.data, 4);
+	EXPECT_EQ(0xcafef00du, data);
+
+	// A 16-bit T32 LDRSH into r3: sign-extended to 32 bits, not 64; PC + 2.
+	kvmx::ExitInfo ld = fake_arch::dabt_exit(mmio_ipa + 4, false, 1, 3, true, false);
+	ld.esr &= ~ESR_IL;
+	ld.code |= KVMX_EXIT_AARCH32;
+	fake_arch::push(
+		[](kvmx::GuestCpu &c) {
+			c.pstate = usr | PSR32_T;
+			c.pc = 0x8100;
+		},
+		ld);
+	ASSERT_EQ(0, run(fd));
+	ASSERT_EQ(static_cast<u32>(KVM_EXIT_MMIO), run_page(fd)->exit_reason);
+	EXPECT_EQ(mmio_ipa + 4, run_page(fd)->mmio.phys_addr);
+	EXPECT_EQ(2u, run_page(fd)->mmio.len);
+	run_page(fd)->mmio.data[0] = 0x01;
+	run_page(fd)->mmio.data[1] = 0x80;
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0xffff8001u, x(fd, 3));
+	EXPECT_EQ(0x8102u, reg(fd, REG_PC));
+	EXPECT_EQ(usr | PSR32_T, reg(fd, REG_PSTATE));
+}
+
+TEST_F(Aarch32, mmio_load_to_the_pc_from_aarch32_el0_is_undefined_at_0x600)
+{
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	kvmx::ExitInfo ld = fake_arch::dabt_exit(mmio_ipa, false, 2, 15, false, false);
+	ld.code |= KVMX_EXIT_AARCH32;
+	fake_arch::push([](kvmx::GuestCpu &c) { c.pstate = usr; }, ld);
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0x10600u, reg(fd, REG_PC));
+	EXPECT_EQ(EC_UNKNOWN, reg(fd, REG_ESR_EL1) >> 26);
+}
+
+TEST_F(Aarch32, wfx_from_aarch32_el0_under_a_64bit_el1_steps_by_its_length_and_condition)
+{
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	// A T32 16-bit WFE: PC + 2, mode kept.
+	fake_arch::push(
+		[](kvmx::GuestCpu &c) {
+			c.pstate = usr | PSR32_T;
+			c.pc = 0x8000;
+		},
+		exit32(EC_WFX, 1, true));
+	// An A32 WFIEQ with Z clear: skipped without blocking.
+	fake_arch::push(
+		[](kvmx::GuestCpu &c) {
+			c.pstate = usr;
+			c.pc = 0x9000;
+		},
+		exit32(EC_WFX, 0, false, COND_EQ));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0x9004u, reg(fd, REG_PC));
+	EXPECT_EQ(usr, reg(fd, REG_PSTATE));
+	EXPECT_EQ(1u, vcpu(fd)->stats.wfe_exit_stat);
+}
+
+TEST_F(Aarch32, bkpt_from_aarch32_el0_under_a_64bit_el1_goes_back_to_the_guest_at_0x600)
+{
+	long fd = ready_vcpu(0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_VBAR_EL1, 0x10000));
+	// While the VMM debugs (MDCR_EL2.TDE) a BKPT it did not ask for is the guest's.
+	fake_arch::push(
+		[](kvmx::GuestCpu &c) {
+			c.pstate = usr;
+			c.pc = 0x8000;
+		},
+		exit32(EC_BKPT32, 0x12));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0x10600u, reg(fd, REG_PC));
+	EXPECT_EQ(EC_BKPT32 << 26 | ESR_IL | 0x12, reg(fd, REG_ESR_EL1)) << "a lower-EL class";
+	EXPECT_EQ(0x8000u, reg(fd, REG_ELR_EL1));
 }
 
 } // namespace

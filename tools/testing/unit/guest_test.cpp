@@ -269,18 +269,18 @@ TEST_F(Guest, non_arm64_register_ids_are_einval_and_unknown_classes_enoent)
 	EXPECT_EQ(-ENOENT, get_reg(fd, KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_DEMUX, &val));
 }
 
-TEST_F(Guest, pstate_accepts_aarch64_el0_and_el1_modes_only)
+TEST_F(Guest, pstate_accepts_aarch64_el0_and_el1_modes_and_aarch32_usr_only)
 {
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
 	for (u64 mode : std::initializer_list<u64>{ PSR_MODE_EL0t, PSR_MODE_EL1t, PSR_MODE_EL1h })
 		EXPECT_EQ(0, set_reg64(fd, REG_PSTATE, mode | PSR_D_BIT)) << mode;
 	EXPECT_EQ(static_cast<u64>(PSR_MODE_EL1h | PSR_D_BIT), reg(fd, REG_PSTATE));
-	for (u64 mode :
-	     std::initializer_list<u64>{ PSR_MODE_EL2t, PSR_MODE_EL2h, PSR_MODE_EL3h,
-					 0x10 /* AArch32 usr */, 0x13 /* svc */, 0x1f, 0x2 })
+	for (u64 mode : std::initializer_list<u64>{ PSR_MODE_EL2t, PSR_MODE_EL2h, PSR_MODE_EL3h,
+						    0x13 /* AArch32 svc */, 0x1f, 0x2 })
 		EXPECT_EQ(-EINVAL, set_reg64(fd, REG_PSTATE, mode)) << mode;
 	EXPECT_EQ(static_cast<u64>(PSR_MODE_EL1h | PSR_D_BIT), reg(fd, REG_PSTATE));
+	EXPECT_EQ(0, set_reg64(fd, REG_PSTATE, 0x10)) << "AArch32 usr: the host has AArch32 EL0";
 }
 
 TEST_F(Guest, one_reg_with_a_bad_user_address_is_efault)

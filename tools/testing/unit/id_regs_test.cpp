@@ -86,6 +86,93 @@ TEST_F(IdRegs, writable_masks_refuse_other_ranges_reserved_bits_and_bad_addresse
 	EXPECT_EQ(-EFAULT, kvmx_vm_ioctl(vm_, KVM_ARM_GET_REG_WRITABLE_MASKS, 0x100));
 }
 
+// ID_AA64PFR0_EL1 of the QEMU -cpu max host kvmx is tested on (CSV3 1, CSV2 3, DIT, SEL2,
+// SVE, RAS 2, GIC, AdvSIMD, FP, EL2 2, EL1 and EL0 AArch64 + AArch32), and what Debian
+// 6.1's built-in KVM gives a VM there (QEMU -cpu host,sve=off: CSV2 1, no SVE).
+constexpr u64 qemu_max_pfr0 = 0x1301001121110222ULL, builtin_61_pfr0 = 0x1101001021110222ULL;
+
+// That host, with a GICv3 kvmx can give VMs (ID_AA64PFR0_EL1.GIC 1 in the offer).
+void become_the_qemu_max_host()
+{
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64PFR0] = qemu_max_pfr0;
+	kvmx::registry().host.arm64_ich_vtr = 0x90000003;
+}
+
+TEST_F(IdRegs, a_64bit_vm_is_offered_aarch32_el0_and_the_hosts_el1_field)
+{
+	become_the_qemu_max_host();
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0x1301001021110222ULL, reg(fd, ID_AA64PFR0_EL1)) << "no SVE; EL0/EL1 2";
+}
+
+TEST_F(IdRegs, the_builtin_kvms_pfr0_with_aarch32_el0_restores_on_a_64bit_vm)
+{
+	become_the_qemu_max_host();
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, ID_AA64PFR0_EL1, builtin_61_pfr0)) << "CSV2 3 to 1: narrower";
+	EXPECT_EQ(builtin_61_pfr0, reg(fd, ID_AA64PFR0_EL1));
+	EXPECT_EQ(0, set_reg64(fd, ID_AA64PFR0_EL1, with_field(builtin_61_pfr0, 0, 1)))
+		<< "a VMM may take AArch32 EL0 away from the register, as upstream";
+}
+
+TEST_F(IdRegs, el0_and_el1_beyond_the_host_are_still_refused)
+{
+	// A host whose EL1 is AArch64 only: EL1 2 would be a widening.
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64PFR0] = with_field(qemu_max_pfr0, 4, 1);
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	const u64 pfr0 = reg(fd, ID_AA64PFR0_EL1);
+	ASSERT_EQ(2u, field(pfr0, 0));
+	ASSERT_EQ(1u, field(pfr0, 4));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 4, 2)));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 0, 3)));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 56, 4))) << "CSV2";
+	EXPECT_EQ(pfr0, reg(fd, ID_AA64PFR0_EL1));
+}
+
+TEST_F(IdRegs, without_aarch32_el0_on_the_host_aarch32_el0_is_a_widening)
+{
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64PFR0] =
+		with_field(with_field(qemu_max_pfr0, 0, 1), 4, 1);
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	const u64 pfr0 = reg(fd, ID_AA64PFR0_EL1);
+	EXPECT_EQ(0x11u, pfr0 & 0xff);
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, with_field(pfr0, 0, 2)));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AA64PFR0_EL1, (pfr0 & ~0xffULL) | 0x22));
+}
+
+TEST_F(IdRegs, aarch32_id_registers_of_a_64bit_vm_read_the_offer_and_ignore_writes)
+{
+	constexpr u64 ID_PFR0_EL1 = sys_reg(3, 0, 0, 1, 0), ID_DFR0_EL1 = sys_reg(3, 0, 0, 1, 2);
+	constexpr u64 ID_AFR0_EL1 = sys_reg(3, 0, 0, 1, 3), MVFR0_EL1 = sys_reg(3, 0, 0, 3, 0);
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	const u64 pfr0_32 = host_id::pfr0_32_value & ~(0xfULL << 20); // no AMU
+	EXPECT_EQ(pfr0_32, reg(fd, ID_PFR0_EL1));
+	EXPECT_EQ(0u, reg(fd, ID_DFR0_EL1)) << "no CP14 debug, no PMU";
+	EXPECT_EQ(host_id::mvfr0_value, reg(fd, MVFR0_EL1));
+	for (u64 id : { ID_PFR0_EL1, ID_DFR0_EL1, MVFR0_EL1 }) {
+		EXPECT_EQ(0, set_reg64(fd, id, 0)) << id;
+		EXPECT_EQ(0, set_reg64(fd, id, ~0ULL)) << id;
+	}
+	EXPECT_EQ(pfr0_32, reg(fd, ID_PFR0_EL1));
+	EXPECT_EQ(0u, reg(fd, ID_DFR0_EL1));
+	EXPECT_EQ(host_id::mvfr0_value, reg(fd, MVFR0_EL1));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, ID_AFR0_EL1, 1)) << "takes only what it reads";
+	EXPECT_EQ(0, set_reg64(fd, ID_AFR0_EL1, 0));
+
+	// The guest reads the same (MRS of ID_PFR0_EL1 and MVFR0_EL1, HCR_EL2.TID3).
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	fake_arch::push(fake_arch::sysreg_exit(3, 0, 0, 1, 0, 3, true));
+	fake_arch::push(fake_arch::sysreg_exit(3, 0, 0, 3, 0, 4, true));
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(pfr0_32, reg(fd, reg_x(3)));
+	EXPECT_EQ(host_id::mvfr0_value, reg(fd, reg_x(4)));
+}
+
 TEST_F(IdRegs, a_narrowed_field_is_what_every_vcpu_and_the_guest_read)
 {
 	long a = ready_vcpu(0), b = ready_vcpu(1);

@@ -30,8 +30,8 @@ TEST_F(Sysregs, id_registers_hide_sve_pmu_pauth_and_mte_the_host_has)
 	u64 pfr0 = reg(fd, ID_AA64PFR0_EL1);
 	EXPECT_EQ(0u, field(pfr0, 32)) << "SVE";
 	EXPECT_EQ(0u, field(pfr0, 24)) << "GIC system registers";
-	EXPECT_EQ(1u, field(pfr0, 0)) << "EL0: AArch64 only";
-	EXPECT_EQ(1u, field(pfr0, 4)) << "EL1: AArch64 only";
+	EXPECT_EQ(2u, field(pfr0, 0)) << "EL0: AArch64 and AArch32, as the host";
+	EXPECT_EQ(2u, field(pfr0, 4)) << "EL1: the host's";
 	EXPECT_EQ(1u, field(pfr0, 56)) << "CSV2 passes through";
 	EXPECT_EQ(0u, reg(fd, ID_AA64ZFR0_EL1)) << "SVE feature register";
 	u64 pfr1 = reg(fd, ID_AA64PFR1_EL1);

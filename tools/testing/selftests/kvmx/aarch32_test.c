@@ -10,6 +10,12 @@
  * as words with the source beside them); it keeps its MMIO base in r11 across HVCs, since
  * an SMCCC call may clobber r1-r3 (the built-in KVM zeroes them). The same binary passes
  * on the built-in KVM (checked by hand: Documentation/virt/kvmx/arm64.rst).
+ *
+ * AArch32 EL0 under a 64-bit EL1 (as a 64-bit Linux guest runs armhf userspace): the A64
+ * EL1 reports ID_AA64PFR0_EL1 and ERETs to A32 USR code that does MMIO, a trapped MRRC of
+ * the physical counter, a first FP use, a WFI that blocks until the IRQ line, a CP14 read
+ * kvmx answers with UNDEF (taken at VBAR_EL1 + 0x600), T32 16-bit MMIO and WFE, and an SVC
+ * back to EL1 (llvm-mc output for the A32/T32 words).
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -320,6 +326,153 @@ TEST(physical_counter_offset_reaches_cp15_accesses)
 	EXPECT_EQ(w.val[1], w.val[3]);
 	EXPECT_EQ(w.val[1] << 32 | w.val[0], vcpu_get(&v, KVM_REG_ARM_PTIMER_CVAL));
 	EXPECT_EQ(5, w.val[4]) TH_LOG("CNTP_CTL: ENABLE and ISTATUS");
+	vmm_destroy(&m);
+}
+
+/*
+ * AArch32 EL0 under a 64-bit EL1. Blob at GUEST_CODE_IPA: A64 EL1 entry, then at +0x40 the
+ * A32/T32 USR code. Vector blob at GUEST_VECTORS_IPA: every entry records ESR_EL1, ELR_EL1,
+ * SPSR_EL1 and its slot (8-byte MMIO writes at +0x100); EC 0 (the UNDEF kvmx injects) goes
+ * back to EL0 past the 4-byte instruction, anything else ends in PSCI SYSTEM_OFF.
+ */
+#define EL0_A32 0x40
+#define EL0_UNDEF_MRC (EL0_A32 + 0x2c)
+#define EL0_SVC_NEXT (EL0_A32 + 0x44)
+#define REG_CNTKCTL_EL1 SYSREG(3, 0, 14, 1, 0)
+#define REG_ID_AA64PFR0 SYSREG(3, 0, 0, 4, 0)
+#define PFR0_GIC (0xfULL << 24)
+
+asm(".pushsection .text\n"
+    ".balign 64\n"
+    ".global g_el0_start, g_el0_end\n"
+    "g_el0_start:\n"
+    "	movz x20, #0x9000, lsl #16\n"
+    "	mrs x0, id_aa64pfr0_el1\n"
+    "	str x0, [x20, #0x80]\n"
+    "	adr x1, g_el0_start + 0x40\n"
+    "	msr elr_el1, x1\n"
+    "	mov x1, #0x1d0\n" /* SPSR: AArch32 (M[4]) USR, A32, A, I, F masked */
+    "	msr spsr_el1, x1\n"
+    "	eret\n"
+    ".balign 64\n"
+    /* +0x40: A32, USR mode */
+    "	.inst 0xe300b000\n" /* movw r11, #0 */
+    "	.inst 0xe349b000\n" /* movt r11, #0x9000 */
+    "	.inst 0xe59b4004\n" /* ldr r4, [r11, #4]: MMIO load */
+    "	.inst 0xe58b4008\n" /* str r4, [r11, #8]: MMIO store */
+    "	.inst 0xec532f0e\n" /* mrrc p15, 0, r2, r3, c14: CNTPCT, trapped (offset) */
+    "	.inst 0xe58b300c\n" /* str r3, [r11, #12] */
+    "	.inst 0xee004a10\n" /* vmov s0, r4: first FP use, trapped (lazy FP switch) */
+    "	.inst 0xee106a10\n" /* vmov r6, s0 */
+    "	.inst 0xe58b6010\n" /* str r6, [r11, #16] */
+    "	.inst 0xe320f003\n" /* wfi: trapped (HCR_EL2.TWI), blocks until the IRQ line */
+    "	.inst 0xe58b4014\n" /* str r4, [r11, #20] */
+    "	.inst 0xee103e10\n" /* mrc p14, 0, r3, c0, c0, 0: DBGDIDR, UNDEF from kvmx */
+    "	.inst 0xe1a0200b\n" /* mov r2, r11 */
+    "	.inst 0xe28f8001\n" /* adr r8, th + 1 */
+    "	.inst 0xe12fff18\n" /* bx r8 */
+    /* th: +0x7c */
+    "	.hword 0x6194\n" /* str r4, [r2, #24] */
+    "	.hword 0xbf20\n" /* wfe: trapped (HCR_EL2.TWE), 16 bits */
+    "	.hword 0x61d4\n" /* str r4, [r2, #28] */
+    "	.hword 0xdf42\n" /* svc #0x42 */
+    "	.hword 0xe7fe\n" /* b . */
+    "g_el0_end:\n"
+    ".balign 2048\n"
+    ".global g_el0vec_start, g_el0vec_end\n"
+    "g_el0vec_start:\n"
+    ".irp slot, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n"
+    ".balign 0x80\n"
+    "	movz x9, #\\slot\n"
+    "	b g_el0vec_common\n"
+    ".endr\n"
+    "g_el0vec_common:\n"
+    "	movz x20, #0x9000, lsl #16\n"
+    "	mrs x0, esr_el1\n"
+    "	str x0, [x20, #0x100]\n"
+    "	mrs x1, elr_el1\n"
+    "	str x1, [x20, #0x108]\n"
+    "	mrs x2, spsr_el1\n"
+    "	str x2, [x20, #0x110]\n"
+    "	str x9, [x20, #0x118]\n"
+    "	lsr x3, x0, #26\n"
+    "	cbnz x3, 1f\n"
+    "	add x1, x1, #4\n"
+    "	msr elr_el1, x1\n"
+    "	eret\n"
+    "1:	movz w0, #0x0008\n"
+    "	movk w0, #0x8400, lsl #16\n" /* PSCI SYSTEM_OFF */
+    "	hvc #0\n"
+    "	b .\n"
+    "g_el0vec_end:\n"
+    ".popsection\n");
+GUEST_PROGRAM(g_el0);
+GUEST_PROGRAM(g_el0vec);
+
+TEST(aarch32_el0_under_a_64bit_el1_does_mmio_wfi_fp_and_takes_undef_and_svc)
+{
+	struct vmm m;
+	struct vcpu v;
+	pthread_t t;
+	struct irq_args irq = { .delay_ms = 300 };
+	struct writes w = { 0 };
+	int reads = 0, r, tries = 0;
+
+	ASSERT_EQ(0, vmm_create(&m));
+	irq.vm = m.vm;
+	load_program(&m, GUEST_CODE_IPA, g_el0_start, g_el0_end);
+	load_program(&m, GUEST_VECTORS_IPA, g_el0vec_start, g_el0vec_end);
+	ASSERT_EQ(0, vcpu_add(&m, &v, 0, 1u << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA));
+	ASSERT_EQ(0, vcpu_set(&v, REG_VBAR_EL1, GUEST_VECTORS_IPA));
+	/* EL0 may read the physical counter (CNTKCTL_EL1.EL0PCTEN); with an offset it traps. */
+	ASSERT_EQ(0, vcpu_set(&v, REG_CNTKCTL_EL1, vcpu_get(&v, REG_CNTKCTL_EL1) | 1));
+	ASSERT_EQ(0, vcpu_set(&v, KVM_REG_ARM_PTIMER_CNT, 0x50ULL << 32));
+	const uint64_t pfr0 = vcpu_get(&v, REG_ID_AA64PFR0);
+
+	if ((pfr0 & 0xf) != 2) {
+		vmm_destroy(&m);
+		SKIP(return, "no AArch32 EL0 on this host (ID_AA64PFR0_EL1.EL0 %lu)",
+			   (unsigned long)(pfr0 & 0xf));
+	}
+	double t0 = now_s();
+	ASSERT_EQ(0, pthread_create(&t, NULL, raise_irq_later, &irq));
+	while ((r = run_recording(&v, &w, 0x12345678, &reads)) == -EINTR && ++tries < 5)
+		;
+	double waited = now_s() - t0;
+	pthread_join(t, NULL);
+	ASSERT_EQ(KVM_EXIT_SYSTEM_EVENT, r);
+	EXPECT_EQ(PSCI_SYSTEM_OFF_EXIT, v.run->system_event.type);
+	EXPECT_EQ(1, reads);
+	EXPECT_GE(waited, 0.25) TH_LOG("the WFI waits for the IRQ line");
+
+	const struct {
+		uint64_t off, val, mask;
+		const char *what;
+	} want[] = {
+		{ 0x80, pfr0 & ~PFR0_GIC, ~PFR0_GIC, "ID_AA64PFR0_EL1 (GIC 0 once run)" },
+		{ 8, 0x12345678, ~0ULL, "A32 LDR from MMIO into r4, STR of r4" },
+		{ 12, 0x50, ~1ULL, "MRRC CNTPCT high word (r3): the VMM's count" },
+		{ 16, 0x12345678, ~0ULL, "r4 through s0 (first FP use at EL0)" },
+		{ 20, 0x12345678, ~0ULL, "after the WFI" },
+		{ 0x100, 0x02000000, ~0ULL, "ESR_EL1: EC 0 (unknown), IL" },
+		{ 0x108, GUEST_CODE_IPA + EL0_UNDEF_MRC, ~0ULL, "ELR_EL1: the CP14 MRC" },
+		{ 0x110, 0x1d0, ~0ULL, "SPSR_EL1: AArch32 USR, A32" },
+		{ 0x118, 12, ~0ULL, "VBAR_EL1 + 0x600: lower EL, AArch32" },
+		{ 24, 0x12345678, ~0ULL, "T32 16-bit STR" },
+		{ 28, 0x12345678, ~0ULL, "after the T32 16-bit WFE" },
+		{ 0x100, 0x11ULL << 26 | 0x42, ~0ULL, "ESR_EL1: SVC32 #0x42, 16-bit" },
+		{ 0x108, GUEST_CODE_IPA + EL0_SVC_NEXT, ~0ULL, "ELR_EL1: past the SVC" },
+		{ 0x110, 0x1f0, ~0ULL, "SPSR_EL1: AArch32 USR, T32" },
+		{ 0x118, 12, ~0ULL, "VBAR_EL1 + 0x600" },
+	};
+	ASSERT_EQ(sizeof(want) / sizeof(want[0]), w.n);
+	for (int i = 0; i < w.n; i++) {
+		EXPECT_EQ(want[i].off, w.off[i]) TH_LOG("write %d: %s", i, want[i].what);
+		EXPECT_EQ(want[i].val, w.val[i] & want[i].mask)
+		TH_LOG("write %d: %s: %#lx", i, want[i].what, (unsigned long)w.val[i]);
+	}
+	EXPECT_EQ(2, pfr0 & 0xf) TH_LOG("ID_AA64PFR0_EL1.EL0: AArch64 and AArch32");
+	EXPECT_EQ(0x12345678, vcpu_get(&v, CORE_REG(regs.regs[4]))) TH_LOG("r4 holds the load");
 	vmm_destroy(&m);
 }
 

@@ -3,7 +3,8 @@
  * Writable ID registers (upstream 6.7's ABI, on the 6.1 kernel): the capability,
  * KVM_ARM_GET_REG_WRITABLE_MASKS and its errors, a VMM narrowing a field that every vCPU
  * and the guest then read, widening refused, EBUSY once a vCPU has run, a vCPU reset that
- * keeps the VMM's values, CTR_EL0 narrowed for the guest, and the GIC field beside a vGIC.
+ * keeps the VMM's values, CTR_EL0 narrowed for the guest, the GIC field beside a vGIC, and
+ * AArch32 EL0 offered to a 64-bit VM where the host has it.
  */
 #include "kselftest_harness.h"
 #include "vcpu_lib.h"
@@ -249,6 +250,37 @@ TEST_F(id_regs, a_vm_told_it_has_no_gic_gets_no_vgic)
 	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, pfr0)) TH_LOG("back to the offer");
 	EXPECT_EQ(0, ioctl(self->m.vm, KVM_CREATE_DEVICE, &gic));
 	close(gic.fd);
+}
+
+/*
+ * A 64-bit VM on a host with AArch32 EL0 is offered it (ID_AA64PFR0_EL1.EL0 2), as upstream:
+ * the value Debian 6.1's built-in KVM gives a VM on the same host (QEMU -cpu host,sve=off:
+ * EL0/EL1 2, CSV2 1) restores; EL0/EL1 beyond the offer do not. The AArch32 ID registers
+ * read as the host's (MVFR0 says VFP) and ignore writes.
+ */
+#define REG_MVFR0 SYSREG(3, 0, 0, 3, 0)
+
+TEST_F(id_regs, a_64bit_vm_offers_aarch32_el0_and_restores_the_builtin_kvms_value)
+{
+	uint64_t pfr0 = vcpu_get(&self->v, REG_ID_AA64PFR0), mvfr0 = vcpu_get(&self->v, REG_MVFR0);
+	uint64_t csv2 = pfr0 >> 56 & 0xf, builtin = with_field(pfr0, 56, csv2 ? 1 : 0);
+
+	if ((pfr0 & 0xf) != 2)
+		SKIP(return, "no AArch32 EL0 on this host (ID_AA64PFR0_EL1.EL0 %lu)",
+			   (unsigned long)(pfr0 & 0xf));
+	EXPECT_NE(0, mvfr0) TH_LOG("MVFR0_EL1: the host's AArch32 FP");
+	EXPECT_EQ(0, vcpu_set(&self->v, REG_MVFR0, 0)) TH_LOG("ignored");
+	EXPECT_EQ(mvfr0, vcpu_get(&self->v, REG_MVFR0));
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64PFR0, with_field(pfr0, 0, 3)));
+	EXPECT_EQ(EINVAL, errno);
+	if ((pfr0 >> 4 & 0xf) < 0xf) {
+		EXPECT_EQ(-1, vcpu_set(&self->v, REG_ID_AA64PFR0,
+				       with_field(pfr0, 4, (pfr0 >> 4 & 0xf) + 1)));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, builtin))
+	TH_LOG("%#lx restored over the offer %#lx", (unsigned long)builtin, (unsigned long)pfr0);
+	EXPECT_EQ(builtin, vcpu_get(&self->v, REG_ID_AA64PFR0));
 }
 
 TEST_HARNESS_MAIN
