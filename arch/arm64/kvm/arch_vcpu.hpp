@@ -75,6 +75,10 @@ struct ArchVcpu {
 	PowerOn power_on; // under the VM's power_lock
 	u64 emul[nr_emul_sysregs];
 	u64 clidr; // CLIDR_EL1 (id_regs.cpp): set by the first init, kept by resets
+	// CCSIDR_EL1 per CSSELR_EL1 value (id_regs.cpp), once the VMM set one differing from
+	// the fabricated value (ccsidr_own); kept by resets, as upstream.
+	bool ccsidr_own;
+	u32 ccsidr[14];
 	FirmwareRegs fw;
 	MmioPending mmio;
 	u64 exit_esr; // ESR_EL2 of the latest synchronous exit (AArch32: instruction length)

@@ -4,6 +4,7 @@
 // A VMM saves them on the source of a migration and restores them on the destination,
 // where a value kvmx cannot honour fails the restore.
 #include "firmware.hpp"
+#include "id_regs.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 #include <linux/kvm.h>
@@ -31,6 +32,69 @@ bool psci_0_2(const Vcpu *vcpu)
 	return vcpu->arch.features & 1u << KVM_ARM_VCPU_PSCI_0_2;
 }
 
+// ARCH_WORKAROUND_1..3, as register index 0..2 (KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_n - 1).
+constexpr u32 wa_index(u64 id)
+{
+	return static_cast<u32>(id & 0xffff) - 1;
+}
+
+// The best level kvmx can stand behind for workaround @index. kvmx implements none of the
+// calls, so a level is NOT_REQUIRED where the hardware's ID registers say the CPU is not
+// affected (Spectre v2: CSV2; Spectre-BHB: CSV2 3 or ECBHB), NOT_AVAIL otherwise. Upstream
+// asks the host kernel's mitigation state instead (MIDR lists, firmware), which a module
+// cannot; the ID registers may understate it, never overstate.
+u64 wa_host_level(u32 index)
+{
+	switch (index) {
+	case 0:
+		return host_not_affected_by_spectre_v2()
+			       ? KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED
+			       : KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_AVAIL;
+	case 2:
+		return host_not_affected_by_spectre_bhb()
+			       ? KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED
+			       : KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL;
+	default:
+		// Speculative store bypass: no ID register tells whether the CPU is affected.
+		return KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL;
+	}
+}
+
+// ONE_REG write of workaround @index: a level no better than the host's (upstream's
+// rule); WORKAROUND_2's UNKNOWN reads as NOT_AVAIL, its AVAIL (with or without ENABLED,
+// the firmware's dynamic mitigation) as NOT_REQUIRED, as upstream maps them. The guest
+// keeps the level it was told, so a migration never changes its answer.
+Status wa_set(Vcpu *vcpu, u32 index, u64 val)
+{
+	constexpr u64 level_mask = 0xf; // the level [3:0] (upstream's FEATURE_LEVEL)
+	u64 level = val & level_mask;
+	if (index == 1) {
+		if (val & ~(level_mask | KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_ENABLED))
+			return Status::error(-EINVAL);
+		if ((val & KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_ENABLED) &&
+		    level != KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_AVAIL)
+			return Status::error(-EINVAL);
+		switch (level) {
+		case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL:
+		case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_UNKNOWN:
+			level = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL;
+			break;
+		case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_AVAIL:
+		case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED:
+			level = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED;
+			break;
+		default:
+			return Status::error(-EINVAL);
+		}
+	} else if (val & ~level_mask) {
+		return Status::error(-EINVAL);
+	}
+	if (level > wa_host_level(index))
+		return Status::error(-EINVAL);
+	vcpu->arch.fw.smccc_wa[index] = level;
+	return Status::ok();
+}
+
 } // namespace
 
 void firmware_vm_init(Vm *vm)
@@ -42,11 +106,8 @@ void firmware_vm_init(Vm *vm)
 
 void firmware_vcpu_reset(Vcpu *vcpu)
 {
-	// kvmx implements none of the ARCH_WORKAROUND calls: tell the guest so, rather than
-	// claim a mitigation or its absence on the host's behalf.
-	vcpu->arch.fw.smccc_wa[0] = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_AVAIL;
-	vcpu->arch.fw.smccc_wa[1] = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL;
-	vcpu->arch.fw.smccc_wa[2] = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL;
+	for (u32 i = 0; i < 3; i++)
+		vcpu->arch.fw.smccc_wa[i] = wa_host_level(i);
 	if (!vcpu->vm->arch.psci_version)
 		vcpu->vm->arch.psci_version = psci_latest;
 }
@@ -60,7 +121,7 @@ Status firmware_reg_get(Vcpu *vcpu, u64 id, u64 *val)
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1:
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2:
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3:
-		*val = vcpu->arch.fw.smccc_wa[(id & 0xffff) - 1];
+		*val = vcpu->arch.fw.smccc_wa[wa_index(id)];
 		return Status::ok();
 	case KVM_REG_ARM_STD_BMAP:
 	case KVM_REG_ARM_STD_HYP_BMAP:
@@ -87,9 +148,7 @@ Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val)
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1:
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2:
 	case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3:
-		// Restoring a state kvmx cannot provide would lie to the guest.
-		return val == vcpu->arch.fw.smccc_wa[(id & 0xffff) - 1] ? Status::ok()
-									: Status::error(-EINVAL);
+		return wa_set(vcpu, wa_index(id), val);
 	case KVM_REG_ARM_STD_BMAP:
 	case KVM_REG_ARM_STD_HYP_BMAP:
 	case KVM_REG_ARM_VENDOR_HYP_BMAP:
@@ -101,6 +160,27 @@ Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val)
 		return Status::ok();
 	default:
 		return Status::error(-ENOENT);
+	}
+}
+
+u64 smccc_workaround_features(const Vcpu *vcpu, u32 fid)
+{
+	constexpr u64 not_supported = ~0ULL, unaffected = 1, not_required = ~1ULL; // -1, 1, -2
+	switch (fid) {
+	case SMCCC_ARCH_WORKAROUND_1:
+		return vcpu->arch.fw.smccc_wa[0] == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED
+			       ? unaffected
+			       : not_supported;
+	case SMCCC_ARCH_WORKAROUND_2:
+		return vcpu->arch.fw.smccc_wa[1] == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED
+			       ? not_required
+			       : not_supported;
+	case SMCCC_ARCH_WORKAROUND_3:
+		return vcpu->arch.fw.smccc_wa[2] == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED
+			       ? unaffected
+			       : not_supported;
+	default:
+		return not_supported;
 	}
 }
 

@@ -15,6 +15,15 @@ Status firmware_reg_get(Vcpu *vcpu, u64 id, u64 *val);
 Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val);
 u32 firmware_reg_list(u64 *out);
 
+// SMCCC ARCH_WORKAROUND function ids (SMCCC 1.1+, Arm DEN0028).
+constexpr u32 SMCCC_ARCH_WORKAROUND_1 = 0x80008000, SMCCC_ARCH_WORKAROUND_2 = 0x80007fff;
+constexpr u32 SMCCC_ARCH_WORKAROUND_3 = 0x80003fff;
+// SMCCC_ARCH_FEATURES of ARCH_WORKAROUND @fid, from the level the vCPU's register holds:
+// NOT_REQUIRED answers 1 (WORKAROUND_1 and _3: this CPU is not affected) or -2
+// (WORKAROUND_2: not required), anything else NOT_SUPPORTED (-1): kvmx implements none
+// of the calls.
+u64 smccc_workaround_features(const Vcpu *vcpu, u32 fid);
+
 // An SMCCC call from the guest (HVC or trapped SMC, PC already past it; @esr the exit's
 // syndrome): the result lands in x0-x3, or the call becomes an exit to userspace (the
 // SMCCC filter's FWD_TO_USER, or a PSCI system event).

@@ -4,6 +4,7 @@
 // registers), KVM_GET/SET_MP_STATE. Guest exits are exits.cpp's business.
 #include "aarch32.hpp"
 #include "firmware.hpp"
+#include "id_regs.hpp"
 #include "inject.hpp"
 #include "ioctl.hpp"
 #include "psci.hpp"
@@ -217,6 +218,33 @@ long sysreg_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
 	return sysreg_set(vcpu, enc, val).err();
 }
 
+// KVM_REG_ARM_DEMUX CCSIDR ids: one per CSSELR_EL1 value, as upstream since 6.3 (6.1
+// listed one per cache the host's CLIDR_EL1 names: a subset, so its VMs restore here).
+constexpr u64 demux_ccsidr =
+	KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_DEMUX | KVM_REG_ARM_DEMUX_ID_CCSIDR;
+
+u32 demux_reg_list(u64 *out)
+{
+	for (u32 i = 0; out && i < ccsidr_count; i++)
+		out[i] = demux_ccsidr | i;
+	return ccsidr_count;
+}
+
+long demux_access(Vcpu *vcpu, u64 id, kvmx_uptr addr, bool set)
+{
+	const u64 csselr = id & KVM_REG_ARM_DEMUX_VAL_MASK;
+	if ((id & ~KVM_REG_ARM_DEMUX_VAL_MASK) != demux_ccsidr || csselr >= ccsidr_count)
+		return -ENOENT;
+	u32 val;
+	if (!set) {
+		val = ccsidr_get(vcpu, static_cast<u32>(csselr));
+		return kvmx_host_copy_to_user(addr, &val, sizeof(val)) ? -EFAULT : 0;
+	}
+	if (kvmx_host_copy_from_user(&val, addr, sizeof(val)))
+		return -EFAULT;
+	return ccsidr_set(vcpu, static_cast<u32>(csselr), val).err();
+}
+
 long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 {
 	kvm_one_reg reg;
@@ -233,6 +261,8 @@ long one_reg(Vcpu *vcpu, unsigned long arg, bool set)
 		return core_reg_access(vcpu, reg.id, reg.addr, set);
 	case KVM_REG_ARM64_SYSREG:
 		return sysreg_access(vcpu, reg.id, reg.addr, set);
+	case KVM_REG_ARM_DEMUX:
+		return demux_access(vcpu, reg.id, reg.addr, set);
 	case KVM_REG_ARM_FW:
 	case KVM_REG_ARM_FW_FEAT_BMAP: {
 		if (reg_size(reg.id) != 8)
@@ -280,6 +310,7 @@ u32 reg_list(u64 *out)
 	u32 n = core_reg_list(out);
 	n += firmware_reg_list(out ? out + n : nullptr);
 	n += sysreg_list(out ? out + n : nullptr);
+	n += demux_reg_list(out ? out + n : nullptr);
 	return n;
 }
 

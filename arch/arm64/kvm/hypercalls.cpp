@@ -89,9 +89,12 @@ u64 arch_features(Vcpu *vcpu, u32 fid)
 		return 0;
 	case PV_TIME_FEATURES:
 		return pvtime_enabled(vcpu) ? 0 : SMCCC_RET_NOT_SUPPORTED;
+	case SMCCC_ARCH_WORKAROUND_1:
+	case SMCCC_ARCH_WORKAROUND_2:
+	case SMCCC_ARCH_WORKAROUND_3:
+		return smccc_workaround_features(vcpu, fid);
 	default:
-		// The ARCH_WORKAROUND calls are not implemented (firmware.cpp reports them
-		// NOT_AVAIL); PSCI features are asked through PSCI_FEATURES.
+		// PSCI features are asked through PSCI_FEATURES.
 		return SMCCC_RET_NOT_SUPPORTED;
 	}
 }

@@ -34,6 +34,11 @@ constexpr u64 set_field(u64 val, u32 shift, u64 field)
 // ID registers CRm 1-3: the AArch32 ones.
 constexpr u32 aarch32_id_regs = 24;
 
+// ID_AA64MMFR1_EL1.ECBHB [63:60]; ID_AA64MMFR2_EL1.CCIDX [23:20] and EVT [59:56];
+// ID_MMFR4_EL1.CCIDX [27:24].
+constexpr u32 mmfr1_ecbhb = 60, mmfr2_ccidx = 20, mmfr2_evt = 56, mmfr4_ccidx = 24;
+constexpr u32 ID_MMFR4 = id_index(2, 6);
+
 // The AArch32 feature registers of a VM that runs AArch32 code (at EL1, or only at EL0
 // under a 64-bit EL1): the host's, minus what kvmx does not virtualise in that state: the
 // AArch32 debug and trace interfaces (CP14, so ID_DFR0 is zero), the PMU, AMU and the GIC
@@ -58,8 +63,8 @@ u64 offer_aarch32(u32 index, u64 host)
 	}
 }
 
-// ID_AA64PFR0_EL1.GIC [27:24]: 1 = GICv3 system registers.
-constexpr u32 pfr0_gic = 24;
+// ID_AA64PFR0_EL1.GIC [27:24]: 1 = GICv3 system registers; CSV2 [59:56].
+constexpr u32 pfr0_gic = 24, pfr0_csv2 = 56;
 
 // ID_AA64PFR0_EL1.EL0 [3:0] and EL1 [7:4]: 1 = AArch64 only, 2 = AArch64 and AArch32.
 constexpr u32 pfr0_el0 = 0, pfr0_el1 = 4;
@@ -77,8 +82,14 @@ u64 offer(u32 index, bool el1_aarch32)
 	// registers (CRm 1-3) that describe it. Without AArch32 at any EL they are zero
 	// (UNKNOWN in the architecture; zero is upstream's choice too).
 	const bool aarch32 = el1_aarch32 || arm64_host_has_aarch32_el0();
-	if (index < aarch32_id_regs)
-		return aarch32 ? offer_aarch32(index, host) : 0;
+	if (index < aarch32_id_regs) {
+		if (!aarch32)
+			return 0;
+		// FEAT_CCIDX is the 64-bit CCSIDR format, which a 64-bit VM's fabricated
+		// CCSIDR_EL1 is not (upstream hides it too); a 32-bit VM reads the hardware's.
+		const u64 v = offer_aarch32(index, host);
+		return index == ID_MMFR4 && !el1_aarch32 ? set_field(v, mmfr4_ccidx, 0) : v;
+	}
 	switch (index) {
 	case ID_AA64PFR0: {
 		// EL0: AArch32 too where offered. EL1: AArch32 too for a 32-bit VM; for a
@@ -122,6 +133,8 @@ u64 offer(u32 index, bool el1_aarch32)
 		v = set_field(v, 24, 0);
 		return set_field(v, 28, 0);
 	}
+	case ID_AA64MMFR2: // CCIDX: as ID_MMFR4's
+		return el1_aarch32 ? host : set_field(host, mmfr2_ccidx, 0);
 	case ID_AA64ISAR2: { // GPA3, APA3 (WFxT [3:0] is the host's: exits.cpp's handle_wfx)
 		u64 v = set_field(host, 8, 0);
 		return set_field(v, 12, 0);
@@ -458,14 +471,68 @@ Status clidr_write(Vcpu *vcpu, u64 val)
 	return Status::ok();
 }
 
+namespace {
+
+// CCSIDR_EL1 (D19.2.25, without FEAT_CCIDX, which kvmx hides): [63:32] RES0, LineSize
+// [2:0] = log2(line bytes) - 4.
+constexpr u64 ccsidr_res0 = ~0ULL << 32;
+
+// log2 of the smallest line in bytes CTR_EL0 names for the cache CSSELR_EL1.InD [0] picks.
+u64 min_line_log2(const Vcpu *vcpu, u32 csselr)
+{
+	const u64 ctr = vcpu->vm->arch.ctr;
+	return get_field(ctr, csselr & 1 ? ctr_iminline : ctr_dminline) + 2;
+}
+
+// A cache of one set and one way whose line is the smallest CTR_EL0 names, as upstream
+// fabricates it: the geometry means nothing to a vCPU that may move between CPUs, and
+// set/way maintenance by a guest is then one operation.
+u32 ccsidr_fabricated(const Vcpu *vcpu, u32 csselr)
+{
+	const u64 line = min_line_log2(vcpu, csselr);
+	return line >= 4 ? static_cast<u32>(line - 4) : 0;
+}
+
+} // namespace
+
+u32 ccsidr_get(const Vcpu *vcpu, u32 csselr)
+{
+	return vcpu->arch.ccsidr_own ? vcpu->arch.ccsidr[csselr] : ccsidr_fabricated(vcpu, csselr);
+}
+
+Status ccsidr_set(Vcpu *vcpu, u32 csselr, u32 val)
+{
+	if (val == ccsidr_get(vcpu, csselr))
+		return Status::ok();
+	if (cache_regs_fixed(vcpu->vm) || (val & ccsidr_res0) ||
+	    (val & 7) + 4 < min_line_log2(vcpu, csselr))
+		return Status::error(-EINVAL);
+	if (!vcpu->arch.ccsidr_own) {
+		for (u32 i = 0; i < ccsidr_count; i++)
+			vcpu->arch.ccsidr[i] = ccsidr_fabricated(vcpu, i);
+		vcpu->arch.ccsidr_own = true;
+	}
+	vcpu->arch.ccsidr[csselr] = val;
+	return Status::ok();
+}
+
 u64 ccsidr_read(const Vcpu *vcpu, u64 csselr)
 {
-	// CCSIDR_EL1 for CSSELR_EL1.InD [0]: a cache of one set and one way whose line is
-	// the smallest CTR_EL0 names (LineSize [2:0] = log2(bytes) - 4), as upstream
-	// fabricates it; the geometry means nothing to a vCPU that may move between CPUs.
-	const u64 ctr = vcpu->vm->arch.ctr;
-	const u64 words_log2 = get_field(ctr, csselr & 1 ? ctr_iminline : ctr_dminline);
-	return words_log2 >= 2 ? words_log2 - 2 : 0;
+	// CSSELR values 14 and 15 name no cache (Level 8 does not exist): the fabricated value.
+	return csselr < ccsidr_count ? ccsidr_get(vcpu, static_cast<u32>(csselr))
+				     : ccsidr_fabricated(vcpu, static_cast<u32>(csselr));
+}
+
+bool host_not_affected_by_spectre_v2()
+{
+	return get_field(registry().host.arm64_id_regs[ID_AA64PFR0], pfr0_csv2) != 0;
+}
+
+bool host_not_affected_by_spectre_bhb()
+{
+	const kvmx_host_info &h = registry().host;
+	return get_field(h.arm64_id_regs[ID_AA64PFR0], pfr0_csv2) == 3 ||
+	       get_field(h.arm64_id_regs[ID_AA64MMFR1], mmfr1_ecbhb) != 0;
 }
 
 long id_regs_get_writable_masks(unsigned long arg)
@@ -510,11 +577,15 @@ u64 id_regs_hcr(const Vcpu *vcpu)
 		get_field(isar0, isar0_tlb) && !get_field(vm->arch.id_regs[ID_AA64ISAR0], isar0_tlb)
 			? HCR_TTLBOS
 			: 0;
-	// The guest reads the hardware's CTR_EL0, CLIDR_EL1 and CCSIDR_EL1 unless the VMM
-	// changed one of the first two.
-	if (vm->arch.ctr != h.arm64_ctr || vcpu->arch.clidr != h.arm64_clidr)
-		hcr |= HCR_TID2;
-	return hcr;
+	// A 64-bit guest reads the VM's cache registers, never the hardware's geometry, which
+	// may differ between CPUs and hosts: FEAT_EVT's TID4 traps CCSIDR_EL1, CLIDR_EL1 and
+	// CSSELR_EL1 only; TID2 also CTR_EL0, needed where the VMM changed it. A 32-bit VM
+	// reads the hardware's (cache_regs_fixed).
+	if (cache_regs_fixed(vm))
+		return hcr;
+	if (vm->arch.ctr == h.arm64_ctr && get_field(h.arm64_id_regs[ID_AA64MMFR2], mmfr2_evt))
+		return hcr | HCR_TID4;
+	return hcr | HCR_TID2;
 }
 
 bool id_regs_have_lor(const Vm *vm)

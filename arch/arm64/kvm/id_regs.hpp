@@ -45,13 +45,28 @@ Status ctr_write(Vm *vm, u64 val);
 // RES0 bits that does not tell the guest it may skip a data cache clean the hardware
 // needs (EINVAL), as upstream; a 32-bit VM's is fixed.
 Status clidr_write(Vcpu *vcpu, u64 val);
-// CCSIDR_EL1 for @csselr, as a guest whose cache registers trap (HCR_EL2.TID2) reads it.
+// CCSIDR_EL1 for @csselr (CSSELR_EL1's Level and InD), as a 64-bit guest reads it (its
+// cache registers always trap): the value the VMM set (KVM_REG_ARM_DEMUX_ID_CCSIDR),
+// else a cache of one set and one way with the smallest line CTR_EL0 names, as upstream.
 u64 ccsidr_read(const Vcpu *vcpu, u64 csselr);
+// ONE_REG of CCSIDR @csselr (< ccsidr_count): a write is taken when no RES0 bit is set and
+// the line is no smaller than CTR_EL0's for that cache (upstream's rule; a 32-bit VM's,
+// whose guest reads the hardware's, takes only the value it reads).
+constexpr u32 ccsidr_count = 14;
+u32 ccsidr_get(const Vcpu *vcpu, u32 csselr);
+Status ccsidr_set(Vcpu *vcpu, u32 csselr, u32 val);
 
 // HCR_EL2 bits the VM's ID registers ask for: TTLBOS when ID_AA64ISAR0_EL1.TLB says no
-// outer-shareable TLB maintenance (the instructions then trap and are undefined); TID2
-// when the VMM changed CTR_EL0 or the vCPU's CLIDR_EL1 (the cache registers then trap).
+// outer-shareable TLB maintenance (the instructions then trap and are undefined); for a
+// 64-bit VM, TID4 (CCSIDR, CLIDR, CSSELR trap) where the host has FEAT_EVT and the VM
+// keeps the host's CTR_EL0, TID2 (CTR_EL0 too) otherwise, as upstream.
 u64 id_regs_hcr(const Vcpu *vcpu);
+
+// What the host's ID registers say of branch-predictor attacks: CSV2 (not affected by
+// Spectre v2), CSV2 3 or ECBHB (not affected by Spectre-BHB). firmware.cpp's SMCCC
+// workaround levels.
+bool host_not_affected_by_spectre_v2();
+bool host_not_affected_by_spectre_bhb();
 
 // ID_AA64MMFR1_EL1.LO: the guest has LORegions (their registers read as zero); without,
 // they are undefined, as upstream.

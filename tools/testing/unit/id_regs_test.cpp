@@ -310,7 +310,7 @@ TEST_F(IdRegs, no_outer_shareable_tlbi_in_the_id_register_sets_ttlbos)
 
 constexpr u64 CTR_EL0 = sys_reg(3, 3, 0, 0, 1), CLIDR_EL1 = sys_reg(3, 1, 0, 0, 1);
 constexpr u64 CTR_DIC = 1ULL << 29, CTR_IDC = 1ULL << 28;
-constexpr u64 HCR_TID2 = 1ULL << 17;
+constexpr u64 HCR_TID2 = 1ULL << 17, HCR_TID4 = 1ULL << 49;
 
 TEST_F(IdRegs, ctr_narrows_line_sizes_and_dic_idc_vm_wide_and_the_guest_reads_it)
 {
@@ -334,13 +334,89 @@ TEST_F(IdRegs, ctr_narrows_line_sizes_and_dic_idc_vm_wide_and_the_guest_reads_it
 	EXPECT_EQ(0, set_reg64(a, CTR_EL0, narrowed));
 }
 
-TEST_F(IdRegs, the_host_cache_registers_do_not_trap)
+TEST_F(IdRegs, a_64bit_vm_traps_its_cache_registers_with_tid4_where_the_host_has_evt)
 {
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
-	fake_arch::push(fake_arch::sysreg_exit(3, 0, 0, 6, 0, 3, true));
 	ASSERT_TRUE(run_script(fd));
-	EXPECT_EQ(0u, fake_arch::last_entry_cpu().hcr & HCR_TID2);
+	EXPECT_EQ(HCR_TID2, fake_arch::last_entry_cpu().hcr & (HCR_TID2 | HCR_TID4))
+		<< "no FEAT_EVT: CTR_EL0 traps too";
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64MMFR2] |= 2ULL << 56; // EVT 2
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(HCR_TID4, fake_arch::last_entry_cpu().hcr & (HCR_TID2 | HCR_TID4));
+}
+
+TEST_F(IdRegs, a_32bit_vm_reads_the_hardware_cache_registers)
+{
+	long fd = ready_vcpu(0, 1u << KVM_ARM_VCPU_PSCI_0_2 | 1u << KVM_ARM_VCPU_EL1_32BIT);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, set_reg64(fd, REG_PSTATE, 0x13)); // AArch32 SVC
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(0u, fake_arch::last_entry_cpu().hcr & (HCR_TID2 | HCR_TID4));
+	// Its CCSIDR registers take only the value they read.
+	const u64 ccsidr0 = KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_DEMUX;
+	u32 v = 0;
+	ASSERT_EQ(0, get_reg(fd, ccsidr0, &v));
+	EXPECT_EQ(0, set_reg(fd, ccsidr0, &v));
+	const u32 other = v + 1;
+	EXPECT_EQ(-EINVAL, set_reg(fd, ccsidr0, &other));
+}
+
+// KVM_REG_ARM_DEMUX_ID_CCSIDR register for CSSELR value @csselr.
+constexpr u64 ccsidr_id(u64 csselr)
+{
+	return KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_DEMUX | KVM_REG_ARM_DEMUX_ID_CCSIDR |
+	       csselr;
+}
+
+TEST_F(IdRegs, ccsidr_registers_are_listed_fabricated_and_restore_the_builtin_kvms_values)
+{
+	long fd = ready_vcpu(), other = ready_vcpu(1);
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(other, 0);
+	std::vector<u64> list = reg_list(fd);
+	for (u64 csselr = 0; csselr < 14; csselr++)
+		EXPECT_EQ(1, std::count(list.begin(), list.end(), ccsidr_id(csselr))) << csselr;
+	EXPECT_EQ(0, std::count(list.begin(), list.end(), ccsidr_id(14)));
+	// The host's CTR_EL0 (0x8444c004): DminLine and IminLine 4 (64 bytes): LineSize 2,
+	// one set, one way.
+	u32 v = 0;
+	ASSERT_EQ(0, get_reg(fd, ccsidr_id(0), &v));
+	EXPECT_EQ(2u, v);
+	ASSERT_EQ(0, get_reg(fd, ccsidr_id(13), &v));
+	EXPECT_EQ(2u, v);
+	// Debian 6.1's built-in KVM on QEMU -cpu max saves the hardware's: L1D 32 KB (4 ways,
+	// 128 sets, 64-byte lines), L1I, L2.
+	const u32 l1d = 0x700fe01a, l1i = 0x201fe012, l2 = 0x70ffe07a;
+	EXPECT_EQ(0, set_reg(fd, ccsidr_id(0), &l1d));
+	EXPECT_EQ(0, set_reg(fd, ccsidr_id(1), &l1i));
+	EXPECT_EQ(0, set_reg(fd, ccsidr_id(2), &l2));
+	ASSERT_EQ(0, get_reg(fd, ccsidr_id(2), &v));
+	EXPECT_EQ(l2, v);
+	ASSERT_EQ(0, get_reg(fd, ccsidr_id(4), &v));
+	EXPECT_EQ(2u, v) << "the others keep the fabricated value";
+	ASSERT_EQ(0, get_reg(other, ccsidr_id(0), &v));
+	EXPECT_EQ(2u, v) << "per vCPU";
+	// A line smaller than CTR_EL0's (LineSize 1: 32 bytes) is refused.
+	const u32 small = (l1d & ~7u) | 1;
+	EXPECT_EQ(-EINVAL, set_reg(fd, ccsidr_id(0), &small));
+	// Ids: a 64-bit size, CSSELR 14, another DEMUX id, bits beyond.
+	EXPECT_EQ(-ENOENT, get_reg(fd, (ccsidr_id(0) & ~KVM_REG_SIZE_MASK) | KVM_REG_SIZE_U64, &v));
+	EXPECT_EQ(-ENOENT, get_reg(fd, ccsidr_id(14), &v));
+	EXPECT_EQ(-ENOENT, set_reg(fd, ccsidr_id(0) | 1ULL << KVM_REG_ARM_DEMUX_ID_SHIFT, &l1d));
+	EXPECT_EQ(-ENOENT, get_reg(fd, ccsidr_id(0) | 1ULL << 32, &v));
+	// The guest reads them (CSSELR_EL1 0: L1 data), and a reset keeps them.
+	ASSERT_EQ(0, vcpu_init(fd, 1u << KVM_ARM_VCPU_PSCI_0_2));
+	ASSERT_EQ(0, set_reg64(fd, REG_PC, ram_ipa));
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[4] = 0; },
+			fake_arch::sysreg_exit(3, 2, 0, 0, 0, 4, false)); // MSR CSSELR_EL1, X4
+	fake_arch::push(fake_arch::sysreg_exit(3, 1, 0, 0, 0, 5, true));  // MRS X5, CCSIDR_EL1
+	fake_arch::push([](kvmx::GuestCpu &c) { c.frame.x[4] = 15; },
+			fake_arch::sysreg_exit(3, 2, 0, 0, 0, 4, false)); // no such cache
+	fake_arch::push(fake_arch::sysreg_exit(3, 1, 0, 0, 0, 6, true));  // MRS X6, CCSIDR_EL1
+	ASSERT_TRUE(run_script(fd));
+	EXPECT_EQ(l1d, reg(fd, reg_x(5)));
+	EXPECT_EQ(2u, reg(fd, reg_x(6)));
 }
 
 TEST_F(IdRegs, clidr_is_per_vcpu_survives_reset_and_traps_with_csselr_and_ccsidr)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // The guest's firmware interface (arch/arm64/kvm/hypercalls.cpp, psci.cpp, firmware.cpp):
 // SMCCC 1.1 over HVC and SMC, PSCI 0.1 to 1.1 and the firmware pseudo-registers.
+#include "id_regs.hpp"
+#include "registry.hpp"
 #include "vcpu_fixture.hpp"
 
 namespace {
@@ -10,7 +12,8 @@ using fake_arch::esr;
 
 // SMCCC (DEN0028) and PSCI (DEN0022) function ids and results.
 constexpr u64 SMCCC_VERSION = 0x80000000, SMCCC_ARCH_FEATURES = 0x80000001;
-constexpr u64 SMCCC_ARCH_WORKAROUND_1 = 0x80008000;
+constexpr u64 SMCCC_ARCH_WORKAROUND_1 = 0x80008000, SMCCC_ARCH_WORKAROUND_2 = 0x80007fff;
+constexpr u64 SMCCC_ARCH_WORKAROUND_3 = 0x80003fff;
 constexpr u64 PSCI_VERSION = 0x84000000, CPU_SUSPEND = 0x84000001, CPU_OFF = 0x84000002;
 constexpr u64 CPU_ON = 0x84000003, CPU_ON_64 = 0xc4000003, AFFINITY_INFO = 0x84000004;
 constexpr u64 MIGRATE = 0x84000005, MIGRATE_INFO_TYPE = 0x84000006;
@@ -73,18 +76,68 @@ TEST_F(Psci, unknown_function_returns_not_supported)
 	}
 }
 
-TEST_F(Psci, smccc_arch_features_knows_only_the_smccc_calls)
+// SMCCC_ARCH_FEATURES of each workaround, after a run, next to its register.
+std::pair<u64, u64> workaround(long fd, u64 fid, u64 id)
+{
+	Vcpus::push_hvc(SMCCC_ARCH_FEATURES, fid);
+	EXPECT_TRUE(Vcpus::run_script(fd));
+	return { x0(fd), Vcpus::reg(fd, id) };
+}
+
+TEST_F(Psci, smccc_arch_features_answers_the_workarounds_from_the_host_id_registers)
 {
 	long fd = ready_vcpu();
 	ASSERT_GE(fd, 0);
 	push_hvc(SMCCC_ARCH_FEATURES, SMCCC_VERSION);
 	ASSERT_TRUE(run_script(fd));
 	EXPECT_EQ(0u, x0(fd));
-	push_hvc(SMCCC_ARCH_FEATURES, SMCCC_ARCH_WORKAROUND_1);
-	ASSERT_TRUE(run_script(fd));
-	EXPECT_EQ(NOT_SUPPORTED, x0(fd));
-	EXPECT_EQ(static_cast<u64>(KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_AVAIL),
-		  reg(fd, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1));
+	// The fake host: CSV2 1 (not affected by Spectre v2), no CSV2 3 or ECBHB.
+	using P = std::pair<u64, u64>;
+	EXPECT_EQ(P(1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED),
+		  workaround(fd, SMCCC_ARCH_WORKAROUND_1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1));
+	EXPECT_EQ(P(NOT_SUPPORTED, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL),
+		  workaround(fd, SMCCC_ARCH_WORKAROUND_2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2));
+	EXPECT_EQ(P(NOT_SUPPORTED, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL),
+		  workaround(fd, SMCCC_ARCH_WORKAROUND_3, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3));
+}
+
+TEST_F(Psci, workaround_levels_restore_up_to_the_hosts_and_the_guest_keeps_its_answer)
+{
+	// CSV2 3: not affected by Spectre-BHB either (QEMU -cpu max).
+	kvmx::registry().host.arm64_id_regs[kvmx::ID_AA64PFR0] =
+		(host_id::pfr0_value & ~(0xfULL << 56)) | 3ULL << 56;
+	long fd = ready_vcpu();
+	ASSERT_GE(fd, 0);
+	constexpr u64 wa1 = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1,
+		      wa2 = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2,
+		      wa3 = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3;
+	EXPECT_EQ(static_cast<u64>(KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED), reg(fd, wa3));
+	// Debian 6.1's built-in KVM on that host saves 2, 0, 2.
+	EXPECT_EQ(0, set_reg64(fd, wa1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED));
+	EXPECT_EQ(0, set_reg64(fd, wa2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL));
+	EXPECT_EQ(0, set_reg64(fd, wa3, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED));
+	// A lower level is taken and kept: the guest was told it on the source.
+	EXPECT_EQ(0, set_reg64(fd, wa1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_AVAIL));
+	EXPECT_EQ(0, set_reg64(fd, wa3, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL));
+	EXPECT_EQ(std::make_pair(NOT_SUPPORTED,
+				 static_cast<u64>(KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL)),
+		  workaround(fd, SMCCC_ARCH_WORKAROUND_3, wa3));
+	EXPECT_EQ(static_cast<u64>(KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_AVAIL), reg(fd, wa1));
+	// Above the host's level, or bits beside the level: refused.
+	EXPECT_EQ(-EINVAL, set_reg64(fd, wa1, 3));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, wa3, 1ULL << 4));
+	// WORKAROUND_2: UNKNOWN reads as NOT_AVAIL; AVAIL and NOT_REQUIRED need a host that
+	// is not affected; ENABLED only beside AVAIL.
+	EXPECT_EQ(0, set_reg64(fd, wa2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_UNKNOWN));
+	EXPECT_EQ(static_cast<u64>(KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL), reg(fd, wa2));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, wa2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_AVAIL));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, wa2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, wa2,
+				     KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_AVAIL |
+					     KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_ENABLED));
+	// A reset tells the guest the host's levels again.
+	ASSERT_EQ(0, vcpu_init(fd, 1u << KVM_ARM_VCPU_PSCI_0_2));
+	EXPECT_EQ(static_cast<u64>(KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED), reg(fd, wa1));
 }
 
 TEST_F(Psci, psci_version_is_1_1_unless_the_vmm_pins_an_older_one)
@@ -348,8 +401,9 @@ TEST_F(Psci, hypercall_bitmaps_offer_everything_and_freeze_at_the_first_run)
 	u64 std = reg(fd, KVM_REG_ARM_STD_BMAP);
 	EXPECT_EQ(0, set_reg64(fd, KVM_REG_ARM_STD_BMAP, std)) << "the same value is fine";
 	EXPECT_EQ(-EBUSY, set_reg64(fd, KVM_REG_ARM_STD_BMAP, 0));
-	EXPECT_EQ(-EINVAL, set_reg64(fd, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1,
-				     KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_AVAIL));
+	EXPECT_EQ(-EINVAL, set_reg64(fd, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3,
+				     KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_AVAIL))
+		<< "the fake host may be affected by Spectre-BHB";
 	u64 val;
 	EXPECT_EQ(-ENOENT, get_reg(fd, KVM_REG_ARM_FW_REG(4), &val));
 }

@@ -51,7 +51,8 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 		MutexGuard guard(vm->lock);
 		store_release(&vm->has_run, true);
 	}
-	vcpu->arch.cpu.hcr = (vcpu->arch.cpu.hcr & ~(HCR_TTLBOS | HCR_TID2)) | id_regs_hcr(vcpu);
+	vcpu->arch.cpu.hcr =
+		(vcpu->arch.cpu.hcr & ~(HCR_TTLBOS | HCR_TID2 | HCR_TID4)) | id_regs_hcr(vcpu);
 	mmio_complete(vcpu);
 	// From here until run_done the guest's EL1 context may stay in the CPU's registers
 	// between runs, as upstream's vcpu_load; the hook puts it back when the thread

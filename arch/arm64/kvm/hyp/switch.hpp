@@ -166,7 +166,7 @@ constexpr u64 HCR_TWE = 1ULL << 14, HCR_TID2 = 1ULL << 17, HCR_TID3 = 1ULL << 18
 	      HCR_TSC = 1ULL << 19;
 constexpr u64 HCR_TIDCP = 1ULL << 20, HCR_TACR = 1ULL << 21, HCR_TSW = 1ULL << 22;
 constexpr u64 HCR_RW = 1ULL << 31, HCR_E2H = 1ULL << 34, HCR_TLOR = 1ULL << 35;
-constexpr u64 HCR_TERR = 1ULL << 36, HCR_TTLBOS = 1ULL << 55;
+constexpr u64 HCR_TERR = 1ULL << 36, HCR_TID4 = 1ULL << 49, HCR_TTLBOS = 1ULL << 55;
 
 // HCR_EL2 for an AArch64 guest under the VHE host: stage 2 on, physical interrupts to
 // EL2 (virtual ones to the guest), WFI/WFE, ID-register, SMC, implementation-defined,

@@ -3,8 +3,10 @@
  * Writable ID registers (upstream 6.7's ABI, on the 6.1 kernel): the capability,
  * KVM_ARM_GET_REG_WRITABLE_MASKS and its errors, a VMM narrowing a field that every vCPU
  * and the guest then read, widening refused, EBUSY once a vCPU has run, a vCPU reset that
- * keeps the VMM's values, CTR_EL0 narrowed for the guest, the GIC field beside a vGIC, and
- * AArch32 EL0 offered to a 64-bit VM where the host has it.
+ * keeps the VMM's values, CTR_EL0 narrowed for the guest, the GIC field beside a vGIC,
+ * AArch32 EL0 offered to a 64-bit VM where the host has it, the CCSIDR registers
+ * (KVM_REG_ARM_DEMUX) the guest reads, and the SMCCC workaround levels the ID registers
+ * imply.
  */
 #include "kselftest_harness.h"
 #include "vcpu_lib.h"
@@ -29,9 +31,46 @@ asm(".pushsection .text\n"
     "	str x3, [x1]\n"
     "	b .\n"
     "g_ctr_end:\n"
+    /* CCSIDR_EL1 of the level 1 data cache (CSSELR_EL1 0), then of level 2 (2). */
+    ".global g_ccsidr_start, g_ccsidr_end\n"
+    "g_ccsidr_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	msr csselr_el1, xzr\n"
+    "	isb\n"
+    "	mrs x3, ccsidr_el1\n"
+    "	str x3, [x1]\n"
+    "	mov x4, #2\n"
+    "	msr csselr_el1, x4\n"
+    "	isb\n"
+    "	mrs x3, ccsidr_el1\n"
+    "	str x3, [x1]\n"
+    "	b .\n"
+    "g_ccsidr_end:\n"
+    /* SMCCC_ARCH_FEATURES of ARCH_WORKAROUND_1, then of _3, each answer reported. */
+    ".global g_wa_start, g_wa_end\n"
+    "g_wa_start:\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	movz w0, #0x8000, lsl #16\n"
+    "	movk w0, #1\n"
+    "	movz w5, #0x8000, lsl #16\n"
+    "	movk w5, #0x8000\n"
+    "	mov x6, x1\n"
+    "	mov x1, x5\n"
+    "	hvc #0\n"
+    "	str x0, [x6]\n"
+    "	movz w0, #0x8000, lsl #16\n"
+    "	movk w0, #1\n"
+    "	movz w1, #0x8000, lsl #16\n"
+    "	movk w1, #0x3fff\n"
+    "	hvc #0\n"
+    "	str x0, [x6]\n"
+    "	b .\n"
+    "g_wa_end:\n"
     ".popsection\n");
 GUEST_PROGRAM(g_isar0);
 GUEST_PROGRAM(g_ctr);
+GUEST_PROGRAM(g_ccsidr);
+GUEST_PROGRAM(g_wa);
 
 #define REG_ID_AA64ISAR0 SYSREG(3, 0, 0, 6, 0)
 /* KVM_ARM_FEATURE_ID_RANGE_IDX of ID_AA64ISAR0_EL1 (op0 3, op1 0, CRn 0, CRm 6, op2 0). */
@@ -281,6 +320,89 @@ TEST_F(id_regs, a_64bit_vm_offers_aarch32_el0_and_restores_the_builtin_kvms_valu
 	ASSERT_EQ(0, vcpu_set(&self->v, REG_ID_AA64PFR0, builtin))
 	TH_LOG("%#lx restored over the offer %#lx", (unsigned long)builtin, (unsigned long)pfr0);
 	EXPECT_EQ(builtin, vcpu_get(&self->v, REG_ID_AA64PFR0));
+}
+
+/* KVM_REG_ARM_DEMUX_ID_CCSIDR of CSSELR value @csselr (upstream lists 0-13). */
+#define REG_CCSIDR(csselr)                                                                         \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_DEMUX | KVM_REG_ARM_DEMUX_ID_CCSIDR |      \
+	 (csselr))
+
+static int ccsidr_get(struct vcpu *v, uint64_t csselr, uint32_t *val)
+{
+	struct kvm_one_reg r = { .id = REG_CCSIDR(csselr), .addr = (uintptr_t)val };
+
+	return ioctl(v->fd, KVM_GET_ONE_REG, &r);
+}
+
+static int ccsidr_set(struct vcpu *v, uint64_t csselr, uint32_t val)
+{
+	struct kvm_one_reg r = { .id = REG_CCSIDR(csselr), .addr = (uintptr_t)&val };
+
+	return ioctl(v->fd, KVM_SET_ONE_REG, &r);
+}
+
+/* Upstream since 6.3: the guest's CCSIDR_EL1 is the vCPU's, fabricated (one set, one way,
+ * CTR_EL0's line) until the VMM restores another, such as the hardware geometry 6.1
+ * saved; each of the 14 CSSELR values is a register in KVM_GET_REG_LIST. */
+TEST_F(id_regs, ccsidr_registers_are_listed_and_are_what_the_guest_reads)
+{
+	uint64_t list[1024] = { 1000 };
+	uint64_t ctr = vcpu_get(&self->v, REG_CTR_EL0);
+	uint32_t line = (ctr >> 16 & 0xf) + 2 - 4, l1d, l2, val;
+	int found = 0;
+
+	ASSERT_EQ(0, ioctl(self->v.fd, KVM_GET_REG_LIST, list));
+	for (uint64_t i = 1; i <= list[0]; i++)
+		found += (list[i] & ~0xffULL) == REG_CCSIDR(0) && (list[i] & 0xff) < 14;
+	EXPECT_EQ(14, found);
+	ASSERT_EQ(0, ccsidr_get(&self->v, 0, &val));
+	EXPECT_EQ(line, val) TH_LOG("fabricated from CTR_EL0 %#llx", (unsigned long long)ctr);
+	EXPECT_EQ(-1, ccsidr_get(&self->v, 14, &val));
+	EXPECT_EQ(ENOENT, errno);
+	/* 32 KB, 4 ways, 128 sets; 1 MB, 16 ways, 1024 sets: what QEMU -cpu max reports. */
+	l1d = 127 << 13 | 3 << 3 | line;
+	l2 = 1023 << 13 | 15 << 3 | line;
+	ASSERT_EQ(0, ccsidr_set(&self->v, 0, l1d));
+	ASSERT_EQ(0, ccsidr_set(&self->v, 2, l2));
+	if (line) {
+		EXPECT_EQ(-1, ccsidr_set(&self->v, 0, l1d - 1)) TH_LOG("a smaller line");
+		EXPECT_EQ(EINVAL, errno);
+	}
+	load_program(&self->m, GUEST_CODE_IPA, g_ccsidr_start, g_ccsidr_end);
+	EXPECT_EQ(l1d, guest_report(_metadata, &self->v));
+	EXPECT_EQ(l2, guest_report(_metadata, &self->v));
+}
+
+#define REG_WA1 (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_FW | 1)
+#define REG_WA3 (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_FW | 3)
+#define REG_ID_AA64MMFR1 SYSREG(3, 0, 0, 7, 1)
+
+/* The workaround levels follow the host's ID registers (CSV2; CSV2 3 or ECBHB), the
+ * guest's SMCCC_ARCH_FEATURES answers follow the levels, and a restore may lower them. */
+TEST_F(id_regs, smccc_workarounds_answer_as_the_id_registers_say)
+{
+	uint64_t csv2 = vcpu_get(&self->v, REG_ID_AA64PFR0) >> 56 & 0xf;
+	uint64_t ecbhb = vcpu_get(&self->v, REG_ID_AA64MMFR1) >> 60 & 0xf;
+	uint64_t wa1 = vcpu_get(&self->v, REG_WA1), wa3 = vcpu_get(&self->v, REG_WA3);
+
+	/* The VM's ID registers are the host's here (nothing narrowed). */
+	EXPECT_EQ(csv2 ? KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED
+		       : KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_AVAIL,
+		  wa1);
+	EXPECT_EQ(csv2 == 3 || ecbhb ? KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED
+				     : KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL,
+		  wa3);
+	/* Debian 6.1 saves NOT_REQUIRED (2) for both on QEMU -cpu max. */
+	EXPECT_EQ(0, vcpu_set(&self->v, REG_WA1, wa1));
+	EXPECT_EQ(-1, vcpu_set(&self->v, REG_WA1, 3));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, vcpu_set(&self->v, REG_WA3, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_AVAIL));
+	load_program(&self->m, GUEST_CODE_IPA, g_wa_start, g_wa_end);
+	EXPECT_EQ(wa1 == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED ? 1 : (uint64_t)-1,
+		  guest_report(_metadata, &self->v))
+	TH_LOG("ARCH_WORKAROUND_1");
+	EXPECT_EQ((uint64_t)-1, guest_report(_metadata, &self->v))
+	TH_LOG("ARCH_WORKAROUND_3 after a restore lowered it");
 }
 
 TEST_HARNESS_MAIN
