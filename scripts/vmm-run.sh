@@ -19,25 +19,27 @@ set -uo pipefail
 kernel=$1 initrd=$2 results=$3 listdir=$4 repeat=$5 tmo=$6
 cases=${VMM_CASES:-} hvs=${VMM_HV:-builtin,kvmx} load=${VMM_LOAD:-0} gargs=${VMM_GUEST_ARGS:-}
 here=$(cd "$(dirname "$0")" && pwd)
-ncases=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$listdir/cases.txt" |
-	awk -v want=",$cases," 'want == ",," || index(want, "," $1 ",")' | wc -l)
+# The cases of cases.txt VMM_CASES selects, or those of them whose options (fourth
+# field, comma-separated) hold the word $1.
+count_cases() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$listdir/cases.txt" |
+		awk -v want=",$cases," -v word="${1:-}" '(want == ",," || index(want, "," $1 ",")) &&
+			(word == "" || index("," $4 ",", "," word ","))' | wc -l
+}
+ncases=$(count_cases)
 if [ "$ncases" = 0 ]; then
 	echo "vmm-run.sh: no case of $listdir/cases.txt matches VMM_CASES=$cases" >&2
 	exit 2
 fi
 # A migrate case (migrate=1 in its fourth field) runs two QEMUs in turn, each bounded.
-nmig=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$listdir/cases.txt" |
-	awk -v want=",$cases," '(want == ",," || index(want, "," $1 ",")) && ("," $4 ",") ~ /,migrate=1,/' |
-	wc -l)
+nmig=$(count_cases migrate=1)
 host_tmo=$((180 + (ncases + nmig) * repeat * (tmo + 15)))
 mkdir -p "$results"
 # A case with xmigrate=1 (and both hypervisors): the hosts share a disk image, on which
 # each boot leaves its saved guest for the next one (vmm.sh's xsave). The built-in KVM's
 # boot saves; kvmx's restores that guest (suite xmigrate-to-kvmx) and saves its own; a
 # third boot, on the built-in KVM with no case, restores kvmx's (xmigrate-to-builtin).
-nxmig=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$listdir/cases.txt" |
-	awk -v want=",$cases," '(want == ",," || index(want, "," $1 ",")) && ("," $4 ",") ~ /,xmigrate=1,/' |
-	wc -l)
+nxmig=$(count_cases xmigrate=1)
 xargs=
 rm -f "$results/xmigrate-to-kvmx.tap" "$results/xmigrate-to-builtin.tap" "$results/boot-vmm-xback.tap"
 if [ "$nxmig" -gt 0 ] && [ "$hvs" = builtin,kvmx ]; then

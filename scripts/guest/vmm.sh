@@ -279,12 +279,10 @@ xload() {
 		fi
 	fi
 }
-# The checks after a restore, as judge_migrate makes them (and the poweroff).
-xchecks() {	# case smp machine [args]
-	knobs "$2" "${3:-}"
-	echo console-after-restore timer-after-restore clock-continues disk-after-restore
-	[ $msi = 1 ] && echo msi-after-restore
-	echo poweroff-status-0
+# The checks of a guest restored from the other hypervisor: checks_of's after a restore
+# (judge_migrate's), and the poweroff.
+xchecks() {	# smp machine [args]
+	checks_of "$@" | tr ' ' '\n' | grep -E -- '-after-restore$|^clock-continues$|^poweroff-status-0$'
 }
 xrestore() {
 	xn=0
@@ -364,13 +362,8 @@ boot_once() {	# case smp machine [args]
 	apid=$!
 	dmesg -c >>$t/dmesg-all
 	start=$(cut -d' ' -f1 /proc/uptime)
-	if [ -n "$xsrc" ]; then
-		restore_once $xsrc/vm.state
-		exec 7>&- 8>&- 9>&-
-		kill "$monpid" 2>/dev/null
-		wait "$monpid" 2>/dev/null
-	elif [ $mig = 1 ]; then
-		migrate_once
+	if [ $mig = 1 ]; then # a restore from the other hypervisor is a migrate case too
+		if [ -n "$xsrc" ]; then restore_once $xsrc/vm.state; else migrate_once; fi
 		exec 7>&- 8>&- 9>&-
 		kill "$monpid" 2>/dev/null
 		wait "$monpid" 2>/dev/null

@@ -80,6 +80,16 @@ u64 wfi_timeout_ns(Vcpu *vcpu)
 	return ns == 0 && !vtimer_should_notify_user(vcpu) ? KVMX_WAIT_FOREVER : ns;
 }
 
+// Sleep until the vCPU has something to do (wfi_ready) or @timeout_ns passes. -EINTR
+// needs nothing here: the run loop sees the signal before re-entering.
+void wfi_block(Vcpu *vcpu, u64 timeout_ns)
+{
+	if (wfi_ready(vcpu))
+		return;
+	if (vcpu_halt(vcpu, timeout_ns, wfi_ready) == HaltEnd::woken)
+		vcpu->stats.halt_wakeup++;
+}
+
 // A WFI, or a WFIT until the virtual count reaches @count (upstream's kvm_handle_wfx).
 void wfi_wait(Vcpu *vcpu, bool wfit, u64 count)
 {
@@ -88,11 +98,8 @@ void wfi_wait(Vcpu *vcpu, bool wfit, u64 count)
 	ArchVcpu &a = vcpu->arch;
 	a.in_wfit = true;
 	a.wfit_count = count;
-	if (!wfi_ready(vcpu)) {
-		u64 ns = wfi_timeout_ns(vcpu), until = vcount_deadline_ns(vcpu, count);
-		if (vcpu_halt(vcpu, until < ns ? until : ns, wfi_ready) == HaltEnd::woken)
-			vcpu->stats.halt_wakeup++;
-	}
+	const u64 ns = wfi_timeout_ns(vcpu), until = vcount_deadline_ns(vcpu, count);
+	wfi_block(vcpu, until < ns ? until : ns);
 	a.in_wfit = false;
 }
 
@@ -246,11 +253,7 @@ u64 psci_wake_timeout_ns(Vcpu *vcpu)
 
 void psci_suspend_as_wfi(Vcpu *vcpu)
 {
-	if (wfi_ready(vcpu))
-		return;
-	// -EINTR needs nothing here: the run loop sees the signal before re-entering.
-	if (vcpu_halt(vcpu, wfi_timeout_ns(vcpu), wfi_ready) == HaltEnd::woken)
-		vcpu->stats.halt_wakeup++;
+	wfi_block(vcpu, wfi_timeout_ns(vcpu));
 }
 
 Result<RunStep> handle_exit(Vcpu *vcpu, const ExitInfo &exit)
