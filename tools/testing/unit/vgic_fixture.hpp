@@ -8,6 +8,7 @@
 #include "fake_host.hpp"
 #include <asm/errno.h>
 #include <gtest/gtest.h>
+#include <functional>
 #include <vector>
 
 namespace vgic_test {
@@ -61,6 +62,8 @@ protected:
 			t->kicks_.push_back(idx);
 			if (fake_host::spinlocks_held())
 				t->kicks_under_lock_++;
+			if (t->on_kick_)
+				t->on_kick_(idx);
 		};
 		cfg.ops.lock_all_vcpus = [](void *ctx) {
 			auto *t = static_cast<Vgic *>(ctx);
@@ -172,8 +175,9 @@ protected:
 	u64 mpidr_[kvmx::vgic_max_vcpus] = {};
 	u32 nr_ = 0;
 	std::vector<u32> kicks_;
-	int kicks_under_lock_ = 0; // kicks made with a spinlock held (the vGIC's)
-	bool running_ = false;	   // lock_all_vcpus fails: a vCPU is in KVM_RUN
+	std::function<void(u32)> on_kick_; // what a kicked vCPU does (a test's stand-in)
+	int kicks_under_lock_ = 0;	   // kicks made with a spinlock held (the vGIC's)
+	bool running_ = false;		   // lock_all_vcpus fails: a vCPU is in KVM_RUN
 	int locked_ = 0;
 	bool phys_line_ = false; // what input_level reports for mapped interrupts
 };

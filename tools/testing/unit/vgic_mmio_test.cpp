@@ -233,6 +233,45 @@ TEST_F(VgicMmio, sactive_queues_the_interrupt_and_cactive_leaves_it_for_the_next
 	EXPECT_TRUE(ap_list(0).empty());
 }
 
+// Another vCPU runs with the SPI active in its LR: the ICACTIVER write waits until that
+// vCPU was kicked out and synced, so its sync cannot bring the active state back; while
+// the write is pending no vCPU loads LRs.
+TEST_F(VgicMmio, an_active_write_waits_for_every_vcpu_to_leave_its_list_registers)
+{
+	create({ 0, 1 });
+	ready();
+	dist_write(0x6000 + 8 * 40, 8, 1); // IROUTER: SPI 40 to vCPU 1 (Aff0 1)
+	dist_write(0x304, 4, 1u << 8);	   // ISACTIVER: SPI 40 active
+	ASSERT_EQ(std::vector<u32>{ 40 }, ap_list(1));
+	ASSERT_TRUE(kvmx::vgic_flush_lr_state(cpu(1)));
+	ASSERT_EQ(1u, cpu(1)->cpuif.used_lrs);
+	std::vector<u32> synced;
+	on_kick_ = [&](u32 idx) {
+		if (idx != 1 || !cpu(1)->cpuif.used_lrs)
+			return;
+		// vCPU 1 leaves the guest: the LR still holds SPI 40 active.
+		kvmx::VgicSyncResult r = {};
+		kvmx::vgic_sync_lr_state(cpu(1), &r);
+		synced.push_back(idx);
+	};
+	kicks_.clear();
+	dist_write(0x384, 4, 1u << 8); // ICACTIVER from vCPU 0
+	EXPECT_EQ(std::vector<u32>{ 1 }, synced);
+	EXPECT_FALSE(irq(0, 40)->active) << "the write came after vCPU 1's sync";
+	EXPECT_EQ(0u, vgic_->active_halts);
+	on_kick_ = nullptr;
+	// While a write is pending, a flush loads nothing and says so.
+	dist_write(0x304, 4, 1u << 8);
+	vgic_->active_halts = 1;
+	EXPECT_FALSE(kvmx::vgic_flush_lr_state(cpu(1)));
+	EXPECT_EQ(0u, cpu(1)->cpuif.used_lrs);
+	vgic_->active_halts = 0;
+	EXPECT_TRUE(kvmx::vgic_flush_lr_state(cpu(1)));
+	EXPECT_EQ(1u, cpu(1)->cpuif.used_lrs);
+	kvmx::VgicSyncResult r = {};
+	kvmx::vgic_sync_lr_state(cpu(1), &r);
+}
+
 TEST_F(VgicMmio, each_access_takes_and_drops_the_lock)
 {
 	create({ 0 });

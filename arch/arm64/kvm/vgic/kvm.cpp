@@ -367,7 +367,9 @@ void vgic_kvm_flush(Vcpu *vcpu)
 	VgicCpu *cpu = vcpu->arch.vgic_cpu;
 	store_release(&vcpu->arch.vgic_kicked, 0u);
 	full_barrier(); // the flag is clear before the flush looks at the ap list unlocked
-	vgic_flush_lr_state(cpu);
+	// Held off while another vCPU changes active states: the entry aborts and retries.
+	if (!vgic_flush_lr_state(cpu))
+		store_release(&vcpu->arch.vgic_kicked, 1u);
 	vcpu->arch.cpu.gic = &cpu->cpuif;
 	vcpu->arch.cpu.gic_nr_apr = nr_apr(registry().host.arm64_ich_vtr);
 	kvmx_host_arm64_gic_maint_irq();

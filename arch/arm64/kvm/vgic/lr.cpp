@@ -143,7 +143,7 @@ u64 vgic_populate_lr(const VgicLocked &, VgicIrq *irq)
 	return val;
 }
 
-void vgic_flush_lr_state(VgicCpu *cpu)
+bool vgic_flush_lr_state(VgicCpu *cpu)
 {
 	Vgic *vgic = cpu->vgic;
 	VgicCpuIf &cif = cpu->cpuif;
@@ -151,9 +151,13 @@ void vgic_flush_lr_state(VgicCpu *cpu)
 	// the vCPU, which then does not enter: vgic_kvm_entry_abort).
 	if (vgic_ap_list_empty(cpu)) {
 		cif.used_lrs = 0;
-		return;
+		return true;
 	}
 	VgicLocked l(vgic);
+	if (vgic->active_halts) {
+		cif.used_lrs = 0;
+		return false;
+	}
 	u32 nr_lr = vgic->hw.nr_lr;
 	u32 depth = 0;
 	for (const VgicIrq *irq = cpu->ap_head; irq; irq = irq->ap_next)
@@ -169,6 +173,7 @@ void vgic_flush_lr_state(VgicCpu *cpu)
 			cif.hcr |= ICH_HCR_UIE;
 	}
 	cif.used_lrs = n; // the world switch loads and saves only these
+	return true;
 }
 
 void vgic_sync_lr_state(VgicCpu *cpu, VgicSyncResult *out)

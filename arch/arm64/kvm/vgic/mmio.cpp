@@ -75,12 +75,65 @@ u64 vgic_region_read(const VgicRegionTable &t, VgicCpu *cpu, u64 offset, u32 len
 	return r ? r->read(l, cpu, offset, len) : 0;
 }
 
+namespace {
+
+// Does a vCPU run with list registers loaded? Their state goes back into the interrupts
+// at its next exit (vgic_sync_lr_state), over any change made meanwhile.
+bool lrs_loaded(const VgicLocked &l)
+{
+	const Vgic *vgic = l.vgic();
+	for (u32 i = 0; i < vgic->nr_cpus; i++) {
+		if (load_acquire(&vgic->cpus[i]->cpuif.used_lrs))
+			return true;
+	}
+	return false;
+}
+
+// A guest's IS/ICACTIVER write: the interrupt may sit in a running vCPU's LRs, whose
+// state that vCPU's next exit would write back over the change. As upstream halts the
+// guest for it (vgic_access_active_prepare), no vCPU holds LRs while it is made: new
+// flushes stop (active_halts), every vCPU is kicked out, and the change waits, without
+// the lock, until the last one synced. Each runs with interrupts masked from its flush
+// to its sync, so a kicked vCPU leaves the guest and syncs at once: the wait is an IPI's
+// round trip. The writer itself synced before its MMIO exit came here.
+void write_active_halted(const VgicRegion &r, VgicCpu *cpu, u64 offset, u32 len, u64 val)
+{
+	Vgic *vgic = cpu->vgic;
+	{
+		VgicLocked l(vgic);
+		vgic->active_halts++;
+		for (u32 i = 0; i < vgic->nr_cpus; i++)
+			vgic_kick(l, vgic->cpus[i]);
+	}
+	for (;;) {
+		{
+			VgicLocked l(vgic);
+			if (!lrs_loaded(l)) {
+				r.write(l, cpu, offset, len, val);
+				vgic->active_halts--; // the held-off vCPUs' next entries go in
+				return;
+			}
+		}
+		kvmx_host_cpu_relax();
+	}
+}
+
+} // namespace
+
 void vgic_region_write(const VgicRegionTable &t, VgicCpu *cpu, u64 offset, u32 len, u64 val)
 {
-	VgicLocked l(cpu->vgic);
-	const VgicRegion *r = vgic_find_region(cpu->vgic, t, offset, len);
-	if (r)
-		r->write(l, cpu, offset, len, val);
+	const VgicRegion *r;
+	{
+		VgicLocked l(cpu->vgic);
+		r = vgic_find_region(cpu->vgic, t, offset, len);
+		if (!r)
+			return;
+		if (r->write != vgic_write_sactive && r->write != vgic_write_cactive) {
+			r->write(l, cpu, offset, len, val);
+			return;
+		}
+	}
+	write_active_halted(*r, cpu, offset, len, val);
 }
 
 // Userspace accesses are 32-bit; an offset that names no register reads 0 and ignores a

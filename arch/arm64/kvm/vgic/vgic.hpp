@@ -141,6 +141,9 @@ struct Vgic {
 	VgicIts *its_list;
 	VgicIrq *lpis;
 	u32 nr_lpis;
+	// Guest writes of IS/ICACTIVER in progress (mmio.cpp): while non-zero no vCPU loads
+	// list registers (vgic_flush_lr_state). Under the lock.
+	u32 active_halts;
 };
 
 // Holds the vGIC's interrupt-state lock with this CPU's interrupts masked: interrupts
@@ -259,8 +262,10 @@ struct VgicSyncResult {
 	u32 acked_spi_pins[vgic_max_lrs]; // level SPIs the guest EOIed (irqfd resample)
 };
 // Before entry, interrupts masked: fill cpu->cpuif from the ap list, at most
-// VgicHwInfo::nr_lr interrupts, one per LR (ICH_HCR_EL2.UIE if more are waiting).
-void vgic_flush_lr_state(VgicCpu *cpu);
+// VgicHwInfo::nr_lr interrupts, one per LR (ICH_HCR_EL2.UIE if more are waiting). false:
+// another vCPU is changing active states (Vgic::active_halts), no LR was filled, and the
+// vCPU must not enter with interrupts to present; it retries.
+bool vgic_flush_lr_state(VgicCpu *cpu);
 // After exit, once the world switch saved the LRs: fold them back into the interrupt
 // state, drop or migrate what no longer belongs here, report EOIed level SPIs.
 void vgic_sync_lr_state(VgicCpu *cpu, VgicSyncResult *out);

@@ -3,7 +3,8 @@
  * The in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3) as a VMM sees it: creation, the
  * address, NR_IRQS, CTRL and register-group attributes with upstream's errno, the checks
  * of the first KVM_RUN, KVM_IRQ_LINE with an in-kernel irqchip, vCPUs created after INIT,
- * a guest reading the distributor's registers without a userspace exit, and the ITS's
+ * a guest reading the distributor's registers without a userspace exit, a guest clearing
+ * the active state of an interrupt another running vCPU holds, and the ITS's
  * SAVE_TABLES / RESTORE_TABLES in upstream's table layout (ABI revision 0). Every
  * expectation is what the built-in 6.1 KVM answers on a GICv3 host (the same binary runs
  * on both); on a host without a GICv3 the tests SKIP.
@@ -75,11 +76,53 @@ asm(".pushsection .text\n"
     "	add x24, x24, #1\n"
     "3:	eret\n"
     "g_irq_vectors_end:\n"
+    /*
+     * vCPU 1: route SPI 40 to itself (IROUTER Aff0 1), edge, enabled; report at MMIO;
+     * then acknowledge it (ICC_IAR1_EL1, IRQs masked), report its INTID and hold it
+     * active in a loop.
+     */
+    ".global g_act_hold_start, g_act_hold_end\n"
+    "g_act_hold_start:\n"
+    "	movz x20, #0x0800, lsl #16\n"
+    "	mov w1, #2\n"
+    "	str w1, [x20]\n" /* GICD_CTLR.EnableGrp1 */
+    "	mov x1, #1\n"
+    "	add x2, x20, #0x6000\n"
+    "	str x1, [x2, #0x140]\n" /* GICD_IROUTER40 */
+    "	mov w1, #0x20000\n"
+    "	str w1, [x20, #0xc08]\n" /* GICD_ICFGR2: SPI 40 edge */
+    "	mov w1, #0x100\n"
+    "	str w1, [x20, #0x104]\n" /* GICD_ISENABLER1: SPI 40 */
+    "	mov x1, #0xf0\n"
+    "	msr s3_0_c4_c6_0, x1\n" /* ICC_PMR_EL1 */
+    "	mov x1, #1\n"
+    "	msr s3_0_c12_c12_7, x1\n" /* ICC_IGRPEN1_EL1 */
+    "	isb\n"
+    "	movz x3, #0x9000, lsl #16\n"
+    "	str x1, [x3]\n"
+    "1:	mrs x0, s3_0_c12_c12_0\n" /* ICC_IAR1_EL1 */
+    "	cmp x0, #40\n"
+    "	b.ne 1b\n"
+    "	str x0, [x3]\n"
+    "	b .\n"
+    "g_act_hold_end:\n"
+    /* vCPU 0: clear SPI 40's active state (GICD_ICACTIVER1), report at MMIO. */
+    ".global g_act_clear_start, g_act_clear_end\n"
+    "g_act_clear_start:\n"
+    "	movz x20, #0x0800, lsl #16\n"
+    "	mov w1, #0x100\n"
+    "	str w1, [x20, #0x384]\n"
+    "	movz x3, #0x9000, lsl #16\n"
+    "	str x1, [x3]\n"
+    "	b .\n"
+    "g_act_clear_end:\n"
     ".popsection\n");
 
 GUEST_PROGRAM(g_typer);
 GUEST_PROGRAM(g_vtimer);
 GUEST_PROGRAM(g_irq_vectors);
+GUEST_PROGRAM(g_act_hold);
+GUEST_PROGRAM(g_act_clear);
 
 FIXTURE(gic)
 {
@@ -279,6 +322,61 @@ TEST_F(gic, the_guest_reads_the_distributor_in_the_kernel)
 	memcpy(&typer, self->v.run->mmio.data, sizeof(typer));
 	EXPECT_EQ(3, typer & 0x1f) TH_LOG("ITLinesNumber for 128 INTIDs: %#x", typer);
 	EXPECT_EQ(9, (typer >> 19) & 0x1f) TH_LOG("IDbits: 10 bits without an ITS");
+}
+
+struct held_run {
+	struct vcpu *v;
+	volatile int done, err;
+};
+
+static void *run_until_signal(void *p)
+{
+	struct held_run *h = p;
+
+	h->err = vcpu_run(h->v) ? errno : 0;
+	h->done = 1;
+	return NULL;
+}
+
+/* vCPU 1 holds SPI 40 active in its list registers while it runs; vCPU 0 clears that
+ * state through GICD_ICACTIVER. The change must survive vCPU 1's next exit, which folds
+ * its list registers back into the interrupt (upstream halts the guest for such a write;
+ * so does kvmx: vgic.rst). */
+TEST_F(gic, an_active_state_another_running_vcpu_holds_is_cleared)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	struct kvm_irq_level spi = { .irq = KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | 40,
+				     .level = 1 };
+	struct vcpu v1;
+	struct held_run h = { .v = &v1 };
+	uint32_t active = ~0u;
+	pthread_t t;
+
+	ASSERT_EQ(0,
+		  vcpu_add(&self->m, &v1, 1, 1 << KVM_ARM_VCPU_PSCI_0_2, GUEST_CODE_IPA + 0x1000));
+	load_program(&self->m, GUEST_CODE_IPA, g_act_clear_start, g_act_clear_end);
+	load_program(&self->m, GUEST_CODE_IPA + 0x1000, g_act_hold_start, g_act_hold_end);
+	gic_ready(_metadata, self->gic, 64);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, vcpu_run(&v1));
+	ASSERT_EQ(KVM_EXIT_MMIO, v1.run->exit_reason) TH_LOG("vCPU 1 configured SPI 40");
+	ASSERT_EQ(0, ioctl(self->m.vm, KVM_IRQ_LINE, &spi));
+	ASSERT_EQ(0, vcpu_run(&v1));
+	ASSERT_EQ(KVM_EXIT_MMIO, v1.run->exit_reason);
+	ASSERT_EQ(40, mmio_data(&v1)) TH_LOG("vCPU 1 acknowledged SPI 40");
+	ASSERT_EQ(0, pthread_create(&t, NULL, run_until_signal, &h));
+	usleep(200 * 1000); /* vCPU 1 is back in its loop, SPI 40 active in an LR */
+	ASSERT_EQ(0, vcpu_run(&self->v));
+	EXPECT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason) TH_LOG("vCPU 0 wrote ICACTIVER");
+	while (!h.done) {
+		pthread_kill(t, SIGUSR1);
+		usleep(10 * 1000);
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(EINTR, h.err);
+	ASSERT_EQ(0, gic_get(self->gic, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x304, &active));
+	EXPECT_EQ(0, active & 0x100) TH_LOG("GICD_ISACTIVER1 %#x after vCPU 1's exit", active);
+	close(v1.fd);
 }
 
 /* A vCPU statistic by name (KVM_GET_STATS_FD), or ~0 if there is none. */
