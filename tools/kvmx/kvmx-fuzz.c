@@ -879,7 +879,7 @@ static uint64_t rnd_reg_id(struct rng *r)
 		KVM_REG_ARM_PTIMER_CTL, KVM_REG_ARM_PTIMER_CNT, KVM_REG_ARM_PTIMER_CVAL,
 	};
 
-	switch (below(r, 6)) {
+	switch (below(r, 7)) {
 	case 0:
 		return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | below(r, 80);
 	case 1:
@@ -893,6 +893,9 @@ static uint64_t rnd_reg_id(struct rng *r)
 		       below(r, 8) | (chance(r, 50) ? (1 << 8) : 0);
 	case 4: /* both timers: a counter written sets an offset (the physical one traps) */
 		return timers[below(r, 6)];
+	case 5: /* the CCSIDR registers (DEMUX): CSSELR 0-15, mostly 32-bit */
+		return KVM_REG_ARM64 | (chance(r, 80) ? KVM_REG_SIZE_U32 : size) |
+		       KVM_REG_ARM_DEMUX | below(r, 16) | (chance(r, 10) ? 1 << 8 : 0);
 	default:
 		return rnd(r);
 	}
