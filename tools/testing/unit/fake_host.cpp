@@ -847,7 +847,13 @@ int kvmx_host_can_poll(void)
 // A busy-wait pause: time moves on by the step, then the hook may make an event happen.
 void kvmx_host_cpu_relax(void)
 {
-	relax_count++;
+	// A busy wait nothing here ends (no hook, no other thread): fail loudly, not hang.
+	if (++relax_count > 50000000) {
+		std::fprintf(
+			stderr,
+			"fake_host: kvmx_host_cpu_relax called 50M times: a wait that never ends\n");
+		std::abort();
+	}
 	now_ns += relax_step_ns;
 	if (relax_hook)
 		relax_hook(now_ns);
