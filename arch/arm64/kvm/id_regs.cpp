@@ -495,6 +495,8 @@ u32 ccsidr_fabricated(const Vcpu *vcpu, u32 csselr)
 
 } // namespace
 
+static_assert(sizeof(ArchVcpu::ccsidr) / sizeof(u32) == ccsidr_count, "arch_vcpu.hpp");
+
 u32 ccsidr_get(const Vcpu *vcpu, u32 csselr)
 {
 	return vcpu->arch.ccsidr_own ? vcpu->arch.ccsidr[csselr] : ccsidr_fabricated(vcpu, csselr);
