@@ -49,6 +49,13 @@ struct kvmx_host_info {
 	 * when not (no vGIC, or a GIC driver that deactivates on EOI).
 	 */
 	unsigned int arm64_timer_hwintid[2];
+	/*
+	 * arm64: the perf type of the host's PMUv3 (the "type" of its event source; 0 when
+	 * perf drives none), and its PMCR_EL0.N: the guest PMU's KVM_ARM_VCPU_PMU_V3_SET_PMU
+	 * id and most counters.
+	 */
+	unsigned int arm64_pmu_type;
+	unsigned int arm64_pmu_nr_counters;
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
 	unsigned int ppc_hv_radix;
 	/*
