@@ -437,6 +437,7 @@ Status arch_vcpu_create(Vcpu *vcpu)
 
 void arch_vcpu_destroy(Vcpu *vcpu)
 {
+	pmu_vcpu_destroy(vcpu);
 	kvmx_host_sched_hook_destroy(vcpu->arch.sched_hook);
 	vcpu->arch.cache.release();
 }

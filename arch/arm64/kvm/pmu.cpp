@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // The guest's PMUv3 (Performance Monitors Extension, ARM ARM D11 and D13.4): a register
 // model kept per vCPU, reached through the MDCR_EL2.TPM/TPMCR traps and ONE_REG, with the
-// VMM's configuration (KVM_ARM_VCPU_PMU_V3_CTRL) and the overflow interrupt. Counters are
-// software state: SW_INCR (PMSWINC_EL0) counts; no host counter backs any other event yet
-// (PMCEID0/1 say so). Must not touch the host's PMU registers.
+// VMM's configuration (KVM_ARM_VCPU_PMU_V3_CTRL) and the overflow interrupt. SW_INCR
+// (PMSWINC_EL0) counts in software; every other enabled counter is backed by host perf
+// counters of the vCPU thread (kvmx_host_arm64_pmu_event_*). Must not touch the host's
+// PMU registers.
 #include "pmu.hpp"
 #include "aarch32.hpp"
 #include "id_regs.hpp"
@@ -143,15 +144,153 @@ bool overflows_at_64(const Vcpu *vcpu, u32 idx)
 	return vcpu->arch.pmu.pmcr & (idx == pmu_cycle_idx ? PMCR_LC : PMCR_LP);
 }
 
-u64 counter_read(const Vcpu *vcpu, u32 idx)
+u64 evtype_mask_of(const Vcpu *vcpu, u32 idx)
 {
-	const u64 v = vcpu->arch.pmu.cnt[idx];
-	return counter_is_64bit(vcpu, idx) ? v : static_cast<u32>(v);
+	return EVTYPE_FILTER_BITS | (idx == pmu_cycle_idx ? 0 : event_mask(vcpu));
+}
+
+u64 truncate(const Vcpu *vcpu, u32 idx, u64 val)
+{
+	return counter_is_64bit(vcpu, idx) ? val : static_cast<u32>(val);
+}
+
+// --- The host counters behind the guest's (perf kernel counters, pmu-arm64.c) ---
+
+constexpr u32 ev_chain = 0x1e, ev_cpu_cycles = 0x11;
+constexpr u64 EVTYPE_P = 1ULL << 31, EVTYPE_U = 1ULL << 30; // exclude EL1, EL0
+
+bool counter_enabled(const Vcpu *vcpu, u32 idx)
+{
+	const PmuVcpu &p = vcpu->arch.pmu;
+	return (p.pmcr & PMCR_E) && (p.cntenset & valid_mask(vcpu) & (1ULL << idx));
+}
+
+// The host event that counter @idx counts now, if a host counter backs it: an enabled
+// counter of any event but SW_INCR (software) and CHAIN (not implemented) that the VMM's
+// filter allows; the cycle counter counts CPU_CYCLES.
+bool host_backed(const Vcpu *vcpu, u32 idx, u32 *event)
+{
+	if (!registry().host.arm64_pmu_type || !counter_enabled(vcpu, idx))
+		return false;
+	const u32 ev = idx == pmu_cycle_idx
+			       ? ev_cpu_cycles
+			       : static_cast<u32>(vcpu->arch.pmu.typer[idx]) & event_mask(vcpu);
+	if (ev == ev_sw_incr || ev == ev_chain || !event_allowed(vcpu, ev))
+		return false;
+	*event = ev;
+	return true;
+}
+
+u64 host_count(const PmuHostCounter &h)
+{
+	return (h.el1 ? kvmx_host_arm64_pmu_event_read(h.el1) : 0) +
+	       (h.el0 ? kvmx_host_arm64_pmu_event_read(h.el0) : 0);
+}
+
+// Release counter @idx's host counters, first folding what they counted into its value
+// unless @discard (the value is about to be replaced).
+void host_release(Vcpu *vcpu, u32 idx, bool discard)
+{
+	PmuVcpu &p = vcpu->arch.pmu;
+	PmuHostCounter &h = p.host[idx];
+	if (!h.el1 && !h.el0)
+		return;
+	if (!discard)
+		p.cnt[idx] = truncate(vcpu, idx, h.base + host_count(h));
+	kvmx_host_arm64_pmu_event_release(h.el1);
+	kvmx_host_arm64_pmu_event_release(h.el0);
+	h = PmuHostCounter{};
+}
+
+// Counter @idx's value with what its host counters counted so far.
+void host_fold(Vcpu *vcpu, u32 idx)
+{
+	PmuVcpu &p = vcpu->arch.pmu;
+	const PmuHostCounter &h = p.host[idx];
+	if (h.el1 || h.el0)
+		p.cnt[idx] = truncate(vcpu, idx, h.base + host_count(h));
+}
+
+// Make counter @idx's host counters anew from its value and configuration (on the vCPU
+// thread in KVM_RUN; otherwise at the next KVM_RUN). Each counts toward the guest
+// counter's overflow; with two, each gets half the distance, so that one of them reports
+// before their sum passes it (pmu_sync then looks and starts again).
+void host_program(Vcpu *vcpu, u32 idx)
+{
+	PmuVcpu &p = vcpu->arch.pmu;
+	host_release(vcpu, idx, false);
+	u32 ev;
+	if (!host_backed(vcpu, idx, &ev))
+		return;
+	if (!p.in_run) {
+		p.stale = true;
+		return;
+	}
+	PmuHostCounter &h = p.host[idx];
+	const u64 v = p.cnt[idx];
+	h.base = v;
+	if (overflows_at_64(vcpu, idx))
+		h.period = v ? 0 - v : ~0ULL;
+	else
+		h.period = (1ULL << 32) - static_cast<u32>(v);
+	const bool el1 = !(p.typer[idx] & EVTYPE_P), el0 = !(p.typer[idx] & EVTYPE_U);
+	const u64 each = el1 && el0 && h.period > 1 ? h.period / 2 : h.period;
+	if (el1)
+		h.el1 = kvmx_host_arm64_pmu_event_create(ev, 1, each, 1, vcpu);
+	if (el0)
+		h.el0 = kvmx_host_arm64_pmu_event_create(ev, 0, each, 1, vcpu);
+}
+
+void host_program_all(Vcpu *vcpu)
+{
+	for (u32 i = 0; i < pmu_nr_slots; i++)
+		host_program(vcpu, i);
+}
+
+void host_release_all(Vcpu *vcpu, bool discard)
+{
+	for (u32 i = 0; i < pmu_nr_slots; i++)
+		host_release(vcpu, i, discard);
+}
+
+u64 counter_read(Vcpu *vcpu, u32 idx)
+{
+	host_fold(vcpu, idx);
+	return truncate(vcpu, idx, vcpu->arch.pmu.cnt[idx]);
+}
+
+// A counter's new value (the guest's, truncated to its width, or the VMM's as written).
+void counter_set(Vcpu *vcpu, u32 idx, u64 val)
+{
+	host_release(vcpu, idx, true);
+	vcpu->arch.pmu.cnt[idx] = val;
+	host_program(vcpu, idx);
 }
 
 void counter_write(Vcpu *vcpu, u32 idx, u64 val)
 {
-	vcpu->arch.pmu.cnt[idx] = counter_is_64bit(vcpu, idx) ? val : static_cast<u32>(val);
+	counter_set(vcpu, idx, truncate(vcpu, idx, val));
+}
+
+// A counter's new type (PMEVTYPER<n>, PMCCFILTR).
+void typer_set(Vcpu *vcpu, u32 idx, u64 val)
+{
+	host_release(vcpu, idx, false);
+	vcpu->arch.pmu.typer[idx] = val & evtype_mask_of(vcpu, idx);
+	host_program(vcpu, idx);
+}
+
+// A write to a SET/CLR register pair: PMCNTENSET/CLR decides what counts.
+void bitmap_set(Vcpu *vcpu, u64 *reg, bool set, u64 val)
+{
+	const bool enables = reg == &vcpu->arch.pmu.cntenset;
+	if (enables)
+		host_release_all(vcpu, false);
+	const u64 bits = val & valid_mask(vcpu);
+	*reg = set ? *reg | bits : *reg & ~bits;
+	if (enables)
+		host_program_all(vcpu);
+	update_irq(vcpu);
 }
 
 // PMSWINC_EL0: +1 on each enabled event counter of @mask programmed with SW_INCR.
@@ -182,13 +321,14 @@ void pmcr_write(Vcpu *vcpu, u64 val, bool act)
 		val &= ~PMCR_LP;
 	if (!arm64_host_has_aarch32_el0())
 		val |= PMCR_LC; // RES1 without AArch32 EL0
-	if (act && (val & PMCR_P)) {
-		for (u32 i = 0; i < pmu_cycle_idx; i++)
+	for (u32 i = 0; i < pmu_nr_slots; i++) {
+		const bool reset = act && (i == pmu_cycle_idx ? val & PMCR_C : val & PMCR_P);
+		host_release(vcpu, i, reset);
+		if (reset)
 			p.cnt[i] = 0;
 	}
-	if (act && (val & PMCR_C))
-		p.cnt[pmu_cycle_idx] = 0;
 	p.pmcr = val & ~(PMCR_P | PMCR_C);
+	host_program_all(vcpu); // E, LC and LP decide what counts and where it overflows
 	update_irq(vcpu);
 }
 
@@ -197,15 +337,23 @@ u64 pmcr_read(const Vcpu *vcpu)
 	return vcpu->arch.pmu.pmcr | static_cast<u64>(nr_counters(vcpu)) << PMCR_N_SHIFT;
 }
 
-u64 evtype_mask(const Vcpu *vcpu, u32 idx)
-{
-	return EVTYPE_FILTER_BITS | (idx == pmu_cycle_idx ? 0 : event_mask(vcpu));
-}
-
-// PMCEID0/1_EL0: the common events kvmx counts: SW_INCR, unless the VMM's filter denies it.
+// PMCEID0/1_EL0 (D13.4.3): the common events 0x00-0x3f in bits [31:0] of the pair, and
+// 0x4000-0x403f in bits [63:32]. Those the host's PMU counts (perf backs them), SW_INCR
+// (software), without CHAIN (not implemented) and PMUv3p4's STALL_SLOT (PMMIR_EL1 reads
+// as zero, as upstream); minus what the VMM's filter denies.
 u64 pmceid(const Vcpu *vcpu, bool high)
 {
-	return !high && event_allowed(vcpu, ev_sw_incr) ? 1ULL << ev_sw_incr : 0;
+	const kvmx_host_info &h = registry().host;
+	u64 v = high ? h.arm64_pmceid[1] & ~(1ULL << (0x3f - 32)) : h.arm64_pmceid[0];
+	if (!high)
+		v = (v | 1ULL << ev_sw_incr) & ~(1ULL << ev_chain);
+	const u32 base = high ? 32 : 0;
+	for (u32 i = 0; i < 64; i++) {
+		const u32 event = (i < 32 ? 0 : 0x4000 - 32) + base + i;
+		if (event > event_mask(vcpu) || !event_allowed(vcpu, event))
+			v &= ~(1ULL << i);
+	}
+	return v;
 }
 
 // The counter a PMEVCNTR<n>/PMEVTYPER<n> encoding names (n), or -1.
@@ -243,7 +391,7 @@ SysregClaim counter_access(Vcpu *vcpu, u32 idx, bool typer, bool read, u64 *val)
 		if (read)
 			*val = p.typer[idx];
 		else
-			p.typer[idx] = *val & evtype_mask(vcpu, idx);
+			typer_set(vcpu, idx, *val);
 		return SysregClaim::done;
 	}
 	if (el0_denied(vcpu, read ? (idx == pmu_cycle_idx ? USERENR_CR : USERENR_ER) : 0))
@@ -271,6 +419,7 @@ bool pmu_vcpu_has(const Vcpu *vcpu)
 void pmu_vcpu_reset(Vcpu *vcpu)
 {
 	PmuVcpu &p = vcpu->arch.pmu;
+	host_release_all(vcpu, true);
 	const PmuVcpu keep = p;
 	p = PmuVcpu{};
 	p.irq_set = keep.irq_set;
@@ -312,6 +461,54 @@ Status pmu_first_run(Vcpu *vcpu)
 		return Status::error(-EINVAL);
 	}
 	return Status::ok();
+}
+
+void pmu_vcpu_destroy(Vcpu *vcpu)
+{
+	host_release_all(vcpu, true);
+}
+
+void pmu_run_begin(Vcpu *vcpu)
+{
+	PmuVcpu &p = vcpu->arch.pmu;
+	p.in_run = true;
+	if (p.stale) {
+		p.stale = false;
+		host_program_all(vcpu);
+		return;
+	}
+	for (PmuHostCounter &h : p.host) {
+		if (h.el0)
+			kvmx_host_arm64_pmu_event_enable(h.el0, 1);
+	}
+}
+
+void pmu_run_end(Vcpu *vcpu)
+{
+	PmuVcpu &p = vcpu->arch.pmu;
+	// Outside KVM_RUN the thread's EL0 is the VMM's own.
+	for (PmuHostCounter &h : p.host) {
+		if (h.el0)
+			kvmx_host_arm64_pmu_event_enable(h.el0, 0);
+	}
+	p.in_run = false;
+}
+
+void pmu_sync(Vcpu *vcpu)
+{
+	PmuVcpu &p = vcpu->arch.pmu;
+	if (!__atomic_exchange_n(&p.overflowed, 0, __ATOMIC_ACQ_REL))
+		return;
+	for (u32 i = 0; i < pmu_nr_slots; i++) {
+		const PmuHostCounter &h = p.host[i];
+		if (!h.el1 && !h.el0)
+			continue;
+		// Past the overflow: PMOVSSET; either way a fresh period from the new value.
+		if (host_count(h) >= h.period)
+			p.ovsset |= 1ULL << i;
+		host_program(vcpu, i);
+	}
+	update_irq(vcpu);
 }
 
 void pmu_vm_destroy(Vm *vm)
@@ -487,13 +684,10 @@ SysregClaim pmu_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 		const bool el1_only = enc == PMINTENSET_EL1 || enc == PMINTENCLR_EL1;
 		if (el1_only ? at_el0(vcpu) : el0_denied(vcpu, 0))
 			return SysregClaim::undef;
-		if (read) {
+		if (read)
 			*val = *reg & valid_mask(vcpu);
-		} else {
-			const u64 bits = *val & valid_mask(vcpu);
-			*reg = set ? *reg | bits : *reg & ~bits;
-			update_irq(vcpu);
-		}
+		else
+			bitmap_set(vcpu, reg, set, *val);
 		return SysregClaim::done;
 	}
 	switch (enc) {
@@ -579,7 +773,7 @@ Status pmu_onereg_get(Vcpu *vcpu, u32 enc, u64 *val)
 	int n;
 	bool set;
 	if ((n = evcntr_index(enc, PMEVCNTR0_EL0)) >= 0 && n < 31)
-		*val = p.cnt[n];
+		*val = (host_fold(vcpu, static_cast<u32>(n)), p.cnt[n]);
 	else if ((n = evcntr_index(enc, PMEVTYPER0_EL0)) >= 0)
 		*val = p.typer[n];
 	else if (u64 *reg = bitmap_reg(vcpu, enc, &set))
@@ -591,7 +785,7 @@ Status pmu_onereg_get(Vcpu *vcpu, u32 enc, u64 *val)
 	else if (enc == PMSELR_EL0)
 		*val = p.selr;
 	else if (enc == PMCCNTR_EL0)
-		*val = p.cnt[pmu_cycle_idx];
+		*val = (host_fold(vcpu, pmu_cycle_idx), p.cnt[pmu_cycle_idx]);
 	else if (enc == PMUSERENR_EL0)
 		*val = p.userenr;
 	else
@@ -607,13 +801,12 @@ Status pmu_onereg_set(Vcpu *vcpu, u32 enc, u64 val)
 	int n;
 	bool set;
 	if ((n = evcntr_index(enc, PMEVCNTR0_EL0)) >= 0 && n < 31) {
-		p.cnt[n] = val;
+		counter_set(vcpu, static_cast<u32>(n), val);
 	} else if ((n = evcntr_index(enc, PMEVTYPER0_EL0)) >= 0) {
-		p.typer[n] = val & evtype_mask(vcpu, static_cast<u32>(n));
+		typer_set(vcpu, static_cast<u32>(n), val);
 	} else if (u64 *reg = bitmap_reg(vcpu, enc, &set)) {
 		// As upstream 6.12: the SET register sets, the CLR one clears, valid counters only.
-		const u64 bits = val & valid_mask(vcpu);
-		*reg = set ? *reg | bits : *reg & ~bits;
+		bitmap_set(vcpu, reg, set, val);
 	} else if (enc == PMCR_EL0) {
 		// N may shrink or grow up to the host's before the VM first runs; a larger or
 		// later N is ignored, as upstream 6.12 (the rest of the value still applies).
@@ -631,7 +824,7 @@ Status pmu_onereg_set(Vcpu *vcpu, u32 enc, u64 val)
 	} else if (enc == PMSELR_EL0) {
 		p.selr = val & 0x1f;
 	} else if (enc == PMCCNTR_EL0) {
-		p.cnt[pmu_cycle_idx] = val;
+		counter_set(vcpu, pmu_cycle_idx, val);
 	} else if (enc == PMUSERENR_EL0) {
 		p.userenr = val & (USERENR_EN | USERENR_SW | USERENR_CR | USERENR_ER);
 	} else {
@@ -706,3 +899,11 @@ void pmu_update_run(Vcpu *vcpu)
 }
 
 } // namespace kvmx
+
+// perf's overflow callback for a host counter (interrupt context): the vCPU's run loop
+// looks before its next entry (pmu_sync). The interrupt itself ended the guest's run.
+extern "C" void kvmx_arm64_pmu_overflow(void *ctx)
+{
+	kvmx::Vcpu *vcpu = static_cast<kvmx::Vcpu *>(ctx);
+	kvmx::store_release(&vcpu->arch.pmu.overflowed, 1u);
+}

@@ -13,8 +13,17 @@ namespace kvmx {
 constexpr u32 pmu_cycle_idx = 31;
 constexpr u32 pmu_nr_slots = 32; // PMEVCNTR0-30 and the cycle counter
 
-// Per-vCPU PMU state: the guest-visible registers (values as the guest reads them) and
-// the overflow interrupt's configuration.
+// The host perf counters behind one guest counter (kvmx_host_arm64_pmu_event_create):
+// one for the guest's EL1, one for its EL0 (each absent when the guest's filter bits
+// exclude that level). The guest's value is base plus what they counted; period is the
+// distance from base to the guest counter's overflow.
+struct PmuHostCounter {
+	kvmx_pmu_event *el1, *el0;
+	u64 base, period;
+};
+
+// Per-vCPU PMU state: the guest-visible registers (values as the guest reads them), the
+// host counters behind them and the overflow interrupt's configuration.
 struct PmuVcpu {
 	bool irq_set;	       // KVM_ARM_VCPU_PMU_V3_IRQ done
 	bool created;	       // KVM_ARM_VCPU_PMU_V3_INIT done (survives a vCPU reset, as upstream)
@@ -29,6 +38,10 @@ struct PmuVcpu {
 	u64 swinc;	       // PMSWINC_EL0 as ONE_REG stores it (write-only for the guest)
 	u64 cnt[pmu_nr_slots]; // PMEVCNTR<n>_EL0, PMCCNTR_EL0 at 31
 	u64 typer[pmu_nr_slots]; // PMEVTYPER<n>_EL0, PMCCFILTR_EL0 at 31
+	PmuHostCounter host[pmu_nr_slots];
+	u32 overflowed; // atomic: a host counter's period elapsed (perf's callback)
+	bool in_run;	// in KVM_RUN on the vCPU thread: host counters can be made
+	bool stale;	// host counters to be made at the next KVM_RUN
 };
 
 // Per-VM PMU configuration, under the VM lock.
@@ -50,6 +63,13 @@ void pmu_vcpu_reset(Vcpu *vcpu);
 // vGIC (or none without one); -EINVAL otherwise, as upstream.
 Status pmu_first_run(Vcpu *vcpu);
 void pmu_vm_destroy(Vm *vm);
+void pmu_vcpu_destroy(Vcpu *vcpu);
+// KVM_RUN begins (the host counters are made or enabled on this thread) and ends; and
+// before each entry (interrupts on): fold in the host counters whose period elapsed
+// (overflow, the interrupt's level).
+void pmu_run_begin(Vcpu *vcpu);
+void pmu_run_end(Vcpu *vcpu);
+void pmu_sync(Vcpu *vcpu);
 
 // KVM_{HAS,SET,GET}_DEVICE_ATTR in group KVM_ARM_VCPU_PMU_V3_CTRL.
 long pmu_has_attr(Vcpu *vcpu, u64 attr);

@@ -266,3 +266,93 @@ TEST_F(Pmu, register_values_round_trip_through_one_reg)
 }
 
 } // namespace
+
+namespace {
+
+constexpr unsigned int ev_inst_retired = 0x08, ev_cpu_cycles = 0x11;
+
+TEST_F(Pmu, enabled_counters_are_backed_by_host_counters_of_the_guests_levels)
+{
+	long fd = ready_vcpu(0, pmu_feature);
+	ASSERT_GE(fd, 0);
+	kvmx::Vcpu *v = vcpu(fd);
+	kvmx::pmu_run_begin(v); // as KVM_RUN does: host counters belong to this thread
+	wr(fd, PMEVTYPER0 + 2, ev_inst_retired);
+	wr(fd, PMEVTYPER0 + 3, (1ULL << 31) | ev_inst_retired); // P: not at EL1
+	wr(fd, PMCNTENSET, (1ULL << 31) | 0xc);
+	EXPECT_EQ(0, fake_host::pmu_events()) << "PMCR_EL0.E clear: nothing counts";
+	wr(fd, PMCR, 1);
+	EXPECT_EQ(5, fake_host::pmu_events()) << "EL1 and EL0 each, one for counter 3";
+	EXPECT_TRUE(fake_host::pmu_count(ev_inst_retired, true, 100));
+	EXPECT_TRUE(fake_host::pmu_count(ev_inst_retired, false, 20));
+	EXPECT_TRUE(fake_host::pmu_count(ev_cpu_cycles, true, 1000));
+	EXPECT_EQ(120u, rd(fd, PMEVCNTR0 + 2));
+	EXPECT_EQ(1000u, rd(fd, PMCCNTR));
+	EXPECT_EQ(1000u, reg(fd, sys_reg(3, 3, 9, 13, 0))) << "ONE_REG sees the count too";
+	// Outside KVM_RUN the thread's EL0 is the VMM's: its host counters stop.
+	kvmx::pmu_run_end(v);
+	EXPECT_FALSE(fake_host::pmu_count(ev_cpu_cycles, false, 5));
+	kvmx::pmu_run_begin(v);
+	EXPECT_TRUE(fake_host::pmu_count(ev_cpu_cycles, false, 5));
+	EXPECT_EQ(1005u, rd(fd, PMCCNTR));
+	// A write starts over from the new value; disabling folds the count in.
+	wr(fd, PMEVCNTR0 + 2, 7);
+	EXPECT_TRUE(fake_host::pmu_count(ev_inst_retired, true, 3));
+	wr(fd, PMCNTENCLR, 0xc);
+	EXPECT_EQ(10u, rd(fd, PMEVCNTR0 + 2));
+	EXPECT_EQ(2, fake_host::pmu_events());
+	// A reset releases them all.
+	kvmx::pmu_run_end(v);
+	ASSERT_EQ(0, vcpu_init(fd, pmu_feature));
+	EXPECT_EQ(0, fake_host::pmu_events());
+}
+
+TEST_F(Pmu, a_host_counters_period_ending_is_the_guest_counters_overflow)
+{
+	long fd = ready_vcpu(0, pmu_feature);
+	ASSERT_GE(fd, 0);
+	kvmx::Vcpu *v = vcpu(fd);
+	kvmx::pmu_run_begin(v);
+	wr(fd, PMEVTYPER0, ev_inst_retired);
+	wr(fd, PMEVCNTR0, 0xfffffff0);
+	wr(fd, PMINTENSET, 1);
+	wr(fd, PMCNTENSET, 1);
+	wr(fd, PMCR, 1);
+	// 16 events to the overflow, 8 for each level: EL1 alone reports after 8.
+	EXPECT_TRUE(fake_host::pmu_count(ev_inst_retired, true, 8));
+	kvmx::pmu_sync(v);
+	EXPECT_EQ(0u, rd(fd, PMOVSSET)) << "halfway: only a new period";
+	EXPECT_EQ(0xfffffff8u, rd(fd, PMEVCNTR0));
+	EXPECT_TRUE(fake_host::pmu_count(ev_inst_retired, false, 4));
+	EXPECT_TRUE(fake_host::pmu_count(ev_inst_retired, true, 6));
+	kvmx::pmu_sync(v);
+	EXPECT_EQ(1u, rd(fd, PMOVSSET));
+	EXPECT_EQ(0x100000002ULL, rd(fd, PMEVCNTR0)) << "64-bit (PMUv3p5), past 32-bit wrap";
+	EXPECT_FALSE(kvmx::pmu_prepare_entry(v)) << "the VMM's irqchip must hear of it";
+	kvmx::pmu_run_end(v);
+}
+
+TEST_F(Pmu, pmceid_shows_the_hosts_events_and_the_filter)
+{
+	kvmx::registry().host.arm64_pmceid[0] =
+		(1ULL << ev_inst_retired) | (1ULL << ev_cpu_cycles) | (1ULL << 0x1e);
+	long fd = ready_vcpu(0, pmu_feature);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ((1ULL << ev_inst_retired) | (1ULL << ev_cpu_cycles) | 1, rd(fd, PMCEID0))
+		<< "SW_INCR added, CHAIN removed";
+	kvm_pmu_event_filter f = {};
+	f.base_event = ev_cpu_cycles;
+	f.nevents = 1;
+	f.action = KVM_PMU_EVENT_ALLOW;
+	ASSERT_EQ(0, attr(fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FILTER, &f));
+	EXPECT_EQ(1ULL << ev_cpu_cycles, rd(fd, PMCEID0));
+	// A denied event is not backed: no host counter, no count.
+	kvmx::pmu_run_begin(vcpu(fd));
+	wr(fd, PMEVTYPER0, ev_inst_retired);
+	wr(fd, PMCNTENSET, 1);
+	wr(fd, PMCR, 1);
+	EXPECT_EQ(0, fake_host::pmu_events());
+	kvmx::pmu_run_end(vcpu(fd));
+}
+
+} // namespace

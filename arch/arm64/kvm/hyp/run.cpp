@@ -64,6 +64,7 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 		kvmx_host_sched_hook_enter(vcpu->arch.sched_hook);
 		vcpu->arch.cpu.el1_defer = true;
 	}
+	pmu_run_begin(vcpu); // the guest PMU's host counters count on this thread now
 	return Status::ok();
 }
 
@@ -77,6 +78,7 @@ void arch_vcpu_run_done(Vcpu *vcpu)
 		kvmx_host_sched_hook_leave(vcpu->arch.sched_hook);
 	}
 	vtimer_update_run(vcpu);
+	pmu_run_end(vcpu);
 	pmu_update_run(vcpu);
 }
 
@@ -95,6 +97,7 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 		return psci_block_suspended(vcpu);
 	psci_apply_power_on(vcpu);
 	pvtime_update(vcpu);
+	pmu_sync(vcpu);
 
 	const bool fp = a.cpu.fp_live;
 	if (fp)

@@ -30,9 +30,9 @@ asm(".pushsection .text\n"
     "g_pmcr_end:\n"
     /*
      * The overflow interrupt: x20 GICD, x21 the GICR SGI frame. Enable PPI 23; counter 0
-     * counts SW_INCR from 0xfffffffe with its interrupt enabled; two PMSWINC writes
-     * overflow it; unmask IRQs and wait for the handler's count in x24; report x24, then
-     * the counter and PMOVSSET_EL0.
+     * counts event x26 from x27 with its interrupt enabled; for SW_INCR (0) two PMSWINC
+     * writes overflow it from 0xfffffffe; unmask IRQs and wait for the handler's count in
+     * x24; report x24, then the counter and PMOVSSET_EL0.
      */
     ".global g_overflow_start, g_overflow_end\n"
     "g_overflow_start:\n"
@@ -45,17 +45,18 @@ asm(".pushsection .text\n"
     "	mov x1, #1\n"
     "	msr s3_0_c12_c12_7, x1\n" /* ICC_IGRPEN1_EL1 */
     "	mov x24, #0\n"
-    "	msr s3_3_c14_c12_0, xzr\n" /* PMEVTYPER0_EL0: SW_INCR */
-    "	mov x1, #0xfffffffe\n"
+    "	msr s3_3_c14_c12_0, x26\n" /* PMEVTYPER0_EL0: x26, SW_INCR (0) or CPU_CYCLES */
+    "	mov x1, x27\n"
     "	msr s3_3_c14_c8_0, x1\n" /* PMEVCNTR0_EL0 */
     "	mov x1, #1\n"
     "	msr pmcntenset_el0, x1\n"
     "	msr pmintenset_el1, x1\n"
     "	msr pmcr_el0, x1\n" /* E */
     "	isb\n"
+    "	cbnz x26, 2f\n"
     "	msr pmswinc_el0, x1\n"
     "	msr pmswinc_el0, x1\n"
-    "	isb\n"
+    "2:	isb\n"
     "	msr daifclr, #2\n"
     "1:	cbz x24, 1b\n"
     "	msr daifset, #2\n"
@@ -67,6 +68,32 @@ asm(".pushsection .text\n"
     "	str x2, [x1]\n"
     "	b .\n"
     "g_overflow_end:\n"
+    /*
+     * Cycles: reset and enable the cycle counter and event counter 0 counting CPU_CYCLES
+     * at EL1 only (PMEVTYPER0.U); spin 200000 times; report PMCCNTR_EL0 and PMEVCNTR0_EL0.
+     */
+    ".global g_cycles_start, g_cycles_end\n"
+    "g_cycles_start:\n"
+    "	mov x1, #0x11\n"
+    "	orr x1, x1, #(1 << 30)\n"
+    "	msr s3_3_c14_c12_0, x1\n" /* PMEVTYPER0_EL0: CPU_CYCLES, not EL0 */
+    "	mov x1, #(1 << 31)\n"
+    "	orr x1, x1, #1\n"
+    "	msr pmcntenset_el0, x1\n"
+    "	mov x1, #7\n"
+    "	msr pmcr_el0, x1\n" /* E, P, C */
+    "	isb\n"
+    "	movz x2, #0x3, lsl #16\n"
+    "	movk x2, #0x0d40\n"
+    "1:	subs x2, x2, #1\n"
+    "	b.ne 1b\n"
+    "	mrs x3, pmccntr_el0\n"
+    "	mrs x4, s3_3_c14_c8_0\n"
+    "	movz x1, #0x9000, lsl #16\n"
+    "	str x3, [x1]\n"
+    "	str x4, [x1]\n"
+    "	b .\n"
+    "g_cycles_end:\n"
     /*
      * Vectors: a synchronous exception from EL1h (VBAR + 0x200) puts ESR_EL1 in x5 and
      * skips the instruction; the IRQ (VBAR + 0x280) acknowledges, clears counter 0's
@@ -95,6 +122,7 @@ asm(".pushsection .text\n"
 
 GUEST_PROGRAM(g_pmcr);
 GUEST_PROGRAM(g_overflow);
+GUEST_PROGRAM(g_cycles);
 GUEST_PROGRAM(g_vectors);
 
 static int vcpu_attr(int fd, unsigned long cmd, uint32_t group, uint64_t attr, void *val)
@@ -278,7 +306,9 @@ TEST_F(pmu, registers_round_trip_through_one_reg)
 	free(list);
 }
 
-TEST_F(pmu, sw_incr_overflow_reaches_the_guest_as_its_ppi)
+/* Counter 0 counts @event from @start: its overflow must reach the guest as PPI 23. */
+static void overflow_irq(struct __test_metadata *_metadata, FIXTURE_DATA(pmu) * self,
+			 uint64_t event, uint64_t start)
 {
 	int irq = PMU_PPI;
 
@@ -293,6 +323,8 @@ TEST_F(pmu, sw_incr_overflow_reaches_the_guest_as_its_ppi)
 	ASSERT_EQ(0, vcpu_set(&self->v, REG_VBAR_EL1, GUEST_VECTORS_IPA));
 	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[20]), DIST_IPA));
 	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[21]), REDIST_IPA + 0x10000));
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[26]), event));
+	ASSERT_EQ(0, vcpu_set(&self->v, CORE_REG(regs.regs[27]), start));
 	signal(SIGALRM, ignore_signal);
 	alarm(10); /* a lost interrupt leaves the guest spinning: say where */
 	EXPECT_EQ(0, vcpu_run(&self->v))
@@ -303,9 +335,43 @@ TEST_F(pmu, sw_incr_overflow_reaches_the_guest_as_its_ppi)
 	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
 	EXPECT_EQ(1, mmio_data(&self->v)) TH_LOG("one PMU interrupt taken");
 	ASSERT_EQ(0, vcpu_run(&self->v));
-	EXPECT_EQ(0, mmio_data(&self->v) & 0xffffffff) TH_LOG("the counter wrapped");
+	EXPECT_GT(0x80000000ULL, mmio_data(&self->v) & 0xffffffff) TH_LOG("the counter wrapped");
 	ASSERT_EQ(0, vcpu_run(&self->v));
 	EXPECT_EQ(0, mmio_data(&self->v) & 1) TH_LOG("the handler cleared the overflow");
+}
+
+TEST_F(pmu, sw_incr_overflow_reaches_the_guest_as_its_ppi)
+{
+	overflow_irq(_metadata, self, 0, 0xfffffffe);
+}
+
+/* The host counter's period ends (perf's overflow callback): the guest's overflow. */
+TEST_F(pmu, cpu_cycles_overflow_reaches_the_guest_as_its_ppi)
+{
+	overflow_irq(_metadata, self, 0x11, 0xffffffffULL - 200000);
+}
+
+/* The host's perf counters count the guest's cycles (QEMU's PMU counts CPU_CYCLES). */
+TEST_F(pmu, cycles_are_counted_by_host_counters)
+{
+	uint64_t cycles, ev0;
+
+	load_program(&self->m, GUEST_CODE_IPA, g_cycles_start, g_cycles_end);
+	ASSERT_EQ(0, vcpu_add(&self->m, &self->v, 0, 1 << KVM_ARM_VCPU_PMU_V3, GUEST_CODE_IPA));
+	ASSERT_EQ(0, pmu_attr(self->v.fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
+	TH_LOG("no vGIC: the line would go to the VMM");
+	ASSERT_EQ(0, vcpu_run(&self->v));
+	ASSERT_EQ(KVM_EXIT_MMIO, self->v.run->exit_reason);
+	cycles = mmio_data(&self->v);
+	ASSERT_EQ(0, vcpu_run(&self->v));
+	ev0 = mmio_data(&self->v);
+	ksft_print_msg("PMCCNTR_EL0 %llu, PMEVCNTR0_EL0 (CPU_CYCLES at EL1) %llu\n",
+		       (unsigned long long)cycles, (unsigned long long)ev0);
+	EXPECT_LT(100000, cycles)
+	TH_LOG("PMCCNTR_EL0 after 200000 loops: %llu", (unsigned long long)cycles);
+	EXPECT_LT(100000, ev0)
+	TH_LOG("PMEVCNTR0_EL0 (CPU_CYCLES at EL1): %llu", (unsigned long long)ev0);
+	EXPECT_LE(cycles, vcpu_get(&self->v, SYSREG(3, 3, 9, 13, 0))) TH_LOG("ONE_REG reads it");
 }
 
 TEST_HARNESS_MAIN
