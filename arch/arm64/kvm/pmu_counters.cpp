@@ -119,7 +119,12 @@ void host_program(Vcpu *vcpu, u32 idx)
 	else
 		h.period = (1ULL << 32) - static_cast<u32>(v);
 	const bool el1 = !(p.typer[idx] & EVTYPE_P), el0 = !(p.typer[idx] & EVTYPE_U);
-	const u64 each = el1 && el0 && h.period > 1 ? h.period / 2 : h.period;
+	u64 each = el1 && el0 && h.period > 1 ? h.period / 2 : h.period;
+	// perf takes periods as signed 64-bit values: a 64-bit overflow far away is looked
+	// at every 2^62 events instead.
+	constexpr u64 max_period = 1ULL << 62;
+	if (each > max_period)
+		each = max_period;
 	if (el1)
 		h.el1 = kvmx_host_arm64_pmu_event_create(ev, 1, each, 1, vcpu);
 	if (el0)
