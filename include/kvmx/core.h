@@ -49,6 +49,14 @@ struct kvmx_host_info {
 	 * when not (no vGIC, or a GIC driver that deactivates on EOI).
 	 */
 	unsigned int arm64_timer_hwintid[2];
+	/*
+	 * arm64: the perf type of the host's PMUv3 (the "type" of its event source; 0 when
+	 * perf drives none), its PMCR_EL0.N and PMCEID0/1_EL0: the guest PMU's
+	 * KVM_ARM_VCPU_PMU_V3_SET_PMU id, most counters and the events it can count.
+	 */
+	unsigned int arm64_pmu_type;
+	unsigned int arm64_pmu_nr_counters;
+	kvmx_u64 arm64_pmceid[2]; /* its PMCEID0/1_EL0: the common events it counts */
 	/* powerpc: the kernel is the hypervisor (powernv), ISA 3.0, radix MMU (1) or not (0). */
 	unsigned int ppc_hv_radix;
 	/*

@@ -260,6 +260,25 @@ int kvmx_host_arm64_hw_timers(void);
 int kvmx_host_arm64_timer_forward(void);
 
 /*
+ * arm64: a host perf counter behind a guest PMU counter (pmu-arm64.c), bound to the
+ * calling thread (the vCPU's, in KVM_RUN). It counts host PMU event @event (the guest's
+ * event number, on the PMU kvmx_host_info.arm64_pmu_type names) at EL1 only when @el1
+ * (on a VHE host only guests run at EL1), else at EL0 only: the EL0 one must be enabled
+ * only while the thread is in KVM_RUN (then its EL0 is the guest's). It starts disabled
+ * unless @enabled. After @period events kvmx_arm64_pmu_overflow(@ctx) runs (interrupt
+ * context). NULL if perf refuses. create and release sleep; read and enable are process
+ * context.
+ */
+struct kvmx_pmu_event;
+struct kvmx_pmu_event *kvmx_host_arm64_pmu_event_create(unsigned int event, int el1,
+							kvmx_u64 period, int enabled, void *ctx);
+void kvmx_host_arm64_pmu_event_release(struct kvmx_pmu_event *e);
+kvmx_u64 kvmx_host_arm64_pmu_event_read(struct kvmx_pmu_event *e);
+void kvmx_host_arm64_pmu_event_enable(struct kvmx_pmu_event *e, int enable);
+/* Implemented by the core: a counter's period elapsed. */
+void kvmx_arm64_pmu_overflow(void *ctx);
+
+/*
  * arm64: the GIC's maintenance interrupt on this CPU, enabled once per CPU (it only ends
  * a guest run: the vGIC's list registers want attention). Interrupts must be masked;
  * no-op where the host has no vGIC support (kvmx_host_info.arm64_ich_vtr 0).

@@ -480,9 +480,14 @@ static void make_program(struct rng *r, uint32_t *p)
 		case 4:
 			p[n++] = chance(r, 70) ? 0xd503207f : 0xd503205f; /* wfi / wfe */
 			break;
-		case 5: /* mrs/msr of a random system register */
+		case 5: /* mrs/msr of a random system register, a third of them the PMU's */
 			p[n++] = (chance(r, 50) ? 0xd5300000 : 0xd5100000) |
-				 (below(r, 1 << 15) << 5) | below(r, 31);
+				 ((chance(r, 33) ? 1 << 14 | (chance(r, 80) ? 3 : 0) << 11 |
+							   (chance(r, 50) ? 9 : 14) << 7 |
+							   below(r, 1 << 7)
+						 : below(r, 1 << 15))
+				  << 5) |
+				 below(r, 31);
 			break;
 		case 6: /* VBAR_EL1 somewhere (RAM, MMIO, unmapped) */
 			n += emit_mov64(p + n, 3,
@@ -729,7 +734,22 @@ static void op_runnable(struct rng *r)
 	if (!xioctl(vm, KVM_ARM_PREFERRED_TARGET, (uintptr_t)&init)) {
 		init.features[0] =
 			chance(r, 80) ? 1 << KVM_ARM_VCPU_PSCI_0_2 : (uint32_t)rnd_val(r);
+		if (chance(r, 25)) /* a guest PMU, sometimes initialised, with an IRQ or not */
+			init.features[0] |= 1 << KVM_ARM_VCPU_PMU_V3;
 		xioctl(vcpu, KVM_ARM_VCPU_INIT, (uintptr_t)&init);
+		if (chance(r, 50)) {
+			int irq = chance(r, 80) ? 23 : (int)rnd(r);
+			struct kvm_device_attr a = {
+				.group = KVM_ARM_VCPU_PMU_V3_CTRL,
+				.attr = KVM_ARM_VCPU_PMU_V3_IRQ,
+				.addr = (uintptr_t)&irq,
+			};
+
+			if (chance(r, 50))
+				xioctl(vcpu, KVM_SET_DEVICE_ATTR, (uintptr_t)&a);
+			a.attr = KVM_ARM_VCPU_PMU_V3_INIT;
+			xioctl(vcpu, KVM_SET_DEVICE_ATTR, (uintptr_t)&a);
+		}
 	}
 	pc = GUEST_BASE + 4 * PROGRAM_WORDS * below(r, NR_PROGRAMS);
 	one.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |
@@ -969,6 +989,21 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 			d->group = KVM_ARM_VM_SMCCC_CTRL;
 			d->attr = KVM_ARM_VM_SMCCC_FILTER;
 			d->addr = (uintptr_t)f;
+		} else if (chance(r, 30)) { /* a vCPU's PMU: IRQ, INIT, FILTER or SET_PMU */
+			struct kvm_pmu_event_filter *f = (void *)(scratch + 1024);
+			int *n = (int *)(scratch + 1024);
+
+			d->group = KVM_ARM_VCPU_PMU_V3_CTRL;
+			d->attr = below(r, 5);
+			d->addr = (uintptr_t)(scratch + 1024);
+			if (d->attr == KVM_ARM_VCPU_PMU_V3_FILTER) {
+				memset(f, 0, sizeof(*f));
+				f->base_event = chance(r, 70) ? below(r, 0x40) : (uint16_t)rnd(r);
+				f->nevents = chance(r, 70) ? 1 + below(r, 16) : (uint16_t)rnd(r);
+				f->action = below(r, 3);
+			} else {
+				*n = chance(r, 70) ? (int)below(r, 1100) : (int)rnd(r);
+			}
 		}
 #endif
 		break;
@@ -1077,6 +1112,8 @@ static uint64_t make_arg(struct rng *r, unsigned long cmd, size_t size)
 
 		v->target = chance(r, 80) ? 5 + below(r, 4) : rnd(r); /* GENERIC_V8 is 5 */
 		v->features[0] = chance(r, 50) ? 1 << KVM_ARM_VCPU_PSCI_0_2 : (uint32_t)rnd_val(r);
+		if (chance(r, 20))
+			v->features[0] |= 1 << KVM_ARM_VCPU_PMU_V3;
 		break;
 	}
 #endif

@@ -412,6 +412,7 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 	}
 	info->arm64_id_aa64mmfr0 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
 	kvmx_read_id_regs(info);
+	kvmx_arm64_pmu_probe(info);
 	kvmx_timer_irq_setup();
 	info->arm64_ich_vtr = kvmx_vgic_setup();
 	if (info->arm64_ich_vtr)

@@ -22,6 +22,8 @@ long kvmx_host_live_allocs(void);
  * after one pr_err() line saying why. Fills the arch fields of @info.
  */
 int kvmx_arch_host_check(struct kvmx_host_info *info);
+/* arm64: the host PMUv3 perf drives, if any (pmu-arm64.c). */
+void kvmx_arm64_pmu_probe(struct kvmx_host_info *info);
 /* Frees what kvmx_arch_host_check allocated (at unload, or after a failed load). */
 void kvmx_arch_host_release(void);
 

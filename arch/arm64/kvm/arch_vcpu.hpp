@@ -13,6 +13,7 @@
 
 #include "base.hpp"
 #include "hyp/switch.hpp"
+#include "pmu.hpp"
 #include "pvtime.hpp"
 #include "stage2.hpp"
 
@@ -92,6 +93,7 @@ struct ArchVcpu {
 	bool debug_live; // the guest wrote a debug register: switch them in hardware
 	u32 guest_debug; // KVM_SET_GUEST_DEBUG control flags of the VMM
 	PvTime pvtime;
+	PmuVcpu pmu;	      // KVM_ARM_VCPU_PMU_V3 (pmu.cpp)
 	VgicCpu *vgic_cpu;    // its part of the VM's vGIC, or nullptr
 	bool vgic_ready;      // vgic_kvm_first_run passed
 	u32 vgic_kicked;      // atomic: an interrupt was queued since the last flush

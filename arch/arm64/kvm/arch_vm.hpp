@@ -3,6 +3,7 @@
 #pragma once
 
 #include "base.hpp"
+#include "pmu.hpp"
 
 namespace kvmx {
 
@@ -32,6 +33,7 @@ struct ArchVm {
 	u64 id_regs[nr_id_regs];   // feature-ID registers (id_regs.cpp), under the VM lock
 	u64 ctr;		   // CTR_EL0 (id_regs.cpp), under the VM lock
 	bool id_regs_ready;	   // id_regs and ctr set by the first KVM_ARM_VCPU_INIT
+	PmuVm pmu;		   // the PMU configuration (pmu.cpp)
 };
 
 // Largest IPA size kvmx can give a VM on a host with this ID_AA64MMFR0_EL1 value.

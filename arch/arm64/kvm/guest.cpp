@@ -7,6 +7,7 @@
 #include "id_regs.hpp"
 #include "inject.hpp"
 #include "ioctl.hpp"
+#include "pmu.hpp"
 #include "psci.hpp"
 #include "sysregs.hpp"
 #include "vcpu.hpp"
@@ -58,14 +59,15 @@ long vcpu_init(Vcpu *vcpu, unsigned long arg)
 			return -ENOENT;
 	}
 	// Upstream: -ENOENT for bits it does not know, -EINVAL for known ones it cannot
-	// provide (PMU, SVE and pointer authentication here; a 32-bit EL1 where the host
-	// CPUs have none).
+	// provide (SVE and pointer authentication here; the PMU where the host has none; a
+	// 32-bit EL1 where the host CPUs have none).
 	if (features >> known_features)
 		return -ENOENT;
 	ArchVcpu &a = vcpu->arch;
 	if (a.initialised && features != a.features)
 		return -EINVAL;
-	const u32 supported = base_features | (arm64_host_has_aarch32_el1() ? el1_32bit : 0);
+	const u32 supported = base_features | (arm64_host_has_aarch32_el1() ? el1_32bit : 0) |
+			      (pmu_host_supported() ? 1u << KVM_ARM_VCPU_PMU_V3 : 0);
 	if (features & ~supported)
 		return -EINVAL;
 	// One register width per VM (upstream's rule): the first vCPU initialised decides.
@@ -78,6 +80,7 @@ long vcpu_init(Vcpu *vcpu, unsigned long arg)
 	if (!a.initialised)
 		pvtime_reset(vcpu); // the structure's IPA survives a re-init, as upstream
 	reset(vcpu);
+	pmu_vcpu_reset(vcpu);
 	firmware_vcpu_reset(vcpu);
 	a.initialised = true;
 	return 0;
@@ -305,12 +308,13 @@ u32 core_reg_list(u64 *out)
 	return n;
 }
 
-u32 reg_list(u64 *out)
+u32 reg_list(const Vcpu *vcpu, u64 *out)
 {
 	u32 n = core_reg_list(out);
 	n += firmware_reg_list(out ? out + n : nullptr);
 	n += sysreg_list(out ? out + n : nullptr);
 	n += demux_reg_list(out ? out + n : nullptr);
+	n += pmu_reg_list(vcpu, out ? out + n : nullptr);
 	return n;
 }
 
@@ -321,7 +325,7 @@ long get_reg_list(Vcpu *vcpu, unsigned long arg)
 	u64 user_n;
 	if (kvmx_host_copy_from_user(&user_n, arg, sizeof(user_n)))
 		return -EFAULT;
-	u64 total = reg_list(nullptr);
+	u64 total = reg_list(vcpu, nullptr);
 	if (kvmx_host_copy_to_user(arg, &total, sizeof(total)))
 		return -EFAULT;
 	if (user_n < total)
@@ -329,7 +333,7 @@ long get_reg_list(Vcpu *vcpu, unsigned long arg)
 	u64 *ids = static_cast<u64 *>(kvmx_host_zalloc(sizeof(u64) * total));
 	if (!ids)
 		return -ENOMEM;
-	reg_list(ids);
+	reg_list(vcpu, ids);
 	long r = kvmx_host_copy_to_user(arg + sizeof(u64), ids, sizeof(u64) * total) ? -EFAULT : 0;
 	kvmx_host_free(ids);
 	return r;
@@ -421,7 +425,8 @@ long timer_attr(unsigned int cmd, const kvm_device_attr &attr)
 	}
 }
 
-// KVM_{HAS,SET,GET}_DEVICE_ATTR on the vCPU: PV time and the timer interrupt numbers.
+// KVM_{HAS,SET,GET}_DEVICE_ATTR on the vCPU: PV time, the timer interrupt numbers and
+// the PMU.
 long device_attr(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 {
 	kvm_device_attr attr;
@@ -429,6 +434,16 @@ long device_attr(Vcpu *vcpu, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 	if (attr.group == KVM_ARM_VCPU_TIMER_CTRL)
 		return timer_attr(cmd, attr);
+	if (attr.group == KVM_ARM_VCPU_PMU_V3_CTRL) {
+		switch (cmd) {
+		case KVM_HAS_DEVICE_ATTR:
+			return pmu_has_attr(vcpu, attr.attr);
+		case KVM_SET_DEVICE_ATTR:
+			return pmu_set_attr(vcpu, attr.attr, attr.addr);
+		default:
+			return pmu_get_attr(vcpu, attr.attr, attr.addr);
+		}
+	}
 	if (attr.group != KVM_ARM_VCPU_PVTIME_CTRL)
 		return -ENXIO;
 	switch (cmd) {
@@ -453,6 +468,7 @@ Status arch_vcpu_create(Vcpu *vcpu)
 
 void arch_vcpu_destroy(Vcpu *vcpu)
 {
+	pmu_vcpu_destroy(vcpu);
 	kvmx_host_sched_hook_destroy(vcpu->arch.sched_hook);
 	vcpu->arch.cache.release();
 }

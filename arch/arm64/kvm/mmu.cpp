@@ -268,6 +268,7 @@ void arch_vm_destroy(Vm *vm)
 	}
 	vgic_kvm_vm_destroy(vm);
 	smccc_filter_destroy(vm);
+	pmu_vm_destroy(vm);
 	Stage2::destroy(a.s2);
 	kvmx_host_free(a.last_vcpu_ran);
 	kvmx_host_spinlock_destroy(a.power_lock);

@@ -4,6 +4,7 @@
 // hardware (the world switch loads what lives in GuestSysregs).
 #include "sysregs.hpp"
 #include "id_regs.hpp"
+#include "pmu.hpp"
 #include "registry.hpp"
 #include "timer.hpp"
 #include "vcpu.hpp"
@@ -186,7 +187,9 @@ Result<u64> read_reg(Vcpu *vcpu, const SysregDesc &d)
 	case Kind::dbg:
 		return debug_reg(a.cpu.dbg, d.index);
 	case Kind::id:
-		return id_reg_read(vcpu->vm, d.index);
+		// PMUVer depends on the vCPU's PMU feature, as upstream.
+		return d.index == ID_AA64DFR0 ? pmu_dfr0_read(vcpu, id_reg_read(vcpu->vm, d.index))
+					      : id_reg_read(vcpu->vm, d.index);
 	case Kind::invariant:
 		return invariant_value(d.index);
 	case Kind::ctr:
@@ -280,6 +283,8 @@ Status sysreg_get(Vcpu *vcpu, u32 enc, u64 *val)
 {
 	if (timer_onereg(vcpu, enc, val, false))
 		return Status::ok();
+	if (pmu_onereg_claims(enc))
+		return pmu_onereg_get(vcpu, enc, val);
 	const SysregDesc *d = find(enc);
 	if (!d || onereg_hidden(*d))
 		return Status::error(-ENOENT);
@@ -295,6 +300,8 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 	ArchVcpu &a = vcpu->arch;
 	if (timer_onereg(vcpu, enc, &val, true))
 		return Status::ok();
+	if (pmu_onereg_claims(enc))
+		return pmu_onereg_set(vcpu, enc, val);
 	const SysregDesc *d = find(enc);
 	if (!d || onereg_hidden(*d))
 		return Status::error(-ENOENT);
@@ -319,6 +326,11 @@ Status sysreg_set(Vcpu *vcpu, u32 enc, u64 val)
 		a.cpu.vmpidr = val;
 		return Status::ok();
 	case Kind::id:
+		if (d->index == ID_AA64DFR0) {
+			Status st = pmu_dfr0_write(vcpu, &val);
+			if (!st.is_ok())
+				return st;
+		}
 		return id_reg_write(vcpu->vm, d->index, val);
 	case Kind::ctr:
 		return ctr_write(vcpu->vm, val);
@@ -380,7 +392,7 @@ bool sysreg_emulate(Vcpu *vcpu, u32 enc, bool read, u64 *val)
 	if (enc == E(1, 0, 7, 6, 2) || enc == E(1, 0, 7, 10, 2) || enc == E(1, 0, 7, 14, 2))
 		return true;
 	using Claim = SysregClaim (*)(Vcpu *, u32, bool, u64 *);
-	constexpr Claim claims[] = { ptimer_sysreg, vgic_kvm_sysreg };
+	constexpr Claim claims[] = { ptimer_sysreg, vgic_kvm_sysreg, pmu_sysreg };
 	for (Claim claim : claims) {
 		SysregClaim c = claim(vcpu, enc, read, val);
 		if (c != SysregClaim::not_mine)

@@ -93,6 +93,8 @@ long arch_check_extension(const Vm *vm, u64 cap)
 		return pvtime_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_EL1_32BIT: // KVM_ARM_VCPU_EL1_32BIT (aarch32.cpp)
 		return arm64_host_has_aarch32_el1() ? 1 : 0;
+	case KVM_CAP_ARM_PMU_V3: // KVM_ARM_VCPU_PMU_V3 (pmu.cpp), where the host has a PMUv3
+		return pmu_host_supported() ? 1 : 0;
 	case KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES: // writable ID registers (id_regs.cpp)
 		return 1 << KVM_ARM_FEATURE_ID_RANGE;
 	default:

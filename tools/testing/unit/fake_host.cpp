@@ -131,7 +131,9 @@ struct FakeEventfd {
 };
 FakeEventfd eventfds[fake_host::eventfd_count];
 long eventfd_ref_count;
-int vtimer_irq_enabled = -1; // never set
+int vtimer_irq_enabled = -1;		       // never set
+std::vector<kvmx_pmu_event *> pmu_events_live; // host perf counters of guest PMUs
+bool pmu_create_fails;
 int eventfd_watch_count;
 size_t host_page_bytes = 4096; // kvmx_host_alloc_page's size (set_page_bytes)
 
@@ -151,6 +153,7 @@ void set_page_bytes(size_t bytes)
 
 void reset()
 {
+	pmu_create_fails = false;
 	host_page_bytes = 4096;
 	allocs = 0;
 	alloc_countdown = -1;
@@ -969,6 +972,55 @@ void kvmx_host_arm64_timer_active_unknown(unsigned int n)
 		report("kvmx_host_arm64_timer_active_unknown(%u) with interrupts on", n);
 }
 
+} // extern "C"
+
+// Host perf counters behind guest PMU counters: a count the tests advance.
+struct kvmx_pmu_event {
+	unsigned int event;
+	bool el1, enabled;
+	kvmx_u64 period, count;
+	void *ctx;
+};
+
+extern "C" {
+
+struct kvmx_pmu_event *kvmx_host_arm64_pmu_event_create(unsigned int event, int el1,
+							kvmx_u64 period, int enabled, void *ctx)
+{
+	using namespace fake_host;
+	might_sleep("kvmx_host_arm64_pmu_event_create");
+	if (pmu_create_fails)
+		return nullptr;
+	auto *e = new kvmx_pmu_event{ event, el1 != 0, enabled != 0, period, 0, ctx };
+	pmu_events_live.push_back(e);
+	return e;
+}
+
+void kvmx_host_arm64_pmu_event_release(struct kvmx_pmu_event *e)
+{
+	using namespace fake_host;
+	might_sleep("kvmx_host_arm64_pmu_event_release");
+	if (!e)
+		return;
+	for (auto it = pmu_events_live.begin(); it != pmu_events_live.end(); ++it) {
+		if (*it == e) {
+			pmu_events_live.erase(it);
+			break;
+		}
+	}
+	delete e;
+}
+
+kvmx_u64 kvmx_host_arm64_pmu_event_read(struct kvmx_pmu_event *e)
+{
+	return e->count;
+}
+
+void kvmx_host_arm64_pmu_event_enable(struct kvmx_pmu_event *e, int enable)
+{
+	e->enabled = enable != 0;
+}
+
 int gic_maint_irq_calls;
 
 void kvmx_host_arm64_gic_maint_irq(void)
@@ -1119,6 +1171,33 @@ int vtimer_irq()
 int timer_active(unsigned int n)
 {
 	return n < 2 ? timer_active_state[n] : 0;
+}
+
+int pmu_events()
+{
+	return static_cast<int>(pmu_events_live.size());
+}
+
+bool pmu_count(unsigned int event, bool el1, kvmx_u64 n)
+{
+	for (kvmx_pmu_event *e : pmu_events_live) {
+		if (e->event != event || e->el1 != el1 || !e->enabled)
+			continue;
+		const kvmx_u64 before = e->count;
+		e->count += n;
+		if (before < e->period && e->count >= e->period) {
+			irq_depth++; // perf's overflow handler: interrupt context
+			kvmx_arm64_pmu_overflow(e->ctx);
+			irq_depth--;
+		}
+		return true;
+	}
+	return false;
+}
+
+void set_pmu_create_fails(bool fail)
+{
+	pmu_create_fails = fail;
 }
 
 } // namespace fake_host

@@ -158,6 +158,13 @@ int vtimer_irq();
 // The last kvmx_host_arm64_timer_irqs active state of timer @n (0 virtual, 1 physical).
 int timer_active(unsigned int n);
 
+// Host perf counters behind guest PMU counters: how many exist; advance the enabled one
+// counting @event at EL1 (or EL0) by @n, with perf's overflow callback when its period
+// elapses (false if there is none); make creation fail.
+int pmu_events();
+bool pmu_count(unsigned int event, bool el1, kvmx_u64 n);
+void set_pmu_create_fails(bool fail);
+
 const std::vector<std::string> &log_lines();
 int guest_log_lines();
 

@@ -4,6 +4,7 @@
 // the exit to the exit table. Owns the "in guest" window (running_cpu) that kicks use.
 #include "../exits.hpp"
 #include "../id_regs.hpp"
+#include "../pmu.hpp"
 #include "../psci.hpp"
 #include "../pvtime.hpp"
 #include "../sysregs.hpp"
@@ -44,6 +45,9 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 	Status st = vgic_kvm_first_run(vcpu);
 	if (!st.is_ok())
 		return st;
+	st = pmu_first_run(vcpu);
+	if (!st.is_ok())
+		return st;
 	// From the first KVM_RUN of any vCPU the ID registers are fixed (id_regs.cpp
 	// writes them under the VM lock), as upstream; the traps they imply follow them.
 	Vm *vm = vcpu->vm;
@@ -61,6 +65,7 @@ Status arch_vcpu_run_prepare(Vcpu *vcpu)
 		kvmx_host_sched_hook_enter(vcpu->arch.sched_hook);
 		vcpu->arch.cpu.el1_defer = true;
 	}
+	pmu_run_begin(vcpu); // the guest PMU's host counters count on this thread now
 	return Status::ok();
 }
 
@@ -74,6 +79,8 @@ void arch_vcpu_run_done(Vcpu *vcpu)
 		kvmx_host_sched_hook_leave(vcpu->arch.sched_hook);
 	}
 	vtimer_update_run(vcpu);
+	pmu_run_end(vcpu);
+	pmu_update_run(vcpu);
 }
 
 Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
@@ -91,14 +98,15 @@ Result<RunStep> arch_vcpu_run_once(Vcpu *vcpu)
 		return psci_block_suspended(vcpu);
 	psci_apply_power_on(vcpu);
 	pvtime_update(vcpu);
+	pmu_sync(vcpu);
 
 	const bool fp = a.cpu.fp_live;
 	if (fp)
 		kvmx_host_fpsimd_begin();
 	unsigned long flags = kvmx_host_irq_save();
-	// The VMM's irqchip must hear of a timer line change before the guest runs on
+	// The VMM's irqchip must hear of a timer or PMU line change before the guest runs on
 	// (KVM_CAP_ARM_USER_IRQ): KVM_RUN returns -EINTR with KVM_EXIT_INTR, as upstream.
-	if (!vtimer_prepare_entry(vcpu)) {
+	if (!pmu_prepare_entry(vcpu) || !vtimer_prepare_entry(vcpu)) {
 		kvmx_host_irq_restore(flags);
 		if (fp)
 			kvmx_host_fpsimd_end();

@@ -179,6 +179,28 @@ bool vgic_kvm_initialized(const Vm *vm)
 	return vgic && load_acquire(&vgic->initialized);
 }
 
+bool vgic_kvm_valid_spi(const Vm *vm, u32 intid)
+{
+	Vgic *vgic = vm_vgic(vm);
+	return vgic && intid >= vgic_nr_private && intid < vgic_nr_irqs(vgic);
+}
+
+int vgic_kvm_claim_irq(Vcpu *vcpu, u32 intid, const void *owner)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	if (!vgic || !vcpu->arch.vgic_cpu)
+		return -ENXIO;
+	return vgic_set_owner(vgic, vcpu->arch.vgic_cpu, intid, owner);
+}
+
+int vgic_kvm_drive_irq(Vcpu *vcpu, u32 intid, bool level, const void *owner)
+{
+	Vgic *vgic = vm_vgic(vcpu->vm);
+	if (!vgic)
+		return -ENXIO;
+	return vgic_inject_irq(vgic, vcpu->idx, intid, level, owner);
+}
+
 namespace {
 
 // The device file for @dev (the GIC, or one ITS): it holds a VM reference. On failure

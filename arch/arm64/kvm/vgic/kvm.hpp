@@ -63,6 +63,13 @@ bool vgic_kvm_mmio(Vcpu *vcpu, u64 ipa, u32 len, bool is_write, u64 *val);
 // a write-only register, or a VM without a vGIC).
 SysregClaim vgic_kvm_sysreg(Vcpu *vcpu, u32 enc, bool read, u64 *val);
 
+// An in-kernel device's interrupt (the PMU's overflow interrupt): an SPI the vGIC has
+// (upstream's vgic_valid_spi); claim PPI or SPI @intid of @vcpu for @owner (-ENXIO without
+// a vGIC, else vgic_set_owner's errors); drive its line, level-sensitive.
+bool vgic_kvm_valid_spi(const Vm *vm, u32 intid);
+int vgic_kvm_claim_irq(Vcpu *vcpu, u32 intid, const void *owner);
+int vgic_kvm_drive_irq(Vcpu *vcpu, u32 intid, bool level, const void *owner);
+
 // KVM_IRQ_LINE of type PPI or SPI with the in-kernel vGIC.
 long vgic_kvm_irq_line(Vm *vm, u32 irq, bool level);
 // A routing entry of type IRQCHIP (pin = SPI - 32), any context.
