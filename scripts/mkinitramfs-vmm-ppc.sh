@@ -19,11 +19,23 @@ g=$work/guest
 mkdir -p "$g"/{bin,dev,proc,sys,modules}
 install -m 0755 "$busybox" "$g/bin/busybox"
 install -m 0755 "$here/guest/vmm-ppc-guest-init" "$g/init"
+# 6.1 ships them as .ko; 6.12 builds virtio and virtio-pci in (modules.builtin) and
+# compresses the rest (.ko.xz), which the guest's busybox insmod is given unpacked.
+guest_module() {
+	local f=$kmoddir/kernel/drivers/$1.ko
+	if [ -f "$f" ]; then
+		install -m 0644 "$f" "$g/modules/"
+	elif [ -f "$f.xz" ]; then
+		xz -dc "$f.xz" >"$g/modules/${1##*/}.ko"
+	elif ! grep -qx "kernel/drivers/$1.ko" "$kmoddir/modules.builtin"; then
+		echo "mkinitramfs-vmm-ppc.sh: no $1 module in $kmoddir" >&2
+		exit 1
+	fi
+}
 for m in virtio/virtio virtio/virtio_ring virtio/virtio_pci_modern_dev \
-	virtio/virtio_pci_legacy_dev virtio/virtio_pci; do
-	install -m 0644 "$kmoddir/kernel/drivers/$m.ko" "$g/modules/"
+	virtio/virtio_pci_legacy_dev virtio/virtio_pci block/virtio_blk; do
+	guest_module "$m"
 done
-install -m 0644 "$kmoddir/kernel/drivers/block/virtio_blk.ko" "$g/modules/"
 # The disk: 4 MiB of numbered 8-byte lines, the same bytes on every build.
 v=$work/vmm
 mkdir -p "$v/vmm" "$v/bin"

@@ -67,6 +67,12 @@ void kvmx_xive_eq_free(struct kvmx_xive_eq *eq);
  */
 int kvmx_xive_eq_configure(struct kvmx_xive_eq *eq, kvmx_u32 vp, kvmx_u8 prio, kvmx_u64 qpage_pa,
 			   kvmx_u32 shift, kvmx_u32 *esc_hwirq);
+/*
+ * log2 of the size of the host page behind the current process's address @hva: its
+ * VMA's page size (a hugetlbfs mapping's huge page), the base page where no VMA holds it.
+ * A queue must fit in one such page (upstream sizes it with kvm_host_page_size).
+ */
+kvmx_u32 kvmx_xive_user_page_shift(kvmx_uptr hva);
 void kvmx_xive_eq_disable(struct kvmx_xive_eq *eq, kvmx_u32 vp, kvmx_u8 prio);
 int kvmx_xive_eq_get_state(kvmx_u32 vp, kvmx_u8 prio, kvmx_u32 *toggle, kvmx_u32 *index);
 int kvmx_xive_eq_set_state(kvmx_u32 vp, kvmx_u8 prio, kvmx_u32 toggle, kvmx_u32 index);

@@ -658,6 +658,9 @@ static uint64_t *scratch(struct vm *vm, int id, unsigned off)
 	return (uint64_t *)(vm->mem + SCRATCH(id) + off);
 }
 
+/* More mmap flags for the guest memory of the next vm_create (MAP_HUGETLB: one 2 MB page). */
+static int guest_mem_flags;
+
 /*
  * A radix HV VM with @nr vCPUs (ids 0..nr-1); with @smt > 1, KVM_CAP_PPC_SMT first (emulated
  * SMT mode @smt: vCPU ids 0..smt-1 are threads of one virtual core, for msgsndp).
@@ -689,7 +692,8 @@ static int vm_create(struct vm *vm, int nr, int smt)
 		if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap))
 			return sys_fail("KVM_ENABLE_CAP(KVM_CAP_PPC_SMT)");
 	}
-	vm->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	vm->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | guest_mem_flags, -1, 0);
 	if (vm->mem == MAP_FAILED)
 		return sys_fail("mmap guest memory");
 	memcpy(vm->mem, guest_image, guest_image_end - guest_image);

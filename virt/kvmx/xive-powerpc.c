@@ -8,6 +8,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/hugetlb.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/irq.h>
@@ -172,6 +173,19 @@ int kvmx_xive_eq_configure(struct kvmx_xive_eq *eq, u32 vp, u8 prio, kvmx_u64 qp
 		return -EIO;
 	*esc_hwirq = eq->q.esc_irq;
 	return 0;
+}
+
+u32 kvmx_xive_user_page_shift(kvmx_uptr hva)
+{
+	struct vm_area_struct *vma;
+	unsigned long size = PAGE_SIZE;
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, hva);
+	if (vma)
+		size = vma_kernel_pagesize(vma);
+	mmap_read_unlock(current->mm);
+	return __ffs(size);
 }
 
 void kvmx_xive_eq_disable(struct kvmx_xive_eq *eq, u32 vp, u8 prio)

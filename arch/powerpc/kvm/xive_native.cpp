@@ -25,7 +25,8 @@ constexpr u32 nr_blocks = 1u << 10;
 constexpr u64 nr_sources = static_cast<u64>(nr_blocks) << block_bits;
 constexpr u32 nr_prios = 8;
 constexpr u8 prio_masked = 0xff;
-// Queue sizes: 64 KB only, upstream's (and the "ibm,xive-eq-sizes" it advertises).
+// Queue sizes: 64 KB only, upstream's (and the "ibm,xive-eq-sizes" it advertises), on
+// any host page size: a 4 KB-page host takes them only in hugetlbfs memory.
 constexpr u32 queue_shift = 16;
 // ESB management-page loads (the XIVE_ESB_* offsets of the hardware).
 constexpr u32 esb_set_pq_01 = 0xd00;
@@ -360,8 +361,10 @@ long pin_queue_page(Vm *vm, u64 gaddr, u32 shift, u64 *pa, void **page)
 	}
 	if (kvmx_host_get_user_page(hva, 1, pa, page))
 		return -EINVAL;
-	// The queue is one physically contiguous block: it must be a whole host page.
-	if (*pa & ((1ULL << shift) - 1) || shift > registry().host.ppc_page_shift) {
+	// The queue is one physically contiguous block: it must fit in the host page behind
+	// it, a huge page where the VMM's memory is hugetlbfs. Upstream's rule, so a 64 KB
+	// queue in ordinary memory of a 4 KB-page host is -EINVAL there as here.
+	if (*pa & ((1ULL << shift) - 1) || shift > kvmx_xive_user_page_shift(hva)) {
 		kvmx_host_put_user_page(*page, 0);
 		return -EINVAL;
 	}
