@@ -204,6 +204,10 @@ selftests: initramfs
 		bash scripts/qemu-ppc.sh hvref $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
 	-q=$$(bash scripts/qemu-ppc-patched.sh) && x=ill || { q=qemu-system-ppc64; x=priv; }; \
 		bash scripts/qemu-ppc.sh kvmx-run $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" "kvmxstop=$$x"
+	-q=$$(bash scripts/qemu-ppc-patched.sh) && \
+		bash scripts/qemu-ppc.sh hugepages $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 "$$q" || \
+		[ -n "$$q" ] || printf '1..1\nnot ok 1 ppc_hugepages_boot # no patched QEMU\n' \
+		>$(RESULTS)/boot-ppc-hugepages.tap
 	-bash scripts/qemu-ppc.sh fuzz $(KVMX_KIMAGE) $(INITRAMFS) $(RESULTS) 300 qemu-system-ppc64 \
 		"$(PPC_FUZZ_ARGS)"
 	-$(MAKE) --no-print-directory vmm

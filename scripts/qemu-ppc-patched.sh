@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build qemu-system-ppc64 (ppc64-softmmu only) from Debian's source of the installed QEMU
-# with scripts/qemu-patches/ppc-stop-hfu.patch applied, and cache the binary in
-# $KVMX_CACHE/qemu-ppc-<version>-<patch hash>/. Why the patch exists: scripts/qemu-patches/README.
+# with scripts/qemu-patches/*.patch applied (ppc-stop-hfu.patch: a guest stop traps as on
+# POWER9; pnv-radix-ap.patch: the powernv machine option radix-ap=on), and cache the binary
+# in $KVMX_CACHE/qemu-ppc-<version>-<patches hash>/. Why each patch exists:
+# scripts/qemu-patches/README.
 # Prints only the path of the binary. Firmware (skiboot) stays the installed
 # qemu-system-data's: run the binary with -L /usr/share/qemu.
 # Source: `apt-get source qemu=<installed version>` through a deb-src entry for bookworm and
@@ -10,7 +12,7 @@
 # built without Debian's patches (none of them touches target/ppc); the log says which.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-patch=$here/qemu-patches/ppc-stop-hfu.patch
+patches=("$here"/qemu-patches/*.patch)
 CACHE=${KVMX_CACHE:-$HOME/.cache/kvmx}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -20,7 +22,7 @@ debver=$(dpkg-query -W -f='${Version}' qemu-system-ppc)
 upver=${debver#*:}
 upver=${upver%%+*}
 upver=${upver%%-*} # 10.0.2
-hash=$(sha256sum "$patch" | cut -c1-12)
+hash=$(cat "${patches[@]}" | sha256sum | cut -c1-12)
 dest=$CACHE/qemu-ppc-$upver-$hash
 bin=$dest/qemu-system-ppc64
 if [ -x "$bin" ]; then
@@ -97,7 +99,9 @@ else
 	log "the mirror has no .dsc for qemu $debver: building its orig tarball $orig (upstream $upver, no Debian patches)"
 fi
 cd "$tree"
-patch -p1 --quiet <"$patch"
+for p in "${patches[@]}"; do
+	patch -p1 --quiet <"$p"
+done
 mkdir -p build
 cd build
 ../configure --target-list=ppc64-softmmu --disable-install-blobs --disable-docs \

@@ -14,6 +14,11 @@
 #                 ppc_stop0lite_test and ppc_wake_lat (the reference for kvmx)
 #   MODE kvmx-run: powernv9 (2 CPUs) with kvmx: the same three programs
 #   MODE fuzz:    powernv9 (2 CPUs): the ioctl fuzzer's suite (fuzz.sh) on kvmx
+#   MODE hugepages: powernv9,radix-ap=on (2 CPUs; the patched QEMU,
+#                 scripts/qemu-patches/pnv-radix-ap.patch): the device tree lists 2 MB and
+#                 1 GB radix pages as a real POWER9's does, so the kernel has hugetlbfs and
+#                 maps its memory in huge pages; ppc_xive_test and ppc_mmu_test on kvm-hv,
+#                 then on kvmx in the same boot
 #   MODE vmm:     powernv9 (2 CPUs, 3 GB): Debian's qemu-system-ppc64 runs a pseries guest
 #                 on kvm-hv and on kvmx (scripts/guest/vmm-ppc.sh; initramfs of
 #                 scripts/mkinitramfs-vmm-ppc.sh); with ICOUNT=1 in the environment one
@@ -39,6 +44,10 @@ run | check | stopref-stock | stopref-patched)
 hvref | kvmx-run | fuzz)
 	# Two host CPUs: the two-vCPU cases (doorbells) run their vCPU threads side by side.
 	machine=(-M powernv9 -cpu power9 -bios /usr/share/qemu/skiboot.lid)
+	smp=2
+	;;
+hugepages)
+	machine=(-M powernv9,radix-ap=on -cpu power9 -bios /usr/share/qemu/skiboot.lid)
 	smp=2
 	;;
 vmm)

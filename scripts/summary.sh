@@ -16,8 +16,10 @@ expected=${SUMMARY_EXPECTED:-"setup unit sparse format module-info boot-check bo
 	boot-vmm-builtin boot-vmm-kvmx vmm-compare xmigrate-to-kvmx xmigrate-to-builtin boot-vmm-xback
 	boot-ppc-check ppc-module boot-ppc-pseries ppc-pseries boot-ppc-noxive ppc-noxive
 	boot-ppc-stopref-stock ppc-stopref-stock boot-ppc-stopref-patched ppc-stopref-patched
-	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive ppc-hvref-vmm
-	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-vmm ppc-kvmx-unload
+	boot-ppc-hvref ppc-hvref-run ppc-hvref-stop0lite ppc-hvref-lat ppc-hvref-xive ppc-hvref-vmm ppc-hvref-mmu
+	boot-ppc-kvmx-run ppc-kvmx-run ppc-kvmx-stop0lite ppc-kvmx-lat ppc-kvmx-xive ppc-kvmx-vmm ppc-kvmx-mmu ppc-kvmx-unload
+	boot-ppc-hugepages ppc-hugepages ppc-hp-hvref-xive ppc-hp-hvref-mmu ppc-hp-kvmx-xive
+	ppc-hp-kvmx-mmu ppc-hp-kvmx-unload
 	boot-ppc-fuzz ppc-fuzz sparse-powerpc boot-ppc-vmm vmm-ppc-kvmhv vmm-ppc-kvmx"}
 # SUMMARY_KVERS: the suffixes of other kernels' suites copied into RESULTS (make check:
 # "-6.12", Debian's 6.12 host), each expected with the suites of SUMMARY_KVER_SUITES and

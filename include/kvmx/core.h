@@ -65,6 +65,11 @@ struct kvmx_host_info {
 	 * KVM_CREATE_VM fails; only ppc_pvr and ppc_page_shift are set then.
 	 */
 	unsigned int ppc_no_hv;
+	/*
+	 * powerpc: radix guests may run with LPCR[AIL] = 3 (KVM_CAP_PPC_AIL_MODE_3): the way
+	 * back from an interrupt taken with translation on works (virt/kvmx/arch-powerpc.c).
+	 */
+	unsigned int ppc_ail3;
 	kvmx_u64 ppc_pvr;	/* Processor Version Register (powerpc only) */
 	kvmx_u64 ppc_host_lpcr; /* the host's LPCR and LPID, restored after a guest */
 	unsigned int ppc_host_lpid;

@@ -33,6 +33,7 @@
 #include <asm/mmu.h>
 #include <asm/paca.h>
 #include <asm/processor.h>
+#include <asm/pte-walk.h>
 #include <asm/reg.h>
 #include <asm/switch_to.h>
 #include <asm/time.h>
@@ -55,6 +56,12 @@ static unsigned int kvmx_ppc_nr_lpids;
  */
 static struct kvm *kvmx_ppc_kvm;
 static unsigned long kvmx_ppc_realmode_ret; /* linear alias of kvmx_ppc_realmode_return */
+/*
+ * The linear-map PTE of that alias, and its value before kvmx made it executable (AIL=3
+ * guests, kvmx_ppc_stub_exec): restored when kvmx unloads. NULL: left untouched.
+ */
+static pte_t *kvmx_ppc_stub_ptep;
+static unsigned long kvmx_ppc_stub_pte_old;
 static DEFINE_SPINLOCK(kvmx_ppc_lpid_lock);
 static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
 
@@ -148,6 +155,65 @@ static void kvmx_ppc_cpu_char(struct kvmx_host_info *info)
 	of_node_put(features);
 }
 
+/*
+ * The kernel's page table (init_mm's, not exported): the root the MMU itself uses for
+ * the kernel's quadrant in hypervisor state, process table entry 0 of partition 0, found
+ * from PTCR. Both tables are big-endian.
+ */
+static pgd_t *kvmx_ppc_kernel_pgd(void)
+{
+	const struct patb_entry *patb = __va(mfspr(SPRN_PTCR) & PRTB_MASK);
+	const struct prtb_entry *prtb = __va(be64_to_cpu(patb[0].patb1) & PRTB_MASK);
+
+	return __va(be64_to_cpu(prtb[0].prtb0) & RPDB_MASK);
+}
+
+/*
+ * A radix guest running with LPCR[AIL] = 3 takes its hypervisor interrupts with
+ * translation on (MSR[IR|DR] = 1, at the kernel's relocated vectors), as the kernel's
+ * exception code says ("in nested radix mode these can be delivered in virt-mode"). The
+ * kernel's exit path then returns to the stub's linear alias with translation on, where
+ * the linear map is not executable (only the kernel's own text is). So the alias is made
+ * read-only and executable, the same permissions as the module text it aliases, when the
+ * linear map holds that page in a PTE of its own. A huge leaf (2 MB or 1 GB linear
+ * mappings) would need the whole range made executable: kvmx does not, and guests run with
+ * AIL = 0 there (KVM_CAP_PPC_AIL_MODE_3 reads 0), as upstream on the POWER9s where it must.
+ */
+static bool kvmx_ppc_stub_exec(unsigned long alias, struct page *stub_page)
+{
+	unsigned long page = alias & PAGE_MASK;
+	unsigned int shift = 0;
+	pte_t *ptep;
+
+	ptep = __find_linux_pte(kvmx_ppc_kernel_pgd(), page, NULL, &shift);
+	if (ptep && pte_present(*ptep) && shift && shift != PAGE_SHIFT) {
+		pr_info("kvmx: the linear map holds the guest-exit stub in a %u-bit page: guests run with LPCR[AIL] = 0 (KVM_CAP_PPC_AIL_MODE_3 0)\n",
+			shift);
+		return false;
+	}
+	if (!ptep || !pte_present(*ptep) || pte_pfn(*ptep) != page_to_pfn(stub_page)) {
+		pr_warn("kvmx: the kernel's page table does not map the guest-exit stub where expected: guests run with LPCR[AIL] = 0 (KVM_CAP_PPC_AIL_MODE_3 0)\n");
+		return false;
+	}
+	kvmx_ppc_stub_pte_old = __radix_pte_update(ptep, _PAGE_WRITE, _PAGE_EXEC);
+	kvmx_ppc_stub_ptep = ptep;
+	radix__flush_tlb_kernel_range(page, page + PAGE_SIZE);
+	return true;
+}
+
+static void kvmx_ppc_stub_restore(void)
+{
+	unsigned long page = kvmx_ppc_realmode_ret & PAGE_MASK;
+	unsigned long old = kvmx_ppc_stub_pte_old;
+
+	if (!kvmx_ppc_stub_ptep)
+		return;
+	__radix_pte_update(kvmx_ppc_stub_ptep, _PAGE_EXEC | _PAGE_WRITE,
+			   old & (_PAGE_EXEC | _PAGE_WRITE));
+	radix__flush_tlb_kernel_range(page, page + PAGE_SIZE);
+	kvmx_ppc_stub_ptep = NULL;
+}
+
 int kvmx_arch_host_check(struct kvmx_host_info *info)
 {
 	unsigned long stub = (unsigned long)kvmx_ppc_realmode_return;
@@ -184,6 +250,7 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 		return -ENODEV;
 	}
 	kvmx_ppc_realmode_ret = (unsigned long)page_address(page) + offset_in_page(stub);
+	info->ppc_ail3 = kvmx_ppc_stub_exec(kvmx_ppc_realmode_ret, page);
 	if (!kvmx_ppc_kvm) {
 		kvmx_ppc_kvm = kzalloc(sizeof(*kvmx_ppc_kvm), GFP_KERNEL);
 		if (!kvmx_ppc_kvm)
@@ -207,6 +274,7 @@ int kvmx_arch_host_check(struct kvmx_host_info *info)
 
 void kvmx_arch_host_release(void)
 {
+	kvmx_ppc_stub_restore();
 	kfree(kvmx_ppc_kvm);
 	kvmx_ppc_kvm = NULL;
 }

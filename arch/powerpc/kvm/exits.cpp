@@ -509,7 +509,14 @@ void ppc_inject(Vcpu *vcpu, u64 vec, u64 srr1_flags)
 	u64 msr = a.regs.msr;
 	u64 lpcr = vcpu_lpcr(vcpu);
 	u64 new_msr = MSR_SF | MSR_ME | ((lpcr & LPCR_ILE) ? MSR_LE : 0);
-	u64 pc = vec; // LPCR[AIL] is always 0 on kvmx (vcpu.cpp): real-mode vectors
+	u64 pc = vec;
+	// LPCR[AIL] = 3: an interrupt taken with translation on keeps it and goes to the
+	// 0xc000000000004000 alias of its vector; system reset and machine check never do.
+	if ((lpcr & LPCR_AIL) == LPCR_AIL_3 && (msr & (MSR_IR | MSR_DR)) == (MSR_IR | MSR_DR) &&
+	    vec != TRAP_SYSTEM_RESET && vec != TRAP_MACHINE_CHECK) {
+		pc = AIL3_VECTOR_BASE + vec;
+		new_msr |= MSR_IR | MSR_DR;
+	}
 	a.spr.srr0 = a.regs.nip;
 	a.spr.srr1 = (msr & SRR1_MSR_BITS) | srr1_flags;
 	a.regs.nip = pc;

@@ -198,14 +198,15 @@ long set_special(Vcpu *vcpu, u64 id, const u64 val[2], int vsr_idx)
 	ArchVcpu &a = vcpu->arch;
 	if (id == lpcr_id_64 || id == lpcr_id_32) {
 		// Other fields are dropped, as upstream's filter drops what it does not allow.
-		// AIL in particular: with LPCR[AIL] = 3 a POWER9 delivers interrupts from a
-		// radix guest to the hypervisor with translation on, but kvmx's way back from
-		// the kernel's exit path (hyp/entry.S) runs in real mode. kvmx therefore runs
-		// guests with AIL = 0 and says so through KVM_CAP_PPC_AIL_MODE_3 = 0, as
-		// upstream does on the POWER9s where it must do the same (VMMs then keep the
-		// guest's H_SET_MODE(AIL) from asking for it).
+		// AIL as upstream's filter: only 3 is kept (1 is reserved, 2 not supported),
+		// and only where the host can take a radix guest's hypervisor interrupts with
+		// translation on (KVM_CAP_PPC_AIL_MODE_3, virt/kvmx/arch-powerpc.c), as
+		// upstream drops it on the POWER9s that cannot.
 		u64 keep = id == lpcr_id_32 ? a.spr.lpcr & ~0xffffffffULL : 0;
-		a.spr.lpcr = (val[0] & LPCR_VCPU_MASK) | keep;
+		u64 lpcr = (val[0] & LPCR_VCPU_MASK) | keep;
+		if ((lpcr & LPCR_AIL) != LPCR_AIL_3 || !registry().host.ppc_ail3)
+			lpcr &= ~LPCR_AIL;
+		a.spr.lpcr = lpcr;
 	} else if (id == KVM_REG_PPC_ARCH_COMPAT) {
 		if (val[0])
 			return -EINVAL; // compatibility modes are not implemented

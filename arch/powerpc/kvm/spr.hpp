@@ -113,9 +113,13 @@ constexpr u64 LPCR_DPFD_SHIFT = 52, LPCR_ILE = bit(25), LPCR_AIL = 3ULL << 23, L
 	      LPCR_HR = bit(20), LPCR_LD = bit(17), LPCR_PECE = 0x1f000, LPCR_MER = bit(11),
 	      LPCR_GTSE = bit(10), LPCR_TC = bit(9), LPCR_HEIC = bit(4), LPCR_LPES = 0xc,
 	      LPCR_HVICE = bit(1), LPCR_HDICE = bit(0);
-// LPCR fields a VMM may set per vCPU (KVM_REG_PPC_LPCR(_64)): upstream's kvm-hv set
-// minus AIL (KVM_CAP_PPC_AIL_MODE_3 reads 0, see vcpu.cpp) and TC (hash guests only).
-constexpr u64 LPCR_VCPU_MASK = 7ULL << LPCR_DPFD_SHIFT | LPCR_ILE | LPCR_LD;
+// LPCR fields a VMM may set per vCPU (KVM_REG_PPC_LPCR(_64)): upstream's kvm-hv set minus
+// TC (hash guests only). AIL is kept only as 3, and only where KVM_CAP_PPC_AIL_MODE_3
+// reads 1 (one_reg.cpp).
+constexpr u64 LPCR_AIL_3 = 3ULL << 23;
+// Where LPCR[AIL] = 3 moves an interrupt taken with translation on: this plus its vector.
+constexpr u64 AIL3_VECTOR_BASE = 0xc000000000004000ULL;
+constexpr u64 LPCR_VCPU_MASK = 7ULL << LPCR_DPFD_SHIFT | LPCR_ILE | LPCR_AIL | LPCR_LD;
 
 // HFSCR/FSCR facility bits, and the interrupt cause in the top byte.
 constexpr u64 HFSCR_FP = bit(0), HFSCR_VECVSX = bit(1), HFSCR_DSCR = bit(2), HFSCR_PM = bit(3),

@@ -173,10 +173,10 @@ long arch_check_extension(const Vm *, u64 cap)
 	case KVM_CAP_PPC_IRQ_XIVE:
 		return xive_host_ok() ? 1 : 0;
 	case KVM_CAP_PPC_AIL_MODE_3:
-		// Guests run with LPCR[AIL] = 0 (vcpu.cpp): with AIL = 3 a POWER9 delivers the
-		// hypervisor interrupts of a radix guest with translation on, and kvmx's way
-		// back from the kernel's exit path only runs in real mode (powerpc.rst).
-		return 0;
+		// With LPCR[AIL] = 3 a POWER9 delivers a radix guest's hypervisor interrupts
+		// with translation on; kvmx's way back then runs through the stub's linear
+		// alias, which the glue makes executable where it can (powerpc.rst).
+		return registry().host.ppc_ail3 ? 1 : 0;
 	case KVM_CAP_PPC_SMT_POSSIBLE:
 		return 1 | 2 | 4 | 8;
 	default:
