@@ -205,11 +205,13 @@ wait_for() {
 # line with -incoming "exec:cat file", restores it and the guest must go on where it was:
 # its console answers, its decrementer counts, its clock has not gone back (the timebase
 # offset), its interrupts (XIVE: the device's sources, queues and the vCPU's VP_STATE)
-# still come. -smp 1, ic-mode=xive. The console and the monitor are FIFOs (QEMU "pipe"
-# chardevs: PATH.in is QEMU's input, PATH.out its output).
+# still come. -smp 1, ic-mode=xive, LPCR[AIL]=3 (the machine's default). The console and
+# the monitor are FIFOs (QEMU "pipe" chardevs: PATH.in is QEMU's input, PATH.out its
+# output).
 run_migrate() {
 	local k raw=$R/$hv-migrate.raw st=$R/vm.state m pid rd1 rd2 pong1 pong2 qx t0 t1
-	m=pseries,cap-cfpc=broken,cap-ibs=broken,cap-ccf-assist=off,cap-ail-mode-3=off,ic-mode=xive
+	# The machine's default cap-ail-mode-3=on: LPCR[AIL]=3 travels with the guest (ONE_REG).
+	m=pseries,cap-cfpc=broken,cap-ibs=broken,cap-ccf-assist=off,ic-mode=xive
 	m=$m${HOSTCAPS:-}${kvmxvmmmachine:+,$kvmxvmmmachine}
 	rm -f "$st" "$R"/ser.* "$R"/mon.* "$raw"
 	for f in ser.in ser.out mon.in mon.out; do mkfifo "$R/$f"; done

@@ -76,7 +76,7 @@ static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
  */
 struct kvmx_ppc_shadow {
 	struct kvm_vcpu vcpu; /* written by the exit path in real mode: kmalloc'ed */
-	struct preempt_notifier pn;
+	struct kvmx_sched_hook *hook; /* sched_out while in KVM_RUN: kvmx_ppc_sched_out */
 	bool fp_live; /* the CPU holds the guest's FP/VMX/VSX state, vcpu.arch.fp/vr stale */
 };
 
@@ -292,19 +292,16 @@ static void kvmx_ppc_fp_store(struct kvmx_ppc_shadow *s)
 	s->fp_live = false;
 }
 
-static void kvmx_ppc_sched_in(struct preempt_notifier *pn, int cpu) {}
-
 /* The thread leaves the CPU: whatever runs next may load its own FP/VMX state. */
-static void kvmx_ppc_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+static void kvmx_ppc_sched_out(void *shadow)
 {
-	kvmx_ppc_fp_store(container_of(pn, struct kvmx_ppc_shadow, pn));
+	kvmx_ppc_fp_store(shadow);
 }
 
-static struct preempt_ops kvmx_ppc_preempt_ops = {
-	.sched_in = kvmx_ppc_sched_in,
-	.sched_out = kvmx_ppc_sched_out,
-};
-
+/*
+ * The scheduler hook is the core's (sched.c, as arm64's EL1 state uses it). Without
+ * preempt notifiers (every Debian kernel has them: KVM selects them) no shadow can exist.
+ */
 struct kvmx_ppc_shadow *kvmx_ppc_shadow_create(void)
 {
 	struct kvmx_ppc_shadow *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
@@ -312,8 +309,11 @@ struct kvmx_ppc_shadow *kvmx_ppc_shadow_create(void)
 	if (!s)
 		return NULL;
 	s->vcpu.kvm = kvmx_ppc_kvm;
-	preempt_notifier_init(&s->pn, &kvmx_ppc_preempt_ops);
-	preempt_notifier_inc();
+	s->hook = kvmx_host_sched_hook_create(kvmx_ppc_sched_out, s);
+	if (!s->hook) {
+		kfree(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -321,23 +321,21 @@ void kvmx_ppc_shadow_destroy(struct kvmx_ppc_shadow *shadow)
 {
 	if (!shadow)
 		return;
-	preempt_notifier_dec();
+	kvmx_host_sched_hook_destroy(shadow->hook);
 	kfree(shadow);
 }
 
 void kvmx_ppc_run_begin(struct kvmx_ppc_shadow *s)
 {
-	preempt_disable();
-	preempt_notifier_register(&s->pn);
-	preempt_enable();
+	kvmx_host_sched_hook_enter(s->hook);
 }
 
 void kvmx_ppc_run_end(struct kvmx_ppc_shadow *s)
 {
 	preempt_disable();
 	kvmx_ppc_fp_store(s);
-	preempt_notifier_unregister(&s->pn);
 	preempt_enable();
+	kvmx_host_sched_hook_leave(s->hook);
 }
 
 void kvmx_ppc_fp_sync(struct kvmx_ppc_shadow *s)
