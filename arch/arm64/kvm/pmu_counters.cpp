@@ -327,7 +327,9 @@ void pmu_run_end(Vcpu *vcpu)
 void pmu_sync(Vcpu *vcpu)
 {
 	PmuVcpu &p = vcpu->arch.pmu;
-	if (!__atomic_exchange_n(&p.overflowed, 0, __ATOMIC_ACQ_REL))
+	// A plain load first: this runs before every entry, an overflow seldom.
+	if (!load_acquire(&p.overflowed) ||
+	    !__atomic_exchange_n(&p.overflowed, 0, __ATOMIC_ACQ_REL))
 		return;
 	for (u32 i = 0; i < pmu_nr_slots; i++) {
 		const PmuHostCounter &h = p.host[i];

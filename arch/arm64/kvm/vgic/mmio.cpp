@@ -92,18 +92,23 @@ bool lrs_loaded(const VgicLocked &l)
 // A guest's IS/ICACTIVER write: the interrupt may sit in a running vCPU's LRs, whose
 // state that vCPU's next exit would write back over the change. As upstream halts the
 // guest for it (vgic_access_active_prepare), no vCPU holds LRs while it is made: new
-// flushes stop (active_halts), every vCPU is kicked out, and the change waits, without
-// the lock, until the last one synced. Each runs with interrupts masked from its flush
-// to its sync, so a kicked vCPU leaves the guest and syncs at once: the wait is an IPI's
-// round trip. The writer itself synced before its MMIO exit came here.
+// flushes stop (active_halts), every vCPU holding LRs is kicked out, and the change
+// waits, without the lock, until the last one synced. Each runs with interrupts masked
+// from its flush to its sync, so a kicked vCPU leaves the guest and syncs at once: the
+// wait is an IPI's round trip. The writer itself synced before its MMIO exit came here.
 void write_active_halted(const VgicRegion &r, VgicCpu *cpu, u64 offset, u32 len, u64 val)
 {
 	Vgic *vgic = cpu->vgic;
 	{
 		VgicLocked l(vgic);
 		vgic->active_halts++;
-		for (u32 i = 0; i < vgic->nr_cpus; i++)
-			vgic_kick(l, vgic->cpus[i]);
+		// Only a vCPU with LRs loaded has anything to give back; one that flushes from
+		// now on loads none (vgic_flush_lr_state sets used_lrs under this lock). A
+		// halted vCPU is not woken for nothing.
+		for (u32 i = 0; i < vgic->nr_cpus; i++) {
+			if (load_acquire(&vgic->cpus[i]->cpuif.used_lrs))
+				vgic_kick(l, vgic->cpus[i]);
+		}
 	}
 	for (;;) {
 		{
