@@ -75,7 +75,7 @@ static DECLARE_BITMAP(kvmx_ppc_lpids, KVMX_PPC_MAX_LPIDS);
  * process context) or read the registers (kvmx_ppc_fp_sync, called by the C++).
  */
 struct kvmx_ppc_shadow {
-	struct kvm_vcpu vcpu; /* written by the exit path in real mode: kmalloc'ed */
+	struct kvm_vcpu vcpu;	      /* written by the exit path in real mode: kmalloc'ed */
 	struct kvmx_sched_hook *hook; /* sched_out while in KVM_RUN: kvmx_ppc_sched_out */
 	bool fp_live; /* the CPU holds the guest's FP/VMX/VSX state, vcpu.arch.fp/vr stale */
 };
