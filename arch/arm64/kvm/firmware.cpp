@@ -165,23 +165,25 @@ Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val)
 
 u64 smccc_workaround_features(const Vcpu *vcpu, u32 fid)
 {
-	constexpr u64 not_supported = ~0ULL, unaffected = 1, not_required = ~1ULL; // -1, 1, -2
-	switch (fid) {
-	case SMCCC_ARCH_WORKAROUND_1:
-		return vcpu->arch.fw.smccc_wa[0] == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED
-			       ? unaffected
-			       : not_supported;
-	case SMCCC_ARCH_WORKAROUND_2:
-		return vcpu->arch.fw.smccc_wa[1] == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED
-			       ? not_required
-			       : not_supported;
-	case SMCCC_ARCH_WORKAROUND_3:
-		return vcpu->arch.fw.smccc_wa[2] == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED
-			       ? unaffected
-			       : not_supported;
-	default:
-		return not_supported;
+	// Per workaround: its register (smccc_wa index), the level that means "not
+	// required", and the answer for it (1: this CPU is unaffected).
+	struct Workaround {
+		u32 fid, reg;
+		u64 not_required, answer;
+	};
+	static constexpr Workaround workarounds[] = {
+		{ SMCCC_ARCH_WORKAROUND_1, 0, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED, 1 },
+		{ SMCCC_ARCH_WORKAROUND_2, 1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED,
+		  SMCCC_RET_NOT_REQUIRED },
+		{ SMCCC_ARCH_WORKAROUND_3, 2, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED, 1 },
+	};
+	for (const Workaround &w : workarounds) {
+		if (w.fid == fid)
+			return vcpu->arch.fw.smccc_wa[w.reg] == w.not_required
+				       ? w.answer
+				       : SMCCC_RET_NOT_SUPPORTED;
 	}
+	return SMCCC_RET_NOT_SUPPORTED;
 }
 
 u32 firmware_reg_list(u64 *out)

@@ -15,6 +15,11 @@ Status firmware_reg_get(Vcpu *vcpu, u64 id, u64 *val);
 Status firmware_reg_set(Vcpu *vcpu, u64 id, u64 val);
 u32 firmware_reg_list(u64 *out);
 
+// SMCCC return values (Arm DEN0028), as the 64-bit x0 a guest reads: SUCCESS 0,
+// NOT_SUPPORTED -1, NOT_REQUIRED -2. (PSCI and TRNG define their own.)
+constexpr u64 SMCCC_RET_SUCCESS = 0, SMCCC_RET_NOT_SUPPORTED = ~0ULL,
+	      SMCCC_RET_NOT_REQUIRED = ~1ULL;
+
 // SMCCC ARCH_WORKAROUND function ids (SMCCC 1.1+, Arm DEN0028).
 constexpr u32 SMCCC_ARCH_WORKAROUND_1 = 0x80008000, SMCCC_ARCH_WORKAROUND_2 = 0x80007fff;
 constexpr u32 SMCCC_ARCH_WORKAROUND_3 = 0x80003fff;

@@ -20,7 +20,6 @@ namespace {
 constexpr u32 SMCCC_VERSION = 0x80000000;
 constexpr u32 SMCCC_ARCH_FEATURES = 0x80000001;
 constexpr u64 SMCCC_VERSION_1_1 = 0x10001;
-constexpr u64 SMCCC_RET_NOT_SUPPORTED = ~0ULL; // -1
 constexpr u32 PV_TIME_FEATURES = 0xc5000020;
 constexpr u32 SMCCC_SMC64 = 0x40000000; // function id bit 30: the SMC64/HVC64 convention
 

@@ -268,10 +268,8 @@ constexpr WritableField writable_fields[] = {
 };
 
 // ID_AA64DFR0_EL1.DebugVer below Armv8.0 debug (6) is not an AArch64 value.
-constexpr u32 dfr0_debugver = 0, dfr0_pmuver = 8;
+constexpr u32 dfr0_debugver = 0;
 constexpr u64 debugver_v8 = 6;
-// ID_AA64DFR0_EL1.PMUVer 0xf: an IMPLEMENTATION DEFINED PMU.
-constexpr u64 pmuver_impdef = 0xf;
 // ID_AA64MMFR1_EL1.LO; ID_AA64ISAR0_EL1.TLB.
 constexpr u32 mmfr1_lo = 16, isar0_tlb = 56;
 // ID_AA64PFR0_EL1.MPAM and ID_AA64PFR1_EL1.MPAM_frac.
@@ -301,8 +299,8 @@ bool field_narrows(Rule rule, u64 val, u64 limit)
 u64 canonical(u32 index, u64 val)
 {
 	const u64 host = registry().host.arm64_id_regs[index];
-	if (index == ID_AA64DFR0 && get_field(val, dfr0_pmuver) == pmuver_impdef)
-		return set_field(val, dfr0_pmuver, 0);
+	if (index == ID_AA64DFR0 && get_field(val, DFR0_PMUVER_SHIFT) == PMUVER_IMPDEF)
+		return set_field(val, DFR0_PMUVER_SHIFT, 0);
 	if (index == ID_AA64PFR0 && !((val ^ host) & field_mask(pfr0_mpam)))
 		return set_field(val, pfr0_mpam, 0);
 	if (index == ID_AA64PFR1 && !((val ^ host) & field_mask(pfr1_mpam_frac)))

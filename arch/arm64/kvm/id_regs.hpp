@@ -17,6 +17,9 @@ constexpr u32 ID_AA64ZFR0 = id_index(4, 4), ID_AA64DFR0 = id_index(5, 0);
 constexpr u32 ID_AA64ISAR0 = id_index(6, 0), ID_AA64ISAR1 = id_index(6, 1);
 constexpr u32 ID_AA64ISAR2 = id_index(6, 2), ID_AA64MMFR0 = id_index(7, 0);
 constexpr u32 ID_AA64MMFR1 = id_index(7, 1), ID_AA64MMFR2 = id_index(7, 2);
+// ID_AA64DFR0_EL1.PMUVer [11:8]; 0xf: an IMPLEMENTATION DEFINED PMU.
+constexpr u32 DFR0_PMUVER_SHIFT = 8;
+constexpr u64 PMUVER_IMPDEF = 0xf;
 
 // The VM's ID registers from the host's, once: at the first KVM_ARM_VCPU_INIT (whose
 // @el1_aarch32 is the VM's). Later inits and resets keep them, so a VMM's narrowing

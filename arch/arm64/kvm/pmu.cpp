@@ -43,12 +43,9 @@ constexpr u32 PMCCFILTR_EL0 = E(3, 3, 14, 15, 7);
 // PMUSERENR_EL0: EN (all), SW (PMSWINC), CR (PMCCNTR read), ER (event counter reads and
 // PMSELR).
 constexpr u64 USERENR_EN = 1, USERENR_SW = 2, USERENR_CR = 4, USERENR_ER = 8;
-// ID_AA64DFR0_EL1.PMUVer [11:8].
-constexpr u32 dfr0_pmuver_shift = 8;
-
 u32 host_pmuver()
 {
-	return (registry().host.arm64_id_regs[ID_AA64DFR0] >> dfr0_pmuver_shift) & 0xf;
+	return (registry().host.arm64_id_regs[ID_AA64DFR0] >> DFR0_PMUVER_SHIFT) & 0xf;
 }
 
 bool at_el0(const Vcpu *vcpu)
@@ -118,7 +115,7 @@ SysregClaim counter_access(Vcpu *vcpu, u32 idx, bool typer, bool read, u64 *val)
 bool pmu_host_supported()
 {
 	const u32 v = host_pmuver();
-	return registry().host.arm64_pmu_type != 0 && v >= pmuver_v3 && v != pmuver_impdef;
+	return registry().host.arm64_pmu_type != 0 && v >= pmuver_v3 && v != PMUVER_IMPDEF;
 }
 
 bool pmu_vcpu_has(const Vcpu *vcpu)
@@ -525,20 +522,20 @@ u64 pmu_dfr0_read(const Vcpu *vcpu, u64 val)
 {
 	if (!pmu_vcpu_has(vcpu))
 		return val;
-	const u64 mask = 0xfULL << dfr0_pmuver_shift;
-	return (val & ~mask) | static_cast<u64>(vm_pmu(vcpu).pmuver) << dfr0_pmuver_shift;
+	const u64 mask = 0xfULL << DFR0_PMUVER_SHIFT;
+	return (val & ~mask) | static_cast<u64>(vm_pmu(vcpu).pmuver) << DFR0_PMUVER_SHIFT;
 }
 
 Status pmu_dfr0_write(Vcpu *vcpu, u64 *val)
 {
 	if (!pmu_vcpu_has(vcpu))
 		return Status::ok(); // PMUVer must then be what the VM-wide register holds
-	const u64 mask = 0xfULL << dfr0_pmuver_shift;
-	const u32 v = (*val >> dfr0_pmuver_shift) & 0xf;
+	const u64 mask = 0xfULL << DFR0_PMUVER_SHIFT;
+	const u32 v = (*val >> DFR0_PMUVER_SHIFT) & 0xf;
 	PmuVm &pmu = vm_pmu(vcpu);
 	if (v != pmu.pmuver) {
 		// A PMU vCPU shows a PMUv3, at most the host's (and PMUv3p5).
-		if (v < pmuver_v3 || v == pmuver_impdef || v > min_u32(host_pmuver(), pmuver_v3p5))
+		if (v < pmuver_v3 || v == PMUVER_IMPDEF || v > min_u32(host_pmuver(), pmuver_v3p5))
 			return Status::error(-EINVAL);
 		MutexGuard guard(vcpu->vm->lock);
 		if (load_acquire(&vcpu->vm->has_run))

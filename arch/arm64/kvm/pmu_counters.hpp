@@ -17,9 +17,9 @@ constexpr u32 PMCR_N_SHIFT = 11;
 // PMEVTYPER<n>_EL0 / PMCCFILTR_EL0: P (exclude EL1), U (exclude EL0), NSH (include EL2),
 // evtCount.
 constexpr u64 EVTYPE_FILTER_BITS = 1ULL << 31 | 1ULL << 30 | 1ULL << 27;
-// ID_AA64DFR0_EL1.PMUVer values: 1 PMUv3, 4 v3p1, 5 v3p4, 6 v3p5, 0xf IMPLEMENTATION
-// DEFINED. kvmx, as upstream, offers at most PMUv3p5.
-constexpr u32 pmuver_v3 = 1, pmuver_v3p1 = 4, pmuver_v3p5 = 6, pmuver_impdef = 0xf;
+// ID_AA64DFR0_EL1.PMUVer values: 1 PMUv3, 4 v3p1, 5 v3p4, 6 v3p5 (0xf, IMPLEMENTATION
+// DEFINED, is id_regs.hpp's PMUVER_IMPDEF). kvmx, as upstream, offers at most PMUv3p5.
+constexpr u32 pmuver_v3 = 1, pmuver_v3p1 = 4, pmuver_v3p5 = 6;
 constexpr u32 ev_sw_incr = 0;
 
 inline u32 min_u32(u32 a, u32 b)

@@ -6,6 +6,7 @@
 // attribute (KVMX_ARM_VCPU_PVTIME_REVISION) so migrations to a host without it fail early.
 #include "pvtime.hpp"
 #include "dirty_log.hpp"
+#include "firmware.hpp"
 #include "registry.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
@@ -17,7 +18,6 @@ namespace kvmx {
 namespace {
 
 constexpr u32 PV_TIME_FEATURES = 0xc5000020, PV_TIME_ST = 0xc5000021;
-constexpr u64 SMCCC_SUCCESS = 0, SMCCC_NOT_SUPPORTED = ~0ULL;
 constexpr u64 structure_size = 64;    // revision, attributes, stolen_time, padding
 constexpr u64 stolen_time_offset = 8; // u64 after u32 revision and u32 attributes
 constexpr u64 revisions_offered = 1;  // revision 0 only
@@ -162,11 +162,12 @@ bool pvtime_call(Vcpu *vcpu, u32 fid)
 		u32 feature = static_cast<u32>(x[1]);
 		bool ok = pvtime_enabled(vcpu) && pv.ipa != invalid_gpa &&
 			  (feature == PV_TIME_FEATURES || feature == PV_TIME_ST);
-		x[0] = ok ? SMCCC_SUCCESS : SMCCC_NOT_SUPPORTED;
+		x[0] = ok ? SMCCC_RET_SUCCESS : SMCCC_RET_NOT_SUPPORTED;
 		return true;
 	}
 	case PV_TIME_ST:
-		x[0] = pvtime_enabled(vcpu) && pv.ipa != invalid_gpa ? pv.ipa : SMCCC_NOT_SUPPORTED;
+		x[0] = pvtime_enabled(vcpu) && pv.ipa != invalid_gpa ? pv.ipa
+								     : SMCCC_RET_NOT_SUPPORTED;
 		return true;
 	default:
 		return false;
