@@ -90,7 +90,7 @@ void host_release(Vcpu *vcpu, u32 idx, bool discard)
 	if (!h.el1 && !h.el0)
 		return;
 	if (!discard)
-		p.cnt[idx] = truncate(vcpu, idx, h.base + host_count(h));
+		host_fold(vcpu, idx);
 	kvmx_host_arm64_pmu_event_release(h.el1);
 	kvmx_host_arm64_pmu_event_release(h.el0);
 	h = PmuHostCounter{};
